@@ -1,0 +1,44 @@
+//! `preflight merge`: combine stored profiles of the same columns into one.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use preflight_stats::profile::Profile;
+
+use crate::ExitStatus;
+use crate::output::{Format, emit, write_json};
+use crate::report;
+
+/// Merge profiles of parts (partitions, days, machines) into the profile of the whole.
+#[derive(Debug, clap::Args)]
+#[command(long_about = "Merge profiles of parts (partitions, days, machines) into the profile of \
+the whole, without reading the data again. Counts, min, max, mean and variance merge exactly; \
+quantiles, distinct counts and top values within their sketches' stated error.
+
+Example:
+  preflight merge part1.profile.json part2.profile.json -o all.profile.json")]
+pub struct Args {
+    /// Profile JSON files written by `preflight profile --format json`.
+    #[arg(required = true, num_args = 1.., value_name = "PROFILE")]
+    pub profiles: Vec<PathBuf>,
+    /// Output format [default: json].
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<ExitStatus> {
+    let mut profiles = Vec::with_capacity(args.profiles.len());
+    for path in &args.profiles {
+        let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read profile", path.display()))?;
+        profiles.push((path.display().to_string(), Profile::from_json(&bytes, path)?));
+    }
+    let merged = Profile::merge_all(&profiles)?;
+    emit(args.output.as_deref(), |w| match args.format {
+        Format::Json => write_json(w, &merged),
+        Format::Table => report::profile_table(w, &merged),
+    })?;
+    Ok(ExitStatus::Success)
+}

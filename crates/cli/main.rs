@@ -1,0 +1,86 @@
+//! The `preflight` binary: argument parsing, exit codes, output plumbing. Each subcommand
+//! lives in `commands/<name>.rs` with a `run(args) -> Result<ExitStatus>`.
+
+mod commands;
+mod output;
+mod progress;
+mod report;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Check data before a model trains on it and before a pipeline ships it.
+#[derive(Debug, Parser)]
+#[command(name = "preflight", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Profile(commands::profile::Args),
+    Merge(commands::merge::Args),
+}
+
+/// How a run ended; the process exit code (DESIGN.md "Exit codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Ran, and nothing at or above the failing severity was found.
+    Success,
+    /// Ran, and a check failed.
+    #[allow(dead_code)] // used by the checking commands
+    Failure,
+    /// Could not run.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> Self {
+        match s {
+            ExitStatus::Success => ExitCode::from(0),
+            ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitStatus::Error.into()
+            } else {
+                ExitStatus::Success.into()
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Profile(args) => commands::profile::run(args),
+        Command::Merge(args) => commands::merge::run(args),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(err) if is_broken_pipe(&err) => ExitStatus::Success.into(),
+        Err(err) => {
+            let mut stderr = std::io::stderr().lock();
+            // One line: the error and its causes joined, as users paste it into issues.
+            let _ = writeln!(stderr, "error: {err:#}");
+            ExitStatus::Error.into()
+        }
+    }
+}
+
+/// A closed pipe (`preflight profile x | head`) is not an error worth a message.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,54 @@
+//! Where results go: stdout (locked, buffered) or a file written atomically.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// Output format shared by every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for people (the default).
+    Table,
+    /// The stable machine contract (see schemas/).
+    Json,
+}
+
+/// Write `f`'s output to `path` atomically (temporary file in the same directory, then
+/// rename), or to stdout when `path` is `None` or `-`.
+pub fn emit(path: Option<&Path>, f: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    match path {
+        Some(p) if p != Path::new("-") => {
+            let dir = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            let tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("{}: cannot create output file", p.display()))?;
+            let mut w = BufWriter::new(tmp);
+            f(&mut w)?;
+            let tmp = w
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .with_context(|| format!("{}: cannot write output file", p.display()))?;
+            tmp.persist(p)
+                .map_err(|e| e.error)
+                .with_context(|| format!("{}: cannot write output file", p.display()))?;
+            Ok(())
+        }
+        _ => {
+            let stdout = std::io::stdout().lock();
+            let mut w = BufWriter::new(stdout);
+            f(&mut w)?;
+            w.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// Serialise as pretty JSON with a trailing newline.
+pub fn write_json<T: serde::Serialize>(w: &mut dyn Write, value: &T) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *w, value)?;
+    writeln!(w)?;
+    Ok(())
+}

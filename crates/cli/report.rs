@@ -1,0 +1,93 @@
+//! Terminal renderings (comfy-table).
+
+use std::io::Write;
+
+use anyhow::Result;
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{CellAlignment, ContentArrangement, Table};
+use preflight_stats::profile::{ColumnProfile, Profile};
+use serde_json::Value;
+
+/// One row per column with the numbers a person scans first.
+pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(["column", "type", "missing", "min", "median", "max", "distinct", "top value"]);
+    for c in &p.columns {
+        let (min, med, max) = range_cells(c);
+        let distinct = match (c.distinct, c.distinct_exact) {
+            (Some(d), Some(false)) => format!("~{d}"),
+            (Some(d), _) => d.to_string(),
+            _ => String::new(),
+        };
+        let top = c
+            .top_values
+            .first()
+            .map(|t| format!("{} ({})", value_text(&t.value), t.count))
+            .unwrap_or_default();
+        t.add_row(vec![
+            c.name.clone(),
+            c.type_name.clone(),
+            format!("{:.1}%", c.missing_fraction * 100.0),
+            min,
+            med,
+            max,
+            distinct,
+            truncate(&top, 40),
+        ]);
+    }
+    for i in [2, 3, 4, 5, 6] {
+        if let Some(col) = t.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    writeln!(w, "{t}")?;
+    writeln!(w, "{} rows, {} columns", p.row_count, p.columns.len())?;
+    Ok(())
+}
+
+fn range_cells(c: &ColumnProfile) -> (String, String, String) {
+    if let Some(t) = &c.temporal {
+        let s = |x: &Option<String>| x.clone().unwrap_or_default();
+        return (s(&t.min), s(&t.median), s(&t.max));
+    }
+    if let Some(n) = &c.numeric {
+        let f = |x: Option<f64>| x.map(num).unwrap_or_default();
+        return (f(n.min), f(n.median), f(n.max));
+    }
+    if let Some(s) = c.string.as_ref().or(c.binary.as_ref()) {
+        let f = |x: Option<u64>| x.map(|v| format!("len {v}")).unwrap_or_default();
+        return (f(s.min_length), String::new(), f(s.max_length));
+    }
+    Default::default()
+}
+
+/// Numbers as a person reads them: integers plain, others to 4 significant digits.
+pub fn num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else if x.abs() >= 1e-3 && x.abs() < 1e6 {
+        let digits = 4 - (x.abs().log10().floor() as i32 + 1);
+        format!("{:.*}", digits.clamp(0, 6) as usize, x)
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.as_f64().map(num).unwrap_or_else(|| n.to_string()),
+        other => other.to_string(),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max - 1).collect();
+        format!("{cut}…")
+    }
+}

@@ -1,0 +1,505 @@
+//! One column's accumulator: `update(array)`, `merge(other)`, `to_bytes`/`from_bytes`.
+//!
+//! The state is independent of what drives it (DESIGN.md): a loop over DataFusion
+//! partition streams today, an aggregate function with a binary state tomorrow.
+
+use arrow::array::{Array, ArrayAccessor, ArrayRef, AsArray, Float64Array};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, TimeUnit};
+use serde::{Deserialize, Serialize};
+
+use super::counts::ValueCounts;
+use super::quantiles::{Moments, Quantiles};
+use crate::error::{Error, Result};
+
+/// What family of statistics a column gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Integer,
+    Float,
+    Decimal,
+    Date,
+    Timestamp,
+    Time,
+    Duration,
+    String,
+    Boolean,
+    Binary,
+    List,
+    Struct,
+    Null,
+    Other,
+}
+
+impl Kind {
+    pub fn of(dt: &DataType) -> Self {
+        use DataType as D;
+        match dt {
+            D::Int8 | D::Int16 | D::Int32 | D::Int64 => Self::Integer,
+            D::UInt8 | D::UInt16 | D::UInt32 | D::UInt64 => Self::Integer,
+            D::Float16 | D::Float32 | D::Float64 => Self::Float,
+            D::Decimal32(..) | D::Decimal64(..) | D::Decimal128(..) | D::Decimal256(..) => {
+                Self::Decimal
+            }
+            D::Date32 | D::Date64 => Self::Date,
+            D::Timestamp(..) => Self::Timestamp,
+            D::Time32(_) | D::Time64(_) => Self::Time,
+            D::Duration(_) => Self::Duration,
+            D::Utf8 | D::LargeUtf8 | D::Utf8View => Self::String,
+            D::Boolean => Self::Boolean,
+            D::Binary | D::LargeBinary | D::BinaryView | D::FixedSizeBinary(_) => Self::Binary,
+            D::List(_) | D::LargeList(_) | D::FixedSizeList(..) | D::ListView(_) => Self::List,
+            D::LargeListView(_) => Self::List,
+            D::Struct(_) | D::Map(..) | D::Union(..) => Self::Struct,
+            D::Null => Self::Null,
+            D::Dictionary(_, v) => Self::of(v),
+            D::RunEndEncoded(_, v) => Self::of(v.data_type()),
+            _ => Self::Other,
+        }
+    }
+
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            Self::Integer
+                | Self::Float
+                | Self::Decimal
+                | Self::Date
+                | Self::Timestamp
+                | Self::Time
+                | Self::Duration
+        )
+    }
+
+    pub fn is_temporal(self) -> bool {
+        matches!(self, Self::Date | Self::Timestamp | Self::Time | Self::Duration)
+    }
+}
+
+/// The user-facing type name, in pyarrow's spelling (`int64`, `double`, `string`,
+/// `timestamp[ns, tz=UTC]`) since that is what data people read in schemas and manifests.
+/// Dictionary and view encodings are storage details and show as their value type.
+pub fn type_name(dt: &DataType) -> String {
+    use DataType as D;
+    let unit = |u: &TimeUnit| match u {
+        TimeUnit::Second => "s",
+        TimeUnit::Millisecond => "ms",
+        TimeUnit::Microsecond => "us",
+        TimeUnit::Nanosecond => "ns",
+    };
+    match dt {
+        D::Null => "null".into(),
+        D::Boolean => "bool".into(),
+        D::Int8 => "int8".into(),
+        D::Int16 => "int16".into(),
+        D::Int32 => "int32".into(),
+        D::Int64 => "int64".into(),
+        D::UInt8 => "uint8".into(),
+        D::UInt16 => "uint16".into(),
+        D::UInt32 => "uint32".into(),
+        D::UInt64 => "uint64".into(),
+        D::Float16 => "halffloat".into(),
+        D::Float32 => "float".into(),
+        D::Float64 => "double".into(),
+        D::Utf8 | D::LargeUtf8 | D::Utf8View => "string".into(),
+        D::Binary | D::LargeBinary | D::BinaryView => "binary".into(),
+        D::FixedSizeBinary(n) => format!("fixed_size_binary[{n}]"),
+        D::Date32 => "date32[day]".into(),
+        D::Date64 => "date64[ms]".into(),
+        D::Timestamp(u, None) => format!("timestamp[{}]", unit(u)),
+        D::Timestamp(u, Some(tz)) => format!("timestamp[{}, tz={tz}]", unit(u)),
+        D::Time32(u) => format!("time32[{}]", unit(u)),
+        D::Time64(u) => format!("time64[{}]", unit(u)),
+        D::Duration(u) => format!("duration[{}]", unit(u)),
+        D::Decimal32(p, s) => format!("decimal32({p}, {s})"),
+        D::Decimal64(p, s) => format!("decimal64({p}, {s})"),
+        D::Decimal128(p, s) => format!("decimal128({p}, {s})"),
+        D::Decimal256(p, s) => format!("decimal256({p}, {s})"),
+        D::List(f) | D::LargeList(f) | D::ListView(f) | D::LargeListView(f) => {
+            format!("list<{}>", type_name(f.data_type()))
+        }
+        D::FixedSizeList(f, n) => format!("fixed_size_list<{}>[{n}]", type_name(f.data_type())),
+        D::Struct(fields) => {
+            let inner: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}: {}", f.name(), type_name(f.data_type())))
+                .collect();
+            format!("struct<{}>", inner.join(", "))
+        }
+        D::Dictionary(_, v) => type_name(v),
+        D::RunEndEncoded(_, v) => type_name(v.data_type()),
+        other => other.to_string().to_lowercase(),
+    }
+}
+
+/// Temporal columns are profiled on their integer encoding; this says how to print it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemporalUnit {
+    Days,
+    Seconds,
+    Milliseconds,
+    Microseconds,
+    Nanoseconds,
+}
+
+/// Statistics over the numeric values of a column (the encoded integer for temporal ones).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NumericState {
+    pub nan: u64,
+    pub pos_inf: u64,
+    pub neg_inf: u64,
+    pub zeros: u64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub moments: Moments,
+    pub quantiles: Quantiles,
+    pub counts: ValueCounts<i64>,
+}
+
+/// String and binary lengths (characters for strings, bytes for binary).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LengthState {
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+    pub total: u64,
+}
+
+impl LengthState {
+    fn add(&mut self, len: u64) {
+        self.min = Some(self.min.map_or(len, |m| m.min(len)));
+        self.max = Some(self.max.map_or(len, |m| m.max(len)));
+        self.total += len;
+    }
+    fn merge(&mut self, o: &Self) {
+        self.min = opt_min_u(self.min, o.min);
+        self.max = opt_max_u(self.max, o.max);
+        self.total += o.total;
+    }
+}
+
+fn opt_min_u(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+fn opt_max_u(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+fn opt_min_f(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+fn opt_max_f(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StringState {
+    pub lengths: LengthState,
+    pub counts: ValueCounts<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BoolState {
+    pub true_count: u64,
+    pub false_count: u64,
+}
+
+/// Values per row of a list column (TFDV's num_values) and a profile of the flattened
+/// element values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListState {
+    pub values_per_row: LengthState,
+    pub elements: Box<ColumnState>,
+}
+
+/// The whole accumulator of one column.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ColumnState {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub kind: Kind,
+    /// Rows seen, missing or not.
+    pub count: u64,
+    /// Null rows.
+    pub missing: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporal_unit: Option<TemporalUnit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numeric: Option<NumericState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub string: Option<StringState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<LengthState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boolean: Option<BoolState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list: Option<ListState>,
+}
+
+fn temporal_unit(dt: &DataType) -> Option<TemporalUnit> {
+    use DataType as D;
+    let of = |u: &TimeUnit| match u {
+        TimeUnit::Second => TemporalUnit::Seconds,
+        TimeUnit::Millisecond => TemporalUnit::Milliseconds,
+        TimeUnit::Microsecond => TemporalUnit::Microseconds,
+        TimeUnit::Nanosecond => TemporalUnit::Nanoseconds,
+    };
+    match dt {
+        D::Date32 => Some(TemporalUnit::Days),
+        D::Date64 => Some(TemporalUnit::Milliseconds),
+        D::Timestamp(u, _) | D::Duration(u) | D::Time32(u) | D::Time64(u) => Some(of(u)),
+        D::Dictionary(_, v) => temporal_unit(v),
+        _ => None,
+    }
+}
+
+impl ColumnState {
+    pub fn new(name: &str, dt: &DataType) -> Self {
+        let kind = Kind::of(dt);
+        let element_type = match dt {
+            DataType::List(f)
+            | DataType::LargeList(f)
+            | DataType::ListView(f)
+            | DataType::LargeListView(f)
+            | DataType::FixedSizeList(f, _) => Some(f.data_type().clone()),
+            _ => None,
+        };
+        Self {
+            name: name.to_string(),
+            type_name: type_name(dt),
+            kind,
+            count: 0,
+            missing: 0,
+            temporal_unit: temporal_unit(dt),
+            numeric: kind.is_numeric().then(NumericState::default),
+            string: (kind == Kind::String).then(StringState::default),
+            binary: (kind == Kind::Binary).then(LengthState::default),
+            boolean: (kind == Kind::Boolean).then(BoolState::default),
+            list: element_type.map(|et| ListState {
+                values_per_row: LengthState::default(),
+                elements: Box::new(ColumnState::new(&format!("{name}[]"), &et)),
+            }),
+        }
+    }
+
+    /// Fold one array of this column into the state.
+    pub fn update(&mut self, array: &ArrayRef) -> Result<()> {
+        self.count += array.len() as u64;
+        self.missing += array.logical_null_count() as u64;
+        if array.logical_null_count() == array.len() {
+            return Ok(());
+        }
+        // Dictionary and run-end encodings are storage: profile the decoded values.
+        let decoded;
+        let array = match array.data_type() {
+            DataType::Dictionary(_, v) => {
+                decoded = cast(array, v)?;
+                &decoded
+            }
+            DataType::RunEndEncoded(_, v) => {
+                decoded = cast(array, v.data_type())?;
+                &decoded
+            }
+            _ => array,
+        };
+        if let Some(num) = &mut self.numeric {
+            let floats = to_f64(array)?;
+            update_numeric(num, &floats);
+        } else if let Some(s) = &mut self.string {
+            match array.data_type() {
+                DataType::Utf8 => update_strings(s, array.as_string::<i32>()),
+                DataType::LargeUtf8 => update_strings(s, array.as_string::<i64>()),
+                DataType::Utf8View => update_strings(s, array.as_string_view()),
+                other => return Err(unexpected(other)),
+            }
+        } else if let Some(b) = &mut self.boolean {
+            let arr = array.as_boolean();
+            let t = arr.true_count() as u64;
+            b.true_count += t;
+            b.false_count += (arr.len() - arr.null_count()) as u64 - t;
+        } else if let Some(l) = &mut self.binary {
+            update_binary(l, array)?;
+        } else if let Some(list) = &mut self.list {
+            update_list(list, array)?;
+        }
+        Ok(())
+    }
+
+    pub fn merge(&mut self, o: &Self) -> Result<()> {
+        if self.name != o.name || self.type_name != o.type_name {
+            return Err(Error::Usage(format!(
+                "cannot merge column `{}` ({}) with column `{}` ({})",
+                self.name, self.type_name, o.name, o.type_name
+            )));
+        }
+        self.count += o.count;
+        self.missing += o.missing;
+        if let (Some(a), Some(b)) = (&mut self.numeric, &o.numeric) {
+            a.nan += b.nan;
+            a.pos_inf += b.pos_inf;
+            a.neg_inf += b.neg_inf;
+            a.zeros += b.zeros;
+            a.min = opt_min_f(a.min, b.min);
+            a.max = opt_max_f(a.max, b.max);
+            a.moments.merge(&b.moments);
+            a.quantiles.merge(&b.quantiles);
+            a.counts.merge(&b.counts);
+        }
+        if let (Some(a), Some(b)) = (&mut self.string, &o.string) {
+            a.lengths.merge(&b.lengths);
+            a.counts.merge(&b.counts);
+        }
+        if let (Some(a), Some(b)) = (&mut self.binary, &o.binary) {
+            a.merge(b);
+        }
+        if let (Some(a), Some(b)) = (&mut self.boolean, &o.boolean) {
+            a.true_count += b.true_count;
+            a.false_count += b.false_count;
+        }
+        if let (Some(a), Some(b)) = (&mut self.list, &o.list) {
+            a.values_per_row.merge(&b.values_per_row);
+            a.elements.merge(&b.elements)?;
+        }
+        Ok(())
+    }
+
+    /// A self-describing binary image of the state (for an aggregate function's state).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Error::Usage(format!("invalid column state: {e}")))
+    }
+}
+
+fn unexpected(dt: &DataType) -> Error {
+    Error::Engine(format!("unexpected array type {dt} for this column"))
+}
+
+/// Numeric and temporal arrays as f64. Temporal values go through their integer
+/// encoding (days, or time units since the epoch).
+fn to_f64(array: &ArrayRef) -> Result<Float64Array> {
+    let a = match array.data_type() {
+        DataType::Float64 => array.clone(),
+        dt if Kind::of(dt).is_temporal() => cast(&cast(array, &DataType::Int64)?, &DataType::Float64)?,
+        _ => cast(array, &DataType::Float64)?,
+    };
+    Ok(a.as_primitive::<arrow::datatypes::Float64Type>().clone())
+}
+
+fn update_numeric(s: &mut NumericState, arr: &Float64Array) {
+    let mut finite = Vec::with_capacity(arr.len() - arr.null_count());
+    let mut push = |x: f64| {
+        if x.is_finite() {
+            finite.push(if x == 0.0 { 0.0 } else { x }); // -0.0 and 0.0 are one value
+        } else if x.is_nan() {
+            s.nan += 1;
+        } else if x > 0.0 {
+            s.pos_inf += 1;
+        } else {
+            s.neg_inf += 1;
+        }
+    };
+    if arr.null_count() == 0 {
+        arr.values().iter().for_each(|x| push(*x));
+    } else {
+        arr.iter().flatten().for_each(push);
+    }
+    for &x in &finite {
+        if x == 0.0 {
+            s.zeros += 1;
+        }
+        s.counts.add_ref(&(x.to_bits() as i64));
+    }
+    if let Some((lo, hi)) = min_max(&finite) {
+        s.min = opt_min_f(s.min, Some(lo));
+        s.max = opt_max_f(s.max, Some(hi));
+    }
+    s.moments.merge(&Moments::of(&finite));
+    // Infinities are counted, not sketched: they have no place among the quantiles.
+    s.quantiles.extend(finite.into_iter());
+}
+
+fn min_max(v: &[f64]) -> Option<(f64, f64)> {
+    let first = *v.first()?;
+    Some(
+        v.iter()
+            .fold((first, first), |(lo, hi), &x| (lo.min(x), hi.max(x))),
+    )
+}
+
+fn update_strings<'a, A>(s: &mut StringState, arr: A)
+where
+    A: ArrayAccessor<Item = &'a str> + Array,
+{
+    for i in 0..arr.len() {
+        if arr.is_null(i) {
+            continue;
+        }
+        let v = arr.value(i);
+        let len = if v.is_ascii() { v.len() } else { v.chars().count() };
+        s.lengths.add(len as u64);
+        s.counts.add_ref(v);
+    }
+}
+
+fn update_binary(l: &mut LengthState, array: &ArrayRef) -> Result<()> {
+    let lens: Vec<usize> = match array.data_type() {
+        DataType::Binary => array.as_binary::<i32>().iter().flatten().map(<[u8]>::len).collect(),
+        DataType::LargeBinary => array.as_binary::<i64>().iter().flatten().map(<[u8]>::len).collect(),
+        DataType::BinaryView => array.as_binary_view().iter().flatten().map(<[u8]>::len).collect(),
+        DataType::FixedSizeBinary(n) => {
+            vec![*n as usize; array.len() - array.null_count()]
+        }
+        other => return Err(unexpected(other)),
+    };
+    lens.into_iter().for_each(|n| l.add(n as u64));
+    Ok(())
+}
+
+fn update_list(list: &mut ListState, array: &ArrayRef) -> Result<()> {
+    let (lens, values): (Vec<usize>, ArrayRef) = match array.data_type() {
+        DataType::List(_) => {
+            let a = array.as_list::<i32>();
+            let off = a.value_offsets();
+            let lens = (0..a.len()).filter(|i| a.is_valid(*i)).map(|i| (off[i + 1] - off[i]) as usize).collect();
+            let (start, end) = (off[0] as usize, off[a.len()] as usize);
+            (lens, a.values().slice(start, end - start))
+        }
+        DataType::LargeList(_) => {
+            let a = array.as_list::<i64>();
+            let off = a.value_offsets();
+            let lens = (0..a.len()).filter(|i| a.is_valid(*i)).map(|i| (off[i + 1] - off[i]) as usize).collect();
+            let (start, end) = (off[0] as usize, off[a.len()] as usize);
+            (lens, a.values().slice(start, end - start))
+        }
+        DataType::FixedSizeList(_, n) => {
+            let a = array.as_fixed_size_list();
+            let n = *n as usize;
+            let lens = vec![n; a.len() - a.null_count()];
+            (lens, a.values().slice(a.offset() * n, a.len() * n))
+        }
+        other => return Err(unexpected(other)),
+    };
+    lens.into_iter().for_each(|n| list.values_per_row.add(n as u64));
+    list.elements.update(&values)
+}

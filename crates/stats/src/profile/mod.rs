@@ -1,0 +1,544 @@
+//! The profile: per-column statistics from one streaming pass, mergeable and serialisable.
+//!
+//! [`ProfileBuilder`] holds one [`ColumnState`] per column and folds record batches into
+//! them; builders of different partitions merge. [`Profile`] is the finished, versioned
+//! JSON document: readable summaries per column plus the `state` they were derived from,
+//! so that `preflight merge` can combine stored profiles without the data.
+
+mod column;
+mod counts;
+mod quantiles;
+
+use std::path::Path;
+
+use arrow::datatypes::Schema;
+use arrow::record_batch::RecordBatch;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use column::{ColumnState, Kind, TemporalUnit, type_name};
+pub use counts::{CountsSummary, EXACT_LIMIT, ValueCounts};
+pub use quantiles::{EXACT_VALUES, Moments, QuantileView, Quantiles};
+
+use crate::error::{Error, Result};
+
+/// Version of the profile JSON document; bumped on any incompatible change.
+pub const PROFILE_VERSION: u32 = 1;
+/// Most frequent values reported per column (TFDV's default).
+pub const TOP_VALUES: usize = 20;
+/// Buckets of each histogram (TFDV's default).
+pub const HISTOGRAM_BUCKETS: usize = 10;
+
+/// Accumulates a profile from record batches.
+#[derive(Debug, Clone)]
+pub struct ProfileBuilder {
+    pub rows: u64,
+    pub columns: Vec<ColumnState>,
+}
+
+impl ProfileBuilder {
+    pub fn new(schema: &Schema) -> Self {
+        Self {
+            rows: 0,
+            columns: schema
+                .fields()
+                .iter()
+                .map(|f| ColumnState::new(f.name(), f.data_type()))
+                .collect(),
+        }
+    }
+
+    pub fn update(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.rows += batch.num_rows() as u64;
+        for (state, array) in self.columns.iter_mut().zip(batch.columns()) {
+            state.update(array)?;
+        }
+        Ok(())
+    }
+
+    pub fn merge(&mut self, other: &Self) -> Result<()> {
+        if self.columns.len() != other.columns.len() {
+            return Err(Error::Usage(format!(
+                "cannot merge profiles with {} and {} columns",
+                self.columns.len(),
+                other.columns.len()
+            )));
+        }
+        self.rows += other.rows;
+        for (a, b) in self.columns.iter_mut().zip(&other.columns) {
+            a.merge(b)?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(self, sources: Vec<String>) -> Profile {
+        Profile {
+            version: PROFILE_VERSION,
+            row_count: self.rows,
+            sources,
+            columns: self.columns.into_iter().map(ColumnProfile::from_state).collect(),
+        }
+    }
+}
+
+/// A finished profile: the JSON contract of `preflight profile --format json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    pub version: u32,
+    pub row_count: u64,
+    /// The inputs profiled (or merged), as the user named them.
+    pub sources: Vec<String>,
+    pub columns: Vec<ColumnProfile>,
+}
+
+#[derive(Deserialize)]
+struct ProfileFile {
+    version: u32,
+    row_count: u64,
+    #[serde(default)]
+    sources: Vec<String>,
+    columns: Vec<ColumnFile>,
+}
+
+#[derive(Deserialize)]
+struct ColumnFile {
+    state: ColumnState,
+}
+
+impl Profile {
+    /// Read a stored profile. Summaries are re-derived from the states so they can never
+    /// disagree with what a merge would use.
+    pub fn from_json(bytes: &[u8], path: &Path) -> Result<Self> {
+        let err = |message: String| Error::Profile {
+            path: path.to_path_buf(),
+            message,
+        };
+        let file: ProfileFile = serde_json::from_slice(bytes).map_err(|e| {
+            err(format!(
+                "not a preflight profile (line {}, column {}: {e})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        if file.version != PROFILE_VERSION {
+            return Err(err(format!(
+                "profile version {} is not supported (this build reads version {PROFILE_VERSION})",
+                file.version
+            )));
+        }
+        let builder = ProfileBuilder {
+            rows: file.row_count,
+            columns: file.columns.into_iter().map(|c| c.state).collect(),
+        };
+        Ok(builder.finish(file.sources))
+    }
+
+    pub fn builder(&self) -> ProfileBuilder {
+        ProfileBuilder {
+            rows: self.row_count,
+            columns: self.columns.iter().map(|c| c.state.clone()).collect(),
+        }
+    }
+
+    /// Merge profiles of the same columns (e.g. partitions profiled apart).
+    pub fn merge_all(profiles: &[(String, Profile)]) -> Result<Profile> {
+        let Some(((first_name, first), rest)) = profiles.split_first() else {
+            return Err(Error::Usage("no profiles to merge".into()));
+        };
+        let mut builder = first.builder();
+        let mut sources = first.sources.clone();
+        let signature = |p: &Profile| -> Vec<(String, String)> {
+            p.columns.iter().map(|c| (c.name.clone(), c.type_name.clone())).collect()
+        };
+        let want = signature(first);
+        for (name, p) in rest {
+            let got = signature(p);
+            if got != want {
+                let missing: Vec<String> = want
+                    .iter()
+                    .filter(|c| !got.contains(c))
+                    .map(|(n, t)| format!("{n} ({t})"))
+                    .collect();
+                let extra: Vec<String> = got
+                    .iter()
+                    .filter(|c| !want.contains(c))
+                    .map(|(n, t)| format!("{n} ({t})"))
+                    .collect();
+                return Err(Error::Profile {
+                    path: name.into(),
+                    message: format!(
+                        "columns differ from {first_name}: missing [{}], extra [{}]{}",
+                        missing.join(", "),
+                        extra.join(", "),
+                        if missing.is_empty() && extra.is_empty() { " (order differs)" } else { "" }
+                    ),
+                });
+            }
+            builder.merge(&p.builder())?;
+            sources.extend(p.sources.iter().cloned());
+        }
+        Ok(builder.finish(sources))
+    }
+
+    pub fn column(&self, name: &str) -> Option<&ColumnProfile> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// One column's statistics as users and other tools read them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnProfile {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub kind: Kind,
+    /// Rows, missing or not.
+    pub count: u64,
+    /// Null (missing) rows.
+    pub missing: u64,
+    /// Non-null rows.
+    pub present: u64,
+    pub missing_fraction: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distinct: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distinct_exact: Option<bool>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub top_values: Vec<TopValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_values_exact: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numeric: Option<NumericSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temporal: Option<TemporalSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub string: Option<LengthSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binary: Option<LengthSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boolean: Option<BoolSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<ListSummary>,
+    /// The mergeable accumulator state the summary was derived from.
+    pub state: ColumnState,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopValue {
+    pub value: Value,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NumericSummary {
+    /// Finite values summarised below (NaN and infinities excluded, counted apart).
+    pub finite: u64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub mean: Option<f64>,
+    /// Population standard deviation (ddof = 0), as TFDV.
+    pub std_dev: Option<f64>,
+    pub zeros: u64,
+    pub nan: u64,
+    pub pos_inf: u64,
+    pub neg_inf: u64,
+    pub median: Option<f64>,
+    /// Percentiles p0..p100 (index = percent); empty when there are no finite values.
+    pub percentiles: Vec<f64>,
+    /// True when quantiles and histograms are exact; false when they come from the t-digest.
+    pub quantiles_exact: bool,
+    /// Ten equal-width buckets over [min, max] (TFDV's STANDARD histogram).
+    pub histogram: Vec<Bucket>,
+    /// Ten equal-count buckets (TFDV's QUANTILES histogram).
+    pub quantile_histogram: Vec<Bucket>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Bucket {
+    pub low: f64,
+    pub high: f64,
+    pub count: f64,
+}
+
+/// Temporal columns: the numeric summary is on the integer encoding (see `unit`); these
+/// are the same points as ISO 8601 text.
+#[derive(Debug, Clone, Serialize)]
+pub struct TemporalSummary {
+    pub unit: TemporalUnit,
+    pub min: Option<String>,
+    pub median: Option<String>,
+    pub max: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LengthSummary {
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub avg_length: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BoolSummary {
+    pub true_count: u64,
+    pub false_count: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ListSummary {
+    pub min_values: Option<u64>,
+    pub max_values: Option<u64>,
+    pub avg_values: Option<f64>,
+    pub total_values: u64,
+    /// Profile of the flattened element values.
+    pub elements: Box<ColumnProfile>,
+}
+
+fn lengths(l: &column::LengthState, n: u64) -> LengthSummary {
+    LengthSummary {
+        min_length: l.min,
+        max_length: l.max,
+        avg_length: (n > 0).then(|| l.total as f64 / n as f64),
+    }
+}
+
+impl ColumnProfile {
+    pub fn from_state(state: ColumnState) -> Self {
+        let present = state.count - state.missing;
+        let mut p = Self {
+            name: state.name.clone(),
+            type_name: state.type_name.clone(),
+            kind: state.kind,
+            count: state.count,
+            missing: state.missing,
+            present,
+            missing_fraction: if state.count == 0 {
+                0.0
+            } else {
+                state.missing as f64 / state.count as f64
+            },
+            distinct: None,
+            distinct_exact: None,
+            top_values: Vec::new(),
+            top_values_exact: None,
+            numeric: None,
+            temporal: None,
+            string: None,
+            binary: None,
+            boolean: None,
+            list: None,
+            state: ColumnState::new("", &arrow::datatypes::DataType::Null),
+        };
+        if let Some(num) = &state.numeric {
+            let c = num.counts.summary(TOP_VALUES);
+            // NaN is a value too: counted apart from the map, it adds one distinct value.
+            p.distinct = Some(c.distinct + u64::from(num.nan > 0) + u64::from(num.pos_inf > 0) + u64::from(num.neg_inf > 0));
+            p.distinct_exact = Some(c.distinct_exact);
+            p.top_values_exact = Some(c.top_exact);
+            p.top_values = c
+                .top
+                .iter()
+                .map(|(bits, count)| TopValue {
+                    value: numeric_value(f64::from_bits(*bits as u64), &state),
+                    count: *count,
+                })
+                .collect();
+            let s = numeric_summary(num);
+            if let Some(unit) = state.temporal_unit {
+                // An interpolated instant is shown to the second: its nanoseconds mean nothing.
+                let median = if s.quantiles_exact { s.median } else { s.median.map(|m| round_to_second(m, unit)) };
+                let fmt = |x: Option<f64>| x.and_then(|v| format_temporal(v, unit, &state.type_name));
+                p.temporal = Some(TemporalSummary {
+                    unit,
+                    min: fmt(s.min),
+                    median: fmt(median),
+                    max: fmt(s.max),
+                });
+            }
+            p.numeric = Some(s);
+        }
+        if let Some(st) = &state.string {
+            let c = st.counts.summary(TOP_VALUES);
+            p.distinct = Some(c.distinct);
+            p.distinct_exact = Some(c.distinct_exact);
+            p.top_values_exact = Some(c.top_exact);
+            p.top_values = c
+                .top
+                .into_iter()
+                .map(|(v, count)| TopValue {
+                    value: Value::String(v),
+                    count,
+                })
+                .collect();
+            p.string = Some(lengths(&st.lengths, present));
+        }
+        if let Some(b) = &state.binary {
+            p.binary = Some(lengths(b, present));
+        }
+        if let Some(b) = &state.boolean {
+            let mut top: Vec<TopValue> = [(true, b.true_count), (false, b.false_count)]
+                .into_iter()
+                .filter(|(_, c)| *c > 0)
+                .map(|(v, count)| TopValue {
+                    value: Value::Bool(v),
+                    count,
+                })
+                .collect();
+            top.sort_by(|a, b| b.count.cmp(&a.count));
+            p.distinct = Some(top.len() as u64);
+            p.distinct_exact = Some(true);
+            p.top_values = top;
+            p.top_values_exact = Some(true);
+            p.boolean = Some(BoolSummary {
+                true_count: b.true_count,
+                false_count: b.false_count,
+            });
+        }
+        if let Some(l) = &state.list {
+            let n = present;
+            p.list = Some(ListSummary {
+                min_values: l.values_per_row.min,
+                max_values: l.values_per_row.max,
+                avg_values: (n > 0).then(|| l.values_per_row.total as f64 / n as f64),
+                total_values: l.values_per_row.total,
+                elements: Box::new(ColumnProfile::from_state((*l.elements).clone())),
+            });
+        }
+        p.state = state;
+        p
+    }
+}
+
+/// Integers print as integers; temporal values as ISO text.
+fn numeric_value(x: f64, state: &ColumnState) -> Value {
+    if let Some(unit) = state.temporal_unit {
+        if let Some(s) = format_temporal(x, unit, &state.type_name) {
+            return Value::String(s);
+        }
+    }
+    if state.kind == Kind::Integer && x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 {
+        return Value::from(x as i64);
+    }
+    Value::from(x)
+}
+
+fn numeric_summary(num: &column::NumericState) -> NumericSummary {
+    let n = num.moments.n;
+    // Few distinct values: exact quantiles from the value counts, however many rows.
+    let (view, exact) = match num.counts.exact() {
+        Some(map) if !num.quantiles.is_exact() => (
+            QuantileView::weighted(map.iter().map(|(bits, c)| (f64::from_bits(*bits as u64), *c)).collect()),
+            true,
+        ),
+        _ => (num.quantiles.view(), num.quantiles.is_exact()),
+    };
+    let percentiles: Vec<f64> = if n == 0 {
+        Vec::new()
+    } else {
+        (0..=100)
+            .filter_map(|i| view.quantile(f64::from(i) / 100.0))
+            .collect()
+    };
+    let median = view.quantile(0.5).filter(|_| n > 0);
+    let histogram = match (num.min, num.max) {
+        (Some(lo), Some(hi)) if n > 0 => equal_width(&view, lo, hi, n),
+        _ => Vec::new(),
+    };
+    let quantile_histogram = if n == 0 {
+        Vec::new()
+    } else {
+        let b = HISTOGRAM_BUCKETS;
+        (0..b)
+            .filter_map(|i| {
+                let low = view.quantile(i as f64 / b as f64)?;
+                let high = view.quantile((i + 1) as f64 / b as f64)?;
+                Some(Bucket {
+                    low,
+                    high,
+                    count: n as f64 / b as f64,
+                })
+            })
+            .collect()
+    };
+    NumericSummary {
+        finite: n,
+        min: num.min,
+        max: num.max,
+        mean: (n > 0).then_some(num.moments.mean),
+        std_dev: num.moments.std_dev(),
+        zeros: num.zeros,
+        nan: num.nan,
+        pos_inf: num.pos_inf,
+        neg_inf: num.neg_inf,
+        median,
+        percentiles,
+        quantiles_exact: exact,
+        histogram,
+        quantile_histogram,
+    }
+}
+
+fn equal_width(view: &QuantileView, lo: f64, hi: f64, n: u64) -> Vec<Bucket> {
+    if lo == hi {
+        return vec![Bucket {
+            low: lo,
+            high: hi,
+            count: n as f64,
+        }];
+    }
+    let b = HISTOGRAM_BUCKETS;
+    let width = (hi - lo) / b as f64;
+    let edge = |i: usize| if i == b { hi } else { lo + width * i as f64 };
+    let mut prev = 0.0;
+    (0..b)
+        .map(|i| {
+            let upto = if i + 1 == b {
+                n as f64
+            } else {
+                view.count_le(edge(i + 1), n).round()
+            };
+            let count = (upto - prev).max(0.0);
+            prev = upto.max(prev);
+            Bucket {
+                low: edge(i),
+                high: edge(i + 1),
+                count,
+            }
+        })
+        .collect()
+}
+
+fn round_to_second(v: f64, unit: TemporalUnit) -> f64 {
+    let per_second = match unit {
+        TemporalUnit::Days | TemporalUnit::Seconds => return v.round(),
+        TemporalUnit::Milliseconds => 1e3,
+        TemporalUnit::Microseconds => 1e6,
+        TemporalUnit::Nanoseconds => 1e9,
+    };
+    (v / per_second).round() * per_second
+}
+
+fn format_temporal(v: f64, unit: TemporalUnit, type_name: &str) -> Option<String> {
+    use chrono::{DateTime, NaiveDate};
+    let v = v.round() as i64;
+    let dt = match unit {
+        TemporalUnit::Days => {
+            let d = NaiveDate::from_num_days_from_ce_opt(i32::try_from(v).ok()? + 719_163)?;
+            return Some(d.to_string());
+        }
+        TemporalUnit::Seconds => DateTime::from_timestamp(v, 0)?,
+        TemporalUnit::Milliseconds => DateTime::from_timestamp_millis(v)?,
+        TemporalUnit::Microseconds => DateTime::from_timestamp_micros(v)?,
+        TemporalUnit::Nanoseconds => DateTime::from_timestamp_nanos(v),
+    };
+    if type_name.starts_with("time32") || type_name.starts_with("time64") {
+        return Some(dt.format("%H:%M:%S%.f").to_string());
+    }
+    if type_name.starts_with("duration") {
+        return None;
+    }
+    if type_name.contains("tz=") {
+        Some(dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    } else {
+        Some(dt.naive_utc().format("%Y-%m-%dT%H:%M:%S%.f").to_string())
+    }
+}

@@ -1,0 +1,688 @@
+//! Data sources: resolve what the user named (files, globs, directories with hive-style
+//! `key=value` partitions) and read it through one DataFusion `SessionContext`.
+//!
+//! Everything that can be checked before reading is checked here, so that a bad input
+//! fails with one sentence naming the file: missing paths, empty files, unknown or mixed
+//! formats, duplicate column names. Errors raised while decoding are traced back to the
+//! file (and line) by re-reading the inputs one at a time, which costs nothing on the
+//! happy path.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::arrow::ArrowFormat;
+use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
+use datafusion::datasource::file_format::json::JsonFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::execution::context::{SessionConfig, SessionContext};
+use datafusion::physical_plan::execute_stream_partitioned;
+use futures::StreamExt;
+
+use crate::error::{Error, Result, one_line};
+use crate::profile::{Profile, ProfileBuilder};
+
+/// File formats preflight reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+    Json,
+    Arrow,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Parquet => "parquet",
+            Self::Json => "ndjson",
+            Self::Arrow => "arrow",
+        }
+    }
+
+    /// The format a file name implies, ignoring a compression suffix.
+    pub fn from_path(path: &Path) -> Option<(Self, Compression)> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let (stem, compression) = Compression::strip(&name);
+        let ext = stem.rsplit_once('.').map(|(_, e)| e)?;
+        let format = match ext {
+            "csv" | "tsv" | "txt" => Self::Csv,
+            "parquet" | "pq" => Self::Parquet,
+            "json" | "jsonl" | "ndjson" => Self::Json,
+            "arrow" | "ipc" | "feather" | "arrows" => Self::Arrow,
+            _ => return None,
+        };
+        Some((format, compression))
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" | "tsv" => Ok(Self::Csv),
+            "parquet" => Ok(Self::Parquet),
+            "json" | "ndjson" | "jsonl" => Ok(Self::Json),
+            "arrow" | "ipc" | "feather" => Ok(Self::Arrow),
+            other => Err(format!(
+                "unknown input format `{other}` (expected csv, parquet, ndjson or arrow)"
+            )),
+        }
+    }
+}
+
+/// Compression of a text input, from its last extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+    Bzip2,
+    Xz,
+}
+
+impl Compression {
+    fn strip(name: &str) -> (&str, Self) {
+        for (suffix, c) in [
+            (".gz", Self::Gzip),
+            (".gzip", Self::Gzip),
+            (".zst", Self::Zstd),
+            (".zstd", Self::Zstd),
+            (".bz2", Self::Bzip2),
+            (".xz", Self::Xz),
+        ] {
+            if let Some(stem) = name.strip_suffix(suffix) {
+                return (stem, c);
+            }
+        }
+        (name, Self::None)
+    }
+
+    fn to_datafusion(self) -> FileCompressionType {
+        match self {
+            Self::None => FileCompressionType::UNCOMPRESSED,
+            Self::Gzip => FileCompressionType::GZIP,
+            Self::Zstd => FileCompressionType::ZSTD,
+            Self::Bzip2 => FileCompressionType::BZIP2,
+            Self::Xz => FileCompressionType::XZ,
+        }
+    }
+}
+
+/// CSV dialect.
+#[derive(Debug, Clone)]
+pub struct CsvOptions {
+    /// `None`: comma, or tab for `.tsv` files.
+    pub delimiter: Option<u8>,
+    pub quote: u8,
+    pub escape: Option<u8>,
+    pub has_header: bool,
+    /// Cell texts read as missing, besides the empty cell.
+    pub null_values: Vec<String>,
+}
+
+/// pandas' default NA strings minus the NaN spellings: a float NaN is a value, and we
+/// count it apart from missing.
+pub const DEFAULT_NULL_VALUES: &[&str] = &[
+    "NA", "N/A", "n/a", "NULL", "null", "None", "<NA>", "#N/A", "#NA", "-NaN", "-nan",
+];
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self {
+            delimiter: None,
+            quote: b'"',
+            escape: None,
+            has_header: true,
+            null_values: DEFAULT_NULL_VALUES.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// How to read the inputs.
+#[derive(Debug, Clone, Default)]
+pub struct SourceOptions {
+    /// Overrides the format implied by file extensions.
+    pub format: Option<Format>,
+    pub csv: CsvOptions,
+    /// Column types forced by the user (`--type col=int64`).
+    pub types: Vec<(String, DataType)>,
+    /// Partitions read in parallel; 0 means one per core.
+    pub partitions: usize,
+}
+
+/// Parse a user-facing type name (`int64`, `double`, `string`, `bool`, `date`,
+/// `timestamp`, `decimal(10,2)`).
+pub fn parse_type(s: &str) -> Result<DataType, String> {
+    let t = s.trim().to_ascii_lowercase();
+    Ok(match t.as_str() {
+        "int8" => DataType::Int8,
+        "int16" => DataType::Int16,
+        "int32" => DataType::Int32,
+        "int64" | "int" | "integer" => DataType::Int64,
+        "uint8" => DataType::UInt8,
+        "uint16" => DataType::UInt16,
+        "uint32" => DataType::UInt32,
+        "uint64" => DataType::UInt64,
+        "float32" | "float" => DataType::Float32,
+        "float64" | "double" => DataType::Float64,
+        "string" | "utf8" | "str" | "text" => DataType::Utf8,
+        "bool" | "boolean" => DataType::Boolean,
+        "date" | "date32" => DataType::Date32,
+        "timestamp" => DataType::Timestamp(TimeUnit::Microsecond, None),
+        "timestamptz" | "timestamp_utc" => {
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+        }
+        _ => {
+            if let Some(inner) = t.strip_prefix("decimal(").and_then(|r| r.strip_suffix(')')) {
+                let (p, sc) = inner
+                    .split_once(',')
+                    .ok_or_else(|| format!("expected decimal(precision,scale), got `{s}`"))?;
+                let p: u8 = p.trim().parse().map_err(|_| format!("bad precision in `{s}`"))?;
+                let sc: i8 = sc.trim().parse().map_err(|_| format!("bad scale in `{s}`"))?;
+                DataType::Decimal128(p, sc)
+            } else {
+                return Err(format!(
+                    "unknown type `{s}` (expected int64, double, string, bool, date, timestamp, decimal(p,s), ...)"
+                ));
+            }
+        }
+    })
+}
+
+/// The inputs, resolved and opened; ready to be profiled or queried.
+pub struct Dataset {
+    inputs: Inputs,
+    table: Arc<ListingTable>,
+}
+
+/// Resolved inputs and how to read them; builds the DataFusion table.
+struct Inputs {
+    ctx: SessionContext,
+    files: Vec<PathBuf>,
+    format: Format,
+    compression: Compression,
+    /// The inputs as the user named them.
+    sources: Vec<String>,
+    opts: SourceOptions,
+    dir_input: Option<PathBuf>,
+}
+
+/// What one user-named path resolved to.
+struct Resolved {
+    files: Vec<PathBuf>,
+    is_dir: bool,
+}
+
+fn resolve(path: &str) -> Result<Resolved> {
+    if path.contains(['*', '?', '[']) {
+        let entries = glob::glob(path).map_err(|e| Error::input(path, format!("bad glob pattern: {e}")))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(std::result::Result::ok)
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(Error::input(path, "no files match this pattern"));
+        }
+        return Ok(Resolved { files, is_dir: false });
+    }
+    let p = Path::new(path);
+    let meta = std::fs::metadata(p).map_err(|e| Error::input(path, io_message(&e)))?;
+    if meta.is_dir() {
+        let mut files = Vec::new();
+        walk(p, &mut files).map_err(|e| Error::input(path, io_message(&e)))?;
+        files.sort();
+        if files.is_empty() {
+            return Err(Error::input(path, "directory contains no data files"));
+        }
+        Ok(Resolved { files, is_dir: true })
+    } else {
+        Ok(Resolved {
+            files: vec![p.to_path_buf()],
+            is_dir: false,
+        })
+    }
+}
+
+/// Data files below a directory; hidden and `_`-prefixed entries (`_SUCCESS`, `.crc`) are
+/// bookkeeping of the tools that wrote them.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name.starts_with('_') {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn null_regex(values: &[String]) -> String {
+    let alts: Vec<String> = values.iter().map(|v| regex_escape(v)).collect();
+    format!("^(|{})$", alts.join("|"))
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Dataset {
+    /// Resolve and open the inputs. Fails before reading any data when a path is missing,
+    /// empty, of an unknown or mixed format, or has duplicate column names.
+    pub async fn open(paths: &[String], opts: &SourceOptions) -> Result<Self> {
+        if paths.is_empty() {
+            return Err(Error::Usage("no input files given".into()));
+        }
+        let mut files = Vec::new();
+        let mut dirs = Vec::new();
+        for p in paths {
+            let r = resolve(p)?;
+            if r.is_dir {
+                dirs.push(PathBuf::from(p));
+            }
+            files.extend(r.files);
+        }
+        let mut kinds = Vec::with_capacity(files.len());
+        for f in &files {
+            let detected = Format::from_path(f);
+            let (format, compression) = match (opts.format, detected) {
+                (Some(fmt), Some((_, c))) => (fmt, c),
+                (Some(fmt), None) => (fmt, Compression::None),
+                (None, Some(d)) => d,
+                (None, None) => {
+                    return Err(Error::input(
+                        f,
+                        "cannot tell the file format from its extension; name it with --input-format csv|parquet|ndjson|arrow",
+                    ));
+                }
+            };
+            let meta = std::fs::metadata(f).map_err(|e| Error::input(f, io_message(&e)))?;
+            if meta.len() == 0 {
+                return Err(Error::input(f, "file is empty"));
+            }
+            std::fs::File::open(f).map_err(|e| Error::input(f, io_message(&e)))?;
+            kinds.push((format, compression));
+        }
+        let (format, compression) = kinds[0];
+        if let Some(i) = kinds.iter().position(|k| *k != kinds[0]) {
+            let name = |k: (Format, Compression)| {
+                format!("{}{}", k.0.name(), if k.1 == Compression::None { "" } else { " (compressed)" })
+            };
+            let where_ = dirs.first().cloned().unwrap_or_else(|| files[i].clone());
+            return Err(Error::input(
+                where_,
+                format!(
+                    "inputs mix formats: {} is {} but {} is {}; profile them separately",
+                    files[0].display(),
+                    name(kinds[0]),
+                    files[i].display(),
+                    name(kinds[i])
+                ),
+            ));
+        }
+        let dir_input = (paths.len() == 1 && dirs.len() == 1).then(|| dirs[0].clone());
+        let partitions = if opts.partitions == 0 {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        } else {
+            opts.partitions
+        };
+        let config = SessionConfig::new().with_target_partitions(partitions);
+        let ctx = SessionContext::new_with_config(config);
+        let inputs = Inputs {
+            ctx,
+            files,
+            format,
+            compression,
+            sources: paths.to_vec(),
+            opts: opts.clone(),
+            dir_input,
+        };
+        let table = inputs.build_table(false).await?;
+        Ok(Self { inputs, table })
+    }
+
+    pub fn schema(&self) -> SchemaRef {
+        use datafusion::catalog::TableProvider;
+        self.table.schema()
+    }
+
+    pub fn format(&self) -> Format {
+        self.inputs.format
+    }
+
+    pub fn files(&self) -> &[PathBuf] {
+        &self.inputs.files
+    }
+
+    /// The inputs as the user named them.
+    pub fn sources(&self) -> &[String] {
+        &self.inputs.sources
+    }
+
+    /// The session, with the data registered as table `data` (for SQL checks).
+    pub fn context(&self) -> Result<&SessionContext> {
+        if !self.inputs.ctx.table_exist("data")? {
+            self.inputs.ctx.register_table("data", self.table.clone())?;
+        }
+        Ok(&self.inputs.ctx)
+    }
+
+    /// Profile the data in one streaming pass, DataFusion partitions in parallel.
+    /// `rows_read` is advanced as batches arrive (for a progress display).
+    pub async fn profile(&mut self, rows_read: Arc<AtomicU64>) -> Result<Profile> {
+        let inp = &self.inputs;
+        let builder = match inp.profile_table(self.table.clone(), rows_read.clone()).await {
+            Ok(b) => b,
+            Err(first)
+                if matches!(inp.format, Format::Csv | Format::Json)
+                    && is_parse_error(&first)
+                    && inp.opts.types.is_empty() =>
+            {
+                // The types guessed from the first rows may not hold further down: infer
+                // from every row, once, rather than fail or guess silently.
+                rows_read.store(0, Ordering::Relaxed);
+                let table = inp.build_table(true).await?;
+                match inp.profile_table(table.clone(), rows_read).await {
+                    Ok(b) => {
+                        self.table = table;
+                        b
+                    }
+                    Err(e) => return Err(self.inputs.diagnose_read(&self.table, &e).await),
+                }
+            }
+            Err(e) => return Err(inp.diagnose_read(&self.table, &e).await),
+        };
+        let inp = &self.inputs;
+        if builder.rows == 0 {
+            let what = if inp.format == Format::Csv && inp.opts.csv.has_header {
+                "has a header but no data rows"
+            } else {
+                "contains no rows"
+            };
+            return Err(inp.blame(what));
+        }
+        Ok(builder.finish(inp.sources.clone()))
+    }
+}
+
+impl Inputs {
+    fn file_format(&self, infer_all_rows: bool) -> Arc<dyn FileFormat> {
+        let c = self.compression.to_datafusion();
+        match self.format {
+            Format::Csv => {
+                let tsv = self
+                    .files
+                    .first()
+                    .and_then(|f| f.to_str())
+                    .is_some_and(|n| n.to_ascii_lowercase().contains(".tsv"));
+                let delimiter = self.opts.csv.delimiter.unwrap_or(if tsv { b'\t' } else { b',' });
+                let mut f = CsvFormat::default()
+                    .with_has_header(self.opts.csv.has_header)
+                    .with_delimiter(delimiter)
+                    .with_quote(self.opts.csv.quote)
+                    .with_escape(self.opts.csv.escape)
+                    .with_null_regex(Some(null_regex(&self.opts.csv.null_values)))
+                    .with_file_compression_type(c);
+                if infer_all_rows {
+                    f = f.with_schema_infer_max_rec(usize::MAX);
+                }
+                Arc::new(f)
+            }
+            Format::Json => {
+                let mut f = JsonFormat::default().with_file_compression_type(c);
+                if infer_all_rows {
+                    f = f.with_schema_infer_max_rec(usize::MAX);
+                }
+                Arc::new(f)
+            }
+            Format::Parquet => Arc::new(ParquetFormat::default()),
+            Format::Arrow => Arc::new(ArrowFormat),
+        }
+    }
+
+    /// Common file-name suffix for DataFusion's listing filter ("" when names differ).
+    fn extension(&self) -> String {
+        let ext_of = |p: &PathBuf| -> String {
+            let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            name.find('.').map(|i| name[i..].to_string()).unwrap_or_default()
+        };
+        let first = self.files.first().map(ext_of).unwrap_or_default();
+        if self.files.iter().all(|f| ext_of(f) == first) { first } else { String::new() }
+    }
+
+    async fn build_table(&self, infer_all: bool) -> Result<Arc<ListingTable>> {
+        let options = ListingOptions::new(self.file_format(infer_all))
+            .with_file_extension(self.extension());
+        let state = self.ctx.state();
+        let urls: Vec<ListingTableUrl> = match &self.dir_input {
+            Some(dir) => {
+                let mut s = std::path::absolute(dir)
+                    .map_err(|e| Error::input(dir, io_message(&e)))?
+                    .to_string_lossy()
+                    .to_string();
+                if !s.ends_with('/') {
+                    s.push('/');
+                }
+                vec![ListingTableUrl::parse(&s).map_err(|e| Error::input(dir, e.to_string()))?]
+            }
+            None => self
+                .files
+                .iter()
+                .map(|f| {
+                    let abs = std::path::absolute(f).map_err(|e| Error::input(f, io_message(&e)))?;
+                    ListingTableUrl::parse(abs.to_string_lossy()).map_err(|e| Error::input(f, e.to_string()))
+                })
+                .collect::<Result<_>>()?,
+        };
+        let mut config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options);
+        if self.dir_input.is_some() {
+            config = config
+                .infer_partitions_from_path(&state)
+                .await
+                .map_err(|e| self.blame(&e.to_string()))?;
+        }
+        let config = match config.infer_schema(&state).await {
+            Ok(c) => c,
+            Err(e) => return Err(self.diagnose_schema(e).await),
+        };
+        let schema = config.file_schema.clone().unwrap_or_else(|| Arc::new(Schema::empty()));
+        self.check_duplicates(&schema)?;
+        let schema = self.apply_overrides(&schema)?;
+        let config = config.with_schema(schema);
+        Ok(Arc::new(ListingTable::try_new(config).map_err(|e| self.blame(&e.to_string()))?))
+    }
+
+    fn check_duplicates(&self, schema: &Schema) -> Result<()> {
+        let fields = schema.fields();
+        for (i, f) in fields.iter().enumerate() {
+            if let Some(j) = fields.iter().skip(i + 1).position(|g| g.name() == f.name()) {
+                return Err(self.blame(&format!(
+                    "column name `{}` appears twice (columns {} and {}); rename one",
+                    f.name(),
+                    i + 1,
+                    i + j + 2
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_overrides(&self, schema: &Schema) -> Result<SchemaRef> {
+        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        for (name, dt) in &self.opts.types {
+            let Some(f) = fields.iter_mut().find(|f| f.name() == name) else {
+                let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).take(20).collect();
+                return Err(self.blame(&format!(
+                    "--type names column `{name}`, which is not in the data (columns: {})",
+                    names.join(", ")
+                )));
+            };
+            *f = Field::new(f.name(), dt.clone(), true);
+        }
+        Ok(Arc::new(Schema::new(fields)))
+    }
+
+    /// An error that cannot be traced to one file names the inputs as a whole.
+    fn blame(&self, message: &str) -> Error {
+        let who = match (&self.dir_input, self.files.as_slice()) {
+            (Some(d), _) => d.clone(),
+            (None, [one]) => one.clone(),
+            _ => PathBuf::from(self.sources.join(" ")),
+        };
+        Error::input(who, clean_engine_message(message))
+    }
+
+    /// Schema inference failed: find the file to blame by inferring each one alone.
+    async fn diagnose_schema(&self, e: datafusion::error::DataFusionError) -> Error {
+        if self.files.len() > 1 {
+            let state = self.ctx.state();
+            for f in &self.files {
+                let Ok(abs) = std::path::absolute(f) else { continue };
+                let Ok(url) = ListingTableUrl::parse(abs.to_string_lossy()) else { continue };
+                let options = ListingOptions::new(self.file_format(false)).with_file_extension("");
+                if let Err(err) = ListingTableConfig::new(url).with_listing_options(options).infer_schema(&state).await {
+                    return Error::input(f, clean_engine_message(&err.to_string()));
+                }
+            }
+        }
+        self.blame(&e.to_string())
+    }
+
+    async fn profile_table(
+        &self,
+        table: Arc<ListingTable>,
+        rows_read: Arc<AtomicU64>,
+    ) -> std::result::Result<ProfileBuilder, String> {
+        let df = self.ctx.read_table(table).map_err(|e| e.to_string())?;
+        let plan = df.create_physical_plan().await.map_err(|e| e.to_string())?;
+        let schema = plan.schema();
+        let streams = execute_stream_partitioned(plan, self.ctx.task_ctx()).map_err(|e| e.to_string())?;
+        let mut tasks = Vec::with_capacity(streams.len());
+        for mut stream in streams {
+            let schema = schema.clone();
+            let rows_read = rows_read.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut builder = ProfileBuilder::new(&schema);
+                while let Some(batch) = stream.next().await {
+                    let batch = batch.map_err(|e| e.to_string())?;
+                    rows_read.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+                    builder.update(&batch).map_err(|e| e.to_string())?;
+                }
+                Ok::<_, String>(builder)
+            }));
+        }
+        // Merge in partition order, never completion order: output must be deterministic.
+        let mut merged = ProfileBuilder::new(&schema);
+        for t in tasks {
+            let part = t.await.map_err(|e| e.to_string())??;
+            merged.merge(&part).map_err(|e| e.to_string())?;
+        }
+        Ok(merged)
+    }
+
+    /// A read failed: re-read the files one at a time, unsplit, so the error names the
+    /// file and a line number that counts from its start.
+    async fn diagnose_read(&self, table: &ListingTable, message: &str) -> Error {
+        if self.format == Format::Csv || self.files.len() > 1 {
+            let schema = file_schema(table);
+            for f in &self.files {
+                if let Err(e) = self.read_one(f, schema.clone()).await {
+                    return Error::input(f, clean_engine_message(&e));
+                }
+            }
+        }
+        self.blame(message)
+    }
+
+    async fn read_one(&self, f: &Path, schema: SchemaRef) -> std::result::Result<(), String> {
+        let config = SessionConfig::new()
+            .with_target_partitions(1)
+            .with_repartition_file_scans(false);
+        let ctx = SessionContext::new_with_config(config);
+        let abs = std::path::absolute(f).map_err(|e| e.to_string())?;
+        let url = ListingTableUrl::parse(abs.to_string_lossy()).map_err(|e| e.to_string())?;
+        let options = ListingOptions::new(self.file_format(false)).with_file_extension("");
+        let cfg = ListingTableConfig::new(url)
+            .with_listing_options(options)
+            .with_schema(schema);
+        let table = ListingTable::try_new(cfg).map_err(|e| e.to_string())?;
+        let df = ctx.read_table(Arc::new(table)).map_err(|e| e.to_string())?;
+        let mut stream = df.execute_stream().await.map_err(|e| e.to_string())?;
+        while let Some(b) = stream.next().await {
+            b.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+}
+
+/// The table schema without hive partition columns.
+fn file_schema(table: &ListingTable) -> SchemaRef {
+    use datafusion::catalog::TableProvider;
+    let schema = table.schema();
+    let n = table.options().table_partition_cols.len();
+    let keep = schema.fields().len().saturating_sub(n);
+    let fields: Vec<Field> = schema.fields().iter().take(keep).map(|f| f.as_ref().clone()).collect();
+    Arc::new(Schema::new(fields))
+}
+
+fn is_parse_error(msg: &str) -> bool {
+    msg.contains("Error while parsing value") || msg.contains("Error parsing column")
+}
+
+/// DataFusion wraps causes in layers ("External error: Arrow error: Parser error: ...") and
+/// arrow-csv counts lines from 0 without the header; users want the cause, with the line
+/// number they would see in an editor.
+fn clean_engine_message(msg: &str) -> String {
+    let mut m = one_line(msg);
+    for prefix in [
+        "External error: ",
+        "Arrow error: ",
+        "ArrowError(",
+        "Parser error: ",
+        "Csv error: ",
+        "Parquet error: ",
+        "Object Store error: ",
+        "Execution error: ",
+        "Error during planning: ",
+        "Schema error: ",
+    ] {
+        while let Some(i) = m.find(prefix) {
+            m.replace_range(i..i + prefix.len(), "");
+        }
+    }
+    if let Some(i) = m.find(". Row data: ") {
+        m.truncate(i);
+    }
+    m.trim_end_matches(')').to_string()
+}

