@@ -2,11 +2,16 @@
 //!
 //! - [`source::Dataset`] resolves files, globs and partitioned directories and reads them
 //!   through one DataFusion `SessionContext`.
+//! - [`drift`]: distances and tests between two samples or histograms (scipy-checked).
+//! - [`labels`]: confident learning and annotator agreement (cleanlab-checked).
 //! - [`profile::ProfileBuilder`] folds record batches into per-column
 //!   [`profile::ColumnState`]s in one streaming pass; [`profile::Profile`] is the finished,
 //!   versioned, mergeable JSON document every other command reads.
 
+mod check;
+pub mod drift;
 pub mod error;
+pub mod labels;
 pub mod profile;
 pub mod source;
 

@@ -22,9 +22,13 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::context::{SessionConfig, SessionContext};
+use datafusion::catalog::TableProvider;
+use datafusion::common::{Column, ScalarValue};
+use datafusion::logical_expr::{Expr, cast, lit, when};
 use datafusion::physical_plan::execute_stream_partitioned;
 use futures::StreamExt;
 
+use crate::check;
 use crate::error::{Error, Result, one_line};
 use crate::profile::{Profile, ProfileBuilder};
 
@@ -200,7 +204,7 @@ pub fn parse_type(s: &str) -> Result<DataType, String> {
 /// The inputs, resolved and opened; ready to be profiled or queried.
 pub struct Dataset {
     inputs: Inputs,
-    table: Arc<ListingTable>,
+    table: Table,
 }
 
 /// Resolved inputs and how to read them; builds the DataFusion table.
@@ -213,6 +217,19 @@ struct Inputs {
     sources: Vec<String>,
     opts: SourceOptions,
     dir_input: Option<PathBuf>,
+}
+
+/// The data as DataFusion sees it.
+///
+/// DataFusion 55's CSV reader applies the null-value pattern while inferring types but
+/// not while reading, so `NA` in a number column would fail the read. CSV is therefore
+/// read as text (`raw`) and `view` turns the null spellings into nulls and casts each
+/// column to its inferred (or forced) type, in the same streaming plan.
+struct Table {
+    raw: Arc<ListingTable>,
+    view: Arc<dyn TableProvider>,
+    /// Column types of the file columns as the user will see them.
+    typed: SchemaRef,
 }
 
 /// What one user-named path resolved to.
@@ -336,7 +353,11 @@ impl Dataset {
         let (format, compression) = kinds[0];
         if let Some(i) = kinds.iter().position(|k| *k != kinds[0]) {
             let name = |k: (Format, Compression)| {
-                format!("{}{}", k.0.name(), if k.1 == Compression::None { "" } else { " (compressed)" })
+                format!(
+                    "{}{}",
+                    k.0.name(),
+                    if k.1 == Compression::None { "" } else { " (compressed)" }
+                )
             };
             let where_ = dirs.first().cloned().unwrap_or_else(|| files[i].clone());
             return Err(Error::input(
@@ -350,6 +371,16 @@ impl Dataset {
                 ),
             ));
         }
+        // Checks DataFusion would get wrong or panic on, file by file.
+        for f in &files {
+            match format {
+                Format::Parquet => check::parquet_footer(f)?,
+                Format::Csv if opts.csv.has_header => {
+                    check::csv_header(f, compression, delimiter_for(opts, f), opts.csv.quote)?;
+                }
+                _ => {}
+            }
+        }
         let dir_input = (paths.len() == 1 && dirs.len() == 1).then(|| dirs[0].clone());
         let partitions = if opts.partitions == 0 {
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
@@ -357,9 +388,8 @@ impl Dataset {
             opts.partitions
         };
         let config = SessionConfig::new().with_target_partitions(partitions);
-        let ctx = SessionContext::new_with_config(config);
         let inputs = Inputs {
-            ctx,
+            ctx: SessionContext::new_with_config(config),
             files,
             format,
             compression,
@@ -371,9 +401,9 @@ impl Dataset {
         Ok(Self { inputs, table })
     }
 
+    /// The columns as profiled: file columns with their types, then partition columns.
     pub fn schema(&self) -> SchemaRef {
-        use datafusion::catalog::TableProvider;
-        self.table.schema()
+        self.table.view.schema()
     }
 
     pub fn format(&self) -> Format {
@@ -392,35 +422,56 @@ impl Dataset {
     /// The session, with the data registered as table `data` (for SQL checks).
     pub fn context(&self) -> Result<&SessionContext> {
         if !self.inputs.ctx.table_exist("data")? {
-            self.inputs.ctx.register_table("data", self.table.clone())?;
+            self.inputs.ctx.register_table("data", self.table.view.clone())?;
         }
         Ok(&self.inputs.ctx)
+    }
+
+    /// Read every batch and drop it: the decode-only floor that benchmarks compare the
+    /// profile against (same reader, same partitions). Returns the row count.
+    pub async fn decode_only(&self) -> Result<u64> {
+        let df = self.inputs.ctx.read_table(self.table.view.clone())?;
+        let plan = df.create_physical_plan().await?;
+        let streams = execute_stream_partitioned(plan, self.inputs.ctx.task_ctx())?;
+        let tasks: Vec<_> = streams
+            .into_iter()
+            .map(|mut s| {
+                tokio::spawn(async move {
+                    let mut n = 0u64;
+                    while let Some(b) = s.next().await {
+                        n += b?.num_rows() as u64;
+                    }
+                    Ok::<u64, datafusion::error::DataFusionError>(n)
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for t in tasks {
+            total += t.await.map_err(|e| Error::Engine(e.to_string()))??;
+        }
+        Ok(total)
     }
 
     /// Profile the data in one streaming pass, DataFusion partitions in parallel.
     /// `rows_read` is advanced as batches arrive (for a progress display).
     pub async fn profile(&mut self, rows_read: Arc<AtomicU64>) -> Result<Profile> {
-        let inp = &self.inputs;
-        let builder = match inp.profile_table(self.table.clone(), rows_read.clone()).await {
+        let builder = match self.inputs.profile_table(&self.table, rows_read.clone()).await {
             Ok(b) => b,
             Err(first)
-                if matches!(inp.format, Format::Csv | Format::Json)
+                if matches!(self.inputs.format, Format::Csv | Format::Json)
                     && is_parse_error(&first)
-                    && inp.opts.types.is_empty() =>
+                    && self.inputs.opts.types.is_empty() =>
             {
-                // The types guessed from the first rows may not hold further down: infer
+                // The types guessed from the first rows do not hold further down: infer
                 // from every row, once, rather than fail or guess silently.
                 rows_read.store(0, Ordering::Relaxed);
-                let table = inp.build_table(true).await?;
-                match inp.profile_table(table.clone(), rows_read).await {
-                    Ok(b) => {
-                        self.table = table;
-                        b
-                    }
+                self.table = self.inputs.build_table(true).await?;
+                match self.inputs.profile_table(&self.table, rows_read).await {
+                    Ok(b) => b,
                     Err(e) => return Err(self.inputs.diagnose_read(&self.table, &e).await),
                 }
             }
-            Err(e) => return Err(inp.diagnose_read(&self.table, &e).await),
+            Err(e) => return Err(self.inputs.diagnose_read(&self.table, &e).await),
         };
         let inp = &self.inputs;
         if builder.rows == 0 {
@@ -435,17 +486,22 @@ impl Dataset {
     }
 }
 
+fn delimiter_for(opts: &SourceOptions, f: &Path) -> u8 {
+    let tsv = f
+        .to_str()
+        .is_some_and(|n| n.to_ascii_lowercase().contains(".tsv"));
+    opts.csv.delimiter.unwrap_or(if tsv { b'\t' } else { b',' })
+}
+
 impl Inputs {
     fn file_format(&self, infer_all_rows: bool) -> Arc<dyn FileFormat> {
         let c = self.compression.to_datafusion();
         match self.format {
             Format::Csv => {
-                let tsv = self
+                let delimiter = self
                     .files
                     .first()
-                    .and_then(|f| f.to_str())
-                    .is_some_and(|n| n.to_ascii_lowercase().contains(".tsv"));
-                let delimiter = self.opts.csv.delimiter.unwrap_or(if tsv { b'\t' } else { b',' });
+                    .map_or(b',', |f| delimiter_for(&self.opts, f));
                 let mut f = CsvFormat::default()
                     .with_has_header(self.opts.csv.has_header)
                     .with_delimiter(delimiter)
@@ -473,18 +529,22 @@ impl Inputs {
     /// Common file-name suffix for DataFusion's listing filter ("" when names differ).
     fn extension(&self) -> String {
         let ext_of = |p: &PathBuf| -> String {
-            let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             name.find('.').map(|i| name[i..].to_string()).unwrap_or_default()
         };
         let first = self.files.first().map(ext_of).unwrap_or_default();
-        if self.files.iter().all(|f| ext_of(f) == first) { first } else { String::new() }
+        if self.files.iter().all(|f| ext_of(f) == first) {
+            first
+        } else {
+            String::new()
+        }
     }
 
-    async fn build_table(&self, infer_all: bool) -> Result<Arc<ListingTable>> {
-        let options = ListingOptions::new(self.file_format(infer_all))
-            .with_file_extension(self.extension());
-        let state = self.ctx.state();
-        let urls: Vec<ListingTableUrl> = match &self.dir_input {
+    fn urls(&self) -> Result<Vec<ListingTableUrl>> {
+        match &self.dir_input {
             Some(dir) => {
                 let mut s = std::path::absolute(dir)
                     .map_err(|e| Error::input(dir, io_message(&e)))?
@@ -493,18 +553,20 @@ impl Inputs {
                 if !s.ends_with('/') {
                     s.push('/');
                 }
-                vec![ListingTableUrl::parse(&s).map_err(|e| Error::input(dir, e.to_string()))?]
+                Ok(vec![
+                    ListingTableUrl::parse(&s).map_err(|e| Error::input(dir, e.to_string()))?,
+                ])
             }
-            None => self
-                .files
-                .iter()
-                .map(|f| {
-                    let abs = std::path::absolute(f).map_err(|e| Error::input(f, io_message(&e)))?;
-                    ListingTableUrl::parse(abs.to_string_lossy()).map_err(|e| Error::input(f, e.to_string()))
-                })
-                .collect::<Result<_>>()?,
-        };
-        let mut config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options);
+            None => self.files.iter().map(|f| file_url(f)).collect(),
+        }
+    }
+
+    async fn build_table(&self, infer_all: bool) -> Result<Table> {
+        let options = ListingOptions::new(self.file_format(infer_all))
+            .with_file_extension(self.extension());
+        let state = self.ctx.state();
+        let mut config =
+            ListingTableConfig::new_with_multi_paths(self.urls()?).with_listing_options(options);
         if self.dir_input.is_some() {
             config = config
                 .infer_partitions_from_path(&state)
@@ -515,11 +577,55 @@ impl Inputs {
             Ok(c) => c,
             Err(e) => return Err(self.diagnose_schema(e).await),
         };
-        let schema = config.file_schema.clone().unwrap_or_else(|| Arc::new(Schema::empty()));
-        self.check_duplicates(&schema)?;
-        let schema = self.apply_overrides(&schema)?;
-        let config = config.with_schema(schema);
-        Ok(Arc::new(ListingTable::try_new(config).map_err(|e| self.blame(&e.to_string()))?))
+        let inferred = config
+            .file_schema
+            .clone()
+            .unwrap_or_else(|| Arc::new(Schema::empty()));
+        self.check_duplicates(&inferred)?;
+        let typed = self.apply_overrides(&inferred)?;
+        if self.format != Format::Csv {
+            let raw = Arc::new(
+                ListingTable::try_new(config.with_schema(typed.clone()))
+                    .map_err(|e| self.blame(&e.to_string()))?,
+            );
+            return Ok(Table {
+                view: raw.clone(),
+                raw,
+                typed,
+            });
+        }
+        let raw = Arc::new(
+            ListingTable::try_new(config.with_schema(text_schema(&typed)))
+                .map_err(|e| self.blame(&e.to_string()))?,
+        );
+        let df = self.ctx.read_table(raw.clone())?;
+        let nulls: Vec<Expr> = std::iter::once("")
+            .chain(self.opts.csv.null_values.iter().map(String::as_str))
+            .map(lit)
+            .collect();
+        let exprs: Vec<Expr> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| {
+                let name = f.name();
+                let c = Expr::Column(Column::new_unqualified(name));
+                let Some(target) = typed.field_with_name(name).ok().map(|t| t.data_type()) else {
+                    return Ok(c); // a partition column
+                };
+                let is_null = c.clone().in_list(nulls.clone(), false);
+                let value = if *target == DataType::Utf8 {
+                    c
+                } else {
+                    cast(c, target.clone())
+                };
+                Ok(when(is_null, lit(ScalarValue::try_from(target)?))
+                    .otherwise(value)?
+                    .alias(name))
+            })
+            .collect::<datafusion::error::Result<_>>()?;
+        let view = df.select(exprs)?.into_view();
+        Ok(Table { raw, view, typed })
     }
 
     fn check_duplicates(&self, schema: &Schema) -> Result<()> {
@@ -541,7 +647,12 @@ impl Inputs {
         let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         for (name, dt) in &self.opts.types {
             let Some(f) = fields.iter_mut().find(|f| f.name() == name) else {
-                let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).take(20).collect();
+                let names: Vec<&str> = schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .take(20)
+                    .collect();
                 return Err(self.blame(&format!(
                     "--type names column `{name}`, which is not in the data (columns: {})",
                     names.join(", ")
@@ -567,10 +678,13 @@ impl Inputs {
         if self.files.len() > 1 {
             let state = self.ctx.state();
             for f in &self.files {
-                let Ok(abs) = std::path::absolute(f) else { continue };
-                let Ok(url) = ListingTableUrl::parse(abs.to_string_lossy()) else { continue };
+                let Ok(url) = file_url(f) else { continue };
                 let options = ListingOptions::new(self.file_format(false)).with_file_extension("");
-                if let Err(err) = ListingTableConfig::new(url).with_listing_options(options).infer_schema(&state).await {
+                if let Err(err) = ListingTableConfig::new(url)
+                    .with_listing_options(options)
+                    .infer_schema(&state)
+                    .await
+                {
                     return Error::input(f, clean_engine_message(&err.to_string()));
                 }
             }
@@ -580,13 +694,17 @@ impl Inputs {
 
     async fn profile_table(
         &self,
-        table: Arc<ListingTable>,
+        table: &Table,
         rows_read: Arc<AtomicU64>,
     ) -> std::result::Result<ProfileBuilder, String> {
-        let df = self.ctx.read_table(table).map_err(|e| e.to_string())?;
+        let df = self
+            .ctx
+            .read_table(table.view.clone())
+            .map_err(|e| e.to_string())?;
         let plan = df.create_physical_plan().await.map_err(|e| e.to_string())?;
         let schema = plan.schema();
-        let streams = execute_stream_partitioned(plan, self.ctx.task_ctx()).map_err(|e| e.to_string())?;
+        let streams =
+            execute_stream_partitioned(plan, self.ctx.task_ctx()).map_err(|e| e.to_string())?;
         let mut tasks = Vec::with_capacity(streams.len());
         for mut stream in streams {
             let schema = schema.clone();
@@ -612,11 +730,11 @@ impl Inputs {
 
     /// A read failed: re-read the files one at a time, unsplit, so the error names the
     /// file and a line number that counts from its start.
-    async fn diagnose_read(&self, table: &ListingTable, message: &str) -> Error {
+    async fn diagnose_read(&self, table: &Table, message: &str) -> Error {
         if self.format == Format::Csv || self.files.len() > 1 {
-            let schema = file_schema(table);
+            let schema = file_schema(&table.raw);
             for f in &self.files {
-                if let Err(e) = self.read_one(f, schema.clone()).await {
+                if let Err(e) = self.read_one(f, schema.clone(), &table.typed).await {
                     return Error::input(f, clean_engine_message(&e));
                 }
             }
@@ -624,40 +742,70 @@ impl Inputs {
         self.blame(message)
     }
 
-    async fn read_one(&self, f: &Path, schema: SchemaRef) -> std::result::Result<(), String> {
+    async fn read_one(
+        &self,
+        f: &Path,
+        schema: SchemaRef,
+        typed: &Schema,
+    ) -> std::result::Result<(), String> {
         let config = SessionConfig::new()
             .with_target_partitions(1)
             .with_repartition_file_scans(false);
         let ctx = SessionContext::new_with_config(config);
-        let abs = std::path::absolute(f).map_err(|e| e.to_string())?;
-        let url = ListingTableUrl::parse(abs.to_string_lossy()).map_err(|e| e.to_string())?;
         let options = ListingOptions::new(self.file_format(false)).with_file_extension("");
-        let cfg = ListingTableConfig::new(url)
+        let cfg = ListingTableConfig::new(file_url(f).map_err(|e| e.to_string())?)
             .with_listing_options(options)
             .with_schema(schema);
         let table = ListingTable::try_new(cfg).map_err(|e| e.to_string())?;
         let df = ctx.read_table(Arc::new(table)).map_err(|e| e.to_string())?;
         let mut stream = df.execute_stream().await.map_err(|e| e.to_string())?;
+        let mut row = 0usize;
+        let header = usize::from(self.opts.csv.has_header);
         while let Some(b) = stream.next().await {
-            b.map_err(|e| e.to_string())?;
+            let b = b.map_err(|e| e.to_string())?;
+            if self.format == Format::Csv {
+                check::typed_cells(&b, typed, &self.opts.csv.null_values, row + header)?;
+            }
+            row += b.num_rows();
         }
         Ok(())
     }
+}
 
+fn file_url(f: &Path) -> Result<ListingTableUrl> {
+    let abs = std::path::absolute(f).map_err(|e| Error::input(f, io_message(&e)))?;
+    ListingTableUrl::parse(abs.to_string_lossy()).map_err(|e| Error::input(f, e.to_string()))
+}
+
+/// The same columns, all text: how CSV is read before typing (see [`Table`]).
+fn text_schema(typed: &Schema) -> SchemaRef {
+    Arc::new(Schema::new(
+        typed
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// The table schema without hive partition columns.
 fn file_schema(table: &ListingTable) -> SchemaRef {
-    use datafusion::catalog::TableProvider;
     let schema = table.schema();
     let n = table.options().table_partition_cols.len();
     let keep = schema.fields().len().saturating_sub(n);
-    let fields: Vec<Field> = schema.fields().iter().take(keep).map(|f| f.as_ref().clone()).collect();
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .take(keep)
+        .map(|f| f.as_ref().clone())
+        .collect();
     Arc::new(Schema::new(fields))
 }
 
 fn is_parse_error(msg: &str) -> bool {
-    msg.contains("Error while parsing value") || msg.contains("Error parsing column")
+    msg.contains("Error while parsing value")
+        || msg.contains("Error parsing column")
+        || msg.contains("Cannot cast string")
 }
 
 /// DataFusion wraps causes in layers ("External error: Arrow error: Parser error: ...") and

@@ -7,9 +7,9 @@
 //! frequent-items sketch (Misra-Gries, `datasketches::frequencies`) and an HLL sketch
 //! (`datasketches::hll`), and both carry on from there.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 
+use ahash::AHashMap as HashMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use datasketches::frequencies::{ErrorType, FrequentItemValue, FrequentItemsSketch};
@@ -40,7 +40,7 @@ pub enum ValueCounts<K: CountKey> {
 
 impl<K: CountKey> Default for ValueCounts<K> {
     fn default() -> Self {
-        Self::Exact(HashMap::new())
+        Self::Exact(HashMap::default())
     }
 }
 

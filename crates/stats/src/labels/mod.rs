@@ -1,0 +1,297 @@
+//! Label quality: pure functions over labels and (optionally) model probabilities. No I/O.
+//!
+//! Three parts, each in its own submodule and re-exported here:
+//!
+//! - [`confident`]: confident learning as cleanlab 2.9 implements it
+//!   (`shared/reference/labels.md`, steps 1-8). [`find_label_issues`] mirrors
+//!   `cleanlab.filter.find_label_issues` (every `filter_by` method, `min_examples_per_class`,
+//!   ranking by `return_indices_ranked_by`); [`compute_confident_joint`] mirrors
+//!   `cleanlab.count.compute_confident_joint`, [`estimate_joint`] `cleanlab.count.estimate_joint`,
+//!   [`confident_thresholds`] `cleanlab.count.get_confident_thresholds` and
+//!   [`label_quality_scores`] `cleanlab.rank.get_label_quality_scores`. The result,
+//!   [`LabelIssues`], also carries a suggested label per row (argmax of the probabilities).
+//! - [`agreement`]: several annotators per item, missing labels allowed ([`Annotations`]).
+//!   Krippendorff's alpha (nominal), Fleiss' kappa, Cohen's kappa per annotator pair
+//!   (as `sklearn.metrics.cohen_kappa_score`), majority-vote consensus, CROWDLAB-style
+//!   weighted consensus when model probabilities exist, accuracy against gold labels; all
+//!   gathered by [`agreement_report`].
+//! - [`checks`]: model-free checks. [`conflicting_labels`] (identical feature rows, given as
+//!   row hashes, with different labels) and [`class_imbalance`].
+//!
+//! Probabilities are passed as a borrowed row-major matrix, [`ProbMatrix`], so a million rows
+//! are never copied. Every function validates its input and returns [`LabelError`] instead
+//! of panicking.
+//!
+//! Reference values: `fixtures/reference/labels_cleanlab.json` and `labels_agreement.json`,
+//! written by the `gen_labels_*.py` scripts beside them; the tests in each submodule compare
+//! against them.
+
+pub mod agreement;
+pub mod checks;
+pub mod confident;
+mod numeric;
+
+pub use agreement::{
+    AgreementReport, Annotations, AnnotatorStats, Crowdlab, GoldAccuracy, PairKappa,
+    agreement_report, cohen_kappa, crowdlab, fleiss_kappa, fleiss_kappa_from_counts,
+    krippendorff_alpha_nominal, majority_vote,
+};
+pub use checks::{
+    ClassImbalance, ConflictGroup, ConflictReport, class_imbalance, conflicting_labels,
+};
+pub use confident::{
+    ConfidentLearningOptions, DEFAULT_ROW_SUM_TOLERANCE, FilterBy, LabelIssues, ScoreMethod,
+    compute_confident_joint, confident_thresholds, estimate_joint, find_label_issues,
+    label_quality_scores,
+};
+
+use std::fmt;
+
+/// Why label-quality input was rejected. Every variant names the offending row (item),
+/// column (class or annotator) and value where there is one, so a message can point at it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LabelError {
+    /// No rows (or items) at all.
+    Empty,
+    /// Fewer than two classes: confident learning and kappa statistics need a choice.
+    TooFewClasses { n_classes: usize },
+    /// The flat probability slice does not hold `n_rows x n_classes` values.
+    ShapeMismatch {
+        values: usize,
+        n_rows: usize,
+        n_classes: usize,
+    },
+    /// Two inputs that must describe the same rows have different lengths.
+    LengthMismatch {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
+    /// A label is not a class index `0..n_classes` (cleanlab: "pred_probs must have at least
+    /// `label + 1` columns").
+    LabelOutOfRange {
+        row: usize,
+        label: usize,
+        n_classes: usize,
+    },
+    /// A probability is NaN or infinite.
+    NotFinite { row: usize, class: usize },
+    /// A probability is outside `[0, 1]` (cleanlab's own check).
+    OutOfUnitRange {
+        row: usize,
+        class: usize,
+        value: f64,
+    },
+    /// A row of probabilities does not sum to 1 within the tolerance.
+    RowSum {
+        row: usize,
+        sum: f64,
+        tolerance: f64,
+    },
+    /// An option is out of its domain (e.g. a negative tolerance).
+    InvalidOption(String),
+}
+
+impl fmt::Display for LabelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => write!(f, "no rows to check"),
+            Self::TooFewClasses { n_classes } => {
+                write!(f, "label checks need at least 2 classes, got {n_classes}")
+            }
+            Self::ShapeMismatch {
+                values,
+                n_rows,
+                n_classes,
+            } => write!(
+                f,
+                "probability matrix has {values} values, expected {n_rows} rows x {n_classes} classes = {}",
+                n_rows.saturating_mul(*n_classes)
+            ),
+            Self::LengthMismatch {
+                what,
+                expected,
+                got,
+            } => write!(f, "{what}: expected {expected} entries, got {got}"),
+            Self::LabelOutOfRange {
+                row,
+                label,
+                n_classes,
+            } => write!(
+                f,
+                "row {row}: label {label} is not a class index below {n_classes} (probabilities need at least {} columns)",
+                label.saturating_add(1)
+            ),
+            Self::NotFinite { row, class } => {
+                write!(
+                    f,
+                    "row {row}, class {class}: probability is NaN or infinite"
+                )
+            }
+            Self::OutOfUnitRange { row, class, value } => write!(
+                f,
+                "row {row}, class {class}: probability {value} is outside [0, 1]"
+            ),
+            Self::RowSum {
+                row,
+                sum,
+                tolerance,
+            } => write!(
+                f,
+                "row {row}: probabilities sum to {sum}, not 1 (tolerance {tolerance}); pass predicted probabilities, not scores or logits"
+            ),
+            Self::InvalidOption(msg) => write!(f, "invalid option: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for LabelError {}
+
+/// A borrowed, row-major `n_rows x n_classes` matrix of predicted probabilities
+/// (out-of-sample: each row predicted by a model that did not train on it).
+#[derive(Debug, Clone, Copy)]
+pub struct ProbMatrix<'a> {
+    data: &'a [f64],
+    n_rows: usize,
+    n_classes: usize,
+}
+
+impl<'a> ProbMatrix<'a> {
+    /// Wraps `data` (row `i` is `data[i * n_classes..(i + 1) * n_classes]`). Only the shape is
+    /// checked here; values are checked by the functions that use them.
+    pub fn new(data: &'a [f64], n_rows: usize, n_classes: usize) -> Result<Self, LabelError> {
+        if n_rows.checked_mul(n_classes) != Some(data.len()) {
+            return Err(LabelError::ShapeMismatch {
+                values: data.len(),
+                n_rows,
+                n_classes,
+            });
+        }
+        Ok(Self {
+            data,
+            n_rows,
+            n_classes,
+        })
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    pub fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    /// Row `i`. Callers index rows below `n_rows` only; out of range gives an empty slice
+    /// rather than a panic.
+    pub fn row(&self, i: usize) -> &'a [f64] {
+        let k = self.n_classes;
+        self.data.get(i * k..(i + 1) * k).unwrap_or(&[])
+    }
+
+    /// The row-major values.
+    pub fn as_slice(&self) -> &'a [f64] {
+        self.data
+    }
+
+    /// Checks every value is finite and in `[0, 1]`, and (when `row_sum_tolerance` is given)
+    /// that each row sums to 1 within it. cleanlab itself checks only the `[0, 1]` range and
+    /// lets NaN through (it then silently flags fewer rows); we reject NaN and, by default,
+    /// rows that are not distributions, because scores or logits passed by mistake would
+    /// otherwise give confident-looking nonsense.
+    pub fn validate(&self, row_sum_tolerance: Option<f64>) -> Result<(), LabelError> {
+        if let Some(tol) = row_sum_tolerance
+            && !(tol >= 0.0 && tol.is_finite())
+        {
+            return Err(LabelError::InvalidOption(format!(
+                "row-sum tolerance must be a non-negative number, got {tol}"
+            )));
+        }
+        for (row, values) in self.data.chunks_exact(self.n_classes.max(1)).enumerate() {
+            let mut sum = 0.0;
+            for (class, &value) in values.iter().enumerate() {
+                if !value.is_finite() {
+                    return Err(LabelError::NotFinite { row, class });
+                }
+                if !(0.0..=1.0).contains(&value) {
+                    return Err(LabelError::OutOfUnitRange { row, class, value });
+                }
+                sum += value;
+            }
+            if let Some(tolerance) = row_sum_tolerance
+                && (sum - 1.0).abs() > tolerance
+            {
+                return Err(LabelError::RowSum {
+                    row,
+                    sum,
+                    tolerance,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Index of the first maximum, as `numpy.argmax` (ties go to the lowest index). `values`
+/// must be non-empty and NaN-free (validated before this is called).
+pub(crate) fn argmax(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (k, &v) in values.iter().enumerate().skip(1) {
+        if v > values[best] {
+            best = k;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prob_matrix_shape_and_validation() {
+        let data = [0.2, 0.8, 0.5, 0.5];
+        let p = ProbMatrix::new(&data, 2, 2).unwrap();
+        assert_eq!(p.row(1), &[0.5, 0.5]);
+        assert!(p.row(2).is_empty());
+        assert!(p.validate(Some(1e-3)).is_ok());
+        assert!(matches!(
+            ProbMatrix::new(&data, 3, 2),
+            Err(LabelError::ShapeMismatch { .. })
+        ));
+        let bad = [0.2, 0.8, f64::NAN, 0.5];
+        let e = ProbMatrix::new(&bad, 2, 2).unwrap().validate(None);
+        assert_eq!(e, Err(LabelError::NotFinite { row: 1, class: 0 }));
+        let bad = [0.2, 0.9, 0.5, 0.5];
+        let e = ProbMatrix::new(&bad, 2, 2).unwrap().validate(Some(1e-3));
+        assert!(matches!(e, Err(LabelError::RowSum { row: 0, .. })));
+        assert!(ProbMatrix::new(&bad, 2, 2).unwrap().validate(None).is_ok());
+        let bad = [1.5, -0.5, 0.5, 0.5];
+        let e = ProbMatrix::new(&bad, 2, 2).unwrap().validate(None);
+        assert!(matches!(
+            e,
+            Err(LabelError::OutOfUnitRange {
+                row: 0,
+                class: 0,
+                ..
+            })
+        ));
+        let e = ProbMatrix::new(&data, 2, 2).unwrap().validate(Some(-1.0));
+        assert!(matches!(e, Err(LabelError::InvalidOption(_))));
+        // every message is one readable line
+        let msg = LabelError::LabelOutOfRange {
+            row: 3,
+            label: 4,
+            n_classes: 3,
+        }
+        .to_string();
+        assert!(msg.contains("row 3") && msg.contains("5 columns"), "{msg}");
+    }
+
+    #[test]
+    fn argmax_takes_first_maximum() {
+        assert_eq!(argmax(&[0.5, 0.5, 0.0]), 0);
+        assert_eq!(argmax(&[0.1, 0.5, 0.5]), 1);
+        assert_eq!(argmax(&[0.7]), 0);
+    }
+}
