@@ -1,6 +1,7 @@
 //! End-to-end: the inputs a user meets (formats, compression, globs, partitioned
 //! directories, type overrides) and every kind of bad input. Bad input must exit 2 with
 //! one line naming the file, never a panic, never a partial output file.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 
@@ -29,7 +30,10 @@ fn batch(offset: i64, n: i64) -> RecordBatch {
         Field::new("s", DataType::Utf8, true),
     ]));
     let ids: Vec<i64> = (offset..offset + n).collect();
-    let xs: Vec<Option<f64>> = ids.iter().map(|i| (i % 5 != 0).then_some(*i as f64 / 2.0)).collect();
+    let xs: Vec<Option<f64>> = ids
+        .iter()
+        .map(|i| (i % 5 != 0).then_some(*i as f64 / 2.0))
+        .collect();
     let ss: Vec<Option<String>> = ids.iter().map(|i| Some(format!("s{}", i % 3))).collect();
     RecordBatch::try_new(
         schema,
@@ -60,9 +64,18 @@ fn assert_bad(args: &[&str], names: &str, mentions: &str) {
     let r = run(&all);
     assert_eq!(r.code, 2, "{args:?}: expected exit 2, stderr: {}", r.stderr);
     let lines: Vec<&str> = r.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{args:?}: expected one line, got {:?}", r.stderr);
+    assert_eq!(
+        lines.len(),
+        1,
+        "{args:?}: expected one line, got {:?}",
+        r.stderr
+    );
     assert!(lines[0].starts_with("error: "), "{}", lines[0]);
-    assert!(lines[0].contains(names), "{args:?}: error should name {names}: {}", lines[0]);
+    assert!(
+        lines[0].contains(names),
+        "{args:?}: error should name {names}: {}",
+        lines[0]
+    );
     assert!(
         lines[0].to_lowercase().contains(&mentions.to_lowercase()),
         "{args:?}: error should mention `{mentions}`: {}",
@@ -70,12 +83,20 @@ fn assert_bad(args: &[&str], names: &str, mentions: &str) {
     );
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     assert!(!out.exists(), "no output file may be written on error");
-    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no temporary file left behind");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no temporary file left behind"
+    );
 }
 
 #[test]
 fn nonexistent_path() {
-    assert_bad(&["/nonexistent/flights.parquet"], "/nonexistent/flights.parquet", "no such file");
+    assert_bad(
+        &["/nonexistent/flights.parquet"],
+        "/nonexistent/flights.parquet",
+        "no such file",
+    );
 }
 
 #[test]
@@ -164,7 +185,11 @@ fn unknown_extension_asks_for_input_format() {
 #[test]
 fn type_override_of_missing_column() {
     assert_bad(
-        &[fixture("iris.csv").to_str().unwrap(), "--type", "nope=int64"],
+        &[
+            fixture("iris.csv").to_str().unwrap(),
+            "--type",
+            "nope=int64",
+        ],
         "iris.csv",
         "nope",
     );
@@ -172,7 +197,11 @@ fn type_override_of_missing_column() {
 
 #[test]
 fn glob_with_no_match() {
-    assert_bad(&["/tmp/definitely-not-here-*.parquet"], "definitely-not-here", "no files match");
+    assert_bad(
+        &["/tmp/definitely-not-here-*.parquet"],
+        "definitely-not-here",
+        "no files match",
+    );
 }
 
 #[test]
@@ -197,7 +226,11 @@ fn mixed_values_become_a_string_column_not_an_error() {
 #[test]
 fn type_override_and_null_strings() {
     let d = TempDir::new().unwrap();
-    let p = write(d.path(), "zips.csv", b"zip,v\n02134,NA\n10001,1.5\n,2.5\nNULL,n/a\n");
+    let p = write(
+        d.path(),
+        "zips.csv",
+        b"zip,v\n02134,NA\n10001,1.5\n,2.5\nNULL,n/a\n",
+    );
     let prof = profile_json(&[&p, "--type", "zip=string"]);
     let zip = column(&prof, "zip");
     assert_eq!(zip["type"], "string");
@@ -213,9 +246,18 @@ fn type_override_and_null_strings() {
 fn hive_partitions_become_columns() {
     let d = TempDir::new().unwrap();
     let root = d.path().join("events");
-    write_parquet(&root.join("year=2023/month=1/part-0.parquet"), &batch(0, 100));
-    write_parquet(&root.join("year=2023/month=2/part-0.parquet"), &batch(100, 50));
-    write_parquet(&root.join("year=2024/month=1/part-0.parquet"), &batch(150, 25));
+    write_parquet(
+        &root.join("year=2023/month=1/part-0.parquet"),
+        &batch(0, 100),
+    );
+    write_parquet(
+        &root.join("year=2023/month=2/part-0.parquet"),
+        &batch(100, 50),
+    );
+    write_parquet(
+        &root.join("year=2024/month=1/part-0.parquet"),
+        &batch(150, 25),
+    );
     write(&root, "_SUCCESS", b"");
     let prof = profile_json(&[root.to_str().unwrap()]);
     assert_eq!(prof["row_count"], 175);
@@ -248,7 +290,9 @@ fn globs_several_paths_compression_ndjson_and_arrow_ipc() {
     // CSV gzip
     let mut csv = Vec::new();
     {
-        let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut csv);
+        let mut w = arrow::csv::WriterBuilder::new()
+            .with_header(true)
+            .build(&mut csv);
         w.write(&b).unwrap();
     }
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -270,7 +314,11 @@ fn globs_several_paths_compression_ndjson_and_arrow_ipc() {
         w.write(&b).unwrap();
         w.finish().unwrap();
     }
-    for p in [gz_path.as_str(), js_path.as_str(), ipc_path.to_str().unwrap()] {
+    for p in [
+        gz_path.as_str(),
+        js_path.as_str(),
+        ipc_path.to_str().unwrap(),
+    ] {
         let prof = profile_json(&[p]);
         assert_eq!(prof["row_count"], 1000, "{p}");
         let x = column(&prof, "x");
@@ -284,8 +332,19 @@ fn globs_several_paths_compression_ndjson_and_arrow_ipc() {
 fn table_output_and_broken_pipe() {
     let r = run(&["profile", fixture("penguins.csv").to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    for needle in ["species", "string", "Adelie (152)", "body_mass_g", "3.2%", "344 rows, 8 columns"] {
-        assert!(r.stdout.contains(needle), "table lacks `{needle}`:\n{}", r.stdout);
+    for needle in [
+        "species",
+        "string",
+        "Adelie (152)",
+        "body_mass_g",
+        "3.2%",
+        "344 rows, 8 columns",
+    ] {
+        assert!(
+            r.stdout.contains(needle),
+            "table lacks `{needle}`:\n{}",
+            r.stdout
+        );
     }
     // A reader that goes away early: exit 0, no error message.
     let mut child = common::bin()
@@ -296,8 +355,17 @@ fn table_output_and_broken_pipe() {
         .unwrap();
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `preflight merge` end to end: profiles of parts merge into the profile of the whole,
 //! and the JSON output validates against schemas/profile.schema.json.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 
@@ -8,20 +9,34 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 fn schema_validator() -> jsonschema::Validator {
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("schemas/profile.schema.json")).unwrap()).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/profile.schema.json")).unwrap(),
+    )
+    .unwrap();
     jsonschema::validator_for(&schema).expect("valid JSON Schema")
 }
 
 fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
-    let errors: Vec<String> = v.iter_errors(doc).take(5).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "{what} violates profile.schema.json: {errors:#?}");
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .take(5)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} violates profile.schema.json: {errors:#?}"
+    );
 }
 
 #[test]
 fn every_fixture_profile_matches_the_json_schema() {
     let v = schema_validator();
-    for f in ["penguins.csv", "iris.csv", "nycflights13_flights.parquet", "nycflights13_weather.csv"] {
+    for f in [
+        "penguins.csv",
+        "iris.csv",
+        "nycflights13_flights.parquet",
+        "nycflights13_weather.csv",
+    ] {
         let p = profile_json(&[fixture(f).to_str().unwrap()]);
         assert_valid(&v, &p, f);
     }
@@ -41,13 +56,28 @@ fn merged_halves_equal_the_whole() {
         p
     };
     let (pa, pb) = (write("a.csv", a), write("b.csv", b));
-    let (ja, jb, jm) = (d.path().join("a.json"), d.path().join("b.json"), d.path().join("all.json"));
+    let (ja, jb, jm) = (
+        d.path().join("a.json"),
+        d.path().join("b.json"),
+        d.path().join("all.json"),
+    );
     for (src, dst) in [(&pa, &ja), (&pb, &jb)] {
-        let r = run(&["profile", src.to_str().unwrap(), "-o", dst.to_str().unwrap()]);
+        let r = run(&[
+            "profile",
+            src.to_str().unwrap(),
+            "-o",
+            dst.to_str().unwrap(),
+        ]);
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert!(r.stdout.is_empty(), "-o writes nothing to stdout");
     }
-    let r = run(&["merge", ja.to_str().unwrap(), jb.to_str().unwrap(), "-o", jm.to_str().unwrap()]);
+    let r = run(&[
+        "merge",
+        ja.to_str().unwrap(),
+        jb.to_str().unwrap(),
+        "-o",
+        jm.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let merged: Value = serde_json::from_str(&std::fs::read_to_string(&jm).unwrap()).unwrap();
     assert_valid(&schema_validator(), &merged, "merged profile");
@@ -65,8 +95,14 @@ fn merged_halves_equal_the_whole() {
                 assert_eq!(m["numeric"][key], c["numeric"][key], "{name}.numeric.{key}");
             }
             for key in ["mean", "std_dev"] {
-                let (x, y) = (m["numeric"][key].as_f64().unwrap(), c["numeric"][key].as_f64().unwrap());
-                assert!((x - y).abs() <= 1e-9 * y.abs().max(1e-12), "{name}.{key}: {x} vs {y}");
+                let (x, y) = (
+                    m["numeric"][key].as_f64().unwrap(),
+                    c["numeric"][key].as_f64().unwrap(),
+                );
+                assert!(
+                    (x - y).abs() <= 1e-9 * y.abs().max(1e-12),
+                    "{name}.{key}: {x} vs {y}"
+                );
             }
         }
         if c["top_values_exact"] == true {
@@ -78,18 +114,54 @@ fn merged_halves_equal_the_whole() {
 #[test]
 fn merge_rejects_profiles_of_different_columns() {
     let d = TempDir::new().unwrap();
-    let (ja, jb, out) = (d.path().join("a.json"), d.path().join("b.json"), d.path().join("m.json"));
-    assert_eq!(run(&["profile", fixture("iris.csv").to_str().unwrap(), "-o", ja.to_str().unwrap()]).code, 0);
-    assert_eq!(run(&["profile", fixture("wine.csv").to_str().unwrap(), "-o", jb.to_str().unwrap()]).code, 0);
-    let r = run(&["merge", ja.to_str().unwrap(), jb.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let (ja, jb, out) = (
+        d.path().join("a.json"),
+        d.path().join("b.json"),
+        d.path().join("m.json"),
+    );
+    assert_eq!(
+        run(&[
+            "profile",
+            fixture("iris.csv").to_str().unwrap(),
+            "-o",
+            ja.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    assert_eq!(
+        run(&[
+            "profile",
+            fixture("wine.csv").to_str().unwrap(),
+            "-o",
+            jb.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    let r = run(&[
+        "merge",
+        ja.to_str().unwrap(),
+        jb.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 2);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    assert!(r.stderr.contains("b.json") && r.stderr.contains("columns differ"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("b.json") && r.stderr.contains("columns differ"),
+        "{}",
+        r.stderr
+    );
     assert!(!out.exists());
     // Not a profile at all: named, with line and column.
     let junk = d.path().join("junk.json");
     std::fs::write(&junk, "{\"version\": 1, \"rows\": [").unwrap();
     let r = run(&["merge", ja.to_str().unwrap(), junk.to_str().unwrap()]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("junk.json") && r.stderr.contains("line 1"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("junk.json") && r.stderr.contains("line 1"),
+        "{}",
+        r.stderr
+    );
 }

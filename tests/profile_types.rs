@@ -1,15 +1,16 @@
 //! Every Arrow type a user meets is profiled: ints, floats, decimals, strings (plain,
 //! large, view), booleans, dates, timestamps with time zones, dictionary-encoded columns,
 //! binary, lists and structs. Written as an Arrow IPC file, read back by `preflight`.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, DictionaryArray, Float32Array, Int8Array,
-    Int64Array, LargeStringArray, ListArray, RecordBatch, StringArray, StringViewArray, StructArray,
-    TimestampNanosecondArray, UInt64Array,
+    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, DictionaryArray,
+    Float32Array, Int8Array, Int64Array, LargeStringArray, ListArray, RecordBatch, StringArray,
+    StringViewArray, StructArray, TimestampNanosecondArray, UInt64Array,
 };
 use arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema};
 use common::{column, profile_json};
@@ -26,33 +27,138 @@ fn all_arrow_types() {
         Some(vec![Some(8), Some(9)]),
     ]);
     let strukt = StructArray::from(vec![
-        (Arc::new(Field::new("a", DataType::Int64, true)), Arc::new(Int64Array::from(vec![1, 2, 3, 4, 5, 6])) as ArrayRef),
-        (Arc::new(Field::new("b", DataType::Utf8, true)), Arc::new(StringArray::from(vec!["x"; 6])) as ArrayRef),
+        (
+            Arc::new(Field::new("a", DataType::Int64, true)),
+            Arc::new(Int64Array::from(vec![1, 2, 3, 4, 5, 6])) as ArrayRef,
+        ),
+        (
+            Arc::new(Field::new("b", DataType::Utf8, true)),
+            Arc::new(StringArray::from(vec!["x"; 6])) as ArrayRef,
+        ),
     ]);
-    let dict: DictionaryArray<Int32Type> = vec!["red", "green", "red", "red", "blue", "green"].into_iter().collect();
+    let dict: DictionaryArray<Int32Type> = vec!["red", "green", "red", "red", "blue", "green"]
+        .into_iter()
+        .collect();
     let columns: Vec<(&str, ArrayRef)> = vec![
-        ("i8", Arc::new(Int8Array::from(vec![Some(-3), Some(0), None, Some(7), Some(7), Some(1)]))),
+        (
+            "i8",
+            Arc::new(Int8Array::from(vec![
+                Some(-3),
+                Some(0),
+                None,
+                Some(7),
+                Some(7),
+                Some(1),
+            ])),
+        ),
         ("u64", Arc::new(UInt64Array::from(vec![1, 2, 3, 4, 5, 6]))),
-        ("f32", Arc::new(Float32Array::from(vec![Some(0.5), Some(f32::NAN), Some(f32::INFINITY), None, Some(1.5), Some(-0.0)]))),
-        ("dec", Arc::new(Decimal128Array::from(vec![Some(12345), Some(-100), None, Some(0), Some(1), Some(99999)]).with_precision_and_scale(10, 2).unwrap())),
-        ("utf8", Arc::new(StringArray::from(vec![Some("a"), Some("bb"), None, Some("a"), Some("héllo"), Some("")]))),
-        ("large", Arc::new(LargeStringArray::from(vec!["x", "y", "x", "x", "z", "x"]))),
-        ("view", Arc::new(StringViewArray::from(vec!["longer than twelve bytes", "s", "s", "s", "t", "u"]))),
-        ("flag", Arc::new(BooleanArray::from(vec![Some(true), Some(false), Some(true), None, Some(true), Some(true)]))),
-        ("day", Arc::new(Date32Array::from(vec![19_000, 19_001, 19_002, 19_003, 19_004, 19_005]))),
-        ("ts", Arc::new(TimestampNanosecondArray::from(vec![1_700_000_000_000_000_000i64; n]).with_timezone("America/New_York"))),
+        (
+            "f32",
+            Arc::new(Float32Array::from(vec![
+                Some(0.5),
+                Some(f32::NAN),
+                Some(f32::INFINITY),
+                None,
+                Some(1.5),
+                Some(-0.0),
+            ])),
+        ),
+        (
+            "dec",
+            Arc::new(
+                Decimal128Array::from(vec![
+                    Some(12345),
+                    Some(-100),
+                    None,
+                    Some(0),
+                    Some(1),
+                    Some(99999),
+                ])
+                .with_precision_and_scale(10, 2)
+                .unwrap(),
+            ),
+        ),
+        (
+            "utf8",
+            Arc::new(StringArray::from(vec![
+                Some("a"),
+                Some("bb"),
+                None,
+                Some("a"),
+                Some("héllo"),
+                Some(""),
+            ])),
+        ),
+        (
+            "large",
+            Arc::new(LargeStringArray::from(vec!["x", "y", "x", "x", "z", "x"])),
+        ),
+        (
+            "view",
+            Arc::new(StringViewArray::from(vec![
+                "longer than twelve bytes",
+                "s",
+                "s",
+                "s",
+                "t",
+                "u",
+            ])),
+        ),
+        (
+            "flag",
+            Arc::new(BooleanArray::from(vec![
+                Some(true),
+                Some(false),
+                Some(true),
+                None,
+                Some(true),
+                Some(true),
+            ])),
+        ),
+        (
+            "day",
+            Arc::new(Date32Array::from(vec![
+                19_000, 19_001, 19_002, 19_003, 19_004, 19_005,
+            ])),
+        ),
+        (
+            "ts",
+            Arc::new(
+                TimestampNanosecondArray::from(vec![1_700_000_000_000_000_000i64; n])
+                    .with_timezone("America/New_York"),
+            ),
+        ),
         ("color", Arc::new(dict)),
-        ("blob", Arc::new(BinaryArray::from(vec![Some(&b"ab"[..]), None, Some(b""), Some(b"abcd"), Some(b"a"), Some(b"abc")]))),
+        (
+            "blob",
+            Arc::new(BinaryArray::from(vec![
+                Some(&b"ab"[..]),
+                None,
+                Some(b""),
+                Some(b"abcd"),
+                Some(b"a"),
+                Some(b"abc"),
+            ])),
+        ),
         ("tags", Arc::new(list)),
         ("nested", Arc::new(strukt)),
     ];
     let schema = Arc::new(Schema::new(
-        columns.iter().map(|(name, a)| Field::new(*name, a.data_type().clone(), true)).collect::<Vec<_>>(),
+        columns
+            .iter()
+            .map(|(name, a)| Field::new(*name, a.data_type().clone(), true))
+            .collect::<Vec<_>>(),
     ));
-    let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, a)| a).collect()).unwrap();
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        columns.into_iter().map(|(_, a)| a).collect(),
+    )
+    .unwrap();
     let dir = tempfile::TempDir::new().unwrap();
     let path = dir.path().join("types.arrow");
-    let mut w = arrow::ipc::writer::FileWriter::try_new(std::fs::File::create(&path).unwrap(), &schema).unwrap();
+    let mut w =
+        arrow::ipc::writer::FileWriter::try_new(std::fs::File::create(&path).unwrap(), &schema)
+            .unwrap();
     w.write(&batch).unwrap();
     w.finish().unwrap();
 
@@ -86,7 +192,14 @@ fn all_arrow_types() {
     assert_eq!(i8c["numeric"]["zeros"], 1);
     assert_eq!(i8c["top_values"][0]["value"], 7);
     let f = &column(&p, "f32")["numeric"];
-    assert_eq!((f["nan"].as_u64(), f["pos_inf"].as_u64(), f["zeros"].as_u64()), (Some(1), Some(1), Some(1)));
+    assert_eq!(
+        (
+            f["nan"].as_u64(),
+            f["pos_inf"].as_u64(),
+            f["zeros"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
     assert_eq!(f["finite"], 3);
     assert_eq!(f["max"], 1.5);
     let dec = &column(&p, "dec")["numeric"];

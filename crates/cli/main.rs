@@ -60,9 +60,34 @@ fn main() -> ExitCode {
             };
         }
     };
-    let result = match cli.command {
-        Command::Profile(args) => commands::profile::run(args),
-        Command::Merge(args) => commands::merge::run(args),
+    // A panic is a bug, but the user still gets one line and exit 2, not a trace. The hook
+    // only records the message: panics caught on purpose (see stats::check) stay silent.
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string());
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(format!("{msg}{place}"));
+        }
+    }));
+    let result = match std::panic::catch_unwind(|| dispatch(cli.command)) {
+        Ok(result) => result,
+        Err(_) => {
+            let what = LAST_PANIC.lock().ok().and_then(|mut m| m.take());
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: internal error ({}); please report it with the command you ran",
+                what.unwrap_or_else(|| "panic".to_string())
+            );
+            return ExitStatus::Error.into();
+        }
     };
     match result {
         Ok(status) => status.into(),
@@ -73,6 +98,15 @@ fn main() -> ExitCode {
             let _ = writeln!(stderr, "error: {err:#}");
             ExitStatus::Error.into()
         }
+    }
+}
+
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
+    match command {
+        Command::Profile(args) => commands::profile::run(args),
+        Command::Merge(args) => commands::merge::run(args),
     }
 }
 

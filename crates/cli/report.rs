@@ -13,7 +13,16 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(["column", "type", "missing", "min", "median", "max", "distinct", "top value"]);
+        .set_header([
+            "column",
+            "type",
+            "missing",
+            "min",
+            "median",
+            "max",
+            "distinct",
+            "top value",
+        ]);
     for c in &p.columns {
         let (min, med, max) = range_cells(c);
         let distinct = match (c.distinct, c.distinct_exact) {

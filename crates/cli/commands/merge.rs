@@ -11,12 +11,14 @@ use crate::report;
 
 /// Merge profiles of parts (partitions, days, machines) into the profile of the whole.
 #[derive(Debug, clap::Args)]
-#[command(long_about = "Merge profiles of parts (partitions, days, machines) into the profile of \
+#[command(
+    long_about = "Merge profiles of parts (partitions, days, machines) into the profile of \
 the whole, without reading the data again. Counts, min, max, mean and variance merge exactly; \
 quantiles, distinct counts and top values within their sketches' stated error.
 
 Example:
-  preflight merge part1.profile.json part2.profile.json -o all.profile.json")]
+  preflight merge part1.profile.json part2.profile.json -o all.profile.json"
+)]
 pub struct Args {
     /// Profile JSON files written by `preflight profile --format json`.
     #[arg(required = true, num_args = 1.., value_name = "PROFILE")]
@@ -32,8 +34,12 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitStatus> {
     let mut profiles = Vec::with_capacity(args.profiles.len());
     for path in &args.profiles {
-        let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read profile", path.display()))?;
-        profiles.push((path.display().to_string(), Profile::from_json(&bytes, path)?));
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("{}: cannot read profile", path.display()))?;
+        profiles.push((
+            path.display().to_string(),
+            Profile::from_json(&bytes, path)?,
+        ));
     }
     let merged = Profile::merge_all(&profiles)?;
     emit(args.output.as_deref(), |w| match args.format {

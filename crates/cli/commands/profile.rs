@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use anyhow::{Result, bail};
-use preflight_stats::source::{CsvOptions, Dataset, Format as InputFormat, SourceOptions, parse_type};
+use preflight_stats::source::{
+    CsvOptions, Dataset, Format as InputFormat, SourceOptions, parse_type,
+};
 
 use crate::ExitStatus;
 use crate::output::{Format, emit, write_json};
@@ -15,7 +17,8 @@ use crate::report;
 /// Profile datasets: counts, missing values, ranges, quantiles, histograms, distinct and
 /// most frequent values of every column, in one streaming pass.
 #[derive(Debug, clap::Args)]
-#[command(long_about = "Profile datasets: counts, missing values, ranges, quantiles, histograms, \
+#[command(
+    long_about = "Profile datasets: counts, missing values, ranges, quantiles, histograms, \
 distinct and most frequent values of every column, in one streaming pass.
 
 Inputs are CSV (also .csv.gz/.zst/.bz2/.xz), Parquet, NDJSON or Arrow IPC files, globs, or \
@@ -25,7 +28,8 @@ Examples:
   preflight profile fixtures/penguins.csv
   preflight profile 'data/*.parquet' --format json -o train.profile.json
   preflight profile partitioned/dir/ --format json
-  preflight profile raw.txt --input-format csv --delimiter ';' --type zip=string")]
+  preflight profile raw.txt --input-format csv --delimiter ';' --type zip=string"
+)]
 pub struct Args {
     /// Files, globs or directories to profile (all of one format).
     #[arg(required = true, value_name = "PATH")]
@@ -83,7 +87,11 @@ impl InputArgs {
             }
         };
         let mut csv = CsvOptions {
-            delimiter: self.delimiter.as_deref().map(|d| one_byte("--delimiter", d)).transpose()?,
+            delimiter: self
+                .delimiter
+                .as_deref()
+                .map(|d| one_byte("--delimiter", d))
+                .transpose()?,
             quote: one_byte("--quote", &self.quote)?,
             has_header: !self.no_header,
             ..CsvOptions::default()
@@ -109,9 +117,14 @@ impl InputArgs {
 }
 
 /// Open and profile inputs with a progress line; shared with commands that profile.
-pub fn profile_inputs(paths: &[String], input: &InputArgs) -> Result<preflight_stats::profile::Profile> {
+pub fn profile_inputs(
+    paths: &[String],
+    input: &InputArgs,
+) -> Result<preflight_stats::profile::Profile> {
     let opts = input.to_options()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let mut ds = Dataset::open(paths, &opts).await?;
         let rows = Arc::new(AtomicU64::new(0));
@@ -122,7 +135,11 @@ pub fn profile_inputs(paths: &[String], input: &InputArgs) -> Result<preflight_s
 
 pub fn run(args: Args) -> Result<ExitStatus> {
     let profile = profile_inputs(&args.paths, &args.input)?;
-    let format = args.format.unwrap_or(if args.output.is_some() { Format::Json } else { Format::Table });
+    let format = args.format.unwrap_or(if args.output.is_some() {
+        Format::Json
+    } else {
+        Format::Table
+    });
     emit(args.output.as_deref(), |w| match format {
         Format::Json => write_json(w, &profile),
         Format::Table => report::profile_table(w, &profile),

@@ -23,7 +23,9 @@ pub fn parquet_footer(path: &Path) -> Result<()> {
     let mut f = File::open(path).map_err(|e| err(e.to_string()))?;
     let len = f.metadata().map_err(|e| err(e.to_string()))?.len();
     if len < 12 {
-        return Err(err(format!("not a Parquet file ({len} bytes is too short)")));
+        return Err(err(format!(
+            "not a Parquet file ({len} bytes is too short)"
+        )));
     }
     let mut head = [0u8; 4];
     f.read_exact(&mut head).map_err(|e| err(e.to_string()))?;
@@ -57,7 +59,8 @@ pub fn csv_header(path: &Path, compression: Compression, delimiter: u8, quote: u
         Compression::None => Box::new(file),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(file)),
         Compression::Zstd => Box::new(
-            zstd::stream::read::Decoder::new(file).map_err(|e| Error::input(path, e.to_string()))?,
+            zstd::stream::read::Decoder::new(file)
+                .map_err(|e| Error::input(path, e.to_string()))?,
         ),
         // DataFusion reports these itself; the header check is a nicety.
         Compression::Bzip2 | Compression::Xz => return Ok(()),
@@ -69,7 +72,11 @@ pub fn csv_header(path: &Path, compression: Compression, delimiter: u8, quote: u
         return Ok(()); // decoding errors are reported, with context, by the reader
     }
     let text = String::from_utf8_lossy(&line);
-    let names = split_header(text.trim_end_matches(['\n', '\r']), delimiter as char, quote as char);
+    let names = split_header(
+        text.trim_end_matches(['\n', '\r']),
+        delimiter as char,
+        quote as char,
+    );
     for (i, a) in names.iter().enumerate() {
         if let Some(j) = names.iter().skip(i + 1).position(|b| b == a) {
             return Err(Error::input(
@@ -82,7 +89,22 @@ pub fn csv_header(path: &Path, compression: Compression, delimiter: u8, quote: u
             ));
         }
     }
-    Ok(())
+    // A header and nothing else: there is nothing to profile or validate, and DataFusion
+    // would infer every column as Null.
+    let mut rest = Vec::new();
+    loop {
+        rest.clear();
+        match limited.read_until(b'\n', &mut rest) {
+            Ok(0) => {
+                return Err(Error::input(
+                    path,
+                    "no data rows: the file holds only a header line",
+                ));
+            }
+            Ok(_) if rest.iter().all(u8::is_ascii_whitespace) => continue,
+            _ => return Ok(()),
+        }
+    }
 }
 
 fn split_header(line: &str, delimiter: char, quote: char) -> Vec<String> {
@@ -149,7 +171,11 @@ pub fn typed_cells(
             }
         }
         if cleaned.null_count() < cleaned.len() {
-            return Err(format!("column `{}` does not convert to {}", field.name(), type_name(target.data_type())));
+            return Err(format!(
+                "column `{}` does not convert to {}",
+                field.name(),
+                type_name(target.data_type())
+            ));
         }
     }
     Ok(())
@@ -161,6 +187,9 @@ mod tests {
 
     #[test]
     fn header_split_honours_quotes() {
-        assert_eq!(split_header(r#"a,"b,c","d""e""#, ',', '"'), vec!["a", "b,c", "d\"e"]);
+        assert_eq!(
+            split_header(r#"a,"b,c","d""e""#, ',', '"'),
+            vec!["a", "b,c", "d\"e"]
+        );
     }
 }

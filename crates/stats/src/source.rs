@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::catalog::TableProvider;
+use datafusion::common::{Column, ScalarValue};
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::arrow::ArrowFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
@@ -22,8 +24,6 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::context::{SessionConfig, SessionContext};
-use datafusion::catalog::TableProvider;
-use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::{Expr, cast, lit, when};
 use datafusion::physical_plan::execute_stream_partitioned;
 use futures::StreamExt;
@@ -189,8 +189,14 @@ pub fn parse_type(s: &str) -> Result<DataType, String> {
                 let (p, sc) = inner
                     .split_once(',')
                     .ok_or_else(|| format!("expected decimal(precision,scale), got `{s}`"))?;
-                let p: u8 = p.trim().parse().map_err(|_| format!("bad precision in `{s}`"))?;
-                let sc: i8 = sc.trim().parse().map_err(|_| format!("bad scale in `{s}`"))?;
+                let p: u8 = p
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("bad precision in `{s}`"))?;
+                let sc: i8 = sc
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("bad scale in `{s}`"))?;
                 DataType::Decimal128(p, sc)
             } else {
                 return Err(format!(
@@ -240,7 +246,8 @@ struct Resolved {
 
 fn resolve(path: &str) -> Result<Resolved> {
     if path.contains(['*', '?', '[']) {
-        let entries = glob::glob(path).map_err(|e| Error::input(path, format!("bad glob pattern: {e}")))?;
+        let entries =
+            glob::glob(path).map_err(|e| Error::input(path, format!("bad glob pattern: {e}")))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(std::result::Result::ok)
             .filter(|p| p.is_file())
@@ -249,7 +256,10 @@ fn resolve(path: &str) -> Result<Resolved> {
         if files.is_empty() {
             return Err(Error::input(path, "no files match this pattern"));
         }
-        return Ok(Resolved { files, is_dir: false });
+        return Ok(Resolved {
+            files,
+            is_dir: false,
+        });
     }
     let p = Path::new(path);
     let meta = std::fs::metadata(p).map_err(|e| Error::input(path, io_message(&e)))?;
@@ -260,7 +270,10 @@ fn resolve(path: &str) -> Result<Resolved> {
         if files.is_empty() {
             return Err(Error::input(path, "directory contains no data files"));
         }
-        Ok(Resolved { files, is_dir: true })
+        Ok(Resolved {
+            files,
+            is_dir: true,
+        })
     } else {
         Ok(Resolved {
             files: vec![p.to_path_buf()],
@@ -356,7 +369,11 @@ impl Dataset {
                 format!(
                     "{}{}",
                     k.0.name(),
-                    if k.1 == Compression::None { "" } else { " (compressed)" }
+                    if k.1 == Compression::None {
+                        ""
+                    } else {
+                        " (compressed)"
+                    }
                 )
             };
             let where_ = dirs.first().cloned().unwrap_or_else(|| files[i].clone());
@@ -422,7 +439,9 @@ impl Dataset {
     /// The session, with the data registered as table `data` (for SQL checks).
     pub fn context(&self) -> Result<&SessionContext> {
         if !self.inputs.ctx.table_exist("data")? {
-            self.inputs.ctx.register_table("data", self.table.view.clone())?;
+            self.inputs
+                .ctx
+                .register_table("data", self.table.view.clone())?;
         }
         Ok(&self.inputs.ctx)
     }
@@ -455,7 +474,11 @@ impl Dataset {
     /// Profile the data in one streaming pass, DataFusion partitions in parallel.
     /// `rows_read` is advanced as batches arrive (for a progress display).
     pub async fn profile(&mut self, rows_read: Arc<AtomicU64>) -> Result<Profile> {
-        let builder = match self.inputs.profile_table(&self.table, rows_read.clone()).await {
+        let builder = match self
+            .inputs
+            .profile_table(&self.table, rows_read.clone())
+            .await
+        {
             Ok(b) => b,
             Err(first)
                 if matches!(self.inputs.format, Format::Csv | Format::Json)
@@ -533,7 +556,9 @@ impl Inputs {
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
-            name.find('.').map(|i| name[i..].to_string()).unwrap_or_default()
+            name.find('.')
+                .map(|i| name[i..].to_string())
+                .unwrap_or_default()
         };
         let first = self.files.first().map(ext_of).unwrap_or_default();
         if self.files.iter().all(|f| ext_of(f) == first) {
@@ -562,8 +587,8 @@ impl Inputs {
     }
 
     async fn build_table(&self, infer_all: bool) -> Result<Table> {
-        let options = ListingOptions::new(self.file_format(infer_all))
-            .with_file_extension(self.extension());
+        let options =
+            ListingOptions::new(self.file_format(infer_all)).with_file_extension(self.extension());
         let state = self.ctx.state();
         let mut config =
             ListingTableConfig::new_with_multi_paths(self.urls()?).with_listing_options(options);
@@ -645,6 +670,14 @@ impl Inputs {
 
     fn apply_overrides(&self, schema: &Schema) -> Result<SchemaRef> {
         let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        if self.format == Format::Csv {
+            // A CSV column with no values at all is text with every cell missing.
+            for f in &mut fields {
+                if *f.data_type() == DataType::Null {
+                    *f = Field::new(f.name(), DataType::Utf8, true);
+                }
+            }
+        }
         for (name, dt) in &self.opts.types {
             let Some(f) = fields.iter_mut().find(|f| f.name() == name) else {
                 let names: Vec<&str> = schema

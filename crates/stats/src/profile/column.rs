@@ -73,7 +73,10 @@ impl Kind {
     }
 
     pub fn is_temporal(self) -> bool {
-        matches!(self, Self::Date | Self::Timestamp | Self::Time | Self::Duration)
+        matches!(
+            self,
+            Self::Date | Self::Timestamp | Self::Time | Self::Duration
+        )
     }
 }
 
@@ -400,7 +403,9 @@ fn unexpected(dt: &DataType) -> Error {
 fn to_f64(array: &ArrayRef) -> Result<Float64Array> {
     let a = match array.data_type() {
         DataType::Float64 => array.clone(),
-        dt if Kind::of(dt).is_temporal() => cast(&cast(array, &DataType::Int64)?, &DataType::Float64)?,
+        dt if Kind::of(dt).is_temporal() => {
+            cast(&cast(array, &DataType::Int64)?, &DataType::Float64)?
+        }
         _ => cast(array, &DataType::Float64)?,
     };
     Ok(a.as_primitive::<arrow::datatypes::Float64Type>().clone())
@@ -456,7 +461,11 @@ where
             continue;
         }
         let v = arr.value(i);
-        let len = if v.is_ascii() { v.len() } else { v.chars().count() };
+        let len = if v.is_ascii() {
+            v.len()
+        } else {
+            v.chars().count()
+        };
         s.lengths.add(len as u64);
         s.counts.add_ref(v);
     }
@@ -464,9 +473,24 @@ where
 
 fn update_binary(l: &mut LengthState, array: &ArrayRef) -> Result<()> {
     let lens: Vec<usize> = match array.data_type() {
-        DataType::Binary => array.as_binary::<i32>().iter().flatten().map(<[u8]>::len).collect(),
-        DataType::LargeBinary => array.as_binary::<i64>().iter().flatten().map(<[u8]>::len).collect(),
-        DataType::BinaryView => array.as_binary_view().iter().flatten().map(<[u8]>::len).collect(),
+        DataType::Binary => array
+            .as_binary::<i32>()
+            .iter()
+            .flatten()
+            .map(<[u8]>::len)
+            .collect(),
+        DataType::LargeBinary => array
+            .as_binary::<i64>()
+            .iter()
+            .flatten()
+            .map(<[u8]>::len)
+            .collect(),
+        DataType::BinaryView => array
+            .as_binary_view()
+            .iter()
+            .flatten()
+            .map(<[u8]>::len)
+            .collect(),
         DataType::FixedSizeBinary(n) => {
             vec![*n as usize; array.len() - array.null_count()]
         }
@@ -481,14 +505,20 @@ fn update_list(list: &mut ListState, array: &ArrayRef) -> Result<()> {
         DataType::List(_) => {
             let a = array.as_list::<i32>();
             let off = a.value_offsets();
-            let lens = (0..a.len()).filter(|i| a.is_valid(*i)).map(|i| (off[i + 1] - off[i]) as usize).collect();
+            let lens = (0..a.len())
+                .filter(|i| a.is_valid(*i))
+                .map(|i| (off[i + 1] - off[i]) as usize)
+                .collect();
             let (start, end) = (off[0] as usize, off[a.len()] as usize);
             (lens, a.values().slice(start, end - start))
         }
         DataType::LargeList(_) => {
             let a = array.as_list::<i64>();
             let off = a.value_offsets();
-            let lens = (0..a.len()).filter(|i| a.is_valid(*i)).map(|i| (off[i + 1] - off[i]) as usize).collect();
+            let lens = (0..a.len())
+                .filter(|i| a.is_valid(*i))
+                .map(|i| (off[i + 1] - off[i]) as usize)
+                .collect();
             let (start, end) = (off[0] as usize, off[a.len()] as usize);
             (lens, a.values().slice(start, end - start))
         }
@@ -500,6 +530,7 @@ fn update_list(list: &mut ListState, array: &ArrayRef) -> Result<()> {
         }
         other => return Err(unexpected(other)),
     };
-    lens.into_iter().for_each(|n| list.values_per_row.add(n as u64));
+    lens.into_iter()
+        .for_each(|n| list.values_per_row.add(n as u64));
     list.elements.update(&values)
 }

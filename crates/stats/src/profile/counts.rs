@@ -174,7 +174,10 @@ impl<K: CountKey> ValueCounts<K> {
                 top.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 top.truncate(top_n);
                 CountsSummary {
-                    distinct: hll.estimate().round() as u64,
+                    // The composite estimator reads only the registers, so a merged sketch
+                    // reports exactly what one sketch of the whole would (HIP, the default,
+                    // depends on insertion order and is dropped by unions).
+                    distinct: hll.composite_estimate().round() as u64,
                     distinct_exact: false,
                     top,
                     top_exact: false,

@@ -76,7 +76,11 @@ impl ProfileBuilder {
             version: PROFILE_VERSION,
             row_count: self.rows,
             sources,
-            columns: self.columns.into_iter().map(ColumnProfile::from_state).collect(),
+            columns: self
+                .columns
+                .into_iter()
+                .map(ColumnProfile::from_state)
+                .collect(),
         }
     }
 }
@@ -148,7 +152,10 @@ impl Profile {
         let mut builder = first.builder();
         let mut sources = first.sources.clone();
         let signature = |p: &Profile| -> Vec<(String, String)> {
-            p.columns.iter().map(|c| (c.name.clone(), c.type_name.clone())).collect()
+            p.columns
+                .iter()
+                .map(|c| (c.name.clone(), c.type_name.clone()))
+                .collect()
         };
         let want = signature(first);
         for (name, p) in rest {
@@ -170,7 +177,11 @@ impl Profile {
                         "columns differ from {first_name}: missing [{}], extra [{}]{}",
                         missing.join(", "),
                         extra.join(", "),
-                        if missing.is_empty() && extra.is_empty() { " (order differs)" } else { "" }
+                        if missing.is_empty() && extra.is_empty() {
+                            " (order differs)"
+                        } else {
+                            ""
+                        }
                     ),
                 });
             }
@@ -207,6 +218,9 @@ pub struct ColumnProfile {
     pub top_values: Vec<TopValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top_values_exact: Option<bool>,
+    /// How far any top-value count may be above the true count (0 when exact).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_values_max_error: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub numeric: Option<NumericSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -320,6 +334,7 @@ impl ColumnProfile {
             distinct_exact: None,
             top_values: Vec::new(),
             top_values_exact: None,
+            top_values_max_error: None,
             numeric: None,
             temporal: None,
             string: None,
@@ -331,9 +346,15 @@ impl ColumnProfile {
         if let Some(num) = &state.numeric {
             let c = num.counts.summary(TOP_VALUES);
             // NaN is a value too: counted apart from the map, it adds one distinct value.
-            p.distinct = Some(c.distinct + u64::from(num.nan > 0) + u64::from(num.pos_inf > 0) + u64::from(num.neg_inf > 0));
+            p.distinct = Some(
+                c.distinct
+                    + u64::from(num.nan > 0)
+                    + u64::from(num.pos_inf > 0)
+                    + u64::from(num.neg_inf > 0),
+            );
             p.distinct_exact = Some(c.distinct_exact);
             p.top_values_exact = Some(c.top_exact);
+            p.top_values_max_error = Some(c.top_max_error);
             p.top_values = c
                 .top
                 .iter()
@@ -345,8 +366,13 @@ impl ColumnProfile {
             let s = numeric_summary(num);
             if let Some(unit) = state.temporal_unit {
                 // An interpolated instant is shown to the second: its nanoseconds mean nothing.
-                let median = if s.quantiles_exact { s.median } else { s.median.map(|m| round_to_second(m, unit)) };
-                let fmt = |x: Option<f64>| x.and_then(|v| format_temporal(v, unit, &state.type_name));
+                let median = if s.quantiles_exact {
+                    s.median
+                } else {
+                    s.median.map(|m| round_to_second(m, unit))
+                };
+                let fmt =
+                    |x: Option<f64>| x.and_then(|v| format_temporal(v, unit, &state.type_name));
                 p.temporal = Some(TemporalSummary {
                     unit,
                     min: fmt(s.min),
@@ -361,6 +387,7 @@ impl ColumnProfile {
             p.distinct = Some(c.distinct);
             p.distinct_exact = Some(c.distinct_exact);
             p.top_values_exact = Some(c.top_exact);
+            p.top_values_max_error = Some(c.top_max_error);
             p.top_values = c
                 .top
                 .into_iter()
@@ -383,11 +410,12 @@ impl ColumnProfile {
                     count,
                 })
                 .collect();
-            top.sort_by(|a, b| b.count.cmp(&a.count));
+            top.sort_by_key(|t| std::cmp::Reverse(t.count));
             p.distinct = Some(top.len() as u64);
             p.distinct_exact = Some(true);
             p.top_values = top;
             p.top_values_exact = Some(true);
+            p.top_values_max_error = Some(0);
             p.boolean = Some(BoolSummary {
                 true_count: b.true_count,
                 false_count: b.false_count,
@@ -410,10 +438,11 @@ impl ColumnProfile {
 
 /// Integers print as integers; temporal values as ISO text.
 fn numeric_value(x: f64, state: &ColumnState) -> Value {
-    if let Some(unit) = state.temporal_unit {
-        if let Some(s) = format_temporal(x, unit, &state.type_name) {
-            return Value::String(s);
-        }
+    if let Some(s) = state
+        .temporal_unit
+        .and_then(|unit| format_temporal(x, unit, &state.type_name))
+    {
+        return Value::String(s);
     }
     if state.kind == Kind::Integer && x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 {
         return Value::from(x as i64);
@@ -426,7 +455,11 @@ fn numeric_summary(num: &column::NumericState) -> NumericSummary {
     // Few distinct values: exact quantiles from the value counts, however many rows.
     let (view, exact) = match num.counts.exact() {
         Some(map) if !num.quantiles.is_exact() => (
-            QuantileView::weighted(map.iter().map(|(bits, c)| (f64::from_bits(*bits as u64), *c)).collect()),
+            QuantileView::weighted(
+                map.iter()
+                    .map(|(bits, c)| (f64::from_bits(*bits as u64), *c))
+                    .collect(),
+            ),
             true,
         ),
         _ => (num.quantiles.view(), num.quantiles.is_exact()),

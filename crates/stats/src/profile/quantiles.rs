@@ -149,7 +149,11 @@ impl QuantileView {
             Self::Exact(s) => s.partition_point(|v| *v <= x) as f64,
             Self::Weighted { values, cumulative } => {
                 let i = values.partition_point(|v| *v <= x);
-                if i == 0 { 0.0 } else { cumulative[i - 1] as f64 }
+                if i == 0 {
+                    0.0
+                } else {
+                    cumulative[i - 1] as f64
+                }
             }
             Self::Digest(d) => d.rank(x).ok().flatten().unwrap_or(0.0) * n as f64,
         }
@@ -239,7 +243,9 @@ mod tests {
 
     #[test]
     fn moments_merge_equals_one_pass() {
-        let a: Vec<f64> = (0..1000).map(|i| (i as f64 * 0.37).sin() * 1e3 + 5e6).collect();
+        let a: Vec<f64> = (0..1000)
+            .map(|i| (i as f64 * 0.37).sin() * 1e3 + 5e6)
+            .collect();
         let (l, r) = a.split_at(377);
         let mut m = Moments::of(l);
         m.merge(&Moments::of(r));
