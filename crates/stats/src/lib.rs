@@ -13,6 +13,8 @@ pub mod drift;
 pub mod error;
 pub mod labels;
 pub mod profile;
+pub mod severity;
 pub mod source;
 
 pub use error::{Error, Result};
+pub use severity::Severity;
