@@ -2,7 +2,6 @@
 //! lives in `commands/<name>.rs` with a `run(args) -> Result<ExitStatus>`.
 
 mod commands;
-#[allow(dead_code)] // validate, drift and labels use it as they land
 mod gate;
 mod output;
 mod progress;
@@ -25,6 +24,8 @@ struct Cli {
 enum Command {
     Profile(commands::profile::Args),
     Merge(commands::merge::Args),
+    Infer(commands::infer::Args),
+    Validate(commands::validate::Args),
 }
 
 /// How a run ended; the process exit code (DESIGN.md "Exit codes").
@@ -33,7 +34,6 @@ pub enum ExitStatus {
     /// Ran, and nothing at or above the failing severity was found.
     Success,
     /// Ran, and a check failed.
-    #[allow(dead_code)] // used by the checking commands
     Failure,
     /// Could not run.
     Error,
@@ -109,6 +109,8 @@ fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Profile(args) => commands::profile::run(args),
         Command::Merge(args) => commands::merge::run(args),
+        Command::Infer(args) => commands::infer::run(args),
+        Command::Validate(args) => commands::validate::run(args),
     }
 }
 

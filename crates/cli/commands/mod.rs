@@ -1,2 +1,4 @@
+pub mod infer;
 pub mod merge;
 pub mod profile;
+pub mod validate;

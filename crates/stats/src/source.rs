@@ -446,6 +446,16 @@ impl Dataset {
         Ok(&self.inputs.ctx)
     }
 
+    /// A session over the same table, as typed for the profile, that reads it with one
+    /// partition: batches arrive in the input's row order (files in order, rows in file
+    /// order), so row numbers can be counted. Registered as table `data`.
+    pub fn ordered_context(&self) -> Result<SessionContext> {
+        let config = SessionConfig::new().with_target_partitions(1);
+        let ctx = SessionContext::new_with_config(config);
+        ctx.register_table("data", self.table.view.clone())?;
+        Ok(ctx)
+    }
+
     /// Read every batch and drop it: the decode-only floor that benchmarks compare the
     /// profile against (same reader, same partitions). Returns the row count.
     pub async fn decode_only(&self) -> Result<u64> {

@@ -1,0 +1,169 @@
+//! `preflight infer`: a schema file from data (or a stored profile), or `--update` an
+//! existing one so that new data passes it, showing the diff.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use anyhow::{Context, Result};
+use preflight_schema::Schema;
+use preflight_schema::infer::{InferOptions, id_candidates, infer, relax};
+use preflight_stats::profile::Profile;
+use preflight_stats::source::Dataset;
+
+use super::profile::InputArgs;
+use crate::ExitStatus;
+use crate::output::emit;
+use crate::progress::Progress;
+
+/// Infer a schema (types, presence, domains, ranges, ids, environments) from data.
+#[derive(Debug, clap::Args)]
+#[command(
+    long_about = "Infer a schema from data: each feature's type, minimum presence (a 99.9% \
+Wilson lower bound on the observed fraction, not TFDV's 1.0), string and integer domains \
+(<= --max-domain-size values, <= --max-domain-ratio of rows, no value seen only once), \
+non-negativity, NaN bans for floats, id-like columns (unique, no nulls) and the label's \
+environments. The file is YAML, meant to be read and edited.
+
+Examples:
+  preflight infer train.parquet --label species -o schemas/penguins.schema.yaml
+  preflight infer new.csv --update schemas/penguins.schema.yaml   # relax, print the diff"
+)]
+pub struct Args {
+    /// Files, globs or directories (or one stored `.profile.json`).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The label column: role `label`, expected in the `training` environment only.
+    #[arg(long, value_name = "COL")]
+    pub label: Option<String>,
+    /// Largest domain (enum) inferred.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_domain_size: usize,
+    /// Largest ratio of distinct values to present rows for a domain.
+    #[arg(long, default_value_t = 0.1, value_name = "R")]
+    pub max_domain_ratio: f64,
+    /// Confidence of the presence lower bound.
+    #[arg(long, default_value_t = 0.999, value_name = "P")]
+    pub presence_confidence: f64,
+    /// Also infer min/max ranges (observed +-10% of the span, warning severity).
+    #[arg(long)]
+    pub ranges: bool,
+    /// Relax this schema to accept the data: print the diff and rewrite the file (or
+    /// write the result to -o).
+    #[arg(long, value_name = "SCHEMA")]
+    pub update: Option<PathBuf>,
+    /// Write the schema to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn is_profile(paths: &[String]) -> bool {
+    paths.len() == 1 && paths[0].ends_with(".json")
+}
+
+/// Profile the inputs, or read the stored profile; with data, also find the columns that
+/// are exactly unique (one `count(DISTINCT)` query per candidate).
+fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
+    if is_profile(&args.paths) {
+        let path = Path::new(&args.paths[0]);
+        let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let p = Profile::from_json(&bytes, path)?;
+        // Without the rows, only exactly counted columns can be called unique.
+        let ids = p
+            .columns
+            .iter()
+            .filter(|c| c.distinct_exact == Some(true) && c.missing == 0)
+            .filter(|c| c.distinct == Some(c.present) && c.present > 1)
+            .filter(|c| id_candidates(&p).contains(&c.name))
+            .map(|c| c.name.clone())
+            .collect();
+        return Ok((p, ids));
+    }
+    let opts = args.input.to_options()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut ds = Dataset::open(&args.paths, &opts).await?;
+        let rows = Arc::new(AtomicU64::new(0));
+        let progress = Progress::start(format!("profiling {}", args.paths.join(" ")), rows.clone());
+        let profile = ds.profile(rows).await?;
+        drop(progress);
+        // Exact uniqueness of the candidates, many columns per query: one pass each.
+        let mut ids = BTreeSet::new();
+        let ctx = ds.context()?;
+        let candidates = id_candidates(&profile);
+        for chunk in candidates.chunks(64) {
+            let exprs: Vec<String> = chunk
+                .iter()
+                .map(|name| {
+                    let q = format!("\"{}\"", name.replace('"', "\"\""));
+                    format!("count(DISTINCT {q}) = count(*)")
+                })
+                .collect();
+            let batches = ctx
+                .sql(&format!("SELECT {} FROM data", exprs.join(", ")))
+                .await?
+                .collect()
+                .await?;
+            if let Some(b) = batches.iter().find(|b| b.num_rows() > 0) {
+                for (i, name) in chunk.iter().enumerate() {
+                    if arrow::array::AsArray::as_boolean(b.column(i)).value(0) {
+                        ids.insert(name.clone());
+                    }
+                }
+            }
+        }
+        Ok((profile, ids))
+    })
+}
+
+pub fn run(args: Args) -> Result<ExitStatus> {
+    let old = args.update.as_deref().map(Schema::load).transpose()?;
+    let (profile, unique_columns) = profile_and_ids(&args)?;
+    if let Some(label) = &args.label
+        && profile.column(label).is_none()
+    {
+        anyhow::bail!(
+            "{}: --label names column `{label}`, which is not in the data",
+            args.paths.join(" ")
+        );
+    }
+    let opts = InferOptions {
+        label: args.label.clone(),
+        max_domain_size: args.max_domain_size,
+        max_domain_ratio: args.max_domain_ratio,
+        presence_confidence: args.presence_confidence,
+        ranges: args.ranges,
+        unique_columns,
+    };
+    let inferred = infer(&profile, &opts);
+    let Some((old, old_path)) = old.zip(args.update.as_deref()) else {
+        let text = inferred.to_yaml()?;
+        emit(args.output.as_deref(), |w| Ok(w.write_all(text.as_bytes())?))?;
+        return Ok(ExitStatus::Success);
+    };
+    // Relaxing compares against the new data's own ranges, whatever the old schema had.
+    let relaxed = relax(&old, &inferred, &profile);
+    let before = std::fs::read_to_string(old_path)
+        .with_context(|| format!("{}: cannot read", old_path.display()))?;
+    let after = if relaxed == old { before.clone() } else { relaxed.to_yaml()? };
+    let diff = similar::TextDiff::from_lines(&before, &after);
+    let mut out = std::io::stdout().lock();
+    if relaxed == old {
+        writeln!(out, "{}: unchanged; the data already passes it", old_path.display())?;
+        return Ok(ExitStatus::Success);
+    }
+    let target = args.output.as_deref().unwrap_or(old_path);
+    write!(
+        out,
+        "{}",
+        diff.unified_diff()
+            .context_radius(2)
+            .header(&old_path.display().to_string(), &target.display().to_string())
+    )?;
+    emit(Some(target), |w| Ok(w.write_all(after.as_bytes())?))?;
+    Ok(ExitStatus::Success)
+}

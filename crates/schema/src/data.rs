@@ -1,0 +1,471 @@
+//! The checks a profile cannot answer, run by DataFusion over the table `data`:
+//! uniqueness, patterns, custom SQL, and the example rows (with exact counts) of the
+//! anomalies the profile found. Nothing here runs when the schema has no such checks and
+//! the profile found no anomaly: a clean batch costs one profile pass.
+//!
+//! The row scan needs the input's row order for row numbers, so give it a session whose
+//! table `data` is read by one partition (`SourceOptions::partitions = 1`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::compute::{CastOptions, cast, cast_with_options};
+use arrow::datatypes::{DataType, Float64Type};
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use preflight_stats::Severity;
+use regex::Regex;
+use serde_json::{Value, json};
+
+use crate::model::Schema;
+use crate::validate::{Anomaly, AnomalyKind, Example, Matcher, Outcome, Validation, ValueCount};
+use crate::{Error, Result};
+
+/// Example rows kept per anomaly.
+pub const MAX_EXAMPLES: usize = 20;
+
+/// Whether [`run`] has anything to do.
+pub fn needed(schema: &Schema, v: &Validation) -> bool {
+    !schema.checks.is_empty()
+        || schema.features.iter().any(|f| f.unique.is_some())
+        || v.outcomes.iter().any(|o| o.scan.is_some())
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Run the data checks, adding their outcomes to `v` and examples to its anomalies.
+pub async fn run(
+    schema: &Schema,
+    schema_path: &Path,
+    v: &mut Validation,
+    ctx: &SessionContext,
+) -> Result<()> {
+    let present: Vec<String> = v
+        .outcomes
+        .iter()
+        .filter(|o| o.check == "column" && o.anomaly.is_none())
+        .filter_map(|o| o.column.clone())
+        .collect();
+    let columns = ctx
+        .table("data")
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .schema()
+        .clone();
+    for f in &schema.features {
+        let Some(sev) = f.unique else { continue };
+        if !present.contains(&f.name) || columns.field_with_unqualified_name(&f.name).is_err() {
+            continue;
+        }
+        v.outcomes.push(unique(ctx, &f.name, sev).await?);
+    }
+    for (i, c) in schema.checks.iter().enumerate() {
+        let Some(sql) = &c.sql else { continue };
+        let at = format!("checks[{i}] (`{}`)", c.name);
+        let value = scalar(ctx, sql)
+            .await
+            .map_err(|e| Error::schema(schema_path, format!("{at}: {e}")))?;
+        let failed = match &value {
+            Value::Bool(b) => !b,
+            Value::Number(n) => {
+                let bad = n.as_f64().unwrap_or(0.0);
+                1.0 - bad / (v.rows.max(1) as f64) < c.mostly || (c.mostly >= 1.0 && bad > 0.0)
+            }
+            other => {
+                return Err(Error::schema(
+                    schema_path,
+                    format!("{at}: the query returned {other}, expected a boolean or a count"),
+                ));
+            }
+        };
+        let anomaly = failed.then(|| {
+            let mut a = Anomaly::new(
+                None,
+                AnomalyKind::CustomCheck,
+                c.severity,
+                format!("check `{}` failed: `{sql}` returned {value}", c.name),
+            );
+            a.observed = Some(value.clone());
+            a
+        });
+        v.outcomes.push(Outcome {
+            column: None,
+            check: c.name.clone(),
+            anomaly,
+            scan: None,
+        });
+    }
+    scan(schema, schema_path, v, ctx).await
+}
+
+/// The single value of a one-row, one-column query, as JSON.
+async fn scalar(ctx: &SessionContext, sql: &str) -> std::result::Result<Value, String> {
+    let batches = ctx
+        .sql(sql)
+        .await
+        .map_err(|e| e.to_string())?
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Err("the query returned no rows".into());
+    };
+    if rows != 1 || b.num_columns() != 1 {
+        return Err(format!(
+            "the query returned {rows} rows of {} columns, expected one value",
+            b.num_columns()
+        ));
+    }
+    let col = b.column(0);
+    if col.is_null(0) {
+        return Ok(Value::Null);
+    }
+    Ok(match col.data_type() {
+        DataType::Boolean => Value::Bool(col.as_boolean().value(0)),
+        dt if dt.is_numeric() => {
+            let f = cast(col, &DataType::Float64).map_err(|e| e.to_string())?;
+            json!(f.as_primitive::<Float64Type>().value(0))
+        }
+        _ => Value::String(text_at(col, 0)),
+    })
+}
+
+async fn unique(ctx: &SessionContext, name: &str, sev: Severity) -> Result<Outcome> {
+    let q = quote(name);
+    let engine = |e: datafusion::error::DataFusionError| Error::Internal(e.to_string());
+    let counts = scalar(
+        ctx,
+        &format!("SELECT count({q}) - count(DISTINCT {q}) FROM data"),
+    )
+    .await
+    .map_err(Error::Internal)?;
+    let dupes = counts.as_f64().unwrap_or(0.0) as u64;
+    let mut anomaly = None;
+    if dupes > 0 {
+        let batches = ctx
+            .sql(&format!(
+                "SELECT CAST({q} AS VARCHAR) AS v, count(*) AS n FROM data WHERE {q} IS NOT NULL \
+                 GROUP BY {q} HAVING count(*) > 1 ORDER BY n DESC, v LIMIT {MAX_EXAMPLES}"
+            ))
+            .await
+            .map_err(engine)?
+            .collect()
+            .await
+            .map_err(engine)?;
+        let mut values = Vec::new();
+        for b in &batches {
+            let n = cast(b.column(1), &DataType::Float64).map_err(|e| Error::Internal(e.to_string()))?;
+            let n = n.as_primitive::<Float64Type>();
+            for i in 0..b.num_rows() {
+                values.push(ValueCount {
+                    value: Value::String(text_at(b.column(0), i)),
+                    count: n.value(i) as u64,
+                });
+            }
+        }
+        let shown: Vec<String> =
+            values.iter().take(3).map(|v| format!("`{}` x{}", v.value.as_str().unwrap_or(""), v.count)).collect();
+        let mut a = Anomaly::new(
+            Some(name),
+            AnomalyKind::NotUnique,
+            sev,
+            format!(
+                "column `{name}` has {dupes} repeated values ({}), expected every value unique",
+                shown.join(", ")
+            ),
+        );
+        a.observed = Some(json!(dupes));
+        a.expected = Some(json!(0));
+        a.unexpected_count = Some(dupes);
+        a.unexpected_values = values;
+        anomaly = Some(a);
+    }
+    Ok(Outcome {
+        column: Some(name.to_string()),
+        check: "unique".into(),
+        anomaly,
+        scan: None,
+    })
+}
+
+fn text_at(a: &ArrayRef, i: usize) -> String {
+    if a.is_null(i) {
+        return String::new();
+    }
+    match cast(&a.slice(i, 1), &DataType::Utf8) {
+        Ok(t) => t.as_string::<i32>().value(0).to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// What one request found in the rows.
+#[derive(Default)]
+struct Found {
+    /// Non-null values examined.
+    seen: u64,
+    hits: u64,
+    examples: Vec<Example>,
+}
+
+enum Test {
+    Matcher(Matcher, Option<Regex>, Option<DataType>),
+    /// A custom `where` check: the boolean column it was computed into.
+    Where,
+}
+
+struct Request {
+    /// Index of the column in the scan's select list.
+    column: usize,
+    test: Test,
+    /// Outcome index, or the custom check index for `Where`.
+    target: usize,
+    found: Found,
+}
+
+async fn scan(
+    schema: &Schema,
+    schema_path: &Path,
+    v: &mut Validation,
+    ctx: &SessionContext,
+) -> Result<()> {
+    let mut select: Vec<String> = Vec::new();
+    let mut position: BTreeMap<String, usize> = BTreeMap::new();
+    let mut requests = Vec::new();
+    for (i, o) in v.outcomes.iter().enumerate() {
+        let (Some((m, _)), Some(col)) = (&o.scan, &o.column) else { continue };
+        let next = select.len();
+        let column = *position.entry(col.clone()).or_insert(next);
+        if column == next {
+            select.push(quote(col));
+        }
+        let regex = match m {
+            Matcher::Pattern(p) => Some(
+                Regex::new(p).map_err(|e| Error::schema(schema_path, format!("pattern `{p}`: {e}")))?,
+            ),
+            _ => None,
+        };
+        let target_type = match m {
+            Matcher::NotParse(t) => preflight_stats::source::parse_type(t).ok(),
+            _ => None,
+        };
+        requests.push(Request {
+            column,
+            test: Test::Matcher(m.clone(), regex, target_type),
+            target: i,
+            found: Found::default(),
+        });
+    }
+    for (i, c) in schema.checks.iter().enumerate() {
+        let Some(expr) = &c.where_ else { continue };
+        let column = select.len();
+        select.push(format!("coalesce(({expr}), false) AS \"__preflight_check_{i}\""));
+        requests.push(Request {
+            column,
+            test: Test::Where,
+            target: i,
+            found: Found::default(),
+        });
+    }
+    if requests.is_empty() {
+        return Ok(());
+    }
+    let sql = format!("SELECT {} FROM data", select.join(", "));
+    let df = match ctx.sql(&sql).await {
+        Ok(df) => df,
+        Err(e) => return Err(blame_check(schema, schema_path, &e.to_string())),
+    };
+    let mut stream = df
+        .execute_stream()
+        .await
+        .map_err(|e| blame_check(schema, schema_path, &e.to_string()))?;
+    let mut row0 = 0u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| blame_check(schema, schema_path, &e.to_string()))?;
+        for r in &mut requests {
+            evaluate(r, batch.column(r.column), row0)?;
+        }
+        row0 += batch.num_rows() as u64;
+    }
+    for r in requests {
+        match r.test {
+            Test::Where => {
+                let c = &schema.checks[r.target];
+                let share = r.found.hits as f64 / row0.max(1) as f64;
+                let failed = 1.0 - share < c.mostly || (c.mostly >= 1.0 && r.found.hits > 0);
+                let anomaly = failed.then(|| {
+                    let mut a = Anomaly::new(
+                        None,
+                        AnomalyKind::CustomCheck,
+                        c.severity,
+                        format!(
+                            "check `{}` failed on {} of {row0} rows ({}): `{}`, expected at most {}",
+                            c.name,
+                            r.found.hits,
+                            pct(share),
+                            c.where_.as_deref().unwrap_or_default(),
+                            pct(1.0 - c.mostly)
+                        ),
+                    );
+                    a.unexpected_count = Some(r.found.hits);
+                    a.unexpected_share = Some(share);
+                    a.examples = r.found.examples;
+                    a
+                });
+                v.outcomes.push(Outcome {
+                    column: None,
+                    check: c.name.clone(),
+                    anomaly,
+                    scan: None,
+                });
+            }
+            Test::Matcher(Matcher::Pattern(p), ..) => {
+                let o = &mut v.outcomes[r.target];
+                let mostly = o.scan.as_ref().and_then(|s| s.1).unwrap_or(1.0);
+                let share = r.found.hits as f64 / r.found.seen.max(1) as f64;
+                if 1.0 - share < mostly || (mostly >= 1.0 && r.found.hits > 0) {
+                    let f = o.column.clone().unwrap_or_default();
+                    let severity = schema
+                        .feature(&f)
+                        .and_then(|x| x.pattern.as_ref())
+                        .map_or(Severity::Error, |x| x.severity);
+                    let mut a = Anomaly::new(
+                        Some(&f),
+                        AnomalyKind::PatternMismatch,
+                        severity,
+                        format!(
+                            "column `{f}` has {} values ({}) not matching `{p}`, expected at most {}",
+                            r.found.hits,
+                            pct(share),
+                            pct(1.0 - mostly)
+                        ),
+                    );
+                    a.unexpected_count = Some(r.found.hits);
+                    a.unexpected_share = Some(share);
+                    a.examples = r.found.examples;
+                    o.anomaly = Some(a);
+                }
+            }
+            Test::Matcher(..) => {
+                let Some(a) = v.outcomes[r.target].anomaly.as_mut() else { continue };
+                let share = r.found.hits as f64 / r.found.seen.max(1) as f64;
+                if a.unexpected_count.is_none() {
+                    a.message = format!("{}; {} rows ({}) affected", a.message, r.found.hits, pct(share));
+                }
+                a.unexpected_count = Some(r.found.hits);
+                a.unexpected_share = Some(share);
+                a.examples = r.found.examples;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// SQL errors of the scan come from a custom `where` expression (the rest is generated).
+fn blame_check(schema: &Schema, path: &Path, e: &str) -> Error {
+    let names: Vec<String> = schema
+        .checks
+        .iter()
+        .filter(|c| c.where_.is_some())
+        .map(|c| format!("`{}`", c.name))
+        .collect();
+    let msg = e.split_whitespace().collect::<Vec<_>>().join(" ");
+    if names.is_empty() {
+        Error::Internal(msg)
+    } else {
+        Error::schema(path, format!("checks {}: {msg}", names.join(", ")))
+    }
+}
+
+fn pct(x: f64) -> String {
+    let p = 100.0 * x;
+    if p == 0.0 || p >= 1.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.3}%")
+    }
+}
+
+impl Found {
+    fn hit(&mut self, row: u64, value: Value) {
+        self.hits += 1;
+        if self.examples.len() < MAX_EXAMPLES {
+            self.examples.push(Example { row, value });
+        }
+    }
+
+    /// Count the non-null values of `array` read as text, and the ones `bad` flags.
+    fn texts(&mut self, array: &ArrayRef, row0: u64, bad: impl Fn(&str) -> bool) -> Result<()> {
+        let t = cast(array, &DataType::Utf8).map_err(|e| Error::Internal(e.to_string()))?;
+        let t = t.as_string::<i32>();
+        for (i, s) in t.iter().enumerate() {
+            let Some(s) = s else { continue };
+            self.seen += 1;
+            if bad(s) {
+                self.hit(row0 + i as u64, Value::String(s.to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The same over values read as floats.
+    fn floats(&mut self, array: &ArrayRef, row0: u64, bad: impl Fn(f64) -> bool) -> Result<()> {
+        let f = cast(array, &DataType::Float64).map_err(|e| Error::Internal(e.to_string()))?;
+        for (i, x) in f.as_primitive::<Float64Type>().iter().enumerate() {
+            let Some(x) = x else { continue };
+            self.seen += 1;
+            if bad(x) {
+                let shown = if x.is_finite() { json!(x) } else { Value::String(x.to_string()) };
+                self.hit(row0 + i as u64, shown);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn evaluate(r: &mut Request, array: &ArrayRef, row0: u64) -> Result<()> {
+    let found = &mut r.found;
+    let Test::Matcher(m, regex, target) = &r.test else {
+        // A custom `where` check: its boolean column, NULL already coalesced to false.
+        for (i, ok) in array.as_boolean().iter().enumerate() {
+            found.seen += 1;
+            if ok != Some(true) {
+                found.hit(row0 + i as u64, Value::Null);
+            }
+        }
+        return Ok(());
+    };
+    match m {
+        Matcher::NotIn(set) => found.texts(array, row0, |s| !set.contains(s)),
+        Matcher::OutOfRange { min, max } => found.floats(array, row0, |x| {
+            min.is_some_and(|m| x < m) || max.is_some_and(|m| x > m)
+        }),
+        Matcher::NonFinite => found.floats(array, row0, |x| !x.is_finite()),
+        Matcher::Length { min, max } => found.texts(array, row0, |s| {
+            let n = s.chars().count() as u64;
+            min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m)
+        }),
+        Matcher::Pattern(_) => match regex {
+            Some(re) => found.texts(array, row0, |s| !re.is_match(s)),
+            None => Ok(()),
+        },
+        Matcher::NotParse(_) => {
+            let Some(target) = target else { return Ok(()) };
+            let t = cast(array, &DataType::Utf8).map_err(|e| Error::Internal(e.to_string()))?;
+            let converted =
+                cast_with_options(&t, target, &CastOptions { safe: true, ..Default::default() })
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+            for (i, s) in t.as_string::<i32>().iter().enumerate() {
+                let Some(s) = s else { continue };
+                found.seen += 1;
+                if converted.is_null(i) {
+                    found.hit(row0 + i as u64, Value::String(s.to_string()));
+                }
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! Infer a schema from a profile: TFDV's rules as the base, with the tolerances its users
+//! ask for (see shared/reference/tfdv.md and checks.md).
+//!
+//! - Presence: the lower bound of a Wilson score interval on the observed present
+//!   fraction (Deequ's RetainCompleteness idea) instead of TFDV's 1.0, so the next clean
+//!   batch passes while a real drop in completeness still fails; the bound tightens as
+//!   the sample grows.
+//! - Enums (string and integer domains): at most `max_domain_size` distinct values (TFDV's
+//!   100), at most `max_domain_ratio` of the present rows (Deequ's 0.1), and no value seen
+//!   only once: singletons mean the next batch will likely bring values never seen, so the
+//!   column is not a closed set (Good-Turing's unseen-mass estimate is singletons / n).
+//! - Ranges: `min: 0` where every value is >= 0 (non-negative quantities stay so). Full
+//!   min/max ranges only with `ranges: true`, widened by 10% of the span and at warning
+//!   severity: a clean batch from a heavy-tailed column will exceed any observed maximum,
+//!   so as errors they would be false alarms (TFDV never infers them either).
+//! - Id-like columns (integer or string, no nulls, all values distinct, checked exactly
+//!   by the caller) get `role: id` and `unique`.
+//! - Floats without NaN or infinity get `finite`.
+
+use std::collections::BTreeSet;
+
+use preflight_stats::Severity;
+use preflight_stats::profile::{ColumnProfile, Kind, Profile};
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use crate::model::{
+    DatasetRules, Domain, DomainValue, Feature, NewColumns, Presence, Range, Role, RowBounds,
+    Schema, VERSION,
+};
+
+#[derive(Debug, Clone)]
+pub struct InferOptions {
+    /// The label column: role `label`, present in training only.
+    pub label: Option<String>,
+    pub max_domain_size: usize,
+    pub max_domain_ratio: f64,
+    /// One-sided confidence of the presence lower bound.
+    pub presence_confidence: f64,
+    /// Infer min/max ranges (warning severity) besides non-negativity.
+    pub ranges: bool,
+    /// Columns verified to be unique with no nulls (integer or string).
+    pub unique_columns: BTreeSet<String>,
+}
+
+impl Default for InferOptions {
+    fn default() -> Self {
+        Self {
+            label: None,
+            max_domain_size: 100,
+            max_domain_ratio: 0.1,
+            presence_confidence: 0.999,
+            ranges: false,
+            unique_columns: BTreeSet::new(),
+        }
+    }
+}
+
+pub const TRAINING: &str = "training";
+pub const SERVING: &str = "serving";
+
+/// Columns worth an exact uniqueness check: integers or strings with no nulls whose
+/// distinct count is (about) the row count.
+pub fn id_candidates(profile: &Profile) -> Vec<String> {
+    profile
+        .columns
+        .iter()
+        .filter(|c| matches!(c.state.kind, Kind::Integer | Kind::String))
+        .filter(|c| c.missing == 0 && c.present > 1)
+        .filter(|c| {
+            let d = c.distinct.unwrap_or(0) as f64;
+            // HLL's error at lg_k 12 is ~1.6%; 3 sigma below the row count still qualifies.
+            d >= 0.95 * c.present as f64
+        })
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+pub fn infer(profile: &Profile, opts: &InferOptions) -> Schema {
+    let z = Normal::standard().inverse_cdf(opts.presence_confidence.clamp(0.5, 0.999_999));
+    let features = profile
+        .columns
+        .iter()
+        .map(|c| infer_feature(c, opts, z))
+        .collect();
+    let label = opts.label.as_ref();
+    Schema {
+        version: VERSION,
+        description: Some(format!(
+            "Inferred by preflight from {} ({} rows).",
+            if profile.sources.is_empty() {
+                "a profile".to_string()
+            } else {
+                profile.sources.join(", ")
+            },
+            profile.row_count
+        )),
+        dataset: DatasetRules {
+            rows: Some(RowBounds {
+                min: Some(1),
+                max: None,
+                severity: Severity::Error,
+            }),
+            new_columns: NewColumns::Warning,
+            environments: if label.is_some() {
+                vec![TRAINING.into(), SERVING.into()]
+            } else {
+                Vec::new()
+            },
+            default_environment: label.map(|_| TRAINING.to_string()),
+        },
+        features,
+        checks: Vec::new(),
+    }
+}
+
+/// Lower bound of the Wilson score interval for `x` successes in `n` trials.
+pub fn wilson_lower(x: u64, n: u64, z: f64) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    let n = n as f64;
+    let p = x as f64 / n;
+    let z2 = z * z;
+    let centre = p + z2 / (2.0 * n);
+    let spread = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    ((centre - spread) / (1.0 + z2 / n)).clamp(0.0, 1.0)
+}
+
+/// Round down to 4 decimals: readable, and never stricter than the bound.
+fn floor4(x: f64) -> f64 {
+    (x * 1e4).floor() / 1e4
+}
+
+fn infer_feature(c: &ColumnProfile, opts: &InferOptions, z: f64) -> Feature {
+    let kind = c.state.kind;
+    let role = if opts.label.as_deref() == Some(c.name.as_str()) {
+        Role::Label
+    } else if opts.unique_columns.contains(&c.name) {
+        Role::Id
+    } else {
+        Role::Feature
+    };
+    let mut f = Feature {
+        name: c.name.clone(),
+        type_name: if kind == Kind::Null { "string".into() } else { c.type_name.clone() },
+        role,
+        severity: Severity::Error,
+        environments: if role == Role::Label { vec![TRAINING.into()] } else { Vec::new() },
+        presence: None,
+        domain: None,
+        range: None,
+        finite: None,
+        unique: (role == Role::Id).then_some(Severity::Error),
+        length: None,
+        pattern: None,
+        drift: None,
+        skew: None,
+    };
+    if c.present > 0 {
+        f.presence = Some(Presence {
+            min_fraction: floor4(wilson_lower(c.present, c.count, z)),
+            severity: Severity::Error,
+        });
+    }
+    if role != Role::Id {
+        f.domain = infer_domain(c, opts);
+    }
+    if let Some(n) = &c.numeric
+        && matches!(kind, Kind::Integer | Kind::Float | Kind::Decimal)
+    {
+        if kind == Kind::Float && n.nan + n.pos_inf + n.neg_inf == 0 && c.present > 0 {
+            f.finite = Some(Severity::Error);
+        }
+        if f.domain.is_none()
+            && let (Some(lo), Some(hi)) = (n.min, n.max)
+        {
+            if opts.ranges {
+                let margin = 0.1 * (hi - lo);
+                let low = if lo >= 0.0 { (lo - margin).max(0.0) } else { lo - margin };
+                f.range = Some(Range {
+                    min: Some(tidy(low)),
+                    max: Some(tidy(hi + margin)),
+                    severity: Severity::Warning,
+                });
+            } else if lo >= 0.0 && role != Role::Id {
+                f.range = Some(Range {
+                    min: Some(0.0),
+                    max: None,
+                    severity: Severity::Error,
+                });
+            }
+        }
+    }
+    f
+}
+
+/// Six significant digits: ranges people read, not float noise.
+fn tidy(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let digits = 6 - x.abs().log10().ceil() as i32;
+    let scale = 10f64.powi(digits);
+    (x * scale).round() / scale
+}
+
+fn infer_domain(c: &ColumnProfile, opts: &InferOptions) -> Option<Domain> {
+    let counts: Vec<(DomainValue, u64)> = match c.state.kind {
+        Kind::String => c
+            .state
+            .string
+            .as_ref()?
+            .counts
+            .exact()?
+            .iter()
+            .map(|(k, v)| (DomainValue::Str(k.clone()), *v))
+            .collect(),
+        Kind::Integer => c
+            .state
+            .numeric
+            .as_ref()?
+            .counts
+            .exact()?
+            .iter()
+            .map(|(k, v)| (DomainValue::Int(*k), *v))
+            .collect(),
+        _ => return None,
+    };
+    let distinct = counts.len();
+    let closed = distinct > 0
+        && distinct <= opts.max_domain_size
+        && distinct as f64 <= opts.max_domain_ratio * c.present as f64
+        && counts.iter().all(|(_, n)| *n >= 2);
+    if !closed {
+        return None;
+    }
+    let mut values: Vec<DomainValue> = counts.into_iter().map(|(v, _)| v).collect();
+    values.sort();
+    Some(Domain {
+        values,
+        min_mass: 1.0,
+        severity: Severity::Error,
+    })
+}
+
+/// Relax `old` so that data profiled as `new` passes it; returns the relaxed schema.
+/// Features only in the new data are added as inferred; bounds widen, domains grow,
+/// `finite` and `unique` are dropped where the new data breaks them. Types widen from
+/// integer to float; other type changes are kept for a person to decide.
+pub fn relax(old: &Schema, new: &Schema, profile: &Profile) -> Schema {
+    let new_rows = profile.row_count;
+    let mut out = old.clone();
+    for f in &mut out.features {
+        let Some(n) = new.feature(&f.name) else { continue };
+        if let (Some(p), Some(q)) = (&mut f.presence, &n.presence) {
+            p.min_fraction = p.min_fraction.min(q.min_fraction);
+        } else if n.presence.is_none()
+            && let Some(p) = &mut f.presence
+        {
+            p.min_fraction = 0.0;
+        }
+        if let (Some(d), new_domain) = (&mut f.domain, &n.domain) {
+            match new_domain {
+                Some(nd) => {
+                    for v in &nd.values {
+                        if !d.values.contains(v) {
+                            d.values.push(v.clone());
+                        }
+                    }
+                }
+                // The new data is no longer a small closed set: drop the domain.
+                None => f.domain = None,
+            }
+        }
+        if let Some(r) = &mut f.range {
+            let (lo, hi) = profile
+                .column(&f.name)
+                .and_then(|c| c.numeric.as_ref())
+                .map_or((None, None), |m| (m.min, m.max));
+            if let (Some(min), Some(lo)) = (r.min, lo) {
+                r.min = Some(min.min(lo));
+            }
+            if let (Some(max), Some(hi)) = (r.max, hi) {
+                r.max = Some(max.max(hi));
+            }
+        }
+        if f.finite.is_some() && n.finite.is_none() && n.type_name == f.type_name {
+            f.finite = None;
+        }
+        if f.unique.is_some() && n.unique.is_none() {
+            f.unique = None;
+            if f.role == Role::Id {
+                f.role = Role::Feature;
+            }
+        }
+        let (fe, ne) = (crate::types::family(&f.type_name), crate::types::family(&n.type_name));
+        if fe == Some(Kind::Integer) && ne == Some(Kind::Float) {
+            f.type_name = n.type_name.clone();
+        }
+    }
+    for n in &new.features {
+        if old.feature(&n.name).is_none() {
+            out.features.push(n.clone());
+        }
+    }
+    if let Some(r) = &mut out.dataset.rows {
+        if let Some(min) = r.min {
+            r.min = Some(min.min(new_rows));
+        }
+        if let Some(max) = r.max {
+            r.max = Some(max.max(new_rows));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_matches_published_values() {
+        // Wilson (1927) / Newcombe (1998) example: 81 of 263, 95% -> [0.2553, 0.3662].
+        let z = Normal::standard().inverse_cdf(0.975);
+        assert!((wilson_lower(81, 263, z) - 0.2553).abs() < 5e-5);
+        // All present: n / (n + z^2).
+        let z = 3.090_232_306_167_813;
+        assert!((wilson_lower(1000, 1000, z) - 1000.0 / (1000.0 + z * z)).abs() < 1e-12);
+        assert_eq!(wilson_lower(0, 0, z), 0.0);
+    }
+
+    #[test]
+    fn tidy_keeps_six_digits() {
+        assert_eq!(tidy(123.456_789_1), 123.457);
+        assert_eq!(tidy(-0.000_123_456_78), -0.000_123_457);
+    }
+}

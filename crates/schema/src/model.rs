@@ -1,0 +1,461 @@
+//! The schema file: what good data looks like, per feature and for the dataset.
+//!
+//! YAML is the primary form (comments survive hand edits, diffs read line by line, and a
+//! feature is a short block); JSON with the same fields is accepted too, since YAML 1.2 is
+//! a superset of JSON. `schemas/preflight-schema.schema.json` describes the file for
+//! editors. Every check carries its own `severity`.
+
+use std::path::Path;
+
+use preflight_stats::Severity;
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The schema file format version this build reads and writes.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    pub version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub dataset: DatasetRules,
+    pub features: Vec<Feature>,
+    /// Custom SQL checks, run by DataFusion over the table `data`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CustomCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetRules {
+    /// Row-count bounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<RowBounds>,
+    /// Columns the schema does not name: `error` or `warning` (a closed column set), or
+    /// `allow` (open).
+    #[serde(default)]
+    pub new_columns: NewColumns,
+    /// The environments features may be restricted to (e.g. training, serving).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
+    /// The environment used when `validate` is not given `--environment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_environment: Option<String>,
+}
+
+impl Default for DatasetRules {
+    fn default() -> Self {
+        Self {
+            rows: None,
+            new_columns: NewColumns::Warning,
+            environments: Vec::new(),
+            default_environment: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NewColumns {
+    Error,
+    #[default]
+    Warning,
+    Allow,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowBounds {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u64>,
+    #[serde(default = "error")]
+    pub severity: Severity,
+}
+
+fn error() -> Severity {
+    Severity::Error
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    #[default]
+    Feature,
+    Label,
+    Id,
+    Weight,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feature {
+    pub name: String,
+    /// Arrow type as `preflight profile` prints it: int64, double, string, bool,
+    /// date32[day], timestamp[us, tz=UTC], decimal128(10, 2), ... Integers are accepted
+    /// where a float is expected; anything else of another family is a type mismatch.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub role: Role,
+    /// Severity of the column-level checks: missing column, type mismatch, all null.
+    #[serde(default = "error", skip_serializing_if = "is_error")]
+    pub severity: Severity,
+    /// The environments this feature belongs to; empty means all. In an environment not
+    /// listed the column must be absent (e.g. the label at serving).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<Presence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<Domain>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<Range>,
+    /// NaN and infinities are not allowed (float columns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finite: Option<Severity>,
+    /// Every non-null value differs from every other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique: Option<Severity>,
+    /// String length bounds, in characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<Length>,
+    /// A regular expression every non-null string must match (searched, so anchor it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<Pattern>,
+    /// Drift threshold (`preflight drift`, `validate --baseline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Comparator>,
+    /// Training/serving skew threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skew: Option<Comparator>,
+}
+
+fn is_error(s: &Severity) -> bool {
+    *s == Severity::Error
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Presence {
+    /// Minimum fraction of rows where the value is present (not null).
+    pub min_fraction: f64,
+    #[serde(default = "error")]
+    pub severity: Severity,
+}
+
+/// A value of a domain: integers and strings (YAML keeps `007` and `no` as strings when
+/// quoted; unquoted `no` is a string too in YAML 1.2).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DomainValue {
+    Int(i64),
+    Bool(bool),
+    Str(String),
+}
+
+impl DomainValue {
+    /// The value as text, the way a CSV cell or `CAST(x AS VARCHAR)` shows it.
+    pub fn text(&self) -> String {
+        match self {
+            Self::Int(i) => i.to_string(),
+            Self::Bool(b) => b.to_string(),
+            Self::Str(s) => s.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    pub values: Vec<DomainValue>,
+    /// Fraction of present values that must be in the domain (TFDV's min_domain_mass).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub min_mass: f64,
+    #[serde(default = "error")]
+    pub severity: Severity,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[allow(clippy::float_cmp)]
+fn is_one(v: &f64) -> bool {
+    *v == 1.0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default = "error")]
+    pub severity: Severity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Length {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u64>,
+    #[serde(default = "error")]
+    pub severity: Severity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pattern {
+    pub regex: String,
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub mostly: f64,
+    #[serde(default = "error")]
+    pub severity: Severity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Comparator {
+    /// A `preflight drift --method` name (psi, jensenshannon, linf, ks, ...).
+    pub method: String,
+    pub threshold: f64,
+    #[serde(default = "error")]
+    pub severity: Severity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomCheck {
+    pub name: String,
+    /// A boolean SQL expression over one row (`age >= 0 AND age < 130`). A row passes
+    /// when it is TRUE; NULL fails, as in a WHERE clause.
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    pub where_: Option<String>,
+    /// A dataset-level query over table `data` returning one value: a boolean (true
+    /// passes) or a count of failing rows (compared with `mostly`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    /// Fraction of rows that must pass.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub mostly: f64,
+    #[serde(default = "error")]
+    pub severity: Severity,
+}
+
+impl Schema {
+    pub fn feature(&self, name: &str) -> Option<&Feature> {
+        self.features.iter().find(|f| f.name == name)
+    }
+
+    /// Parse a schema file's text; errors name the file, the line and the field.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let schema: Schema = serde_yaml_ng::from_str(text).map_err(|e| {
+            let place = e
+                .location()
+                .map(|l| format!("line {} column {}: ", l.line(), l.column()))
+                .unwrap_or_default();
+            Error::schema(path, format!("{place}{e}"))
+        })?;
+        schema.check(text, path)?;
+        Ok(schema)
+    }
+
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::schema(path, format!("cannot read: {e}")))?;
+        Self::parse(&text, path)
+    }
+
+    /// The file text: a comment header, then YAML.
+    pub fn to_yaml(&self) -> Result<String> {
+        let body = serde_yaml_ng::to_string(self).map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(format!(
+            "# preflight schema: what good data looks like. Edit freely; `preflight validate`\n\
+             # checks new data against it. Reference: schemas/preflight-schema.schema.json\n{body}"
+        ))
+    }
+
+    /// Checks serde cannot express; errors name the feature, its line and the field.
+    fn check(&self, text: &str, path: &Path) -> Result<()> {
+        let fail = |what: &str, name: Option<&str>, msg: String| -> Error {
+            let line = name.and_then(|n| line_of(text, n));
+            let at = line.map(|l| format!("line {l}: ")).unwrap_or_default();
+            Error::schema(path, format!("{at}{what}: {msg}"))
+        };
+        if self.version != VERSION {
+            return Err(fail(
+                "version",
+                None,
+                format!("this preflight reads schema version {VERSION}, the file has {}", self.version),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, f) in self.features.iter().enumerate() {
+            let at = format!("features[{i}] (`{}`)", f.name);
+            let n = Some(f.name.as_str());
+            if !seen.insert(f.name.as_str()) {
+                return Err(fail(&at, n, "the feature is listed twice".into()));
+            }
+            if preflight_stats::source::parse_type(&f.type_name).is_err()
+                && crate::types::family(&f.type_name).is_none()
+            {
+                return Err(fail(
+                    &format!("{at}.type"),
+                    n,
+                    format!("unknown type `{}`", f.type_name),
+                ));
+            }
+            if let Some(p) = &f.presence
+                && !(0.0..=1.0).contains(&p.min_fraction)
+            {
+                return Err(fail(
+                    &format!("{at}.presence.min_fraction"),
+                    n,
+                    format!("{} is not a fraction in [0, 1]", p.min_fraction),
+                ));
+            }
+            if let Some(d) = &f.domain
+                && !(0.0..=1.0).contains(&d.min_mass)
+            {
+                return Err(fail(
+                    &format!("{at}.domain.min_mass"),
+                    n,
+                    format!("{} is not a fraction in [0, 1]", d.min_mass),
+                ));
+            }
+            if let Some(Range { min: Some(lo), max: Some(hi), .. }) = &f.range
+                && lo > hi
+            {
+                return Err(fail(&format!("{at}.range"), n, format!("min {lo} > max {hi}")));
+            }
+            if let Some(Length { min: Some(lo), max: Some(hi), .. }) = &f.length
+                && lo > hi
+            {
+                return Err(fail(&format!("{at}.length"), n, format!("min {lo} > max {hi}")));
+            }
+            if let Some(p) = &f.pattern
+                && let Err(e) = regex::Regex::new(&p.regex)
+            {
+                return Err(fail(&format!("{at}.pattern.regex"), n, one_line(&e.to_string())));
+            }
+            for env in &f.environments {
+                if !self.dataset.environments.is_empty() && !self.dataset.environments.contains(env) {
+                    return Err(fail(
+                        &format!("{at}.environments"),
+                        n,
+                        format!(
+                            "`{env}` is not declared in dataset.environments ({})",
+                            self.dataset.environments.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        for (i, c) in self.checks.iter().enumerate() {
+            let at = format!("checks[{i}] (`{}`)", c.name);
+            let n = Some(c.name.as_str());
+            if c.where_.is_some() == c.sql.is_some() {
+                return Err(fail(&at, n, "give exactly one of `where` or `sql`".into()));
+            }
+            if !(0.0..=1.0).contains(&c.mostly) {
+                return Err(fail(
+                    &format!("{at}.mostly"),
+                    n,
+                    format!("{} is not a fraction in [0, 1]", c.mostly),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The 1-based line where `name:` introduces the feature or check called `name`.
+fn line_of(text: &str, name: &str) -> Option<usize> {
+    text.lines().position(|l| {
+        let t = l.trim_start().trim_start_matches("- ").trim_start();
+        t.strip_prefix("name:").is_some_and(|v| {
+            let v = v.trim();
+            v == name || v.trim_matches(['"', '\'']) == name
+        })
+    })
+    .map(|i| i + 1)
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const GOOD: &str = "version: 1
+dataset:
+  rows: {min: 10}
+  environments: [training, serving]
+features:
+  - name: species
+    type: string
+    role: label
+    environments: [training]
+    domain: {values: [Adelie, Gentoo, 'no']}
+  - name: year
+    type: int64
+    domain: {values: [2007, 2008], severity: warning}
+    range: {min: 2000, max: 2030}
+checks:
+  - name: positive_mass
+    where: body_mass_g > 0
+    mostly: 0.99
+";
+
+    #[test]
+    fn round_trips_through_yaml() {
+        let s = Schema::parse(GOOD, Path::new("s.yaml")).unwrap();
+        assert_eq!(s.features[0].role, Role::Label);
+        assert_eq!(
+            s.features[0].domain.as_ref().unwrap().values[2],
+            DomainValue::Str("no".into())
+        );
+        assert_eq!(s.features[1].domain.as_ref().unwrap().values[0], DomainValue::Int(2007));
+        assert_eq!(s.dataset.new_columns, NewColumns::Warning);
+        let again = Schema::parse(&s.to_yaml().unwrap(), Path::new("s.yaml")).unwrap();
+        assert_eq!(s, again);
+    }
+
+    fn err(text: &str) -> String {
+        Schema::parse(text, Path::new("s.yaml")).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let e = err(&GOOD.replace("type: int64", "type: int64\n    colour: red"));
+        assert!(e.starts_with("s.yaml: line 14 column 5: features[1]: unknown field `colour`"), "{e}");
+        let e = err(&GOOD.replace("type: int64", "type: integr"));
+        assert_eq!(e, "s.yaml: line 11: features[1] (`year`).type: unknown type `integr`");
+        let e = err(&GOOD.replace("min: 2000", "min: 3000"));
+        assert_eq!(e, "s.yaml: line 11: features[1] (`year`).range: min 3000 > max 2030");
+        let e = err(&GOOD.replace("[training]", "[scoring]"));
+        assert!(e.contains("line 6: features[0] (`species`).environments: `scoring` is not declared"), "{e}");
+        let e = err(&GOOD.replace("mostly: 0.99", "mostly: 1.5"));
+        assert!(e.contains("line 17: checks[0] (`positive_mass`).mostly"), "{e}");
+        let e = err(&GOOD.replace("version: 1", "version: 7"));
+        assert!(e.contains("version: this preflight reads schema version 1"), "{e}");
+        let e = err("version: 1\nfeatures: [\n");
+        assert!(e.starts_with("s.yaml: line "), "{e}");
+    }
+}

@@ -1,0 +1,564 @@
+//! Validate a profile against a schema: every check that the profile can answer, with no
+//! pass over the data. Checks the profile cannot answer (uniqueness, patterns, custom
+//! SQL) and example rows for anomalies found here are [`crate::data`]'s job.
+
+use std::collections::HashSet;
+
+use preflight_stats::Severity;
+use preflight_stats::profile::{ColumnProfile, Kind, Profile};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::model::{DomainValue, Feature, NewColumns, Role, Schema};
+use crate::types::{compatible, family, family_name};
+
+/// Anomaly kinds: stable snake_case names scripts match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnomalyKind {
+    MissingColumn,
+    LabelMissing,
+    LabelUnexpected,
+    UnexpectedInEnvironment,
+    NewColumn,
+    TypeMismatch,
+    AllNull,
+    LowPresence,
+    OutOfDomain,
+    OutOfRange,
+    NonFinite,
+    NotUnique,
+    StringLength,
+    PatternMismatch,
+    RowCount,
+    CustomCheck,
+}
+
+impl AnomalyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingColumn => "missing_column",
+            Self::LabelMissing => "label_missing",
+            Self::LabelUnexpected => "label_unexpected",
+            Self::UnexpectedInEnvironment => "unexpected_in_environment",
+            Self::NewColumn => "new_column",
+            Self::TypeMismatch => "type_mismatch",
+            Self::AllNull => "all_null",
+            Self::LowPresence => "low_presence",
+            Self::OutOfDomain => "out_of_domain",
+            Self::OutOfRange => "out_of_range",
+            Self::NonFinite => "non_finite",
+            Self::NotUnique => "not_unique",
+            Self::StringLength => "string_length",
+            Self::PatternMismatch => "pattern_mismatch",
+            Self::RowCount => "row_count",
+            Self::CustomCheck => "custom_check",
+        }
+    }
+
+    /// Missing columns (and a missing label) come first in every report.
+    pub fn is_missing(self) -> bool {
+        matches!(self, Self::MissingColumn | Self::LabelMissing)
+    }
+}
+
+/// A value counted among the unexpected ones.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValueCount {
+    pub value: Value,
+    pub count: u64,
+}
+
+/// An example row: 0-based position in the input's row order, and the offending value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Example {
+    pub row: u64,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Anomaly {
+    pub column: Option<String>,
+    pub kind: AnomalyKind,
+    pub severity: Severity,
+    /// One sentence with the observed and the expected values.
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Value>,
+    /// Rows whose value broke the check, and their share of the present values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unexpected_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unexpected_share: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unexpected_values: Vec<ValueCount>,
+    /// Up to 20 example rows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<Example>,
+}
+
+impl Anomaly {
+    pub fn new(
+        column: Option<&str>,
+        kind: AnomalyKind,
+        severity: Severity,
+        message: String,
+    ) -> Self {
+        Self {
+            column: column.map(str::to_string),
+            kind,
+            severity,
+            message,
+            observed: None,
+            expected: None,
+            unexpected_count: None,
+            unexpected_share: None,
+            unexpected_values: Vec::new(),
+            examples: Vec::new(),
+        }
+    }
+
+    fn with(mut self, observed: Value, expected: Value) -> Self {
+        self.observed = Some(observed);
+        self.expected = Some(expected);
+        self
+    }
+}
+
+/// What `data` must look for in the rows to count and show an anomaly's examples.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// Text of the value not among these.
+    NotIn(HashSet<String>),
+    OutOfRange { min: Option<f64>, max: Option<f64> },
+    NonFinite,
+    /// Does not convert to the expected type (its name as the schema spells it).
+    NotParse(String),
+    Length { min: Option<u64>, max: Option<u64> },
+    Pattern(String),
+}
+
+/// One check and its result.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub column: Option<String>,
+    /// What was checked: `column`, `type`, `presence`, `domain`, `range`, `finite`,
+    /// `unique`, `length`, `pattern`, `rows`, `new_columns`, or a custom check's name.
+    pub check: String,
+    pub anomaly: Option<Anomaly>,
+    /// Set when the rows must be read: to find examples (and exact counts) for the
+    /// anomaly, or to decide the check at all (`pattern`: `anomaly` is then `None` until
+    /// the rows are read). `mostly` is the passing fraction the scan compares with.
+    pub scan: Option<(Matcher, Option<f64>)>,
+}
+
+impl Outcome {
+    fn pass(column: &str, check: &str) -> Self {
+        Self {
+            column: Some(column.to_string()),
+            check: check.to_string(),
+            anomaly: None,
+            scan: None,
+        }
+    }
+
+    fn fail(column: &str, check: &str, a: Anomaly, scan: Option<Matcher>) -> Self {
+        Self {
+            column: Some(column.to_string()),
+            check: check.to_string(),
+            anomaly: Some(a),
+            scan: scan.map(|m| (m, None)),
+        }
+    }
+}
+
+/// The result of validating one dataset.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    pub rows: u64,
+    pub environment: Option<String>,
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Validation {
+    /// The anomalies, missing columns first (one per feature), then by severity, then in
+    /// schema order.
+    pub fn anomalies(&self) -> Vec<&Anomaly> {
+        let mut a: Vec<(usize, &Anomaly)> = self
+            .outcomes
+            .iter()
+            .filter_map(|o| o.anomaly.as_ref())
+            .enumerate()
+            .collect();
+        a.sort_by_key(|(i, x)| (!x.kind.is_missing(), std::cmp::Reverse(x.severity), *i));
+        a.into_iter().map(|(_, x)| x).collect()
+    }
+}
+
+fn pct(x: f64) -> String {
+    let p = 100.0 * x;
+    if p == 0.0 || p >= 1.0 || p <= -1.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.3}%")
+    }
+}
+
+/// The environment features are checked for: the one asked for, else the schema's default.
+pub fn environment<'a>(schema: &'a Schema, asked: Option<&'a str>) -> Option<&'a str> {
+    asked.or(schema.dataset.default_environment.as_deref())
+}
+
+/// Check `profile` against `schema` in `environment`.
+pub fn validate(schema: &Schema, profile: &Profile, environment: Option<&str>) -> Validation {
+    let mut outcomes = Vec::new();
+    for f in &schema.features {
+        check_feature(f, profile.column(&f.name), environment, &mut outcomes);
+    }
+    if schema.dataset.new_columns != NewColumns::Allow {
+        let severity = if schema.dataset.new_columns == NewColumns::Error {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        for c in &profile.columns {
+            if schema.feature(&c.name).is_none() {
+                let a = Anomaly::new(
+                    Some(&c.name),
+                    AnomalyKind::NewColumn,
+                    severity,
+                    format!("column `{}` ({}) is not in the schema", c.name, c.type_name),
+                )
+                .with(json!(c.type_name), Value::Null);
+                outcomes.push(Outcome::fail(&c.name, "new_columns", a, None));
+            }
+        }
+    }
+    if let Some(r) = &schema.dataset.rows {
+        let n = profile.row_count;
+        let low = r.min.is_some_and(|m| n < m);
+        let high = r.max.is_some_and(|m| n > m);
+        let bounds = match (r.min, r.max) {
+            (Some(a), Some(b)) => format!("between {a} and {b}"),
+            (Some(a), None) => format!("at least {a}"),
+            (None, Some(b)) => format!("at most {b}"),
+            (None, None) => "any number".into(),
+        };
+        outcomes.push(Outcome {
+            column: None,
+            check: "rows".into(),
+            anomaly: (low || high).then(|| {
+                Anomaly::new(
+                    None,
+                    AnomalyKind::RowCount,
+                    r.severity,
+                    format!("the data has {n} rows, expected {bounds}"),
+                )
+                .with(json!(n), json!({"min": r.min, "max": r.max}))
+            }),
+            scan: None,
+        });
+    }
+    Validation {
+        rows: profile.row_count,
+        environment: environment.map(str::to_string),
+        outcomes,
+    }
+}
+
+fn check_feature(
+    f: &Feature,
+    col: Option<&ColumnProfile>,
+    env: Option<&str>,
+    out: &mut Vec<Outcome>,
+) {
+    let name = f.name.as_str();
+    let expected_here = match env {
+        Some(e) => f.environments.is_empty() || f.environments.iter().any(|x| x == e),
+        None => true,
+    };
+    let is_label = f.role == Role::Label;
+    if !expected_here {
+        let env = env.unwrap_or_default();
+        let anomaly = col.map(|_| {
+            let (kind, severity, what) = if is_label {
+                (AnomalyKind::LabelUnexpected, Severity::Error, "label")
+            } else {
+                (AnomalyKind::UnexpectedInEnvironment, Severity::Warning, "column")
+            };
+            Anomaly::new(
+                Some(name),
+                kind,
+                severity,
+                format!(
+                    "{what} `{name}` is present in environment `{env}`, where the schema \
+                     expects it only in {}",
+                    f.environments.join(", ")
+                ),
+            )
+        });
+        out.push(Outcome {
+            column: Some(name.into()),
+            check: "column".into(),
+            anomaly,
+            scan: None,
+        });
+        return;
+    }
+    let Some(c) = col else {
+        let (kind, what) = if is_label {
+            (AnomalyKind::LabelMissing, "label")
+        } else {
+            (AnomalyKind::MissingColumn, "column")
+        };
+        let env = env.map(|e| format!(" (environment `{e}`)")).unwrap_or_default();
+        let a = Anomaly::new(
+            Some(name),
+            kind,
+            f.severity,
+            format!("{what} `{name}` ({}) is missing from the data{env}", f.type_name),
+        )
+        .with(Value::Null, json!(f.type_name));
+        out.push(Outcome::fail(name, "column", a, None));
+        return;
+    };
+    out.push(Outcome::pass(name, "column"));
+
+    // Type: a mismatch makes the value checks meaningless; presence still counts.
+    let observed = c.state.kind;
+    let expected = family(&f.type_name).unwrap_or(Kind::Other);
+    let type_ok = compatible(expected, observed);
+    if type_ok {
+        out.push(Outcome::pass(name, "type"));
+    } else {
+        let a = Anomaly::new(
+            Some(name),
+            AnomalyKind::TypeMismatch,
+            f.severity,
+            format!(
+                "column `{name}` holds {} values ({}), expected {} ({})",
+                family_name(observed),
+                c.type_name,
+                family_name(expected),
+                f.type_name
+            ),
+        )
+        .with(json!(c.type_name), json!(f.type_name));
+        // Text where numbers were expected: find the cells that do not convert.
+        let scan = (observed == Kind::String).then(|| Matcher::NotParse(f.type_name.clone()));
+        out.push(Outcome::fail(name, "type", a, scan));
+    }
+
+    if c.count > 0 && c.present == 0 {
+        let a = Anomaly::new(
+            Some(name),
+            AnomalyKind::AllNull,
+            f.severity,
+            format!("column `{name}` is null in all {} rows", c.count),
+        )
+        .with(json!(0.0), json!(f.presence.as_ref().map(|p| p.min_fraction)));
+        out.push(Outcome::fail(name, "presence", a, None));
+        return;
+    }
+    if let Some(p) = &f.presence {
+        let fraction = if c.count == 0 { 1.0 } else { c.present as f64 / c.count as f64 };
+        if fraction < p.min_fraction {
+            let a = Anomaly::new(
+                Some(name),
+                AnomalyKind::LowPresence,
+                p.severity,
+                format!(
+                    "column `{name}` is present in {} of rows ({} of {}), expected at least {}",
+                    pct(fraction),
+                    c.present,
+                    c.count,
+                    pct(p.min_fraction)
+                ),
+            )
+            .with(json!(fraction), json!(p.min_fraction));
+            out.push(Outcome::fail(name, "presence", a, None));
+        } else {
+            out.push(Outcome::pass(name, "presence"));
+        }
+    }
+    if !type_ok {
+        return;
+    }
+    if let Some(d) = &f.domain {
+        out.push(check_domain(f, d, c));
+    }
+    if let (Some(r), Some(n)) = (&f.range, &c.numeric)
+        && !observed.is_temporal()
+    {
+        let low = r.min.is_some_and(|m| n.min.is_some_and(|x| x < m));
+        let high = r.max.is_some_and(|m| n.max.is_some_and(|x| x > m));
+        if low || high {
+            let bounds = format!(
+                "[{}, {}]",
+                r.min.map_or("-inf".into(), |x| x.to_string()),
+                r.max.map_or("inf".into(), |x| x.to_string())
+            );
+            let a = Anomaly::new(
+                Some(name),
+                AnomalyKind::OutOfRange,
+                r.severity,
+                format!(
+                    "column `{name}` has values outside {bounds}: observed min {}, max {}",
+                    fmt_num(n.min),
+                    fmt_num(n.max)
+                ),
+            )
+            .with(json!({"min": n.min, "max": n.max}), json!({"min": r.min, "max": r.max}));
+            let m = Matcher::OutOfRange { min: r.min, max: r.max };
+            out.push(Outcome::fail(name, "range", a, Some(m)));
+        } else {
+            out.push(Outcome::pass(name, "range"));
+        }
+    }
+    if let Some(sev) = f.finite {
+        let bad = c.numeric.as_ref().map_or(0, |n| n.nan + n.pos_inf + n.neg_inf);
+        if bad > 0 {
+            let n = c.numeric.as_ref();
+            let mut a = Anomaly::new(
+                Some(name),
+                AnomalyKind::NonFinite,
+                sev,
+                format!(
+                    "column `{name}` has {bad} non-finite values (NaN {}, +inf {}, -inf {}), \
+                     expected none",
+                    n.map_or(0, |n| n.nan),
+                    n.map_or(0, |n| n.pos_inf),
+                    n.map_or(0, |n| n.neg_inf)
+                ),
+            )
+            .with(json!(bad), json!(0));
+            a.unexpected_count = Some(bad);
+            a.unexpected_share = Some(bad as f64 / c.present.max(1) as f64);
+            out.push(Outcome::fail(name, "finite", a, Some(Matcher::NonFinite)));
+        } else {
+            out.push(Outcome::pass(name, "finite"));
+        }
+    }
+    if let (Some(l), Some(s)) = (&f.length, &c.string) {
+        let short = l.min.is_some_and(|m| s.min_length.is_some_and(|x| x < m));
+        let long = l.max.is_some_and(|m| s.max_length.is_some_and(|x| x > m));
+        if short || long {
+            let a = Anomaly::new(
+                Some(name),
+                AnomalyKind::StringLength,
+                l.severity,
+                format!(
+                    "column `{name}` has strings of {}..{} characters, expected {}..{}",
+                    s.min_length.unwrap_or(0),
+                    s.max_length.unwrap_or(0),
+                    l.min.map_or(String::new(), |x| x.to_string()),
+                    l.max.map_or(String::new(), |x| x.to_string())
+                ),
+            )
+            .with(
+                json!({"min": s.min_length, "max": s.max_length}),
+                json!({"min": l.min, "max": l.max}),
+            );
+            let m = Matcher::Length { min: l.min, max: l.max };
+            out.push(Outcome::fail(name, "length", a, Some(m)));
+        } else {
+            out.push(Outcome::pass(name, "length"));
+        }
+    }
+    if let Some(p) = &f.pattern
+        && observed == Kind::String
+    {
+        out.push(Outcome {
+            column: Some(name.into()),
+            check: "pattern".into(),
+            anomaly: None,
+            scan: Some((Matcher::Pattern(p.regex.clone()), Some(p.mostly))),
+        });
+    }
+}
+
+fn fmt_num(x: Option<f64>) -> String {
+    x.map_or("none".into(), |v| v.to_string())
+}
+
+/// Domain membership from the profile's value counts: exact while the column has few
+/// distinct values (the usual case for an enum), estimated from the top-values sketch
+/// otherwise (then the rows are read for exact counts).
+fn check_domain(f: &Feature, d: &crate::model::Domain, c: &ColumnProfile) -> Outcome {
+    let name = f.name.as_str();
+    let allowed: HashSet<String> = d.values.iter().map(DomainValue::text).collect();
+    let state = &c.state;
+    let counts: Option<Vec<(String, u64)>> = match state.kind {
+        Kind::String => state
+            .string
+            .as_ref()
+            .and_then(|s| s.counts.exact())
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect()),
+        Kind::Integer => state
+            .numeric
+            .as_ref()
+            .and_then(|s| s.counts.exact())
+            .map(|m| m.iter().map(|(k, v)| (k.to_string(), *v)).collect()),
+        Kind::Boolean => state.boolean.as_ref().map(|b| {
+            vec![("true".to_string(), b.true_count), ("false".to_string(), b.false_count)]
+        }),
+        _ => None,
+    };
+    let present = c.present.max(1);
+    let (mut unexpected, exact): (Vec<(String, u64)>, bool) = match counts {
+        Some(all) => (
+            all.into_iter().filter(|(k, n)| *n > 0 && !allowed.contains(k)).collect(),
+            true,
+        ),
+        None => (
+            c.top_values
+                .iter()
+                .map(|t| (value_text(&t.value), t.count))
+                .filter(|(k, _)| !allowed.contains(k))
+                .collect(),
+            false,
+        ),
+    };
+    // Sketched: more distinct values than the domain has means some are outside it.
+    let sketched_outside = !exact && c.distinct.is_some_and(|n| n as usize > allowed.len());
+    let bad: u64 = unexpected.iter().map(|(_, n)| n).sum();
+    let share = bad as f64 / present as f64;
+    let fails = 1.0 - share < d.min_mass || (sketched_outside && d.min_mass >= 1.0);
+    if !fails {
+        return Outcome::pass(name, "domain");
+    }
+    unexpected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    unexpected.truncate(20);
+    let listed: Vec<String> = unexpected.iter().take(5).map(|(k, _)| format!("`{k}`")).collect();
+    let mut a = Anomaly::new(
+        Some(name),
+        AnomalyKind::OutOfDomain,
+        d.severity,
+        format!(
+            "column `{name}` has {}{} values outside its domain of {} ({}{}), expected at most {}",
+            if exact { "" } else { "about " },
+            pct(share),
+            d.values.len(),
+            listed.join(", "),
+            if unexpected.len() > listed.len() { ", ..." } else { "" },
+            pct(1.0 - d.min_mass)
+        ),
+    )
+    .with(json!(share), json!(1.0 - d.min_mass));
+    a.unexpected_count = Some(bad);
+    a.unexpected_share = Some(share);
+    a.unexpected_values = unexpected
+        .into_iter()
+        .map(|(value, count)| ValueCount { value: Value::String(value), count })
+        .collect();
+    Outcome::fail(name, "domain", a, Some(Matcher::NotIn(allowed)))
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
