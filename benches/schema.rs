@@ -48,25 +48,85 @@ fn main() {
     let dir = target_dir().join("bench-data");
     std::fs::create_dir_all(&dir).unwrap();
     let small = dir.join("penguins_x3.csv");
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/penguins.csv")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/penguins.csv"
+    ))
+    .unwrap();
     let (header, rows) = text.split_once('\n').unwrap();
     std::fs::write(&small, format!("{header}\n{rows}{rows}{rows}")).unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let schema = dir.join("penguins.schema.yaml");
     preflight(&["infer", &s(&small), "--label", "species", "-o", &s(&schema)]);
-    let v = median(11, &["validate", &s(&small), "--schema", &s(&schema), "--format", "json", "-o", &s(&dir.join("v.json"))]);
-    let p = median(11, &["profile", &s(&small), "--format", "json", "-o", &s(&dir.join("p.json"))]);
-    println!("{:<44} {:>9} {:>9} {:>7}", "case", "time s", "floor s", "ratio");
-    println!("{:<44} {:>9.3} {:>9.3} {:>6.2}x   (target < 0.150 s; floor = profile)", "validate 1,032-row CSV (whole process)", v, p, v / p);
+    let v = median(
+        11,
+        &[
+            "validate",
+            &s(&small),
+            "--schema",
+            &s(&schema),
+            "--format",
+            "json",
+            "-o",
+            &s(&dir.join("v.json")),
+        ],
+    );
+    let p = median(
+        11,
+        &[
+            "profile",
+            &s(&small),
+            "--format",
+            "json",
+            "-o",
+            &s(&dir.join("p.json")),
+        ],
+    );
+    println!(
+        "{:<44} {:>9} {:>9} {:>7}",
+        "case", "time s", "floor s", "ratio"
+    );
+    println!(
+        "{:<44} {:>9.3} {:>9.3} {:>6.2}x   (target < 0.150 s; floor = profile)",
+        "validate 1,032-row CSV (whole process)",
+        v,
+        p,
+        v / p
+    );
 
     let wide = dir.join("wide.parquet");
     if !wide.exists() {
-        println!("(skipped 5,000 columns: run `cargo bench --bench profile` first to generate {})", wide.display());
+        println!(
+            "(skipped 5,000 columns: run `cargo bench --bench profile` first to generate {})",
+            wide.display()
+        );
         return;
     }
     let wschema = dir.join("wide.schema.yaml");
     let i = preflight(&["infer", &s(&wide), "-o", &s(&wschema)]);
-    let v = preflight(&["validate", &s(&wide), "--schema", &s(&wschema), "--format", "json", "-o", &s(&dir.join("wv.json"))]);
-    let p = preflight(&["profile", &s(&wide), "--format", "json", "-o", &s(&dir.join("wp.json"))]);
-    println!("{:<44} {:>9.3} {:>9.3} {:>6.2}x   (target < 10 s; floor = one profile; infer {i:.2} s + validate {v:.2} s)", "infer + validate 5,000 cols x 100k rows", i + v, p, (i + v) / p);
+    let v = preflight(&[
+        "validate",
+        &s(&wide),
+        "--schema",
+        &s(&wschema),
+        "--format",
+        "json",
+        "-o",
+        &s(&dir.join("wv.json")),
+    ]);
+    let p = preflight(&[
+        "profile",
+        &s(&wide),
+        "--format",
+        "json",
+        "-o",
+        &s(&dir.join("wp.json")),
+    ]);
+    println!(
+        "{:<44} {:>9.3} {:>9.3} {:>6.2}x   (target < 10 s; floor = one profile; infer {i:.2} s + validate {v:.2} s)",
+        "infer + validate 5,000 cols x 100k rows",
+        i + v,
+        p,
+        (i + v) / p
+    );
 }

@@ -23,7 +23,7 @@ use crate::progress::Progress;
 #[command(
     long_about = "Infer a schema from data: each feature's type, minimum presence (a 99.9% \
 Wilson lower bound on the observed fraction, not TFDV's 1.0), string and integer domains \
-(<= --max-domain-size values, <= --max-domain-ratio of rows, no value seen only once), \
+(<= --max-domain-size values, <= --max-domain-ratio of rows, every value seen >= 5 times), \
 non-negativity, NaN bans for floats, id-like columns (unique, no nulls) and the label's \
 environments. The file is YAML, meant to be read and edited.
 
@@ -70,7 +70,8 @@ fn is_profile(paths: &[String]) -> bool {
 fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
     if is_profile(&args.paths) {
         let path = Path::new(&args.paths[0]);
-        let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
         let p = Profile::from_json(&bytes, path)?;
         // Without the rows, only exactly counted columns can be called unique.
         let ids = p
@@ -84,7 +85,9 @@ fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
         return Ok((p, ids));
     }
     let opts = args.input.to_options()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let mut ds = Dataset::open(&args.paths, &opts).await?;
         let rows = Arc::new(AtomicU64::new(0));
@@ -142,27 +145,39 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let inferred = infer(&profile, &opts);
     let Some((old, old_path)) = old.zip(args.update.as_deref()) else {
         let text = inferred.to_yaml()?;
-        emit(args.output.as_deref(), |w| Ok(w.write_all(text.as_bytes())?))?;
+        emit(
+            args.output.as_deref(),
+            |w| Ok(w.write_all(text.as_bytes())?),
+        )?;
         return Ok(ExitStatus::Success);
     };
     // Relaxing compares against the new data's own ranges, whatever the old schema had.
     let relaxed = relax(&old, &inferred, &profile);
     let before = std::fs::read_to_string(old_path)
         .with_context(|| format!("{}: cannot read", old_path.display()))?;
-    let after = if relaxed == old { before.clone() } else { relaxed.to_yaml()? };
+    let after = if relaxed == old {
+        before.clone()
+    } else {
+        relaxed.to_yaml()?
+    };
     let diff = similar::TextDiff::from_lines(&before, &after);
     let mut out = std::io::stdout().lock();
     if relaxed == old {
-        writeln!(out, "{}: unchanged; the data already passes it", old_path.display())?;
+        writeln!(
+            out,
+            "{}: unchanged; the data already passes it",
+            old_path.display()
+        )?;
         return Ok(ExitStatus::Success);
     }
     let target = args.output.as_deref().unwrap_or(old_path);
     write!(
         out,
         "{}",
-        diff.unified_diff()
-            .context_radius(2)
-            .header(&old_path.display().to_string(), &target.display().to_string())
+        diff.unified_diff().context_radius(2).header(
+            &old_path.display().to_string(),
+            &target.display().to_string()
+        )
     )?;
     emit(Some(target), |w| Ok(w.write_all(after.as_bytes())?))?;
     Ok(ExitStatus::Success)

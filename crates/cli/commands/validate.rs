@@ -84,11 +84,17 @@ struct Summary {
 
 /// CSV has no types: read the columns the schema calls strings as strings (digits stay
 /// text), and let every other column be inferred so that bad cells show as anomalies.
-fn csv_types(schema: &Schema, ds: &Dataset, opts: &SourceOptions) -> Vec<(String, arrow::datatypes::DataType)> {
+fn csv_types(
+    schema: &Schema,
+    ds: &Dataset,
+    opts: &SourceOptions,
+) -> Vec<(String, arrow::datatypes::DataType)> {
     let mut types = opts.types.clone();
     let file = ds.schema();
     for f in &schema.features {
-        if types::family(&f.type_name) != Some(Kind::String) || types.iter().any(|(n, _)| *n == f.name) {
+        if types::family(&f.type_name) != Some(Kind::String)
+            || types.iter().any(|(n, _)| *n == f.name)
+        {
             continue;
         }
         if let Ok(field) = file.field_with_name(&f.name)
@@ -117,7 +123,9 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         );
     }
     let mut opts = args.input.to_options()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let (validation, sources) = runtime.block_on(async {
         let mut ds = Dataset::open(&args.paths, &opts).await?;
         if ds.format() == preflight_stats::source::Format::Csv {
@@ -128,7 +136,8 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             }
         }
         let rows = Arc::new(AtomicU64::new(0));
-        let progress = Progress::start(format!("validating {}", args.paths.join(" ")), rows.clone());
+        let progress =
+            Progress::start(format!("validating {}", args.paths.join(" ")), rows.clone());
         let profile = ds.profile(rows).await?;
         let env = environment(&schema, args.environment.as_deref());
         let mut v = validate(&schema, &profile, env);
@@ -161,7 +170,11 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             sources: &sources,
             environment: validation.environment.as_deref(),
             rows: validation.rows,
-            summary: Summary { checks: checks.len(), errors, warnings },
+            summary: Summary {
+                checks: checks.len(),
+                errors,
+                warnings,
+            },
             anomalies,
         };
         match format {
@@ -178,7 +191,12 @@ fn gate_checks(v: &Validation) -> Vec<Check> {
         .iter()
         .map(|o| match &o.anomaly {
             None => Check::passed(o.column.clone(), o.check.clone()),
-            Some(a) => Check::failed(o.column.clone(), o.check.clone(), a.severity, a.message.clone()),
+            Some(a) => Check::failed(
+                o.column.clone(),
+                o.check.clone(),
+                a.severity,
+                a.message.clone(),
+            ),
         })
         .collect()
 }
@@ -191,7 +209,9 @@ fn table(w: &mut dyn Write, r: &Report, checks: &[Check], fail_on: FailOn) -> Re
         gate::verdict(checks, fail_on),
         r.rows,
         checks.len(),
-        r.environment.map(|e| format!(", environment {e}")).unwrap_or_default()
+        r.environment
+            .map(|e| format!(", environment {e}"))
+            .unwrap_or_default()
     )?;
     if r.anomalies.is_empty() {
         return Ok(());

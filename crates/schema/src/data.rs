@@ -158,7 +158,8 @@ async fn unique(ctx: &SessionContext, name: &str, sev: Severity) -> Result<Outco
             .map_err(engine)?;
         let mut values = Vec::new();
         for b in &batches {
-            let n = cast(b.column(1), &DataType::Float64).map_err(|e| Error::Internal(e.to_string()))?;
+            let n = cast(b.column(1), &DataType::Float64)
+                .map_err(|e| Error::Internal(e.to_string()))?;
             let n = n.as_primitive::<Float64Type>();
             for i in 0..b.num_rows() {
                 values.push(ValueCount {
@@ -167,8 +168,11 @@ async fn unique(ctx: &SessionContext, name: &str, sev: Severity) -> Result<Outco
                 });
             }
         }
-        let shown: Vec<String> =
-            values.iter().take(3).map(|v| format!("`{}` x{}", v.value.as_str().unwrap_or(""), v.count)).collect();
+        let shown: Vec<String> = values
+            .iter()
+            .take(3)
+            .map(|v| format!("`{}` x{}", v.value.as_str().unwrap_or(""), v.count))
+            .collect();
         let mut a = Anomaly::new(
             Some(name),
             AnomalyKind::NotUnique,
@@ -236,7 +240,9 @@ async fn scan(
     let mut position: BTreeMap<String, usize> = BTreeMap::new();
     let mut requests = Vec::new();
     for (i, o) in v.outcomes.iter().enumerate() {
-        let (Some((m, _)), Some(col)) = (&o.scan, &o.column) else { continue };
+        let (Some((m, _)), Some(col)) = (&o.scan, &o.column) else {
+            continue;
+        };
         let next = select.len();
         let column = *position.entry(col.clone()).or_insert(next);
         if column == next {
@@ -244,7 +250,8 @@ async fn scan(
         }
         let regex = match m {
             Matcher::Pattern(p) => Some(
-                Regex::new(p).map_err(|e| Error::schema(schema_path, format!("pattern `{p}`: {e}")))?,
+                Regex::new(p)
+                    .map_err(|e| Error::schema(schema_path, format!("pattern `{p}`: {e}")))?,
             ),
             _ => None,
         };
@@ -262,7 +269,9 @@ async fn scan(
     for (i, c) in schema.checks.iter().enumerate() {
         let Some(expr) = &c.where_ else { continue };
         let column = select.len();
-        select.push(format!("coalesce(({expr}), false) AS \"__preflight_check_{i}\""));
+        select.push(format!(
+            "coalesce(({expr}), false) AS \"__preflight_check_{i}\""
+        ));
         requests.push(Request {
             column,
             test: Test::Where,
@@ -350,10 +359,17 @@ async fn scan(
                 }
             }
             Test::Matcher(..) => {
-                let Some(a) = v.outcomes[r.target].anomaly.as_mut() else { continue };
+                let Some(a) = v.outcomes[r.target].anomaly.as_mut() else {
+                    continue;
+                };
                 let share = r.found.hits as f64 / r.found.seen.max(1) as f64;
                 if a.unexpected_count.is_none() {
-                    a.message = format!("{}; {} rows ({}) affected", a.message, r.found.hits, pct(share));
+                    a.message = format!(
+                        "{}; {} rows ({}) affected",
+                        a.message,
+                        r.found.hits,
+                        pct(share)
+                    );
                 }
                 a.unexpected_count = Some(r.found.hits);
                 a.unexpected_share = Some(share);
@@ -418,7 +434,11 @@ impl Found {
             let Some(x) = x else { continue };
             self.seen += 1;
             if bad(x) {
-                let shown = if x.is_finite() { json!(x) } else { Value::String(x.to_string()) };
+                let shown = if x.is_finite() {
+                    json!(x)
+                } else {
+                    Value::String(x.to_string())
+                };
                 self.hit(row0 + i as u64, shown);
             }
         }
@@ -455,9 +475,15 @@ fn evaluate(r: &mut Request, array: &ArrayRef, row0: u64) -> Result<()> {
         Matcher::NotParse(_) => {
             let Some(target) = target else { return Ok(()) };
             let t = cast(array, &DataType::Utf8).map_err(|e| Error::Internal(e.to_string()))?;
-            let converted =
-                cast_with_options(&t, target, &CastOptions { safe: true, ..Default::default() })
-                    .map_err(|e| Error::Internal(e.to_string()))?;
+            let converted = cast_with_options(
+                &t,
+                target,
+                &CastOptions {
+                    safe: true,
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| Error::Internal(e.to_string()))?;
             for (i, s) in t.as_string::<i32>().iter().enumerate() {
                 let Some(s) = s else { continue };
                 found.seen += 1;

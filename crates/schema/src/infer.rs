@@ -6,9 +6,10 @@
 //!   batch passes while a real drop in completeness still fails; the bound tightens as
 //!   the sample grows.
 //! - Enums (string and integer domains): at most `max_domain_size` distinct values (TFDV's
-//!   100), at most `max_domain_ratio` of the present rows (Deequ's 0.1), and no value seen
-//!   only once: singletons mean the next batch will likely bring values never seen, so the
-//!   column is not a closed set (Good-Turing's unseen-mass estimate is singletons / n).
+//!   100), at most `max_domain_ratio` of the present rows (Deequ's 0.1), and every value
+//!   seen at least [`MIN_VALUE_COUNT`] times: rare values mean the next batch will likely
+//!   bring values never seen (Good-Turing's unseen mass grows with the rare values), so
+//!   the column is not a closed set.
 //! - Ranges: `min: 0` where every value is >= 0 (non-negative quantities stay so). Full
 //!   min/max ranges only with `ranges: true`, widened by 10% of the span and at warning
 //!   severity: a clean batch from a heavy-tailed column will exceed any observed maximum,
@@ -54,6 +55,12 @@ impl Default for InferOptions {
         }
     }
 }
+
+/// A domain is inferred only when every value was seen at least this often: rare values
+/// say the set is not closed, and the next batch would bring values never seen (on
+/// digits, pixel intensities seen 2-4 times in one half have unseen neighbours in the
+/// other).
+pub const MIN_VALUE_COUNT: u64 = 5;
 
 pub const TRAINING: &str = "training";
 pub const SERVING: &str = "serving";
@@ -142,10 +149,18 @@ fn infer_feature(c: &ColumnProfile, opts: &InferOptions, z: f64) -> Feature {
     };
     let mut f = Feature {
         name: c.name.clone(),
-        type_name: if kind == Kind::Null { "string".into() } else { c.type_name.clone() },
+        type_name: if kind == Kind::Null {
+            "string".into()
+        } else {
+            c.type_name.clone()
+        },
         role,
         severity: Severity::Error,
-        environments: if role == Role::Label { vec![TRAINING.into()] } else { Vec::new() },
+        environments: if role == Role::Label {
+            vec![TRAINING.into()]
+        } else {
+            Vec::new()
+        },
         presence: None,
         domain: None,
         range: None,
@@ -176,7 +191,11 @@ fn infer_feature(c: &ColumnProfile, opts: &InferOptions, z: f64) -> Feature {
         {
             if opts.ranges {
                 let margin = 0.1 * (hi - lo);
-                let low = if lo >= 0.0 { (lo - margin).max(0.0) } else { lo - margin };
+                let low = if lo >= 0.0 {
+                    (lo - margin).max(0.0)
+                } else {
+                    lo - margin
+                };
                 f.range = Some(Range {
                     min: Some(tidy(low)),
                     max: Some(tidy(hi + margin)),
@@ -204,33 +223,37 @@ fn tidy(x: f64) -> f64 {
     (x * scale).round() / scale
 }
 
+/// Every value of a string or integer column with its count, while the profile counted
+/// them exactly (at most 1,024 distinct values).
+fn value_counts(c: &ColumnProfile) -> Option<Vec<(DomainValue, u64)>> {
+    match c.state.kind {
+        Kind::String => Some(
+            c.state
+                .string
+                .as_ref()?
+                .counts
+                .exact()?
+                .iter()
+                .map(|(k, v)| (DomainValue::Str(k.clone()), *v))
+                .collect(),
+        ),
+        Kind::Integer => Some(
+            crate::validate::numeric_counts(&c.state)?
+                .into_iter()
+                .map(|(x, v)| (DomainValue::Int(x as i64), v))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
 fn infer_domain(c: &ColumnProfile, opts: &InferOptions) -> Option<Domain> {
-    let counts: Vec<(DomainValue, u64)> = match c.state.kind {
-        Kind::String => c
-            .state
-            .string
-            .as_ref()?
-            .counts
-            .exact()?
-            .iter()
-            .map(|(k, v)| (DomainValue::Str(k.clone()), *v))
-            .collect(),
-        Kind::Integer => c
-            .state
-            .numeric
-            .as_ref()?
-            .counts
-            .exact()?
-            .iter()
-            .map(|(k, v)| (DomainValue::Int(*k), *v))
-            .collect(),
-        _ => return None,
-    };
+    let counts = value_counts(c)?;
     let distinct = counts.len();
     let closed = distinct > 0
         && distinct <= opts.max_domain_size
         && distinct as f64 <= opts.max_domain_ratio * c.present as f64
-        && counts.iter().all(|(_, n)| *n >= 2);
+        && counts.iter().all(|(_, n)| *n >= MIN_VALUE_COUNT);
     if !closed {
         return None;
     }
@@ -251,7 +274,9 @@ pub fn relax(old: &Schema, new: &Schema, profile: &Profile) -> Schema {
     let new_rows = profile.row_count;
     let mut out = old.clone();
     for f in &mut out.features {
-        let Some(n) = new.feature(&f.name) else { continue };
+        let Some(n) = new.feature(&f.name) else {
+            continue;
+        };
         if let (Some(p), Some(q)) = (&mut f.presence, &n.presence) {
             p.min_fraction = p.min_fraction.min(q.min_fraction);
         } else if n.presence.is_none()
@@ -259,16 +284,18 @@ pub fn relax(old: &Schema, new: &Schema, profile: &Profile) -> Schema {
         {
             p.min_fraction = 0.0;
         }
-        if let (Some(d), new_domain) = (&mut f.domain, &n.domain) {
-            match new_domain {
-                Some(nd) => {
-                    for v in &nd.values {
-                        if !d.values.contains(v) {
-                            d.values.push(v.clone());
-                        }
-                    }
+        if let Some(d) = &mut f.domain {
+            match profile.column(&f.name).and_then(value_counts) {
+                Some(seen) => {
+                    let mut added: Vec<DomainValue> = seen
+                        .into_iter()
+                        .map(|(v, _)| v)
+                        .filter(|v| !d.values.contains(v))
+                        .collect();
+                    added.sort();
+                    d.values.extend(added);
                 }
-                // The new data is no longer a small closed set: drop the domain.
+                // Too many distinct values to count: no longer a small closed set.
                 None => f.domain = None,
             }
         }
@@ -293,7 +320,10 @@ pub fn relax(old: &Schema, new: &Schema, profile: &Profile) -> Schema {
                 f.role = Role::Feature;
             }
         }
-        let (fe, ne) = (crate::types::family(&f.type_name), crate::types::family(&n.type_name));
+        let (fe, ne) = (
+            crate::types::family(&f.type_name),
+            crate::types::family(&n.type_name),
+        );
         if fe == Some(Kind::Integer) && ne == Some(Kind::Float) {
             f.type_name = n.type_name.clone();
         }

@@ -299,7 +299,10 @@ impl Schema {
             return Err(fail(
                 "version",
                 None,
-                format!("this preflight reads schema version {VERSION}, the file has {}", self.version),
+                format!(
+                    "this preflight reads schema version {VERSION}, the file has {}",
+                    self.version
+                ),
             ));
         }
         let mut seen = std::collections::HashSet::new();
@@ -336,23 +339,44 @@ impl Schema {
                     format!("{} is not a fraction in [0, 1]", d.min_mass),
                 ));
             }
-            if let Some(Range { min: Some(lo), max: Some(hi), .. }) = &f.range
+            if let Some(Range {
+                min: Some(lo),
+                max: Some(hi),
+                ..
+            }) = &f.range
                 && lo > hi
             {
-                return Err(fail(&format!("{at}.range"), n, format!("min {lo} > max {hi}")));
+                return Err(fail(
+                    &format!("{at}.range"),
+                    n,
+                    format!("min {lo} > max {hi}"),
+                ));
             }
-            if let Some(Length { min: Some(lo), max: Some(hi), .. }) = &f.length
+            if let Some(Length {
+                min: Some(lo),
+                max: Some(hi),
+                ..
+            }) = &f.length
                 && lo > hi
             {
-                return Err(fail(&format!("{at}.length"), n, format!("min {lo} > max {hi}")));
+                return Err(fail(
+                    &format!("{at}.length"),
+                    n,
+                    format!("min {lo} > max {hi}"),
+                ));
             }
             if let Some(p) = &f.pattern
                 && let Err(e) = regex::Regex::new(&p.regex)
             {
-                return Err(fail(&format!("{at}.pattern.regex"), n, one_line(&e.to_string())));
+                return Err(fail(
+                    &format!("{at}.pattern.regex"),
+                    n,
+                    one_line(&e.to_string()),
+                ));
             }
             for env in &f.environments {
-                if !self.dataset.environments.is_empty() && !self.dataset.environments.contains(env) {
+                if !self.dataset.environments.is_empty() && !self.dataset.environments.contains(env)
+                {
                     return Err(fail(
                         &format!("{at}.environments"),
                         n,
@@ -384,14 +408,15 @@ impl Schema {
 
 /// The 1-based line where `name:` introduces the feature or check called `name`.
 fn line_of(text: &str, name: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let t = l.trim_start().trim_start_matches("- ").trim_start();
-        t.strip_prefix("name:").is_some_and(|v| {
-            let v = v.trim();
-            v == name || v.trim_matches(['"', '\'']) == name
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches("- ").trim_start();
+            t.strip_prefix("name:").is_some_and(|v| {
+                let v = v.trim();
+                v == name || v.trim_matches(['"', '\'']) == name
+            })
         })
-    })
-    .map(|i| i + 1)
+        .map(|i| i + 1)
 }
 
 fn one_line(s: &str) -> String {
@@ -431,30 +456,53 @@ checks:
             s.features[0].domain.as_ref().unwrap().values[2],
             DomainValue::Str("no".into())
         );
-        assert_eq!(s.features[1].domain.as_ref().unwrap().values[0], DomainValue::Int(2007));
+        assert_eq!(
+            s.features[1].domain.as_ref().unwrap().values[0],
+            DomainValue::Int(2007)
+        );
         assert_eq!(s.dataset.new_columns, NewColumns::Warning);
         let again = Schema::parse(&s.to_yaml().unwrap(), Path::new("s.yaml")).unwrap();
         assert_eq!(s, again);
     }
 
     fn err(text: &str) -> String {
-        Schema::parse(text, Path::new("s.yaml")).unwrap_err().to_string()
+        Schema::parse(text, Path::new("s.yaml"))
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn errors_name_line_and_field() {
         let e = err(&GOOD.replace("type: int64", "type: int64\n    colour: red"));
-        assert!(e.starts_with("s.yaml: line 14 column 5: features[1]: unknown field `colour`"), "{e}");
+        assert!(
+            e.starts_with("s.yaml: line 14 column 5: features[1]: unknown field `colour`"),
+            "{e}"
+        );
         let e = err(&GOOD.replace("type: int64", "type: integr"));
-        assert_eq!(e, "s.yaml: line 11: features[1] (`year`).type: unknown type `integr`");
+        assert_eq!(
+            e,
+            "s.yaml: line 11: features[1] (`year`).type: unknown type `integr`"
+        );
         let e = err(&GOOD.replace("min: 2000", "min: 3000"));
-        assert_eq!(e, "s.yaml: line 11: features[1] (`year`).range: min 3000 > max 2030");
+        assert_eq!(
+            e,
+            "s.yaml: line 11: features[1] (`year`).range: min 3000 > max 2030"
+        );
         let e = err(&GOOD.replace("[training]", "[scoring]"));
-        assert!(e.contains("line 6: features[0] (`species`).environments: `scoring` is not declared"), "{e}");
+        assert!(
+            e.contains("line 6: features[0] (`species`).environments: `scoring` is not declared"),
+            "{e}"
+        );
         let e = err(&GOOD.replace("mostly: 0.99", "mostly: 1.5"));
-        assert!(e.contains("line 17: checks[0] (`positive_mass`).mostly"), "{e}");
+        assert!(
+            e.contains("line 17: checks[0] (`positive_mass`).mostly"),
+            "{e}"
+        );
         let e = err(&GOOD.replace("version: 1", "version: 7"));
-        assert!(e.contains("version: this preflight reads schema version 1"), "{e}");
+        assert!(
+            e.contains("version: this preflight reads schema version 1"),
+            "{e}"
+        );
         let e = err("version: 1\nfeatures: [\n");
         assert!(e.starts_with("s.yaml: line "), "{e}");
     }

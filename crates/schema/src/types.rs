@@ -8,11 +8,17 @@ pub fn family(type_name: &str) -> Option<Kind> {
     let starts = |p: &str| t.starts_with(p);
     Some(if starts("int") || starts("uint") {
         Kind::Integer
-    } else if matches!(t.as_str(), "halffloat" | "float" | "double" | "float16" | "float32" | "float64") {
+    } else if matches!(
+        t.as_str(),
+        "halffloat" | "float" | "double" | "float16" | "float32" | "float64"
+    ) {
         Kind::Float
     } else if starts("decimal") {
         Kind::Decimal
-    } else if matches!(t.as_str(), "string" | "large_string" | "utf8" | "large_utf8" | "string_view") {
+    } else if matches!(
+        t.as_str(),
+        "string" | "large_string" | "utf8" | "large_utf8" | "string_view"
+    ) {
         Kind::String
     } else if matches!(t.as_str(), "bool" | "boolean") {
         Kind::Boolean

@@ -132,11 +132,17 @@ impl Anomaly {
 pub enum Matcher {
     /// Text of the value not among these.
     NotIn(HashSet<String>),
-    OutOfRange { min: Option<f64>, max: Option<f64> },
+    OutOfRange {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
     NonFinite,
     /// Does not convert to the expected type (its name as the schema spells it).
     NotParse(String),
-    Length { min: Option<u64>, max: Option<u64> },
+    Length {
+        min: Option<u64>,
+        max: Option<u64>,
+    },
     Pattern(String),
 }
 
@@ -286,7 +292,11 @@ fn check_feature(
             let (kind, severity, what) = if is_label {
                 (AnomalyKind::LabelUnexpected, Severity::Error, "label")
             } else {
-                (AnomalyKind::UnexpectedInEnvironment, Severity::Warning, "column")
+                (
+                    AnomalyKind::UnexpectedInEnvironment,
+                    Severity::Warning,
+                    "column",
+                )
             };
             Anomaly::new(
                 Some(name),
@@ -313,12 +323,17 @@ fn check_feature(
         } else {
             (AnomalyKind::MissingColumn, "column")
         };
-        let env = env.map(|e| format!(" (environment `{e}`)")).unwrap_or_default();
+        let env = env
+            .map(|e| format!(" (environment `{e}`)"))
+            .unwrap_or_default();
         let a = Anomaly::new(
             Some(name),
             kind,
             f.severity,
-            format!("{what} `{name}` ({}) is missing from the data{env}", f.type_name),
+            format!(
+                "{what} `{name}` ({}) is missing from the data{env}",
+                f.type_name
+            ),
         )
         .with(Value::Null, json!(f.type_name));
         out.push(Outcome::fail(name, "column", a, None));
@@ -358,12 +373,19 @@ fn check_feature(
             f.severity,
             format!("column `{name}` is null in all {} rows", c.count),
         )
-        .with(json!(0.0), json!(f.presence.as_ref().map(|p| p.min_fraction)));
+        .with(
+            json!(0.0),
+            json!(f.presence.as_ref().map(|p| p.min_fraction)),
+        );
         out.push(Outcome::fail(name, "presence", a, None));
         return;
     }
     if let Some(p) = &f.presence {
-        let fraction = if c.count == 0 { 1.0 } else { c.present as f64 / c.count as f64 };
+        let fraction = if c.count == 0 {
+            1.0
+        } else {
+            c.present as f64 / c.count as f64
+        };
         if fraction < p.min_fraction {
             let a = Anomaly::new(
                 Some(name),
@@ -410,15 +432,24 @@ fn check_feature(
                     fmt_num(n.max)
                 ),
             )
-            .with(json!({"min": n.min, "max": n.max}), json!({"min": r.min, "max": r.max}));
-            let m = Matcher::OutOfRange { min: r.min, max: r.max };
+            .with(
+                json!({"min": n.min, "max": n.max}),
+                json!({"min": r.min, "max": r.max}),
+            );
+            let m = Matcher::OutOfRange {
+                min: r.min,
+                max: r.max,
+            };
             out.push(Outcome::fail(name, "range", a, Some(m)));
         } else {
             out.push(Outcome::pass(name, "range"));
         }
     }
     if let Some(sev) = f.finite {
-        let bad = c.numeric.as_ref().map_or(0, |n| n.nan + n.pos_inf + n.neg_inf);
+        let bad = c
+            .numeric
+            .as_ref()
+            .map_or(0, |n| n.nan + n.pos_inf + n.neg_inf);
         if bad > 0 {
             let n = c.numeric.as_ref();
             let mut a = Anomaly::new(
@@ -461,7 +492,10 @@ fn check_feature(
                 json!({"min": s.min_length, "max": s.max_length}),
                 json!({"min": l.min, "max": l.max}),
             );
-            let m = Matcher::Length { min: l.min, max: l.max };
+            let m = Matcher::Length {
+                min: l.min,
+                max: l.max,
+            };
             out.push(Outcome::fail(name, "length", a, Some(m)));
         } else {
             out.push(Outcome::pass(name, "length"));
@@ -496,20 +530,25 @@ fn check_domain(f: &Feature, d: &crate::model::Domain, c: &ColumnProfile) -> Out
             .as_ref()
             .and_then(|s| s.counts.exact())
             .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect()),
-        Kind::Integer => state
-            .numeric
-            .as_ref()
-            .and_then(|s| s.counts.exact())
-            .map(|m| m.iter().map(|(k, v)| (k.to_string(), *v)).collect()),
+        Kind::Integer => numeric_counts(state).map(|m| {
+            m.into_iter()
+                .map(|(x, v)| ((x as i64).to_string(), v))
+                .collect()
+        }),
         Kind::Boolean => state.boolean.as_ref().map(|b| {
-            vec![("true".to_string(), b.true_count), ("false".to_string(), b.false_count)]
+            vec![
+                ("true".to_string(), b.true_count),
+                ("false".to_string(), b.false_count),
+            ]
         }),
         _ => None,
     };
     let present = c.present.max(1);
     let (mut unexpected, exact): (Vec<(String, u64)>, bool) = match counts {
         Some(all) => (
-            all.into_iter().filter(|(k, n)| *n > 0 && !allowed.contains(k)).collect(),
+            all.into_iter()
+                .filter(|(k, n)| *n > 0 && !allowed.contains(k))
+                .collect(),
             true,
         ),
         None => (
@@ -531,7 +570,11 @@ fn check_domain(f: &Feature, d: &crate::model::Domain, c: &ColumnProfile) -> Out
     }
     unexpected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     unexpected.truncate(20);
-    let listed: Vec<String> = unexpected.iter().take(5).map(|(k, _)| format!("`{k}`")).collect();
+    let listed: Vec<String> = unexpected
+        .iter()
+        .take(5)
+        .map(|(k, _)| format!("`{k}`"))
+        .collect();
     let mut a = Anomaly::new(
         Some(name),
         AnomalyKind::OutOfDomain,
@@ -542,7 +585,11 @@ fn check_domain(f: &Feature, d: &crate::model::Domain, c: &ColumnProfile) -> Out
             pct(share),
             d.values.len(),
             listed.join(", "),
-            if unexpected.len() > listed.len() { ", ..." } else { "" },
+            if unexpected.len() > listed.len() {
+                ", ..."
+            } else {
+                ""
+            },
             pct(1.0 - d.min_mass)
         ),
     )
@@ -551,9 +598,23 @@ fn check_domain(f: &Feature, d: &crate::model::Domain, c: &ColumnProfile) -> Out
     a.unexpected_share = Some(share);
     a.unexpected_values = unexpected
         .into_iter()
-        .map(|(value, count)| ValueCount { value: Value::String(value), count })
+        .map(|(value, count)| ValueCount {
+            value: Value::String(value),
+            count,
+        })
         .collect();
     Outcome::fail(name, "domain", a, Some(Matcher::NotIn(allowed)))
+}
+
+/// Exact counts of a numeric column's values, while it has few distinct ones (the
+/// profile keys them by the f64's bits).
+pub fn numeric_counts(state: &preflight_stats::profile::ColumnState) -> Option<Vec<(f64, u64)>> {
+    let m = state.numeric.as_ref()?.counts.exact()?;
+    Some(
+        m.iter()
+            .map(|(bits, n)| (f64::from_bits(*bits as u64), *n))
+            .collect(),
+    )
 }
 
 fn value_text(v: &Value) -> String {
