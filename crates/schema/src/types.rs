@@ -6,7 +6,10 @@ use preflight_stats::profile::Kind;
 pub fn family(type_name: &str) -> Option<Kind> {
     let t = type_name.trim().to_ascii_lowercase();
     let starts = |p: &str| t.starts_with(p);
-    Some(if starts("int") || starts("uint") {
+    let integer = [
+        "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "integer",
+    ];
+    Some(if integer.contains(&t.as_str()) {
         Kind::Integer
     } else if matches!(
         t.as_str(),
