@@ -25,6 +25,8 @@ struct Cli {
 enum Command {
     Profile(commands::profile::Args),
     Merge(commands::merge::Args),
+    Drift(commands::drift::Args),
+    Skew(commands::skew::Args),
 }
 
 /// How a run ended; the process exit code (DESIGN.md "Exit codes").
@@ -109,6 +111,8 @@ fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Profile(args) => commands::profile::run(args),
         Command::Merge(args) => commands::merge::run(args),
+        Command::Drift(args) => commands::drift::run(args),
+        Command::Skew(args) => commands::skew::run(args),
     }
 }
 

@@ -1,2 +1,4 @@
+pub mod drift;
 pub mod merge;
 pub mod profile;
+pub mod skew;

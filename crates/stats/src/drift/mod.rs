@@ -33,9 +33,12 @@
 //!   which rounds to 0 below about 1e-16.
 
 mod categorical;
+pub mod compare;
 mod distance;
 pub mod ks;
 mod method;
+pub mod sample;
+pub mod skew;
 mod tfdv;
 
 pub use categorical::{
@@ -45,7 +48,7 @@ pub use categorical::{
 pub use distance::{
     Binned, Bins, VALUE_BIN_MAX_DISTINCT, WASSERSTEIN_STD_FLOOR, bin_numeric, distinct_count,
     evidently_floor, hellinger, histogram, jensen_shannon_distance, kl_divergence, psi,
-    sturges_edges, wasserstein_distance, wasserstein_distance_norm,
+    sturges_edges, sturges_edges_range, wasserstein_distance, wasserstein_distance_norm,
 };
 pub use ks::{KsMethod, KsResult, kolmogorov_sf, ks_2samp};
 pub use method::{AUTO_METHOD_HELP, Method, MethodKind, UnknownMethod, auto_method, drifted};
