@@ -350,6 +350,8 @@ pub struct ColumnDrift {
     pub column: String,
     #[serde(rename = "type")]
     pub type_name: String,
+    /// Evidently's name of the method (`ks`, `chisquare`, `z`, `jensenshannon`, ...).
+    #[serde(serialize_with = "method_name")]
     pub method: Method,
     /// The test statistic or distance; `null` when infinite (chi-square with a category
     /// unseen in the reference).
@@ -382,6 +384,10 @@ pub struct ColumnDrift {
     /// Cramér's V of the reference/current table (categorical tests).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cramers_v: Option<f64>,
+}
+
+fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(m.as_str())
 }
 
 /// Why a column was not compared.
@@ -682,13 +688,6 @@ fn categorical(
     method: Method,
     out: &mut ColumnDrift,
 ) -> Result<(), DriftError> {
-    let mut ra = r.counts.clone();
-    let mut ca = c.counts.clone();
-    if r.other > 0 || c.other > 0 {
-        ra.insert(OTHER_BUCKET.to_string(), r.other);
-        ca.insert(OTHER_BUCKET.to_string(), c.other);
-    }
-    let table = Contingency::from_maps(&ra, &ca);
     if !(r.is_exact() && c.is_exact()) {
         out.exact = false;
         let frac = |x: &Categories| {
@@ -701,6 +700,46 @@ fn categorical(
         };
         out.sketch_error = Some(frac(r) + frac(c));
     }
+    // A category only one frequent-items sketch kept may well be in the other sketch's
+    // "other" mass: pool it there on both sides. A category kept by one side that the
+    // other side counted exactly is compared as is (0 on the exact side is a true 0).
+    let keep = |k: &String| {
+        (r.counts.contains_key(k) && c.counts.contains_key(k))
+            || (r.is_exact() && c.is_exact())
+            || (r.is_exact() && !r.counts.contains_key(k))
+            || (c.is_exact() && !c.counts.contains_key(k))
+    };
+    let pool = |x: &Categories| {
+        let mut m = BTreeMap::new();
+        let mut other = x.other;
+        for (k, v) in &x.counts {
+            if keep(k) {
+                m.insert(k.clone(), *v);
+            } else {
+                other += v;
+            }
+        }
+        (m, other)
+    };
+    let (mut ra, r_other) = pool(r);
+    let (mut ca, c_other) = pool(c);
+    let (r, c) = (
+        &Categories {
+            counts: BTreeMap::new(),
+            other: r_other,
+            max_error: r.max_error,
+        },
+        &Categories {
+            counts: BTreeMap::new(),
+            other: c_other,
+            max_error: c.max_error,
+        },
+    );
+    if r.other > 0 || c.other > 0 {
+        ra.insert(OTHER_BUCKET.to_string(), r.other);
+        ca.insert(OTHER_BUCKET.to_string(), c.other);
+    }
+    let table = Contingency::from_maps(&ra, &ca);
     // Unseen: current categories the reference never had (the sketch's "other" bucket is
     // not a category).
     let mut unseen: Vec<(&String, u64)> = table

@@ -208,7 +208,7 @@ pub async fn skew(a: &Dataset, b: &Dataset, key: &str, names: (&str, &str)) -> R
         for batch in rows(
             ctx,
             &format!(
-                "WITH {groups} SELECT CAST(k AS VARCHAR) FROM {g} WHERE n > 1 ORDER BY k LIMIT {MAX_EXAMPLES}"
+                "WITH {groups} SELECT CAST(k AS VARCHAR) AS key_text FROM {g} WHERE n > 1 ORDER BY k LIMIT {MAX_EXAMPLES}"
             ),
         )
         .await?
@@ -277,7 +277,7 @@ pub async fn skew(a: &Dataset, b: &Dataset, key: &str, names: (&str, &str)) -> R
         let mut examples = Vec::new();
         if mismatched > 0 {
             let sql = format!(
-                "WITH {pairs} SELECT CAST(ua.skew_key AS VARCHAR), CAST({} AS VARCHAR), CAST({} AS VARCHAR) \
+                "WITH {pairs} SELECT CAST(ua.skew_key AS VARCHAR) AS key_text, CAST({} AS VARCHAR) AS a_text, CAST({} AS VARCHAR) AS b_text \
                  FROM ua JOIN ub ON ua.skew_key = ub.skew_key WHERE {} \
                  ORDER BY ua.skew_key LIMIT {MAX_EXAMPLES}",
                 value("ua", f, false),
