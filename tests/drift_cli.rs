@@ -115,7 +115,10 @@ fn every_method_equals_scipy_on_penguins_2007_vs_2009() {
             for (method, want) in methods.as_object().unwrap() {
                 if method == "cramers_v" {
                     let got = result(&v, col, "chisquare")["cramers_v"].as_f64().unwrap();
-                    assert!(close(got, want.as_f64().unwrap()), "{col} cramers_v {got} vs {want}");
+                    assert!(
+                        close(got, want.as_f64().unwrap()),
+                        "{col} cramers_v {got} vs {want}"
+                    );
                     checked += 1;
                     continue;
                 }
@@ -153,7 +156,13 @@ fn auto_rules_on_real_tables() {
     // iris: 150 reference rows -> small-sample rules.
     let iris = fixture("iris.csv");
     let v = json_run(
-        &["drift", iris.to_str().unwrap(), iris.to_str().unwrap(), "--format", "json"],
+        &[
+            "drift",
+            iris.to_str().unwrap(),
+            iris.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
         0,
     );
     assert_eq!(result(&v, "sepal length (cm)", "ks")["p_value"], 1.0);
@@ -162,7 +171,15 @@ fn auto_rules_on_real_tables() {
     // penguins sex: 2 values -> z-test; 344 rows.
     let p = fixture("penguins.csv");
     let v = json_run(
-        &["drift", p.to_str().unwrap(), p.to_str().unwrap(), "--format", "json", "--columns", "sex,year"],
+        &[
+            "drift",
+            p.to_str().unwrap(),
+            p.to_str().unwrap(),
+            "--format",
+            "json",
+            "--columns",
+            "sex,year",
+        ],
         0,
     );
     result(&v, "sex", "z");
@@ -211,7 +228,9 @@ fn write_flights(path: &Path, keep: impl Fn(usize, &RecordBatch, usize) -> bool)
     let mut out = Vec::new();
     let mut offset = 0;
     for b in read_flights() {
-        let mask: BooleanArray = (0..b.num_rows()).map(|i| Some(keep(offset + i, &b, i))).collect();
+        let mask: BooleanArray = (0..b.num_rows())
+            .map(|i| Some(keep(offset + i, &b, i)))
+            .collect();
         offset += b.num_rows();
         out.push(filter_record_batch(&b, &mask).unwrap());
     }
@@ -234,9 +253,26 @@ fn no_false_alarms_on_two_random_halves_of_nycflights13() {
     let b = dir.path().join("b.parquet");
     write_flights(&a, |row, _, _| in_first_half(row));
     write_flights(&b, |row, _, _| !in_first_half(row));
-    for method in ["auto", "wasserstein", "jensenshannon", "psi", "kl_div", "hellinger", "linf", "tvd"] {
+    for method in [
+        "auto",
+        "wasserstein",
+        "jensenshannon",
+        "psi",
+        "kl_div",
+        "hellinger",
+        "linf",
+        "tvd",
+    ] {
         let v = json_run(
-            &["drift", a.to_str().unwrap(), b.to_str().unwrap(), "--method", method, "--format", "json"],
+            &[
+                "drift",
+                a.to_str().unwrap(),
+                b.to_str().unwrap(),
+                "--method",
+                method,
+                "--format",
+                "json",
+            ],
             0,
         );
         let drifted: Vec<&Value> = v["columns"]
@@ -288,7 +324,13 @@ fn january_vs_july_delays_drift_clearly() {
         // puts almost every value in the first two of 17 equal-width bins.)
     }
     // The table says it in words, most severe first, and exits 1.
-    let r = run(&["drift", jan.to_str().unwrap(), jul.to_str().unwrap(), "--columns", "dep_delay,arr_delay"]);
+    let r = run(&[
+        "drift",
+        jan.to_str().unwrap(),
+        jul.to_str().unwrap(),
+        "--columns",
+        "dep_delay,arr_delay",
+    ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stdout.contains("drifted"), "{}", r.stdout);
     assert!(r.stdout.contains("dataset drift: yes"), "{}", r.stdout);
@@ -298,7 +340,9 @@ fn january_vs_july_delays_drift_clearly() {
 fn write_generated(path: &Path, n: usize, shift: f64, seed: u64) {
     let mut s = seed;
     let mut next = || {
-        s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        s = s
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (s >> 11) as f64 / (1u64 << 53) as f64
     };
     let x: Vec<f64> = (0..n)
@@ -319,21 +363,50 @@ fn sketch_results_are_within_their_stated_error_of_exact_ones() {
     let pa = dir.path().join("a.profile.json");
     let pb = dir.path().join("b.profile.json");
     for (data, prof) in [(&a, &pa), (&b, &pb)] {
-        let r = run(&["profile", data.to_str().unwrap(), "-o", prof.to_str().unwrap()]);
+        let r = run(&[
+            "profile",
+            data.to_str().unwrap(),
+            "-o",
+            prof.to_str().unwrap(),
+        ]);
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
     let methods = "ks,wasserstein,jensenshannon,psi,hellinger";
     let exact = json_run(
-        &["drift", a.to_str().unwrap(), b.to_str().unwrap(), "--method", methods, "--format", "json"],
+        &[
+            "drift",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--method",
+            methods,
+            "--format",
+            "json",
+        ],
         1,
     );
     let sketch = json_run(
-        &["drift", pa.to_str().unwrap(), pb.to_str().unwrap(), "--method", methods, "--format", "json"],
+        &[
+            "drift",
+            pa.to_str().unwrap(),
+            pb.to_str().unwrap(),
+            "--method",
+            methods,
+            "--format",
+            "json",
+        ],
         1,
     );
     // A profile on one side only is also a sketch comparison.
     let mixed = json_run(
-        &["drift", pa.to_str().unwrap(), b.to_str().unwrap(), "--method", "ks", "--format", "json"],
+        &[
+            "drift",
+            pa.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--method",
+            "ks",
+            "--format",
+            "json",
+        ],
         1,
     );
     assert_eq!(result(&mixed, "x", "ks")["exact"], false);
@@ -343,11 +416,17 @@ fn sketch_results_are_within_their_stated_error_of_exact_ones() {
         assert_eq!(e["exact"], true, "{m}");
         assert_eq!(s["exact"], false, "{m}");
         let err = s["sketch_error"].as_f64().unwrap();
-        let (ev, sv) = (e["statistic"].as_f64().unwrap(), s["statistic"].as_f64().unwrap());
+        let (ev, sv) = (
+            e["statistic"].as_f64().unwrap(),
+            s["statistic"].as_f64().unwrap(),
+        );
         // KS: the stated error bounds the statistic. The binned distances move by at most
         // that much per bin proportion; allow it relative to the value, documented here.
         let tol = if m == "ks" { err } else { ev.max(0.05) * 0.05 };
-        assert!((ev - sv).abs() <= tol, "{m}: exact {ev} sketch {sv} (error {err})");
+        assert!(
+            (ev - sv).abs() <= tol,
+            "{m}: exact {ev} sketch {sv} (error {err})"
+        );
         assert_eq!(e["drifted"], s["drifted"], "{m}: decisions differ");
     }
 }
@@ -361,7 +440,9 @@ fn label_is_reported_first_and_ci_formats_render() {
     let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
     let cols = ["--columns", "flipper_length_mm,island"];
     let v = json_run(
-        &["drift", a, b, "--label", "species", cols[0], cols[1], "--format", "json"],
+        &[
+            "drift", a, b, "--label", "species", cols[0], cols[1], "--format", "json",
+        ],
         0,
     );
     assert_eq!(v["columns"][0]["column"], "species");
@@ -372,7 +453,14 @@ fn label_is_reported_first_and_ci_formats_render() {
     assert_eq!(v["drifted_columns"], 1);
     let _ = p;
     // 1 of 3 columns drifted: dataset drift at a 0.3 share.
-    let share = ["--label", "species", cols[0], cols[1], "--drift-share", "0.3"];
+    let share = [
+        "--label",
+        "species",
+        cols[0],
+        cols[1],
+        "--drift-share",
+        "0.3",
+    ];
     let with = |fmt: &str| {
         let mut args = vec!["drift", a, b, "--format", fmt];
         args.extend_from_slice(&share);
@@ -380,18 +468,44 @@ fn label_is_reported_first_and_ci_formats_render() {
     };
     let r = with("junit");
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stdout.contains("<testsuites") && r.stdout.contains("flipper_length_mm"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("<testsuites") && r.stdout.contains("flipper_length_mm"),
+        "{}",
+        r.stdout
+    );
     let r = with("github");
     assert_eq!(r.code, 1);
-    assert!(r.stdout.contains("::error") && r.stdout.contains("dataset_drift"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("::error") && r.stdout.contains("dataset_drift"),
+        "{}",
+        r.stdout
+    );
     let r = with("markdown");
     assert_eq!(r.code, 1);
-    assert!(r.stdout.contains("| ") && r.stdout.contains("flipper_length_mm"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("| ") && r.stdout.contains("flipper_length_mm"),
+        "{}",
+        r.stdout
+    );
     let r = with("table");
     assert_eq!(r.code, 1);
-    assert!(r.stdout.contains("species (label)") && r.stdout.contains("drifted"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("species (label)") && r.stdout.contains("drifted"),
+        "{}",
+        r.stdout
+    );
     // --fail-on warning: a single drifted column fails even without dataset drift.
-    let r = run(&["drift", a, b, "--label", "species", cols[0], cols[1], "--fail-on", "warning"]);
+    let r = run(&[
+        "drift",
+        a,
+        b,
+        "--label",
+        "species",
+        cols[0],
+        cols[1],
+        "--fail-on",
+        "warning",
+    ]);
     assert_eq!(r.code, 1, "{}", r.stdout);
     let r = run(&["drift", a, b, "--label", "species", cols[0], cols[1]]);
     assert_eq!(r.code, 0, "{}", r.stdout);
@@ -405,7 +519,15 @@ fn unseen_categories_are_named() {
     std::fs::write(&a, "color,size\nred,1\nblue,2\nred,3\nblue,4\nred,5\n").unwrap();
     std::fs::write(&b, "color,size\nred,1\ngreen,2\ngreen,30\nblue,4\nred,-5\n").unwrap();
     let v = json_run(
-        &["drift", a.to_str().unwrap(), b.to_str().unwrap(), "--method", "jensenshannon", "--format", "json"],
+        &[
+            "drift",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--method",
+            "jensenshannon",
+            "--format",
+            "json",
+        ],
         1,
     );
     let c = result(&v, "color", "jensenshannon");
@@ -428,13 +550,22 @@ fn bad_input_exits_2_with_one_line_naming_the_file() {
     let garbage = dir.path().join("bad.profile.json");
     std::fs::write(&garbage, "{not json").unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["drift", iris, "/nonexistent/x.csv"], "/nonexistent/x.csv"),
+        (
+            vec!["drift", iris, "/nonexistent/x.csv"],
+            "/nonexistent/x.csv",
+        ),
         (vec!["drift", prof.to_str().unwrap(), iris], iris),
-        (vec!["drift", garbage.to_str().unwrap(), iris], "bad.profile.json"),
+        (
+            vec!["drift", garbage.to_str().unwrap(), iris],
+            "bad.profile.json",
+        ),
         (vec!["drift", iris, iris, "--columns", "nope"], "nope"),
         (vec!["drift", iris, iris, "--method", "magic"], "magic"),
         (vec!["skew", iris, pen, "--key", "target"], pen),
-        (vec!["skew", iris, "/nonexistent/y.csv", "--key", "target"], "/nonexistent/y.csv"),
+        (
+            vec!["skew", iris, "/nonexistent/y.csv", "--key", "target"],
+            "/nonexistent/y.csv",
+        ),
     ];
     for (args, name) in cases {
         let r = run(&args);
@@ -462,7 +593,15 @@ fn skew_counts_duplicates_one_sided_keys_and_mismatches() {
     )
     .unwrap();
     let v = json_run(
-        &["skew", a.to_str().unwrap(), b.to_str().unwrap(), "--key", "id", "--format", "json"],
+        &[
+            "skew",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--key",
+            "id",
+            "--format",
+            "json",
+        ],
         1,
     );
     let k = &v["keys"];
@@ -501,7 +640,13 @@ fn skew_counts_duplicates_one_sided_keys_and_mismatches() {
     assert_eq!(v["only_in_b_columns"], serde_json::json!(["only_b"]));
     assert_eq!(v["skewed_features"], 2);
     // Identical inputs: nothing skewed, exit 0, and the table says so.
-    let r = run(&["skew", a.to_str().unwrap(), a.to_str().unwrap(), "--key", "id"]);
+    let r = run(&[
+        "skew",
+        a.to_str().unwrap(),
+        a.to_str().unwrap(),
+        "--key",
+        "id",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("same"), "{}", r.stdout);
     // A tolerated mismatch rate.
@@ -536,9 +681,23 @@ fn skew_on_a_real_table_against_itself_matches_every_row() {
     }
     write_parquet(&a, &out);
     let v = json_run(
-        &["skew", a.to_str().unwrap(), a.to_str().unwrap(), "--key", "row_id", "--format", "json"],
+        &[
+            "skew",
+            a.to_str().unwrap(),
+            a.to_str().unwrap(),
+            "--key",
+            "row_id",
+            "--format",
+            "json",
+        ],
         0,
     );
     assert_eq!(v["keys"]["matched"], 336_776);
-    assert!(v["features"].as_array().unwrap().iter().all(|f| f["mismatched"] == 0));
+    assert!(
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["mismatched"] == 0)
+    );
 }

@@ -107,9 +107,12 @@ pub fn long_parquet(path: &Path, seed: u64) {
     let mut rng = Rng(seed);
     let tmp = path.with_extension("tmp");
     let first = long_batch(&mut Rng(1), 0, 1);
-    let mut w =
-        ArrowWriter::try_new(std::fs::File::create(&tmp).unwrap(), first.schema(), Some(props()))
-            .unwrap();
+    let mut w = ArrowWriter::try_new(
+        std::fs::File::create(&tmp).unwrap(),
+        first.schema(),
+        Some(props()),
+    )
+    .unwrap();
     for start in (0..ROWS).step_by(100_000) {
         w.write(&long_batch(&mut rng, start, 100_000)).unwrap();
     }

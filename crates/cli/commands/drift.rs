@@ -72,7 +72,12 @@ pub struct Args {
     /// Method(s), comma-separated or repeated: auto, ks, wasserstein, jensenshannon, psi,
     /// kl_div (kl), hellinger, chisquare, z (ztest), linf, tvd. Several methods give one
     /// result per column and method; a column drifts when any of them says so.
-    #[arg(long, value_name = "METHOD", value_delimiter = ',', default_value = "auto")]
+    #[arg(
+        long,
+        value_name = "METHOD",
+        value_delimiter = ',',
+        default_value = "auto"
+    )]
     pub method: Vec<String>,
     /// Drift threshold for every column [default: the method's, 0.05 for p-values, 0.1
     /// for distances].
@@ -131,10 +136,7 @@ fn config(args: &Args) -> Result<Config> {
         bail!("--threshold must be a non-negative number, got {t}");
     }
     if !(args.drift_share > 0.0 && args.drift_share <= 1.0) {
-        bail!(
-            "--drift-share must be in (0, 1], got {}",
-            args.drift_share
-        );
+        bail!("--drift-share must be in (0, 1], got {}", args.drift_share);
     }
     Ok(Config {
         methods,
@@ -200,9 +202,9 @@ async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
 /// Columns not compared unless named: Evidently leaves date/time columns out too.
 fn default_skip(kind: Kind) -> Option<&'static str> {
     match kind {
-        k if k.is_temporal() => Some(
-            "date/time column: not compared by default (name it with --columns to compare it)",
-        ),
+        k if k.is_temporal() => {
+            Some("date/time column: not compared by default (name it with --columns to compare it)")
+        }
         Kind::Binary | Kind::List | Kind::Struct | Kind::Null | Kind::Other => {
             Some("no drift method for this column type")
         }
@@ -270,10 +272,7 @@ fn fmt_num(x: Option<f64>) -> String {
 fn notes(d: &ColumnDrift) -> String {
     let mut n = Vec::new();
     if !d.exact {
-        n.push(format!(
-            "from sketches (error {})",
-            fmt_num(d.sketch_error)
-        ));
+        n.push(format!("from sketches (error {})", fmt_num(d.sketch_error)));
     }
     if let Some(u) = d.unseen_count {
         let mut names = d.unseen_categories.join(", ");
@@ -447,7 +446,10 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             });
             continue;
         }
-        pairs.push((ColumnSample::from_profile(rc), ColumnSample::from_profile(cc)));
+        pairs.push((
+            ColumnSample::from_profile(rc),
+            ColumnSample::from_profile(cc),
+        ));
     }
 
     // Exact values where both sides are data and small enough.
@@ -581,7 +583,11 @@ pub fn run(args: Args) -> Result<ExitStatus> {
 
     let side_info = |s: &Side| SideInfo {
         inputs: s.inputs.clone(),
-        source: if s.dataset.is_some() { "data" } else { "profile" },
+        source: if s.dataset.is_some() {
+            "data"
+        } else {
+            "profile"
+        },
         rows: s.profile.row_count,
     };
     let label_name = args.label.clone();

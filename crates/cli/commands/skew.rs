@@ -74,7 +74,12 @@ struct Report<'a> {
     report: &'a SkewReport,
 }
 
-fn table(w: &mut dyn std::io::Write, r: &SkewReport, checks: &[Check], fail_on: FailOn) -> Result<()> {
+fn table(
+    w: &mut dyn std::io::Write,
+    r: &SkewReport,
+    checks: &[Check],
+    fail_on: FailOn,
+) -> Result<()> {
     let k = &r.keys;
     writeln!(
         w,
@@ -97,7 +102,14 @@ fn table(w: &mut dyn std::io::Write, r: &SkewReport, checks: &[Check], fail_on: 
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(["feature", "matched", "mismatched", "rate", "result", "example (key: A | B)"]);
+        .set_header([
+            "feature",
+            "matched",
+            "mismatched",
+            "rate",
+            "result",
+            "example (key: A | B)",
+        ]);
     let mut rows: Vec<_> = r.features.iter().collect();
     rows.sort_by(|a, b| {
         b.mismatch_rate

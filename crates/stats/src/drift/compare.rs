@@ -421,11 +421,23 @@ fn distinct_both(r: &ColumnSample, c: &ColumnSample) -> u64 {
         && a.is_exact()
         && b.is_exact()
     {
-        return a.counts.keys().chain(b.counts.keys()).collect::<std::collections::BTreeSet<_>>().len()
-            as u64;
+        return a
+            .counts
+            .keys()
+            .chain(b.counts.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as u64;
     }
-    if let (Some(NumericSide { data: NumericData::Values(a), .. }), Some(NumericSide { data: NumericData::Values(b), .. })) =
-        (&r.numeric, &c.numeric)
+    if let (
+        Some(NumericSide {
+            data: NumericData::Values(a),
+            ..
+        }),
+        Some(NumericSide {
+            data: NumericData::Values(b),
+            ..
+        }),
+    ) = (&r.numeric, &c.numeric)
     {
         let mut all: Vec<f64> = Vec::with_capacity(a.len() + b.len());
         all.extend_from_slice(a);
@@ -437,9 +449,8 @@ fn distinct_both(r: &ColumnSample, c: &ColumnSample) -> u64 {
 
 /// The method [`compare_column`] would use for this pair under `opts`.
 pub fn choose_method(r: &ColumnSample, c: &ColumnSample, opts: &CompareOptions) -> Method {
-    opts.method.unwrap_or_else(|| {
-        auto_method(opts.reference_rows, distinct_both(r, c), r.is_numeric())
-    })
+    opts.method
+        .unwrap_or_else(|| auto_method(opts.reference_rows, distinct_both(r, c), r.is_numeric()))
 }
 
 /// Compare one column. Errors are reasons to skip it (wrong kind for the method, no
@@ -488,7 +499,10 @@ pub fn compare_column(
     let use_numeric = r.is_numeric() && !categorical_method;
     if use_numeric {
         let (Some(a), Some(b)) = (&r.numeric, &c.numeric) else {
-            return Err(err(name, "no finite values on one side: nothing to compare"));
+            return Err(err(
+                name,
+                "no finite values on one side: nothing to compare",
+            ));
         };
         numeric(a, b, r.distinct, method, &mut out).map_err(|e| err(name, e))?;
         out.out_of_range = Some(out_of_range(a, b));
@@ -496,7 +510,10 @@ pub fn compare_column(
         if matches!(method, Method::Ks | Method::Wasserstein) {
             return Err(err(
                 name,
-                format!("method {method} needs a numeric column, this one is {}", r.type_name),
+                format!(
+                    "method {method} needs a numeric column, this one is {}",
+                    r.type_name
+                ),
             ));
         }
         let (Some(a), Some(b)) = (&r.categories, &c.categories) else {
@@ -752,11 +769,7 @@ fn categorical(
     if !unseen.is_empty() {
         out.unseen_count = Some(unseen.iter().map(|u| u.1).sum());
         unseen.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        out.unseen_categories = unseen
-            .iter()
-            .take(MAX_NAMED)
-            .map(|u| u.0.clone())
-            .collect();
+        out.unseen_categories = unseen.iter().take(MAX_NAMED).map(|u| u.0.clone()).collect();
     }
     out.cramers_v = table.cramers_v().ok();
     match method {
@@ -882,7 +895,10 @@ mod tests {
         assert_eq!(choose_method(&two, &two, &opts(None, 7)), Method::ZTest);
         let three = cat("c", &[("a", 3), ("b", 4), ("z", 1)]);
         // distinct is over both sides together: 2 + 1 new = 3 -> chi-square.
-        assert_eq!(choose_method(&two, &three, &opts(None, 7)), Method::ChiSquare);
+        assert_eq!(
+            choose_method(&two, &three, &opts(None, 7)),
+            Method::ChiSquare
+        );
         assert_eq!(
             choose_method(&two, &three, &opts(None, 7000)),
             Method::JensenShannon
@@ -910,11 +926,18 @@ mod tests {
 
     #[test]
     fn sketch_ks_is_within_its_stated_error_of_the_exact_one() {
-        let a: Vec<f64> = (0..20_000).map(|i| f64::from((i * 7919) % 10_007) / 10.0).collect();
+        let a: Vec<f64> = (0..20_000)
+            .map(|i| f64::from((i * 7919) % 10_007) / 10.0)
+            .collect();
         let b: Vec<f64> = (0..15_000)
             .map(|i| f64::from((i * 104_729) % 10_009) / 9.0 + 30.0)
             .collect();
-        let exact = compare_column(&num("x", a.clone()), &num("x", b.clone()), &opts(Some(Method::Ks), 20_000)).unwrap();
+        let exact = compare_column(
+            &num("x", a.clone()),
+            &num("x", b.clone()),
+            &opts(Some(Method::Ks), 20_000),
+        )
+        .unwrap();
         let sketch = |v: &[f64]| {
             let mut q = Quantiles::default();
             q.extend(v.iter().copied());
@@ -928,14 +951,31 @@ mod tests {
             }
             s
         };
-        for m in [Method::Ks, Method::Wasserstein, Method::Psi, Method::JensenShannon] {
-            let e = compare_column(&num("x", a.clone()), &num("x", b.clone()), &opts(Some(m), 20_000)).unwrap();
+        for m in [
+            Method::Ks,
+            Method::Wasserstein,
+            Method::Psi,
+            Method::JensenShannon,
+        ] {
+            let e = compare_column(
+                &num("x", a.clone()),
+                &num("x", b.clone()),
+                &opts(Some(m), 20_000),
+            )
+            .unwrap();
             let s = compare_column(&sketch(&a), &sketch(&b), &opts(Some(m), 20_000)).unwrap();
             assert!(!s.exact);
             let err = s.sketch_error.unwrap();
             let (es, ss) = (e.statistic.unwrap(), s.statistic.unwrap());
-            let tol = if m == Method::Ks { err } else { 0.05 * es.max(0.1) };
-            assert!((es - ss).abs() <= tol, "{m}: exact {es} sketch {ss} err {err}");
+            let tol = if m == Method::Ks {
+                err
+            } else {
+                0.05 * es.max(0.1)
+            };
+            assert!(
+                (es - ss).abs() <= tol,
+                "{m}: exact {es} sketch {ss} err {err}"
+            );
         }
         assert!(exact.exact);
     }

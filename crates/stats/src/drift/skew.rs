@@ -122,19 +122,17 @@ async fn rows(ctx: &datafusion::prelude::SessionContext, sql: &str) -> Result<Ve
 /// (for error messages).
 pub async fn skew(a: &Dataset, b: &Dataset, key: &str, names: (&str, &str)) -> Result<SkewReport> {
     let (sa, sb) = (a.schema(), b.schema());
-    let missing = |name: &str, schema: &arrow::datatypes::Schema| {
-        Error::Input {
-            path: name.into(),
-            message: format!(
-                "no key column `{key}` (columns: {})",
-                schema
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
+    let missing = |name: &str, schema: &arrow::datatypes::Schema| Error::Input {
+        path: name.into(),
+        message: format!(
+            "no key column `{key}` (columns: {})",
+            schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let ka = sa.field_with_name(key).map_err(|_| missing(names.0, &sa))?;
     let kb = sb.field_with_name(key).map_err(|_| missing(names.1, &sb))?;
@@ -165,7 +163,11 @@ pub async fn skew(a: &Dataset, b: &Dataset, key: &str, names: (&str, &str)) -> R
         ("data", &mut keys.rows_a, &mut keys.null_keys_a),
         ("skew_b", &mut keys.rows_b, &mut keys.null_keys_b),
     ] {
-        let b = one_row(ctx, &format!("SELECT COUNT(*), COUNT({table}.{k}) FROM {table}")).await?;
+        let b = one_row(
+            ctx,
+            &format!("SELECT COUNT(*), COUNT({table}.{k}) FROM {table}"),
+        )
+        .await?;
         *rows_ = int(&b, 0)?;
         *nulls = rows_.saturating_sub(int(&b, 1)?);
     }
