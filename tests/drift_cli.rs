@@ -660,6 +660,26 @@ fn skew_counts_duplicates_one_sided_keys_and_mismatches() {
         "0.3",
     ]);
     assert_eq!(r.code, 0, "{}", r.stdout);
+    // iris on `target`: every key is duplicated, so nothing is compared: a warning.
+    let iris = fixture("iris.csv");
+    let iris = iris.to_str().unwrap();
+    let r = run(&["skew", iris, iris, "--key", "target"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("no pairs") && r.stdout.contains("1 warning"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&[
+        "skew",
+        iris,
+        iris,
+        "--key",
+        "target",
+        "--fail-on",
+        "warning",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
 }
 
 #[test]

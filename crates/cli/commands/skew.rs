@@ -134,7 +134,14 @@ fn table(
             f.matched.to_string(),
             f.mismatched.to_string(),
             format!("{:.4}", f.mismatch_rate),
-            if f.mismatched > 0 { "skewed" } else { "same" }.to_string(),
+            if f.matched == 0 {
+                "no pairs"
+            } else if f.mismatched > 0 {
+                "skewed"
+            } else {
+                "same"
+            }
+            .to_string(),
             ex,
         ]);
     }
@@ -179,7 +186,22 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         let b = Dataset::open(b_paths, &opts).await?;
         Ok::<_, anyhow::Error>(skew(&a, &b, &args.key, (&a_name, &b_name)).await?)
     })?;
-    let mut checks = Vec::with_capacity(report.features.len());
+    let mut checks = Vec::with_capacity(report.features.len() + 1);
+    // No pair to compare (disjoint or all-duplicated keys) is worth a warning: nothing
+    // was checked.
+    checks.push(if report.keys.matched == 0 {
+        Check::failed(
+            None,
+            "matched_keys",
+            Severity::Warning,
+            format!(
+                "no key `{}` is present exactly once on both sides: no feature was compared",
+                args.key
+            ),
+        )
+    } else {
+        Check::passed(None, "matched_keys")
+    });
     let mut skewed = 0;
     for f in &report.features {
         if f.mismatch_rate > args.max_mismatch_rate {

@@ -874,6 +874,31 @@ mod tests {
     }
 
     #[test]
+    fn categories_kept_by_one_sketch_only_are_pooled_not_unseen() {
+        // Both sides' frequent-items sketches kept "a"; only the current one kept "b",
+        // which the reference may hold in its "other" mass: not an unseen category.
+        let sketch = |pairs: &[(&str, u64)], other: u64| {
+            let mut s = cat("c", pairs);
+            if let Some(c) = &mut s.categories {
+                c.other = other;
+                c.max_error = 3;
+            }
+            s
+        };
+        let r = sketch(&[("a", 500)], 500);
+        let c = sketch(&[("a", 500), ("b", 60)], 440);
+        let d = compare_column(&r, &c, &opts(Some(Method::JensenShannon), 5000)).unwrap();
+        assert!(!d.exact);
+        assert!(d.unseen_categories.is_empty(), "{d:?}");
+        assert_eq!(d.statistic, Some(0.0));
+        assert!((d.sketch_error.unwrap() - (3.0 / 1000.0 + 3.0 / 1000.0)).abs() < 1e-12);
+        // Against an exact reference, a category it lacks is truly unseen.
+        let exact = cat("c", &[("a", 1000)]);
+        let d = compare_column(&exact, &c, &opts(Some(Method::JensenShannon), 5000)).unwrap();
+        assert_eq!(d.unseen_categories, vec!["b"]);
+    }
+
+    #[test]
     fn out_of_range_values_are_counted() {
         let r = num("x", (0..100).map(f64::from).collect());
         let c = num("x", (-5..110).map(f64::from).collect());

@@ -1,4 +1,10 @@
-//! Drift statistics: pure functions over numbers, no I/O.
+//! Drift statistics: pure functions over numbers, no I/O (except [`sample`] and
+//! [`skew`], which query a [`crate::source::Dataset`] through DataFusion).
+//!
+//! - [`compare`]: one column of a reference and a current dataset, from every value
+//!   (exact) or from a profile's sketches, with Evidently's method choice;
+//! - [`sample`]: reads every numeric value of some columns for the exact path;
+//! - [`skew`]: feature skew of two datasets joined on a key, in SQL.
 //!
 //! Each function names the reference implementation it mirrors, and the tests in this
 //! module check it against values computed by scipy/numpy
