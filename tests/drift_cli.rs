@@ -285,6 +285,48 @@ fn no_false_alarms_on_two_random_halves_of_nycflights13() {
         assert!(v["compared_columns"].as_u64().unwrap() >= 4, "{method}");
         assert_eq!(v["dataset_drift"], false);
     }
+    // tailnum has 4,000 distinct values: exact counts from the data (a GROUP BY), the
+    // frequent-items sketch from stored profiles; neither raises an alarm.
+    let v = json_run(
+        &[
+            "drift",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--columns",
+            "tailnum",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let exact = result(&v, "tailnum", "jensenshannon").clone();
+    assert_eq!(exact["exact"], true);
+    let (pa, pb) = (
+        dir.path().join("a.profile.json"),
+        dir.path().join("b.profile.json"),
+    );
+    for (d, p) in [(&a, &pa), (&b, &pb)] {
+        assert_eq!(
+            run(&["profile", d.to_str().unwrap(), "-o", p.to_str().unwrap()]).code,
+            0
+        );
+    }
+    let v = json_run(
+        &[
+            "drift",
+            pa.to_str().unwrap(),
+            pb.to_str().unwrap(),
+            "--columns",
+            "tailnum",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let sketch = result(&v, "tailnum", "jensenshannon");
+    assert_eq!(sketch["exact"], false);
+    assert_eq!(sketch["drifted"], false);
+    assert!(sketch["statistic"].as_f64().unwrap() <= exact["statistic"].as_f64().unwrap() + 0.01);
 }
 
 fn month_of(b: &RecordBatch, i: usize) -> i64 {

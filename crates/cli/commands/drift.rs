@@ -11,9 +11,9 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 use preflight_stats::Severity;
 use preflight_stats::drift::compare::{
-    ColumnDrift, ColumnSample, CompareOptions, NumericData, Skipped, compare_column,
+    Categories, ColumnDrift, ColumnSample, CompareOptions, NumericData, Skipped, compare_column,
 };
-use preflight_stats::drift::sample::numeric_values;
+use preflight_stats::drift::sample::{category_counts, numeric_values};
 use preflight_stats::drift::{AUTO_METHOD_HELP, Method, MethodKind};
 use preflight_stats::profile::{Kind, Profile};
 use preflight_stats::source::Dataset;
@@ -487,6 +487,38 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             for ((i, r), c) in wanted.iter().zip(rv).zip(cv) {
                 let (a, b) = pairs[*i].clone();
                 pairs[*i] = (a.with_values(r), b.with_values(c));
+            }
+        }
+    }
+
+    // Exact category counts for string columns whose profiles kept only a sketch.
+    if both_data && small {
+        for (r, c) in &mut pairs {
+            let inexact = |s: &ColumnSample| {
+                s.numeric.is_none() && s.categories.as_ref().is_some_and(|c| !c.is_exact())
+            };
+            if !(inexact(r) || inexact(c)) {
+                continue;
+            }
+            let name = r.name.clone();
+            let (rc, cc) = runtime.block_on(async {
+                let mut out = Vec::with_capacity(2);
+                for side in [&reference, &current] {
+                    out.push(match side.dataset.as_ref() {
+                        Some(ds) => category_counts(ds, &name).await?,
+                        None => Default::default(),
+                    });
+                }
+                let c = out.pop().unwrap_or_default();
+                let r = out.pop().unwrap_or_default();
+                Ok::<_, anyhow::Error>((r, c))
+            })?;
+            for (side, counts) in [(r, rc), (c, cc)] {
+                side.categories = Some(Categories {
+                    counts,
+                    other: 0,
+                    max_error: 0,
+                });
             }
         }
     }

@@ -82,3 +82,36 @@ pub async fn numeric_values(ds: &Dataset, columns: &[String]) -> Result<Vec<Vec<
     }
     Ok(all)
 }
+
+/// Exact value counts of one column as text (nulls left out): a DataFusion aggregation,
+/// memory proportional to the distinct values. For categorical columns whose profile kept
+/// only a frequent-items sketch.
+pub async fn category_counts(
+    ds: &Dataset,
+    column: &str,
+) -> Result<std::collections::BTreeMap<String, u64>> {
+    let ctx = ds.context()?;
+    let c = quote_ident(column);
+    let batches = ctx
+        .sql(&format!(
+            "SELECT CAST({c} AS VARCHAR) AS v, COUNT(*) AS n FROM data WHERE {c} IS NOT NULL GROUP BY 1"
+        ))
+        .await?
+        .collect()
+        .await?;
+    let mut out = std::collections::BTreeMap::new();
+    for b in batches {
+        let v = cast(b.column(0), &DataType::Utf8)?;
+        let n = cast(b.column(1), &DataType::Int64)?;
+        let (v, n) = (
+            v.as_string::<i32>(),
+            n.as_primitive::<arrow::datatypes::Int64Type>(),
+        );
+        for i in 0..b.num_rows() {
+            if v.is_valid(i) {
+                *out.entry(v.value(i).to_string()).or_insert(0) += n.value(i).max(0) as u64;
+            }
+        }
+    }
+    Ok(out)
+}
