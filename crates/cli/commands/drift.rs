@@ -39,8 +39,8 @@ files (CSV, Parquet, NDJSON, Arrow IPC; globs, directories) or stored profiles \
 baseline profiled once is reused.
 
 Exact or from sketches: when both sides are data with at most --exact-max-rows rows, every \
-value is read (8 bytes per numeric value, in one extra streaming pass) and the statistics \
-equal scipy's. Columns whose profile kept every value or exact counts (<= 2048 values or \
+value is read (8 bytes per numeric value, in one extra streaming pass; string columns with \
+more than 1024 distinct values are counted with a GROUP BY) and the statistics equal scipy's. Columns whose profile kept every value or exact counts (<= 2048 values or \
 <= 1024 distinct values) are exact from a profile too. Otherwise the profile's t-digest and \
 frequent-items sketches are used and the result says `exact: false` with the sketch error.
 
