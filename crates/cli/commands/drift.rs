@@ -25,6 +25,10 @@ use crate::gate::{Check, CheckFormat, FailOn, render, status, verdict};
 use crate::output::{emit, write_json};
 use crate::progress::Progress;
 
+/// Categorical columns with at most this many distinct values (the profile's HLL estimate)
+/// are counted exactly with a GROUP BY when both sides are small data.
+const EXACT_MAX_CATEGORIES: u64 = 100_000;
+
 /// Version of the `drift --format json` document.
 pub const DRIFT_VERSION: u32 = 1;
 
@@ -40,7 +44,7 @@ baseline profiled once is reused.
 
 Exact or from sketches: when both sides are data with at most --exact-max-rows rows, every \
 value is read (8 bytes per numeric value, in one extra streaming pass; string columns with \
-more than 1024 distinct values are counted with a GROUP BY) and the statistics equal scipy's. Columns whose profile kept every value or exact counts (<= 2048 values or \
+1025 to 100,000 distinct values are counted with a GROUP BY) and the statistics equal scipy's. Columns whose profile kept every value or exact counts (<= 2048 values or \
 <= 1024 distinct values) are exact from a profile too. Otherwise the profile's t-digest and \
 frequent-items sketches are used and the result says `exact: false` with the sketch error.
 
@@ -497,7 +501,10 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             let inexact = |s: &ColumnSample| {
                 s.numeric.is_none() && s.categories.as_ref().is_some_and(|c| !c.is_exact())
             };
-            if !(inexact(r) || inexact(c)) {
+            // ID-like columns (more distinct values than this) stay with the sketch: a
+            // GROUP BY over millions of singletons costs more than the profile itself and
+            // their per-value distribution says little.
+            if !(inexact(r) || inexact(c)) || r.distinct.max(c.distinct) > EXACT_MAX_CATEGORIES {
                 continue;
             }
             let name = r.name.clone();
