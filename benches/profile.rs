@@ -10,90 +10,22 @@
 //! decode-only; peak RSS < 300 MB at 3M rows; 5,000 columns x 100k rows < 10 s on 2 cores.
 #![allow(clippy::unwrap_used)] // a benchmark: failing loudly is the right behaviour
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
-use arrow::array::{
-    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
-};
-use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use common::{ROWS, Rng, data_dir, long_batch};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 use preflight_stats::source::{Dataset, SourceOptions};
 
-const ROWS: usize = 3_000_000;
 const WIDE_COLS: usize = 5_000;
 const WIDE_ROWS: usize = 100_000;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn long_batch(rng: &mut Rng, start: usize, n: usize) -> RecordBatch {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("qty", DataType::Int64, false),
-        Field::new("price", DataType::Float64, true),
-        Field::new("score", DataType::Float64, false),
-        Field::new("category", DataType::Utf8, false),
-        Field::new("user", DataType::Utf8, true),
-        Field::new(
-            "ts",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
-    ]));
-    let ids: Vec<i64> = (start..start + n).map(|i| i as i64).collect();
-    let qty: Vec<i64> = (0..n).map(|_| (rng.next() % 50) as i64).collect();
-    let price: Vec<Option<f64>> = (0..n)
-        .map(|_| (!rng.next().is_multiple_of(20)).then(|| (rng.unit() * 1000.0).round() / 100.0))
-        .collect();
-    let score: Vec<f64> = (0..n)
-        .map(|_| {
-            // roughly normal: sum of uniforms
-            (0..4).map(|_| rng.unit()).sum::<f64>() * 10.0 - 20.0
-        })
-        .collect();
-    let cats = [
-        "books", "toys", "garden", "music", "food", "tools", "games", "baby", "sport", "home",
-    ];
-    let category: Vec<&str> = (0..n).map(|_| cats[(rng.next() % 10) as usize]).collect();
-    let user: Vec<Option<String>> = (0..n)
-        .map(|_| {
-            (!rng.next().is_multiple_of(50)).then(|| format!("user_{:07}", rng.next() % 1_000_000))
-        })
-        .collect();
-    let ts: Vec<i64> = ids
-        .iter()
-        .map(|i| 1_700_000_000_000_000 + i * 1_000_000)
-        .collect();
-    RecordBatch::try_new(
-        schema,
-        vec![
-            Arc::new(Int64Array::from(ids)) as ArrayRef,
-            Arc::new(Int64Array::from(qty)),
-            Arc::new(Float64Array::from(price)),
-            Arc::new(Float64Array::from(score)),
-            Arc::new(StringArray::from(category)),
-            Arc::new(StringArray::from(user)),
-            Arc::new(TimestampMicrosecondArray::from(ts).with_timezone("UTC")),
-        ],
-    )
-    .unwrap()
-}
 
 fn wide_batch(rng: &mut Rng, n: usize) -> RecordBatch {
     let mut fields = Vec::with_capacity(WIDE_COLS);
@@ -135,24 +67,11 @@ fn wide_batch(rng: &mut Rng, n: usize) -> RecordBatch {
     RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
 }
 
-fn data_dir() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into());
-    let d = Path::new(&target).join("bench-data");
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 fn generate(dir: &Path) {
     let pq = dir.join("long.parquet");
     let csv = dir.join("long.csv");
     let wide = dir.join("wide.parquet");
-    let props = || {
-        WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
-            .set_max_row_group_row_count(Some(250_000))
-            .build()
-    };
+    let props = common::props;
     if !pq.exists() || !csv.exists() {
         eprintln!("generating {ROWS}-row tables in {}", dir.display());
         let mut rng = Rng(0x5eed);

@@ -26,6 +26,8 @@ enum Command {
     Merge(commands::merge::Args),
     Infer(commands::infer::Args),
     Validate(commands::validate::Args),
+    Drift(commands::drift::Args),
+    Skew(commands::skew::Args),
 }
 
 /// How a run ended; the process exit code (DESIGN.md "Exit codes").
@@ -111,6 +113,8 @@ fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Merge(args) => commands::merge::run(args),
         Command::Infer(args) => commands::infer::run(args),
         Command::Validate(args) => commands::validate::run(args),
+        Command::Drift(args) => commands::drift::run(args),
+        Command::Skew(args) => commands::skew::run(args),
     }
 }
 

@@ -1,4 +1,6 @@
+pub mod drift;
 pub mod infer;
 pub mod merge;
 pub mod profile;
+pub mod skew;
 pub mod validate;

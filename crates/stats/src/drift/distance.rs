@@ -192,6 +192,12 @@ pub fn sturges_edges(a: &[f64], b: &[f64]) -> Result<Vec<f64>, DriftError> {
     }
     let lo = a.iter().chain(b).copied().fold(f64::INFINITY, f64::min);
     let hi = a.iter().chain(b).copied().fold(f64::NEG_INFINITY, f64::max);
+    Ok(sturges_edges_range(lo, hi, n as u64))
+}
+
+/// [`sturges_edges`] from the range and size alone (what a profile knows): the same
+/// arithmetic, so a profile and its data give the same edges. `lo <= hi`, finite, `n > 0`.
+pub fn sturges_edges_range(lo: f64, hi: f64, n: u64) -> Vec<f64> {
     let width = (hi - lo) / ((n as f64).log2() + 1.0);
     let (first, last) = if lo == hi {
         (lo - 0.5, hi + 0.5)
@@ -203,7 +209,7 @@ pub fn sturges_edges(a: &[f64], b: &[f64]) -> Result<Vec<f64>, DriftError> {
     } else {
         1
     };
-    Ok(linspace(first, last, bins))
+    linspace(first, last, bins)
 }
 
 /// numpy.linspace(start, stop, bins + 1), endpoint included, same arithmetic as numpy so

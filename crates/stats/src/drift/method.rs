@@ -25,7 +25,9 @@ over both sets together):\n\
 | > 1000 | categorical | any | Jensen-Shannon distance (`jensenshannon`) | 0.1 | distance >= threshold |\n\
 \n\
 Methods only chosen by hand: PSI (`psi`), KL divergence (`kl_div`), Hellinger\n\
-(`hellinger`); all distances with threshold 0.1, drift when the distance >= threshold.\n"
+(`hellinger`), and for categories TFDV's L-infinity (`linf`) and the total variation\n\
+distance (`tvd`); all distances with threshold 0.1, drift when the distance >= threshold.\n\
+Aliases: `kl` = `kl_div`, `ztest` = `z`.\n"
     };
 }
 
@@ -54,6 +56,10 @@ pub enum Method {
     KlDiv,
     /// Hellinger distance ([`super::hellinger`]).
     Hellinger,
+    /// TFDV's L-infinity distance on category proportions ([`super::l_infinity`]).
+    Linf,
+    /// Total variation distance on category proportions ([`super::total_variation`]).
+    Tvd,
 }
 
 /// Whether a method yields a p-value (small = drift) or a distance (large = drift).
@@ -65,7 +71,7 @@ pub enum MethodKind {
 }
 
 impl Method {
-    pub const ALL: [Method; 8] = [
+    pub const ALL: [Method; 10] = [
         Method::Ks,
         Method::ChiSquare,
         Method::ZTest,
@@ -74,6 +80,8 @@ impl Method {
         Method::Psi,
         Method::KlDiv,
         Method::Hellinger,
+        Method::Linf,
+        Method::Tvd,
     ];
 
     pub fn kind(self) -> MethodKind {
@@ -83,7 +91,8 @@ impl Method {
         }
     }
 
-    /// Evidently's defaults: 0.05 for p-value tests, 0.1 for distances.
+    /// Evidently's defaults: 0.05 for p-value tests, 0.1 for distances. TFDV has no
+    /// default for L-infinity (a check runs only where a schema sets one); 0.1 here too.
     pub fn default_threshold(self) -> f64 {
         match self.kind() {
             MethodKind::PValue => 0.05,
@@ -102,6 +111,8 @@ impl Method {
             Method::Psi => "psi",
             Method::KlDiv => "kl_div",
             Method::Hellinger => "hellinger",
+            Method::Linf => "linf",
+            Method::Tvd => "tvd",
         }
     }
 }
@@ -134,9 +145,19 @@ impl FromStr for Method {
     type Err = UnknownMethod;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Method::ALL
-            .into_iter()
-            .find(|m| m.as_str().eq_ignore_ascii_case(s))
+        let alias = match s.to_ascii_lowercase().as_str() {
+            "kl" => Some(Method::KlDiv),
+            "ztest" | "z_test" => Some(Method::ZTest),
+            "l_infinity" | "linfty" => Some(Method::Linf),
+            "chi2" | "chi_square" => Some(Method::ChiSquare),
+            _ => None,
+        };
+        alias
+            .or_else(|| {
+                Method::ALL
+                    .into_iter()
+                    .find(|m| m.as_str().eq_ignore_ascii_case(s))
+            })
             .ok_or_else(|| UnknownMethod(s.to_string()))
     }
 }
@@ -257,6 +278,8 @@ mod tests {
             Method::Psi,
             Method::KlDiv,
             Method::Hellinger,
+            Method::Linf,
+            Method::Tvd,
         ] {
             assert!(drifted(0.1, m, m.default_threshold()));
             assert!(!drifted(0.0999, m, m.default_threshold()));
@@ -272,6 +295,8 @@ mod tests {
             assert_eq!(m.as_str().parse::<Method>(), Ok(m));
         }
         assert!("nope".parse::<Method>().is_err());
+        assert_eq!("kl".parse::<Method>(), Ok(Method::KlDiv));
+        assert_eq!("ztest".parse::<Method>(), Ok(Method::ZTest));
         assert_eq!(Method::KlDiv.default_threshold(), 0.1);
         assert_eq!(Method::Ks.default_threshold(), 0.05);
     }

@@ -1,4 +1,10 @@
-//! Drift statistics: pure functions over numbers, no I/O.
+//! Drift statistics: pure functions over numbers, no I/O (except [`sample`] and
+//! [`skew`], which query a [`crate::source::Dataset`] through DataFusion).
+//!
+//! - [`compare`]: one column of a reference and a current dataset, from every value
+//!   (exact) or from a profile's sketches, with Evidently's method choice;
+//! - [`sample`]: reads every numeric value of some columns for the exact path;
+//! - [`skew`]: feature skew of two datasets joined on a key, in SQL.
 //!
 //! Each function names the reference implementation it mirrors, and the tests in this
 //! module check it against values computed by scipy/numpy
@@ -33,9 +39,12 @@
 //!   which rounds to 0 below about 1e-16.
 
 mod categorical;
+pub mod compare;
 mod distance;
 pub mod ks;
 mod method;
+pub mod sample;
+pub mod skew;
 mod tfdv;
 
 pub use categorical::{
@@ -45,7 +54,7 @@ pub use categorical::{
 pub use distance::{
     Binned, Bins, VALUE_BIN_MAX_DISTINCT, WASSERSTEIN_STD_FLOOR, bin_numeric, distinct_count,
     evidently_floor, hellinger, histogram, jensen_shannon_distance, kl_divergence, psi,
-    sturges_edges, wasserstein_distance, wasserstein_distance_norm,
+    sturges_edges, sturges_edges_range, wasserstein_distance, wasserstein_distance_norm,
 };
 pub use ks::{KsMethod, KsResult, kolmogorov_sf, ks_2samp};
 pub use method::{AUTO_METHOD_HELP, Method, MethodKind, UnknownMethod, auto_method, drifted};

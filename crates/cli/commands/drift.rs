@@ -1,0 +1,665 @@
+//! `preflight drift`: per-column drift between a reference and a current dataset, either
+//! side data or a stored profile, and the dataset-level verdict.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use anyhow::{Context, Result, bail};
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{CellAlignment, ContentArrangement, Table};
+use preflight_stats::Severity;
+use preflight_stats::drift::compare::{
+    Categories, ColumnDrift, ColumnSample, CompareOptions, NumericData, Skipped, compare_column,
+};
+use preflight_stats::drift::sample::{category_counts, numeric_values};
+use preflight_stats::drift::{AUTO_METHOD_HELP, Method, MethodKind};
+use preflight_stats::profile::{Kind, Profile};
+use preflight_stats::source::Dataset;
+use serde::Serialize;
+
+use crate::ExitStatus;
+use crate::commands::profile::InputArgs;
+use crate::gate::{Check, CheckFormat, FailOn, render, status, verdict};
+use crate::output::{emit, write_json};
+use crate::progress::Progress;
+
+/// Categorical columns with at most this many distinct values (the profile's HLL estimate)
+/// are counted exactly with a GROUP BY when both sides are small data.
+const EXACT_MAX_CATEGORIES: u64 = 100_000;
+
+/// Version of the `drift --format json` document.
+pub const DRIFT_VERSION: u32 = 1;
+
+fn long_about() -> String {
+    format!(
+        "Compare the distribution of every column of a current dataset with a reference \
+(training data, last week), column by column, and decide whether the dataset drifted.
+
+The first INPUT is the reference, all others are the current data. Either side may be data \
+files (CSV, Parquet, NDJSON, Arrow IPC; globs, directories) or stored profiles \
+(`*.profile.json`, written by `preflight profile --format json`; several are merged), so a \
+baseline profiled once is reused.
+
+Exact or from sketches: when both sides are data with at most --exact-max-rows rows, every \
+value is read (8 bytes per numeric value, in one extra streaming pass; string columns with \
+1025 to 100,000 distinct values are counted with a GROUP BY) and the statistics equal scipy's. Columns whose profile kept every value or exact counts (<= 2048 values or \
+<= 1024 distinct values) are exact from a profile too. Otherwise the profile's t-digest and \
+frequent-items sketches are used and the result says `exact: false` with the sketch error.
+
+Categories seen only in the current data keep their own bin and are named; numeric values \
+outside the reference range are counted. Null values are not compared (their counts are \
+reported). Date/time, binary, list and struct columns are skipped unless named with \
+--columns (date/time columns are then compared on their integer encoding).
+
+Exit status: 1 when the dataset drifted (share of drifted columns >= --drift-share), or, \
+with --fail-on warning, when any column drifted; 2 when the inputs cannot be read or \
+compared.
+
+{AUTO_METHOD_HELP}
+Examples:
+  preflight drift train.parquet serving.parquet
+  preflight drift last_week.profile.json today/*.parquet --method psi --threshold 0.2
+  preflight drift a.csv b.csv --method ks --format json
+  preflight drift train.csv serving.csv --label species --format markdown"
+    )
+}
+
+/// Per-column drift between a reference and current data (data or stored profiles).
+#[derive(Debug, clap::Args)]
+#[command(long_about = long_about())]
+pub struct Args {
+    /// The reference, then the current data: files, globs, directories or *.profile.json.
+    #[arg(required = true, num_args = 2.., value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Method(s), comma-separated or repeated: auto, ks, wasserstein, jensenshannon, psi,
+    /// kl_div (kl), hellinger, chisquare, z (ztest), linf, tvd. Several methods give one
+    /// result per column and method; a column drifts when any of them says so.
+    #[arg(
+        long,
+        value_name = "METHOD",
+        value_delimiter = ',',
+        default_value = "auto"
+    )]
+    pub method: Vec<String>,
+    /// Drift threshold for every column [default: the method's, 0.05 for p-values, 0.1
+    /// for distances].
+    #[arg(long, value_name = "X")]
+    pub threshold: Option<f64>,
+    /// Dataset drift when the share of drifted columns is at least this.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.5)]
+    pub drift_share: f64,
+    /// Compare only these columns (comma-separated or repeated).
+    #[arg(long, value_name = "COL", value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// The label (target) column: compared like the others and reported first.
+    #[arg(long, value_name = "COL")]
+    pub label: Option<String>,
+    /// Read every value (exact statistics) when both sides are data with at most this many
+    /// rows; beyond, use the profiles' sketches.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub exact_max_rows: u64,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format [default: table, or json with -o].
+    #[arg(long, value_enum)]
+    pub format: Option<CheckFormat>,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Fail (exit 1) on dataset drift (`error`) or on any drifted column (`warning`).
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+}
+
+/// Checked arguments.
+struct Config {
+    /// `None` = auto.
+    methods: Vec<Option<Method>>,
+    threshold: Option<f64>,
+    drift_share: f64,
+}
+
+fn config(args: &Args) -> Result<Config> {
+    let mut methods = Vec::new();
+    for m in &args.method {
+        let m = m.trim();
+        let parsed = if m.eq_ignore_ascii_case("auto") {
+            None
+        } else {
+            Some(m.parse::<Method>().map_err(anyhow::Error::msg)?)
+        };
+        if !methods.contains(&parsed) {
+            methods.push(parsed);
+        }
+    }
+    if let Some(t) = args.threshold
+        && !(t.is_finite() && t >= 0.0)
+    {
+        bail!("--threshold must be a non-negative number, got {t}");
+    }
+    if !(args.drift_share > 0.0 && args.drift_share <= 1.0) {
+        bail!("--drift-share must be in (0, 1], got {}", args.drift_share);
+    }
+    Ok(Config {
+        methods,
+        threshold: args.threshold,
+        drift_share: args.drift_share,
+    })
+}
+
+/// One side: its profile and, for data, the opened dataset.
+struct Side {
+    inputs: Vec<String>,
+    profile: Profile,
+    dataset: Option<Dataset>,
+}
+
+impl Side {
+    fn name(&self) -> String {
+        self.inputs.join(" ")
+    }
+}
+
+fn is_profile(path: &str) -> bool {
+    path.to_ascii_lowercase().ends_with(".profile.json")
+}
+
+async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
+    let profiles = paths.iter().filter(|p| is_profile(p)).count();
+    if profiles > 0 && profiles < paths.len() {
+        bail!(
+            "{}: one side mixes stored profiles and data; give one or the other",
+            paths.join(" ")
+        );
+    }
+    if profiles > 0 {
+        let mut loaded = Vec::new();
+        for p in paths {
+            let bytes = std::fs::read(p).with_context(|| format!("{p}: cannot read profile"))?;
+            loaded.push((p.clone(), Profile::from_json(&bytes, Path::new(p))?));
+        }
+        let profile = if loaded.len() == 1 {
+            loaded.remove(0).1
+        } else {
+            Profile::merge_all(&loaded)?
+        };
+        return Ok(Side {
+            inputs: paths.to_vec(),
+            profile,
+            dataset: None,
+        });
+    }
+    let opts = input.to_options()?;
+    let mut ds = Dataset::open(paths, &opts).await?;
+    let rows = Arc::new(AtomicU64::new(0));
+    let _progress = Progress::start(format!("profiling {}", paths.join(" ")), rows.clone());
+    let profile = ds.profile(rows).await?;
+    Ok(Side {
+        inputs: paths.to_vec(),
+        profile,
+        dataset: Some(ds),
+    })
+}
+
+/// Columns not compared unless named: Evidently leaves date/time columns out too.
+fn default_skip(kind: Kind) -> Option<&'static str> {
+    match kind {
+        k if k.is_temporal() => {
+            Some("date/time column: not compared by default (name it with --columns to compare it)")
+        }
+        Kind::Binary | Kind::List | Kind::Struct | Kind::Null | Kind::Other => {
+            Some("no drift method for this column type")
+        }
+        _ => None,
+    }
+}
+
+#[derive(Serialize)]
+struct SideInfo {
+    inputs: Vec<String>,
+    /// `data` or `profile`.
+    source: &'static str,
+    rows: u64,
+}
+
+#[derive(Serialize)]
+struct ColumnOut {
+    #[serde(flatten)]
+    drift: ColumnDrift,
+    label: bool,
+}
+
+#[derive(Serialize)]
+struct Report {
+    version: u32,
+    reference: SideInfo,
+    current: SideInfo,
+    drift_share: f64,
+    compared_columns: usize,
+    drifted_columns: usize,
+    share_drifted: f64,
+    dataset_drift: bool,
+    label: Option<String>,
+    columns: Vec<ColumnOut>,
+    skipped: Vec<Skipped>,
+}
+
+/// How far past its threshold a result is (> 1 drifted), for sorting by severity.
+fn severity_score(d: &ColumnDrift) -> f64 {
+    match d.method.kind() {
+        MethodKind::PValue => {
+            let p = d.p_value.unwrap_or(0.0);
+            if p <= 0.0 {
+                f64::INFINITY
+            } else {
+                d.threshold / p
+            }
+        }
+        MethodKind::Distance => match d.statistic {
+            Some(s) if d.threshold > 0.0 => s / d.threshold,
+            Some(_) => f64::INFINITY,
+            None => f64::INFINITY,
+        },
+    }
+}
+
+fn fmt_num(x: Option<f64>) -> String {
+    match x {
+        None => "-".into(),
+        Some(v) if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) => format!("{v:.3e}"),
+        Some(v) => format!("{v:.4}"),
+    }
+}
+
+fn notes(d: &ColumnDrift) -> String {
+    let mut n = Vec::new();
+    if !d.exact {
+        n.push(format!("from sketches (error {})", fmt_num(d.sketch_error)));
+    }
+    if let Some(u) = d.unseen_count {
+        let mut names = d.unseen_categories.join(", ");
+        if names.chars().count() > 40 {
+            names = names.chars().take(40).collect::<String>() + "...";
+        }
+        n.push(format!("{u} rows in unseen categories: {names}"));
+    }
+    if let Some(o) = d.out_of_range
+        && o.below + o.above > 0
+    {
+        n.push(format!(
+            "{} below, {} above the reference range",
+            o.below, o.above
+        ));
+    }
+    n.join("; ")
+}
+
+fn table(w: &mut dyn std::io::Write, r: &Report, checks: &[Check], fail_on: FailOn) -> Result<()> {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header([
+            "column",
+            "method",
+            "statistic",
+            "p-value",
+            "threshold",
+            "result",
+            "notes",
+        ]);
+    for c in &r.columns {
+        let d = &c.drift;
+        let name = if c.label {
+            format!("{} (label)", d.column)
+        } else {
+            d.column.clone()
+        };
+        let stat = if d.statistic.is_none() && d.p_value.is_some() {
+            "inf".to_string()
+        } else {
+            fmt_num(d.statistic)
+        };
+        t.add_row(vec![
+            name,
+            d.method.to_string(),
+            stat,
+            fmt_num(d.p_value),
+            fmt_num(Some(d.threshold)),
+            if d.drifted { "drifted" } else { "stable" }.to_string(),
+            notes(d),
+        ]);
+    }
+    for i in 2..=4 {
+        if let Some(col) = t.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    writeln!(w, "{t}")?;
+    for s in &r.skipped {
+        writeln!(w, "skipped {}: {}", s.column, s.reason)?;
+    }
+    writeln!(
+        w,
+        "dataset drift: {} ({} of {} columns drifted, {:.0}%; threshold {:.0}%)",
+        if r.dataset_drift { "yes" } else { "no" },
+        r.drifted_columns,
+        r.compared_columns,
+        r.share_drifted * 100.0,
+        r.drift_share * 100.0
+    )?;
+    writeln!(w, "{}", verdict(checks, fail_on))?;
+    Ok(())
+}
+
+pub fn run(args: Args) -> Result<ExitStatus> {
+    let cfg = config(&args)?;
+    let (ref_paths, cur_paths) = args.inputs.split_at(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let (reference, current) = runtime.block_on(async {
+        let r = load(ref_paths, &args.input).await?;
+        let c = load(cur_paths, &args.input).await?;
+        Ok::<_, anyhow::Error>((r, c))
+    })?;
+
+    // Which columns: named ones must exist on both sides; otherwise both sides must have
+    // the same columns (a stored profile of another table is a mistake worth stopping).
+    let ref_cols: Vec<&str> = reference
+        .profile
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    let cur_cols: BTreeSet<&str> = current
+        .profile
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    let mut named: Vec<String> = args.columns.clone();
+    if let Some(l) = &args.label
+        && !named.is_empty()
+        && !named.contains(l)
+    {
+        named.push(l.clone());
+    }
+    for c in &named {
+        if !ref_cols.contains(&c.as_str()) {
+            bail!("{}: no column `{c}`", reference.name());
+        }
+        if !cur_cols.contains(c.as_str()) {
+            bail!("{}: no column `{c}`", current.name());
+        }
+    }
+    if named.is_empty() {
+        if let Some(l) = &args.label {
+            if !ref_cols.contains(&l.as_str()) {
+                bail!("{}: no label column `{l}`", reference.name());
+            }
+            if !cur_cols.contains(l.as_str()) {
+                bail!("{}: no label column `{l}`", current.name());
+            }
+        }
+        let ref_set: BTreeSet<&str> = ref_cols.iter().copied().collect();
+        if ref_set != cur_cols {
+            let missing: Vec<&str> = ref_set.difference(&cur_cols).copied().collect();
+            let extra: Vec<&str> = cur_cols.difference(&ref_set).copied().collect();
+            bail!(
+                "{}: columns differ from the reference {}: missing [{}], extra [{}] (compare the common ones with --columns)",
+                current.name(),
+                reference.name(),
+                missing.join(", "),
+                extra.join(", ")
+            );
+        }
+    }
+    let explicit = !args.columns.is_empty();
+    let mut selected: Vec<String> = if explicit {
+        ref_cols
+            .iter()
+            .filter(|c| named.iter().any(|n| n == *c))
+            .map(|c| (*c).to_string())
+            .collect()
+    } else {
+        ref_cols.iter().map(|c| (*c).to_string()).collect()
+    };
+    if let Some(l) = &args.label
+        && let Some(i) = selected.iter().position(|c| c == l)
+    {
+        let l = selected.remove(i);
+        selected.insert(0, l);
+    }
+
+    let mut skipped = Vec::new();
+    let mut pairs: Vec<(ColumnSample, ColumnSample)> = Vec::new();
+    for name in &selected {
+        let (Some(rc), Some(cc)) = (reference.profile.column(name), current.profile.column(name))
+        else {
+            continue;
+        };
+        let named_here = explicit || args.label.as_deref() == Some(name.as_str());
+        if let Some(reason) = default_skip(rc.kind)
+            && !(named_here && rc.kind.is_temporal())
+        {
+            skipped.push(Skipped {
+                column: name.clone(),
+                reason: reason.into(),
+            });
+            continue;
+        }
+        pairs.push((
+            ColumnSample::from_profile(rc),
+            ColumnSample::from_profile(cc),
+        ));
+    }
+
+    // Exact values where both sides are data and small enough.
+    let both_data = reference.dataset.is_some() && current.dataset.is_some();
+    let small = reference.profile.row_count <= args.exact_max_rows
+        && current.profile.row_count <= args.exact_max_rows;
+    if both_data && small {
+        let wanted: Vec<usize> = pairs
+            .iter()
+            .enumerate()
+            .filter(|(_, (r, c))| {
+                let partial = |s: &ColumnSample| {
+                    s.numeric
+                        .as_ref()
+                        .is_some_and(|n| !matches!(n.data, NumericData::Values(_)))
+                };
+                partial(r) || partial(c)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if !wanted.is_empty() {
+            let names: Vec<String> = wanted.iter().map(|i| pairs[*i].0.name.clone()).collect();
+            let (rv, cv) = runtime.block_on(async {
+                let mut out = Vec::with_capacity(2);
+                for side in [&reference, &current] {
+                    out.push(match side.dataset.as_ref() {
+                        Some(ds) => numeric_values(ds, &names).await?,
+                        None => Vec::new(),
+                    });
+                }
+                let c = out.pop().unwrap_or_default();
+                let r = out.pop().unwrap_or_default();
+                Ok::<_, anyhow::Error>((r, c))
+            })?;
+            for ((i, r), c) in wanted.iter().zip(rv).zip(cv) {
+                let (a, b) = pairs[*i].clone();
+                pairs[*i] = (a.with_values(r), b.with_values(c));
+            }
+        }
+    }
+
+    // Exact category counts for string columns whose profiles kept only a sketch.
+    if both_data && small {
+        for (r, c) in &mut pairs {
+            let inexact = |s: &ColumnSample| {
+                s.numeric.is_none() && s.categories.as_ref().is_some_and(|c| !c.is_exact())
+            };
+            // ID-like columns (more distinct values than this) stay with the sketch: a
+            // GROUP BY over millions of singletons costs more than the profile itself and
+            // their per-value distribution says little.
+            if !(inexact(r) || inexact(c)) || r.distinct.max(c.distinct) > EXACT_MAX_CATEGORIES {
+                continue;
+            }
+            let name = r.name.clone();
+            let (rc, cc) = runtime.block_on(async {
+                let mut out = Vec::with_capacity(2);
+                for side in [&reference, &current] {
+                    out.push(match side.dataset.as_ref() {
+                        Some(ds) => category_counts(ds, &name).await?,
+                        None => Default::default(),
+                    });
+                }
+                let c = out.pop().unwrap_or_default();
+                let r = out.pop().unwrap_or_default();
+                Ok::<_, anyhow::Error>((r, c))
+            })?;
+            for (side, counts) in [(r, rc), (c, cc)] {
+                side.categories = Some(Categories {
+                    counts,
+                    other: 0,
+                    max_error: 0,
+                });
+            }
+        }
+    }
+
+    let mut results: Vec<ColumnDrift> = Vec::new();
+    for (r, c) in &pairs {
+        for m in &cfg.methods {
+            let opts = CompareOptions {
+                method: *m,
+                threshold: cfg.threshold,
+                reference_rows: reference.profile.row_count,
+            };
+            match compare_column(r, c, &opts) {
+                Ok(d) => results.push(d),
+                Err(s) => {
+                    if !skipped.contains(&s) {
+                        skipped.push(s);
+                    }
+                }
+            }
+        }
+    }
+    // Label first, then most severe first; ties by column name and method.
+    let label = args.label.clone();
+    results.sort_by(|a, b| {
+        let la = Some(&a.column) == label.as_ref();
+        let lb = Some(&b.column) == label.as_ref();
+        lb.cmp(&la)
+            .then_with(|| b.drifted.cmp(&a.drifted))
+            .then_with(|| severity_score(b).total_cmp(&severity_score(a)))
+            .then_with(|| a.column.cmp(&b.column))
+            .then_with(|| a.method.as_str().cmp(b.method.as_str()))
+    });
+    let compared: BTreeSet<&str> = results.iter().map(|d| d.column.as_str()).collect();
+    let drifted: BTreeSet<&str> = results
+        .iter()
+        .filter(|d| d.drifted)
+        .map(|d| d.column.as_str())
+        .collect();
+    let share = if compared.is_empty() {
+        0.0
+    } else {
+        drifted.len() as f64 / compared.len() as f64
+    };
+    let dataset_drift = !compared.is_empty() && share >= cfg.drift_share;
+
+    let mut checks: Vec<Check> = Vec::with_capacity(results.len() + 1);
+    checks.push(if dataset_drift {
+        Check::failed(
+            None,
+            "dataset_drift",
+            Severity::Error,
+            format!(
+                "{} of {} columns drifted ({:.0}%), at or above the {:.0}% share that means dataset drift",
+                drifted.len(),
+                compared.len(),
+                share * 100.0,
+                cfg.drift_share * 100.0
+            ),
+        )
+    } else {
+        Check::passed(None, "dataset_drift")
+    });
+    for d in &results {
+        let kind = format!("drift ({})", d.method);
+        checks.push(if d.drifted {
+            let what = match d.method.kind() {
+                MethodKind::PValue => format!(
+                    "p-value {} below threshold {}",
+                    fmt_num(d.p_value),
+                    d.threshold
+                ),
+                MethodKind::Distance => format!(
+                    "distance {} at or above threshold {}",
+                    fmt_num(d.statistic),
+                    d.threshold
+                ),
+            };
+            let extra = notes(d);
+            Check::failed(
+                Some(d.column.clone()),
+                kind,
+                Severity::Warning,
+                if extra.is_empty() {
+                    format!("drifted: {what}")
+                } else {
+                    format!("drifted: {what}; {extra}")
+                },
+            )
+        } else {
+            Check::passed(Some(d.column.clone()), kind)
+        });
+    }
+
+    let side_info = |s: &Side| SideInfo {
+        inputs: s.inputs.clone(),
+        source: if s.dataset.is_some() {
+            "data"
+        } else {
+            "profile"
+        },
+        rows: s.profile.row_count,
+    };
+    let label_name = args.label.clone();
+    let report = Report {
+        version: DRIFT_VERSION,
+        reference: side_info(&reference),
+        current: side_info(&current),
+        drift_share: cfg.drift_share,
+        compared_columns: compared.len(),
+        drifted_columns: drifted.len(),
+        share_drifted: share,
+        dataset_drift,
+        label: label_name.clone(),
+        columns: results
+            .into_iter()
+            .map(|d| ColumnOut {
+                label: Some(&d.column) == label_name.as_ref(),
+                drift: d,
+            })
+            .collect(),
+        skipped,
+    };
+    let format = args.format.unwrap_or(if args.output.is_some() {
+        CheckFormat::Json
+    } else {
+        CheckFormat::Table
+    });
+    let suite = format!("drift {} vs {}", reference.name(), current.name());
+    let file = current.inputs.first().cloned().unwrap_or_default();
+    emit(args.output.as_deref(), |w| match format {
+        CheckFormat::Json => write_json(w, &report),
+        CheckFormat::Table => table(w, &report, &checks, args.fail_on),
+        _ => render(w, format, &suite, &file, &checks, args.fail_on).map(|_| ()),
+    })?;
+    Ok(status(&checks, args.fail_on))
+}

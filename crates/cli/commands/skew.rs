@@ -1,0 +1,254 @@
+//! `preflight skew`: per-example feature skew between two datasets joined on a key.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{CellAlignment, ContentArrangement, Table};
+use preflight_stats::Severity;
+use preflight_stats::drift::skew::{SkewReport, skew};
+use preflight_stats::source::Dataset;
+use serde::Serialize;
+
+use crate::ExitStatus;
+use crate::commands::profile::InputArgs;
+use crate::gate::{Check, CheckFormat, FailOn, render, status, verdict};
+use crate::output::{emit, write_json};
+
+/// Version of the `skew --format json` document.
+pub const SKEW_VERSION: u32 = 1;
+
+/// Feature skew: join two datasets on a key and compare every feature value by value.
+#[derive(Debug, clap::Args)]
+#[command(
+    long_about = "Feature skew (TFDV's skew detector): join two datasets (e.g. the features \
+logged at serving time and the training rows built for the same requests) on a key column \
+and report, per feature, the rows only in A, only in B, the matched pairs, the mismatched \
+pairs, the mismatch rate and up to 20 example pairs.
+
+The first INPUT is A, all others are B. The join runs as SQL in DataFusion (sort-merge \
+joins, which can spill), so neither side is loaded into memory.
+
+Duplicate keys: a key present more than once on either side has no single partner; such \
+keys are counted (keys and rows per side, with up to 20 examples) and not compared. Null \
+keys are counted and not compared. Values are compared exactly with IS DISTINCT FROM (null \
+equals null); a feature whose type differs between the sides is compared as text.
+
+Exit status: 1 when a feature's mismatch rate is above --max-mismatch-rate (default 0: any \
+mismatch fails), 2 when the inputs cannot be read or the key column is missing.
+
+Examples:
+  preflight skew train.parquet serving.parquet --key request_id
+  preflight skew a.csv b.csv --key id --format json -o skew.json"
+)]
+pub struct Args {
+    /// A, then B: files, globs or directories (data, not profiles).
+    #[arg(required = true, num_args = 2.., value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// The column identifying an example on both sides.
+    #[arg(long, value_name = "COL")]
+    pub key: String,
+    /// A feature fails when its mismatch rate is above this.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    pub max_mismatch_rate: f64,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format [default: table, or json with -o].
+    #[arg(long, value_enum)]
+    pub format: Option<CheckFormat>,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: u32,
+    a: Vec<String>,
+    b: Vec<String>,
+    max_mismatch_rate: f64,
+    skewed_features: usize,
+    #[serde(flatten)]
+    report: &'a SkewReport,
+}
+
+fn table(
+    w: &mut dyn std::io::Write,
+    r: &SkewReport,
+    checks: &[Check],
+    fail_on: FailOn,
+) -> Result<()> {
+    let k = &r.keys;
+    writeln!(
+        w,
+        "key `{}`: {} matched; only in A {} keys ({} rows), only in B {} keys ({} rows); \
+         duplicated in A {} keys ({} rows), in B {} keys ({} rows), {} not compared; null keys A {}, B {}",
+        r.key,
+        k.matched,
+        k.only_in_a_keys,
+        k.only_in_a_rows,
+        k.only_in_b_keys,
+        k.only_in_b_rows,
+        k.duplicate_keys_a,
+        k.duplicate_rows_a,
+        k.duplicate_keys_b,
+        k.duplicate_rows_b,
+        k.ambiguous,
+        k.null_keys_a,
+        k.null_keys_b
+    )?;
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header([
+            "feature",
+            "matched",
+            "mismatched",
+            "rate",
+            "result",
+            "example (key: A | B)",
+        ]);
+    let mut rows: Vec<_> = r.features.iter().collect();
+    rows.sort_by(|a, b| {
+        b.mismatch_rate
+            .total_cmp(&a.mismatch_rate)
+            .then_with(|| a.feature.cmp(&b.feature))
+    });
+    for f in rows {
+        let ex = f
+            .examples
+            .first()
+            .map(|e| {
+                format!(
+                    "{}: {} | {}",
+                    e.key,
+                    e.a.as_deref().unwrap_or("null"),
+                    e.b.as_deref().unwrap_or("null")
+                )
+            })
+            .unwrap_or_default();
+        t.add_row(vec![
+            f.feature.clone(),
+            f.matched.to_string(),
+            f.mismatched.to_string(),
+            format!("{:.4}", f.mismatch_rate),
+            if f.matched == 0 {
+                "no pairs"
+            } else if f.mismatched > 0 {
+                "skewed"
+            } else {
+                "same"
+            }
+            .to_string(),
+            ex,
+        ]);
+    }
+    for i in 1..=3 {
+        if let Some(col) = t.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    writeln!(w, "{t}")?;
+    if !r.only_in_a_columns.is_empty() || !r.only_in_b_columns.is_empty() {
+        writeln!(
+            w,
+            "not compared: columns only in A [{}], only in B [{}]",
+            r.only_in_a_columns.join(", "),
+            r.only_in_b_columns.join(", ")
+        )?;
+    }
+    writeln!(w, "{}", verdict(checks, fail_on))?;
+    Ok(())
+}
+
+pub fn run(args: Args) -> Result<ExitStatus> {
+    if !(args.max_mismatch_rate.is_finite() && (0.0..=1.0).contains(&args.max_mismatch_rate)) {
+        bail!(
+            "--max-mismatch-rate must be in [0, 1], got {}",
+            args.max_mismatch_rate
+        );
+    }
+    let (a_paths, b_paths) = args.inputs.split_at(1);
+    for p in &args.inputs {
+        if p.to_ascii_lowercase().ends_with(".profile.json") {
+            bail!("{p}: skew compares rows by key and needs the data, not a profile");
+        }
+    }
+    let opts = args.input.to_options()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let (a_name, b_name) = (a_paths.join(" "), b_paths.join(" "));
+    let report = runtime.block_on(async {
+        let a = Dataset::open(a_paths, &opts).await?;
+        let b = Dataset::open(b_paths, &opts).await?;
+        Ok::<_, anyhow::Error>(skew(&a, &b, &args.key, (&a_name, &b_name)).await?)
+    })?;
+    let mut checks = Vec::with_capacity(report.features.len() + 1);
+    // No pair to compare (disjoint or all-duplicated keys) is worth a warning: nothing
+    // was checked.
+    checks.push(if report.keys.matched == 0 {
+        Check::failed(
+            None,
+            "matched_keys",
+            Severity::Warning,
+            format!(
+                "no key `{}` is present exactly once on both sides: no feature was compared",
+                args.key
+            ),
+        )
+    } else {
+        Check::passed(None, "matched_keys")
+    });
+    let mut skewed = 0;
+    for f in &report.features {
+        if f.mismatch_rate > args.max_mismatch_rate {
+            skewed += 1;
+            let ex = f
+                .examples
+                .first()
+                .map(|e| {
+                    format!(
+                        "; e.g. key {}: {} vs {}",
+                        e.key,
+                        e.a.as_deref().unwrap_or("null"),
+                        e.b.as_deref().unwrap_or("null")
+                    )
+                })
+                .unwrap_or_default();
+            checks.push(Check::failed(
+                Some(f.feature.clone()),
+                "skew",
+                Severity::Error,
+                format!(
+                    "{} of {} matched pairs differ (rate {:.4} above {}){ex}",
+                    f.mismatched, f.matched, f.mismatch_rate, args.max_mismatch_rate
+                ),
+            ));
+        } else {
+            checks.push(Check::passed(Some(f.feature.clone()), "skew"));
+        }
+    }
+    let out = Report {
+        version: SKEW_VERSION,
+        a: a_paths.to_vec(),
+        b: b_paths.to_vec(),
+        max_mismatch_rate: args.max_mismatch_rate,
+        skewed_features: skewed,
+        report: &report,
+    };
+    let format = args.format.unwrap_or(if args.output.is_some() {
+        CheckFormat::Json
+    } else {
+        CheckFormat::Table
+    });
+    let suite = format!("skew {a_name} vs {b_name} on {}", args.key);
+    emit(args.output.as_deref(), |w| match format {
+        CheckFormat::Json => write_json(w, &out),
+        CheckFormat::Table => table(w, &report, &checks, args.fail_on),
+        _ => render(w, format, &suite, &b_name, &checks, args.fail_on).map(|_| ()),
+    })?;
+    Ok(status(&checks, args.fail_on))
+}

@@ -1,0 +1,117 @@
+//! Every finite value of some numeric columns, for exact drift: one streaming DataFusion
+//! pass over the dataset's partitions in parallel.
+//!
+//! Memory is 8 bytes per non-null value of the columns asked for; callers bound it by only
+//! asking when the dataset is small enough (the CLI's `--exact-max-rows`).
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type};
+use datafusion::physical_plan::execute_stream_partitioned;
+use futures::StreamExt;
+
+use crate::error::{Error, Result};
+use crate::profile::Kind;
+use crate::source::Dataset;
+
+/// Quote an SQL identifier for DataFusion (`"a ""b"""`).
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn to_f64(array: &ArrayRef) -> Result<ArrayRef> {
+    let array = match array.data_type() {
+        DataType::Dictionary(_, v) => cast(array, v)?,
+        DataType::RunEndEncoded(_, v) => cast(array, v.data_type())?,
+        _ => array.clone(),
+    };
+    Ok(match array.data_type() {
+        DataType::Float64 => array,
+        dt if Kind::of(dt).is_temporal() => {
+            cast(&cast(&array, &DataType::Int64)?, &DataType::Float64)?
+        }
+        _ => cast(&array, &DataType::Float64)?,
+    })
+}
+
+/// The non-null values of `columns` (numeric or temporal, as the profile encodes them),
+/// in no particular order. NaN and infinities are kept; the comparison drops them.
+pub async fn numeric_values(ds: &Dataset, columns: &[String]) -> Result<Vec<Vec<f64>>> {
+    if columns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ctx = ds.context()?;
+    let list: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
+    let df = ctx
+        .sql(&format!("SELECT {} FROM data", list.join(", ")))
+        .await?;
+    let plan = df.create_physical_plan().await?;
+    let streams = execute_stream_partitioned(plan, ctx.task_ctx())?;
+    let width = columns.len();
+    let tasks: Vec<_> = streams
+        .into_iter()
+        .map(|mut s| {
+            tokio::spawn(async move {
+                let mut out: Vec<Vec<f64>> = vec![Vec::new(); width];
+                while let Some(batch) = s.next().await {
+                    let batch = batch.map_err(Error::from)?;
+                    for (dst, col) in out.iter_mut().zip(batch.columns()) {
+                        let arr = to_f64(col)?;
+                        let arr = arr.as_primitive::<Float64Type>();
+                        if arr.null_count() == 0 {
+                            dst.extend_from_slice(arr.values());
+                        } else {
+                            dst.extend(arr.iter().flatten());
+                        }
+                    }
+                }
+                Ok::<_, Error>(out)
+            })
+        })
+        .collect();
+    let mut all: Vec<Vec<f64>> = vec![Vec::new(); width];
+    for t in tasks {
+        let part = t.await.map_err(|e| Error::Engine(e.to_string()))??;
+        for (dst, mut src) in all.iter_mut().zip(part) {
+            if dst.is_empty() {
+                *dst = src;
+            } else {
+                dst.append(&mut src);
+            }
+        }
+    }
+    Ok(all)
+}
+
+/// Exact value counts of one column as text (nulls left out): a DataFusion aggregation,
+/// memory proportional to the distinct values. For categorical columns whose profile kept
+/// only a frequent-items sketch.
+pub async fn category_counts(
+    ds: &Dataset,
+    column: &str,
+) -> Result<std::collections::BTreeMap<String, u64>> {
+    let ctx = ds.context()?;
+    let c = quote_ident(column);
+    let batches = ctx
+        .sql(&format!(
+            "SELECT CAST({c} AS VARCHAR) AS v, COUNT(*) AS n FROM data WHERE {c} IS NOT NULL GROUP BY 1"
+        ))
+        .await?
+        .collect()
+        .await?;
+    let mut out = std::collections::BTreeMap::new();
+    for b in batches {
+        let v = cast(b.column(0), &DataType::Utf8)?;
+        let n = cast(b.column(1), &DataType::Int64)?;
+        let (v, n) = (
+            v.as_string::<i32>(),
+            n.as_primitive::<arrow::datatypes::Int64Type>(),
+        );
+        for i in 0..b.num_rows() {
+            if v.is_valid(i) {
+                *out.entry(v.value(i).to_string()).or_insert(0) += n.value(i).max(0) as u64;
+            }
+        }
+    }
+    Ok(out)
+}
