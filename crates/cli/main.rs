@@ -2,7 +2,7 @@
 //! lives in `commands/<name>.rs` with a `run(args) -> Result<ExitStatus>`.
 
 mod commands;
-#[allow(dead_code)] // validate, drift and labels use it as they land
+#[allow(dead_code)] // validate and drift use it as they land
 mod gate;
 mod output;
 mod progress;
@@ -25,6 +25,7 @@ struct Cli {
 enum Command {
     Profile(commands::profile::Args),
     Merge(commands::merge::Args),
+    Labels(commands::labels::Args),
 }
 
 /// How a run ended; the process exit code (DESIGN.md "Exit codes").
@@ -109,6 +110,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Profile(args) => commands::profile::run(args),
         Command::Merge(args) => commands::merge::run(args),
+        Command::Labels(args) => commands::labels::run(args),
     }
 }
 

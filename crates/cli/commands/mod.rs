@@ -1,2 +1,3 @@
+pub mod labels;
 pub mod merge;
 pub mod profile;
