@@ -304,7 +304,7 @@ fn conflicting_duplicates_and_null_labels() {
     let text = std::fs::read_to_string(fixture("penguins.csv")).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     // Row 344 copies row 0's features with another species; row 345 has no species.
-    let first: Vec<&str> = lines[1].split(',').collect();
+    let first: Vec<String> = lines[1].split(',').map(str::to_string).collect();
     lines.push(format!("Gentoo,{}", first[1..].join(",")));
     lines.push(format!(",{}", first[1..].join(",")));
     let p = d.path().join("dup.csv");

@@ -33,7 +33,7 @@ use crate::output::{emit, write_json};
 const JSON_VERSION: &str = "1";
 /// A categorical feature that agrees with the label on this share of rows, one value per
 /// class, is another encoding of the label (e.g. `target` next to `target_name`).
-const LABEL_COPY_AGREEMENT: f64 = 0.95;
+const LABEL_COPY_AGREEMENT: f64 = 0.8;
 /// Rows shown in the terminal table (JSON has them all).
 const TABLE_ROWS: usize = 30;
 /// Near duplicates: closer than this times the median nearest-neighbour distance
@@ -399,12 +399,13 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
     }
 
     // Probabilities.
-    let mut model_info = json!(null);
     let mut neighbours = None;
-    let probs: Vec<f64> = if let Some(file) = &args.pred_probs {
+    let (probs, model_info): (Vec<f64>, Value) = if let Some(file) = &args.pred_probs {
         let p = read_pred_probs(file, &classes, data.n_rows, args.max_rows)?;
-        model_info = json!({"source": "pred_probs", "file": file});
-        kept.iter().flat_map(|&i| p[i * k..(i + 1) * k].to_vec()).collect()
+        (
+            kept.iter().flat_map(|&i| p[i * k..(i + 1) * k].to_vec()).collect(),
+            json!({"source": "pred_probs", "file": file}),
+        )
     } else if !prob_cols.is_empty() {
         let mut p = vec![0.0; n * k];
         for (c, name) in prob_cols.iter().enumerate() {
@@ -419,8 +420,7 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
                 }
             }
         }
-        model_info = json!({"source": "prob_columns", "columns": prob_cols});
-        p
+        (p, json!({"source": "prob_columns", "columns": prob_cols}))
     } else {
         if raw.is_empty() {
             bail!(
@@ -451,7 +451,7 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
                 "{n} rows > {KNN_MAX_ROWS}: k-NN and the near-duplicate check skipped, logistic regression only"
             ));
         }
-        model_info = json!({
+        let info = json!({
             "source": "built_in",
             "model": oof.model.as_str(),
             "folds": oof.folds,
@@ -459,7 +459,7 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
             "features": x.n_features,
         });
         neighbours = oof.neighbours;
-        oof.probs
+        (oof.probs, info)
     };
     let pm = ProbMatrix::new(&probs, n, k).map_err(|e| anyhow!("{}: {e}", data.name))?;
     let options = ConfidentLearningOptions {
@@ -970,7 +970,7 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
     let rows: Vec<Vec<Option<usize>>> = input.labels.iter().map(|r| r.iter().map(id).collect()).collect();
     let ann = Annotations::from_rows(&rows, k).map_err(|e| anyhow!("{}: {e}", data.name))?;
     let gold: Option<Vec<Option<usize>>> = input.gold.as_ref().map(|g| g.iter().map(id).collect());
-    let probs: Option<Vec<f64>> = match (&args.pred_probs, &args.long.is_empty()) {
+    let probs: Option<Vec<f64>> = match (args.pred_probs.as_deref(), args.long.is_empty()) {
         (Some(file), true) => Some(read_pred_probs(file, &classes, input.items.len(), args.max_rows)?),
         (Some(_), false) => bail!("--pred-probs with --long is not supported: give probabilities per item with wide input"),
         _ => None,

@@ -278,8 +278,7 @@ fn loss_grad(
     let n = rows.len().max(1) as f64;
     loss /= n;
     grad.iter_mut().for_each(|g| *g /= n);
-    for (idx, (g, &wv)) in grad.iter_mut().zip(w).enumerate().take(d * k) {
-        let _ = idx;
+    for (g, &wv) in grad.iter_mut().zip(w).take(d * k) {
         *g += lambda * wv;
         loss += 0.5 * lambda * wv * wv;
     }
