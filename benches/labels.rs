@@ -85,7 +85,10 @@ fn detection_table(rt: &tokio::runtime::Runtime) {
     let tables = noise["tables"].as_array().unwrap();
     for t in tables {
         let name = t["table"].as_str().unwrap();
-        let batches = read(rt, &root().join("fixtures").join(t["file"].as_str().unwrap()));
+        let batches = read(
+            rt,
+            &root().join("fixtures").join(t["file"].as_str().unwrap()),
+        );
         let label = t["label"].as_str().unwrap();
         let mut given: Vec<String> = strings(&batches, label)
             .into_iter()
@@ -199,7 +202,10 @@ fn speed_builtin(rt: &tokio::runtime::Runtime) {
         let mut rng = SplitMix64::new(42);
         let centers: Vec<f64> = (0..K * D).map(|_| gaussian(&mut rng) * 0.8).collect();
         let mut w = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        let header: Vec<String> = (0..D).map(|j| format!("f{j}")).chain(["y".into()]).collect();
+        let header: Vec<String> = (0..D)
+            .map(|j| format!("f{j}"))
+            .chain(["y".into()])
+            .collect();
         writeln!(w, "{}", header.join(",")).unwrap();
         for i in 0..N {
             let c = i % K;

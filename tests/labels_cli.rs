@@ -26,7 +26,10 @@ fn assert_valid(doc: &Value) {
         .take(5)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "violates labels.schema.json: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "violates labels.schema.json: {errors:#?}"
+    );
 }
 
 fn labels_json(args: &[&str]) -> (i32, Value) {
@@ -125,14 +128,18 @@ fn injected_flips_are_found_on_wine_and_penguins() {
             .collect();
         assert!(scores.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!(v["probabilities"]["source"], "built_in");
-        assert_eq!(v["probabilities"]["model"], "ensemble");
+        assert_eq!(v["probabilities"]["model"], "knn", "auto up to 20,000 rows");
         // wine's `target` is another encoding of target_name: excluded, and said so.
         if name == "wine" {
             let ex = v["excluded_columns"].as_array().unwrap();
             assert!(ex.iter().any(|e| e["column"] == "target"), "{ex:?}");
         }
         let noise = v["noise"]["per_class"].as_array().unwrap();
-        assert!(noise.iter().any(|c| c["estimated_noise_rate"].as_f64().unwrap() > 0.02));
+        assert!(
+            noise
+                .iter()
+                .any(|c| c["estimated_noise_rate"].as_f64().unwrap() > 0.02)
+        );
     }
 }
 
@@ -140,24 +147,75 @@ fn injected_flips_are_found_on_wine_and_penguins() {
 fn max_issues_sets_the_exit_code_and_output_is_deterministic() {
     let d = TempDir::new().unwrap();
     let (path, _, label) = flipped_copy(d.path(), "iris");
-    let r0 = run(&["labels", s(&path), "--label", &label, "--format", "json", "--max-issues", "0"]);
+    let r0 = run(&[
+        "labels",
+        s(&path),
+        "--label",
+        &label,
+        "--format",
+        "json",
+        "--max-issues",
+        "0",
+    ]);
     assert_eq!(r0.code, 1, "{}", r0.stderr);
     let v: Value = serde_json::from_str(&r0.stdout).unwrap();
     assert_eq!(v["passed"], false);
-    let r1 = run(&["labels", s(&path), "--label", &label, "--format", "json", "--max-issues", "1000"]);
+    let r1 = run(&[
+        "labels",
+        s(&path),
+        "--label",
+        &label,
+        "--format",
+        "json",
+        "--max-issues",
+        "1000",
+    ]);
     assert_eq!(r1.code, 0);
-    let r2 = run(&["labels", s(&path), "--label", &label, "--format", "json", "--max-issues", "1000"]);
+    let r2 = run(&[
+        "labels",
+        s(&path),
+        "--label",
+        &label,
+        "--format",
+        "json",
+        "--max-issues",
+        "1000",
+    ]);
     assert_eq!(r1.stdout, r2.stdout, "same input and options, same bytes");
     // CI formats go through the shared gate renderers.
-    let j = run(&["labels", s(&path), "--label", &label, "--format", "junit", "--max-issues", "0"]);
+    let j = run(&[
+        "labels",
+        s(&path),
+        "--label",
+        &label,
+        "--format",
+        "junit",
+        "--max-issues",
+        "0",
+    ]);
     assert_eq!(j.code, 1);
-    assert!(j.stdout.contains("<testsuites") && j.stdout.contains("<failure"), "{}", j.stdout);
-    let m = run(&["labels", s(&path), "--label", &label, "--format", "markdown"]);
+    assert!(
+        j.stdout.contains("<testsuites") && j.stdout.contains("<failure"),
+        "{}",
+        j.stdout
+    );
+    let m = run(&[
+        "labels",
+        s(&path),
+        "--label",
+        &label,
+        "--format",
+        "markdown",
+    ]);
     assert_eq!(m.code, 0);
     assert!(m.stdout.contains("label_issues"), "{}", m.stdout);
     let t = run(&["labels", s(&path), "--label", &label]);
     assert_eq!(t.code, 0);
-    assert!(t.stdout.contains("suggested") && t.stdout.contains("per class"), "{}", t.stdout);
+    assert!(
+        t.stdout.contains("suggested") && t.stdout.contains("per class"),
+        "{}",
+        t.stdout
+    );
 }
 
 /// Probabilities that put 0.9 on a row's true class, with rows 3, 60 and 120 of iris given
@@ -192,7 +250,13 @@ fn iris_with_probs(dir: &Path) -> (PathBuf, PathBuf) {
 fn given_probabilities_as_a_file_or_as_columns() {
     let d = TempDir::new().unwrap();
     let (data, probs) = iris_with_probs(d.path());
-    let (_, v) = labels_json(&[s(&data), "--label", "target_name", "--pred-probs", s(&probs)]);
+    let (_, v) = labels_json(&[
+        s(&data),
+        "--label",
+        "target_name",
+        "--pred-probs",
+        s(&probs),
+    ]);
     assert_eq!(issue_rows(&v), [3, 60, 120]);
     assert_eq!(v["label_issues"][0]["score"].as_f64().unwrap(), 0.05);
     assert_eq!(v["probabilities"]["source"], "pred_probs");
@@ -209,7 +273,11 @@ fn expect_error(args: &[&str], needles: &[&str]) {
     let mut all = vec!["labels"];
     all.extend_from_slice(args);
     let r = run(&all);
-    assert_eq!(r.code, 2, "{all:?}: stdout {} stderr {}", r.stdout, r.stderr);
+    assert_eq!(
+        r.code, 2,
+        "{all:?}: stdout {} stderr {}",
+        r.stdout, r.stderr
+    );
     assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
     assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
     for n in needles {
@@ -231,43 +299,100 @@ fn bad_probabilities_are_exit_2_naming_file_row_and_column() {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     lines[8] = "0.9,0.5,0.1".to_string();
     let bad_sum = write("sum.csv", lines.join("\n") + "\n");
-    expect_error(&[s(&data), "--label", "target_name", "--pred-probs", s(&bad_sum)], &["sum.csv", "row 7", "sum to 1.5"]);
+    expect_error(
+        &[
+            s(&data),
+            "--label",
+            "target_name",
+            "--pred-probs",
+            s(&bad_sum),
+        ],
+        &["sum.csv", "row 7", "sum to 1.5"],
+    );
     // Two columns for three classes.
     let two: Vec<String> = text
         .lines()
         .map(|l| l.rsplit_once(',').unwrap().0.to_string())
         .collect();
     let bad_cols = write("two.csv", two.join("\n") + "\n");
-    expect_error(&[s(&data), "--label", "target_name", "--pred-probs", s(&bad_cols)], &["two.csv", "2 probability columns", "3 classes"]);
+    expect_error(
+        &[
+            s(&data),
+            "--label",
+            "target_name",
+            "--pred-probs",
+            s(&bad_cols),
+        ],
+        &["two.csv", "2 probability columns", "3 classes"],
+    );
     // A word among the numbers.
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     lines[5] = "0.9,high,0.05".to_string();
     let bad_num = write("word.csv", lines.join("\n") + "\n");
-    expect_error(&[s(&data), "--label", "target_name", "--pred-probs", s(&bad_num)], &["word.csv", "row 4", "\"high\" is not a number"]);
+    expect_error(
+        &[
+            s(&data),
+            "--label",
+            "target_name",
+            "--pred-probs",
+            s(&bad_num),
+        ],
+        &["word.csv", "row 4", "\"high\" is not a number"],
+    );
     // Fewer rows than the data.
     let short: Vec<&str> = text.lines().take(50).collect();
     let bad_rows = write("short.csv", short.join("\n") + "\n");
-    expect_error(&[s(&data), "--label", "target_name", "--pred-probs", s(&bad_rows)], &["short.csv", "49 rows", "150 rows"]);
-    expect_error(&[s(&data), "--label", "target_name", "--prob-columns", "q_*"], &["matches no column"]);
+    expect_error(
+        &[
+            s(&data),
+            "--label",
+            "target_name",
+            "--pred-probs",
+            s(&bad_rows),
+        ],
+        &["short.csv", "49 rows", "150 rows"],
+    );
+    expect_error(
+        &[s(&data), "--label", "target_name", "--prob-columns", "q_*"],
+        &["matches no column"],
+    );
 }
 
 #[test]
 fn bad_tables_are_exit_2_with_the_reason() {
     let d = TempDir::new().unwrap();
     let iris = fixture("iris.csv");
-    expect_error(&[s(&iris), "--label", "species"], &["iris.csv", "\"species\" not found", "target_name"]);
+    expect_error(
+        &[s(&iris), "--label", "species"],
+        &["iris.csv", "\"species\" not found", "target_name"],
+    );
     let one = d.path().join("one.csv");
     std::fs::write(&one, "x,y\n1,a\n2,a\n3,a\n").unwrap();
     expect_error(&[s(&one), "--label", "y"], &["one.csv", "1 class", "\"a\""]);
     let nulls = d.path().join("nulls.csv");
     std::fs::write(&nulls, "x,z,y\n,,a\n,,b\n,,a\n,,b\n").unwrap();
-    expect_error(&[s(&nulls), "--label", "y"], &["nulls.csv", "no usable feature columns"]);
+    expect_error(
+        &[s(&nulls), "--label", "y"],
+        &["nulls.csv", "no usable feature columns"],
+    );
     let only = d.path().join("only.csv");
     std::fs::write(&only, "y\na\nb\n").unwrap();
-    expect_error(&[s(&only), "--label", "y"], &["only.csv", "no feature columns"]);
-    expect_error(&[s(&iris), "--label", "target", "--folds", "1"], &["--folds"]);
-    expect_error(&[s(&iris), "--label", "target", "--max-rows", "100"], &["150 rows exceed --max-rows 100"]);
-    expect_error(&[s(&iris), "--label", "target", "--filter-by", "nope"], &["--filter-by", "prune_by_class"]);
+    expect_error(
+        &[s(&only), "--label", "y"],
+        &["only.csv", "no feature columns"],
+    );
+    expect_error(
+        &[s(&iris), "--label", "target", "--folds", "1"],
+        &["--folds"],
+    );
+    expect_error(
+        &[s(&iris), "--label", "target", "--max-rows", "100"],
+        &["150 rows exceed --max-rows 100"],
+    );
+    expect_error(
+        &[s(&iris), "--label", "target", "--filter-by", "nope"],
+        &["--filter-by", "prune_by_class"],
+    );
 }
 
 #[test]
@@ -289,12 +414,28 @@ fn rare_class_falls_back_to_fewer_folds_and_says_so() {
         .collect();
     let p = d.path().join("rare.csv");
     std::fs::write(&p, lines.join("\n") + "\n").unwrap();
-    let (code, v) = labels_json(&[s(&p), "--label", "target_name", "--exclude", "target"]);
+    let (code, v) = labels_json(&[
+        s(&p),
+        "--label",
+        "target_name",
+        "--exclude",
+        "target",
+        "--model",
+        "ensemble",
+    ]);
     assert_eq!(code, 0);
     assert_eq!(v["probabilities"]["folds"], 3);
     let notes = v["notes"].as_array().unwrap();
-    assert!(notes.iter().any(|n| n.as_str().unwrap().contains("used 3 folds")), "{notes:?}");
-    assert_eq!(v["class_imbalance"]["imbalanced"], true, "3 of 103 rows < 0.1/3");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("used 3 folds")),
+        "{notes:?}"
+    );
+    assert_eq!(
+        v["class_imbalance"]["imbalanced"], true,
+        "3 of 103 rows < 0.1/3"
+    );
     assert_eq!(v["class_imbalance"]["rarest_class"], "virginica");
 }
 
@@ -320,7 +461,12 @@ fn conflicting_duplicates_and_null_labels() {
         .iter()
         .find(|i| i["row"] == 344)
         .expect("the conflicting copy is an issue");
-    assert!(issue["reasons"].as_array().unwrap().contains(&"conflicting_duplicate".into()));
+    assert!(
+        issue["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&"conflicting_duplicate".into())
+    );
     assert_eq!(issue["given"], "Gentoo");
     assert_eq!(v["null_labels"]["rows"], serde_json::json!([345]));
     assert_eq!(v["n_labelled"], 345);
@@ -347,7 +493,11 @@ fn annotators_wide_and_long_match_the_worked_example() {
             .iter()
             .map(|v| {
                 let x = v.as_i64().unwrap();
-                if x < 0 { String::new() } else { format!("v{x}") }
+                if x < 0 {
+                    String::new()
+                } else {
+                    format!("v{x}")
+                }
             })
             .collect();
         for (j, c) in cells.iter().enumerate() {
@@ -363,9 +513,15 @@ fn annotators_wide_and_long_match_the_worked_example() {
     std::fs::write(&lp, long.join("\n") + "\n").unwrap();
     let (_, w) = labels_json(&[s(&wp), "--annotators", "c0,c1,c2,c3"]);
     let alpha = w["agreement"]["krippendorff_alpha"].as_f64().unwrap();
-    assert!((alpha - case["krippendorff_alpha"].as_f64().unwrap()).abs() < 1e-6, "{alpha}");
+    assert!(
+        (alpha - case["krippendorff_alpha"].as_f64().unwrap()).abs() < 1e-6,
+        "{alpha}"
+    );
     assert!((alpha - 0.743).abs() < 5e-4);
-    assert!(w["agreement"]["fleiss_kappa"].is_null(), "ratings per unit differ");
+    assert!(
+        w["agreement"]["fleiss_kappa"].is_null(),
+        "ratings per unit differ"
+    );
     for (got, want) in w["agreement"]["cohen_kappa"]
         .as_array()
         .unwrap()
@@ -380,7 +536,10 @@ fn annotators_wide_and_long_match_the_worked_example() {
     let q: Vec<f64> = ann.iter().map(|a| a["quality"].as_f64().unwrap()).collect();
     assert!(q.windows(2).all(|p| p[0] >= p[1]), "best first: {q:?}");
     assert_eq!(w["consensus"].as_array().unwrap().len(), 12);
-    assert_eq!(w["disputed"][0]["row"], 5, "unit 5 has four different values");
+    assert_eq!(
+        w["disputed"][0]["row"], 5,
+        "unit 5 has four different values"
+    );
     let (_, l) = labels_json(&[s(&lp), "--long", "item,coder,value"]);
     assert_eq!(l["agreement"], w["agreement"]);
     assert_eq!(l["annotators"], w["annotators"]);
@@ -417,8 +576,19 @@ fn fleiss_worked_example_and_gold_accuracy() {
     let (_, v) = labels_json(&[s(&p), "--annotators", &names.join(","), "--label", "gold"]);
     let k = v["agreement"]["fleiss_kappa"].as_f64().unwrap();
     assert!((k - 0.210).abs() < 5e-4, "{k}");
-    let a0 = v["annotators"].as_array().unwrap().iter().find(|a| a["name"] == "r00").unwrap();
+    let a0 = v["annotators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "r00")
+        .unwrap();
     // r00 gave cat5, cat2, cat3, cat2, cat1, cat1, cat1, cat1, cat1, cat2: one cat3 of 10.
-    assert!((a0["accuracy_vs_gold"].as_f64().unwrap() - 0.1).abs() < 1e-9, "{a0}");
-    assert!(!v["label_issues"].as_array().unwrap().is_empty(), "gold cat3 vs other consensus");
+    assert!(
+        (a0["accuracy_vs_gold"].as_f64().unwrap() - 0.1).abs() < 1e-9,
+        "{a0}"
+    );
+    assert!(
+        !v["label_issues"].as_array().unwrap().is_empty(),
+        "gold cat3 vs other consensus"
+    );
 }

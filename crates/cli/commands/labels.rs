@@ -18,8 +18,8 @@ use preflight_stats::labels::features::{
 };
 use preflight_stats::labels::model::{KNN_MAX_ROWS, Model, out_of_sample_probabilities};
 use preflight_stats::labels::{
-    Annotations, ConfidentLearningOptions, FilterBy, ProbMatrix, agreement_report,
-    class_imbalance, conflicting_labels, find_label_issues,
+    Annotations, ConfidentLearningOptions, FilterBy, ProbMatrix, agreement_report, class_imbalance,
+    conflicting_labels, find_label_issues,
 };
 use preflight_stats::source::{Dataset, SourceOptions};
 use serde_json::{Value, json};
@@ -52,7 +52,8 @@ imbalance, null labels; with several annotators, their agreement (Krippendorff's
 Fleiss' and Cohen's kappa), a consensus label per item and a quality score per annotator.
 
 Without --pred-probs or --prob-columns, probabilities come from a built-in model trained \
-out of fold on the other columns (stratified, seeded k-fold; k-NN + logistic regression). \
+out of sample on the other columns (leave-one-out k-NN; or logistic regression in \
+stratified, seeded k-fold cross-validation). \
 The table is loaded in memory (at most --max-rows rows).
 
 Exit codes: 0 ran (issues are reported but do not fail unless --max-issues is given), \
@@ -84,7 +85,12 @@ pub struct Args {
     #[arg(long, value_name = "GLOB")]
     pub prob_columns: Option<String>,
     /// Annotator columns, one per annotator (wide input; blanks = not labelled).
-    #[arg(long, value_name = "A,B,..", value_delimiter = ',', conflicts_with = "long")]
+    #[arg(
+        long,
+        value_name = "A,B,..",
+        value_delimiter = ',',
+        conflicts_with = "long"
+    )]
     pub annotators: Vec<String>,
     /// Long annotator input: the item, annotator and label columns.
     #[arg(long, value_name = "ITEM,ANNOTATOR,LABEL", value_delimiter = ',')]
@@ -97,8 +103,8 @@ pub struct Args {
     /// confident_learning, predicted_neq_given.
     #[arg(long, value_name = "METHOD", default_value = "prune_by_noise_rate")]
     pub filter_by: String,
-    /// Built-in model: auto (k-NN + logistic ensemble up to 20,000 rows, logistic above),
-    /// knn, logistic, ensemble.
+    /// Built-in model: auto (leave-one-out k-NN up to 20,000 rows, logistic regression
+    /// above), knn, logistic (k-fold), ensemble (mean of both).
     #[arg(long, value_name = "MODEL", default_value = "auto")]
     pub model: String,
     /// Cross-validation folds of the built-in model.
@@ -156,7 +162,13 @@ fn load(paths: &[String], mut opts: SourceOptions, max_rows: usize) -> Result<Lo
     }
     let columns = batches
         .first()
-        .map(|b| b.schema().fields().iter().map(|f| f.name().clone()).collect())
+        .map(|b| {
+            b.schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect()
+        })
         .unwrap_or_default();
     Ok(Loaded {
         name,
@@ -223,7 +235,9 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         );
     }
     if args.label.is_none() && args.annotators.is_empty() && args.long.is_empty() {
-        bail!("give the label column with --label, or annotator columns with --annotators or --long");
+        bail!(
+            "give the label column with --label, or annotator columns with --annotators or --long"
+        );
     }
     let opts = args.input.to_options()?;
     let data = load(&args.paths, opts, args.max_rows)?;
@@ -290,7 +304,8 @@ fn round6(x: f64) -> f64 {
 }
 
 fn opt_num(x: Option<f64>) -> Value {
-    x.filter(|v| v.is_finite()).map_or(Value::Null, |v| json!(round6(v)))
+    x.filter(|v| v.is_finite())
+        .map_or(Value::Null, |v| json!(round6(v)))
 }
 
 fn rows_text(rows: &[usize]) -> String {
@@ -323,9 +338,14 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
         "{} rows loaded in memory (cap --max-rows {})",
         data.n_rows, args.max_rows
     )];
-    let raw_labels = decode_labels(&data.batches, label_col).map_err(|e| anyhow!("{}: {e}", data.name))?;
-    let null_rows: Vec<usize> = (0..data.n_rows).filter(|&i| raw_labels[i].is_none()).collect();
-    let kept: Vec<usize> = (0..data.n_rows).filter(|&i| raw_labels[i].is_some()).collect();
+    let raw_labels =
+        decode_labels(&data.batches, label_col).map_err(|e| anyhow!("{}: {e}", data.name))?;
+    let null_rows: Vec<usize> = (0..data.n_rows)
+        .filter(|&i| raw_labels[i].is_none())
+        .collect();
+    let kept: Vec<usize> = (0..data.n_rows)
+        .filter(|&i| raw_labels[i].is_some())
+        .collect();
     let mut classes: Vec<String> = raw_labels.iter().flatten().cloned().collect();
     classes.sort();
     classes.dedup();
@@ -337,7 +357,11 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
             data.name,
             k,
             if k == 1 { "" } else { "es" },
-            classes.first().map_or("every label is null".to_string(), |c| format!("every label is {c:?}"))
+            classes
+                .first()
+                .map_or("every label is null".to_string(), |c| format!(
+                    "every label is {c:?}"
+                ))
         );
     }
     let class_of = |s: &str| classes.iter().position(|c| c == s).unwrap_or(0);
@@ -360,14 +384,21 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
             .filter_map(|c| glob_match(pattern, c).map(|cap| (c.clone(), cap)))
             .collect();
         if matched.is_empty() {
-            bail!("{}: --prob-columns {pattern:?} matches no column", data.name);
+            bail!(
+                "{}: --prob-columns {pattern:?} matches no column",
+                data.name
+            );
         }
         if matched.len() != k {
             bail!(
                 "{}: --prob-columns {pattern:?} matches {} columns ({}), but the label has {k} classes ({})",
                 data.name,
                 matched.len(),
-                matched.iter().map(|m| m.0.as_str()).collect::<Vec<_>>().join(", "),
+                matched
+                    .iter()
+                    .map(|m| m.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 classes.join(", ")
             );
         }
@@ -384,7 +415,11 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
     not_features.extend(prob_cols.iter().map(String::as_str));
     let mut raw: Vec<(String, RawColumn)> = Vec::new();
     let mut excluded: Vec<Value> = Vec::new();
-    for c in data.columns.iter().filter(|c| !not_features.contains(&c.as_str())) {
+    for c in data
+        .columns
+        .iter()
+        .filter(|c| !not_features.contains(&c.as_str()))
+    {
         match decode_column(&data.batches, c).map_err(|e| anyhow!("{}: {e}", data.name))? {
             Some(col) => {
                 let col = filter_rows(&col, &kept);
@@ -403,20 +438,27 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
     let (probs, model_info): (Vec<f64>, Value) = if let Some(file) = &args.pred_probs {
         let p = read_pred_probs(file, &classes, data.n_rows, args.max_rows)?;
         (
-            kept.iter().flat_map(|&i| p[i * k..(i + 1) * k].to_vec()).collect(),
+            kept.iter()
+                .flat_map(|&i| p[i * k..(i + 1) * k].to_vec())
+                .collect(),
             json!({"source": "pred_probs", "file": file}),
         )
     } else if !prob_cols.is_empty() {
         let mut p = vec![0.0; n * k];
         for (c, name) in prob_cols.iter().enumerate() {
-            let col = match decode_column(&data.batches, name).map_err(|e| anyhow!("{}: {e}", data.name))? {
+            let col = match decode_column(&data.batches, name)
+                .map_err(|e| anyhow!("{}: {e}", data.name))?
+            {
                 Some(RawColumn::Numeric(v)) => v,
                 _ => bail!("{}: probability column {name:?} is not numeric", data.name),
             };
             for (r, &i) in kept.iter().enumerate() {
                 match col[i] {
                     Some(v) => p[r * k + c] = v,
-                    None => bail!("{}: row {i}, column {name:?}: probability is missing", data.name),
+                    None => bail!(
+                        "{}: row {i}, column {name:?}: probability is missing",
+                        data.name
+                    ),
                 }
             }
         }
@@ -434,7 +476,8 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
         }
         let smallest = counts.iter().copied().min().unwrap_or(0);
         let mut folds = config.folds;
-        if smallest < folds {
+        let uses_folds = config.model.resolve(n) != Model::Knn;
+        if uses_folds && smallest < folds {
             folds = smallest.max(2);
             let rare = classes[counts.iter().position(|&c| c == smallest).unwrap_or(0)].clone();
             notes.push(format!(
@@ -446,6 +489,12 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
         }
         let oof = out_of_sample_probabilities(&x, &labels, k, config.model, folds, args.seed)
             .map_err(|e| anyhow!("{}: {e}", data.name))?;
+        if smallest < 2 && !uses_folds {
+            notes.push(
+                "a class has a single row: leave-one-out k-NN can never predict that row's label"
+                    .to_string(),
+            );
+        }
         if config.model == Model::Auto && n > KNN_MAX_ROWS {
             notes.push(format!(
                 "{n} rows > {KNN_MAX_ROWS}: k-NN and the near-duplicate check skipped, logistic regression only"
@@ -508,7 +557,13 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
                 }
             }
             let best = (0..k)
-                .max_by(|&a, &b| votes[a].0.cmp(&votes[b].0).then(votes[a].1.total_cmp(&votes[b].1)).then(b.cmp(&a)))
+                .max_by(|&a, &b| {
+                    votes[a]
+                        .0
+                        .cmp(&votes[b].0)
+                        .then(votes[a].1.total_cmp(&votes[b].1))
+                        .then(b.cmp(&a))
+                })
                 .unwrap_or(0);
             for &r in g.rows.iter().filter(|&&r| labels[r] != best) {
                 let e = issues.entry(r).or_insert(Issue {
@@ -531,7 +586,11 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
     let mut near = Vec::new();
     let mut near_threshold = None;
     if let Some(nb) = &neighbours {
-        let mut d1: Vec<f64> = nb.iter().filter_map(|v| v.first().map(|x| x.1)).filter(|&d| d > 0.0).collect();
+        let mut d1: Vec<f64> = nb
+            .iter()
+            .filter_map(|v| v.first().map(|x| x.1))
+            .filter(|&d| d > 0.0)
+            .collect();
         d1.sort_by(f64::total_cmp);
         if let Some(&median) = d1.get(d1.len() / 2) {
             let threshold = NEAR_DUPLICATE_FACTOR * median;
@@ -539,7 +598,11 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
             let exact: std::collections::HashSet<(usize, usize)> = conflicts
                 .iter()
                 .flat_map(|c| c.groups.iter())
-                .flat_map(|g| g.rows.iter().flat_map(move |&a| g.rows.iter().map(move |&b| (a, b))))
+                .flat_map(|g| {
+                    g.rows
+                        .iter()
+                        .flat_map(move |&a| g.rows.iter().map(move |&b| (a, b)))
+                })
                 .collect();
             for (i, v) in nb.iter().enumerate() {
                 for &(j, d) in v {
@@ -548,7 +611,11 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
                     }
                     if i < j && labels[i] != labels[j] && !exact.contains(&(i, j)) {
                         // The row whose given label the model believes less is the issue.
-                        let (bad, good) = if pm.row(i)[labels[i]] <= pm.row(j)[labels[j]] { (i, j) } else { (j, i) };
+                        let (bad, good) = if pm.row(i)[labels[i]] <= pm.row(j)[labels[j]] {
+                            (i, j)
+                        } else {
+                            (j, i)
+                        };
                         let e = issues.entry(bad).or_insert(Issue {
                             row: kept[bad],
                             given: labels[bad],
@@ -574,7 +641,11 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
     let per_class: Vec<Value> = (0..k)
         .map(|c| {
             let row_sum: f64 = cl.joint[c].iter().sum();
-            let noise = if row_sum > 0.0 { 1.0 - cl.joint[c][c] / row_sum } else { 0.0 };
+            let noise = if row_sum > 0.0 {
+                1.0 - cl.joint[c][c] / row_sum
+            } else {
+                0.0
+            };
             json!({
                 "class": classes[c],
                 "count": counts[c],
@@ -601,25 +672,64 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
         args.max_issues,
         "label issues (likely mislabelled, conflicting duplicates, null labels)",
     )];
-    checks.push(if ranked.iter().any(|i| i.reasons.contains(&"low_confidence")) {
-        let rows: Vec<usize> = ranked.iter().filter(|i| i.reasons.contains(&"low_confidence")).map(|i| i.row).collect();
-        Check::failed(Some(label_col.to_string()), "likely_mislabelled", Severity::Warning, format!("{} rows look mislabelled: {}", rows.len(), rows_text(&rows)))
-    } else {
-        Check::passed(Some(label_col.to_string()), "likely_mislabelled")
-    });
+    checks.push(
+        if ranked.iter().any(|i| i.reasons.contains(&"low_confidence")) {
+            let rows: Vec<usize> = ranked
+                .iter()
+                .filter(|i| i.reasons.contains(&"low_confidence"))
+                .map(|i| i.row)
+                .collect();
+            Check::failed(
+                Some(label_col.to_string()),
+                "likely_mislabelled",
+                Severity::Warning,
+                format!("{} rows look mislabelled: {}", rows.len(), rows_text(&rows)),
+            )
+        } else {
+            Check::passed(Some(label_col.to_string()), "likely_mislabelled")
+        },
+    );
     checks.push(match conflicts.as_ref().filter(|c| !c.groups.is_empty()) {
-        Some(c) => Check::failed(Some(label_col.to_string()), "conflicting_duplicates", Severity::Warning, format!("{} groups of identical feature rows carry different labels ({} rows)", c.groups.len(), c.n_rows_in_conflict)),
+        Some(c) => Check::failed(
+            Some(label_col.to_string()),
+            "conflicting_duplicates",
+            Severity::Warning,
+            format!(
+                "{} groups of identical feature rows carry different labels ({} rows)",
+                c.groups.len(),
+                c.n_rows_in_conflict
+            ),
+        ),
         None => Check::passed(Some(label_col.to_string()), "conflicting_duplicates"),
     });
     checks.push(if imbalance.is_imbalanced {
-        Check::failed(Some(label_col.to_string()), "class_imbalance", Severity::Warning, format!("class {:?} has {:.2}% of rows, below 0.1/K = {:.2}%", classes[imbalance.rarest_class], imbalance.rarest_share * 100.0, imbalance.threshold * 100.0))
+        Check::failed(
+            Some(label_col.to_string()),
+            "class_imbalance",
+            Severity::Warning,
+            format!(
+                "class {:?} has {:.2}% of rows, below 0.1/K = {:.2}%",
+                classes[imbalance.rarest_class],
+                imbalance.rarest_share * 100.0,
+                imbalance.threshold * 100.0
+            ),
+        )
     } else {
         Check::passed(Some(label_col.to_string()), "class_imbalance")
     });
     checks.push(if null_rows.is_empty() {
         Check::passed(Some(label_col.to_string()), "null_labels")
     } else {
-        Check::failed(Some(label_col.to_string()), "null_labels", Severity::Warning, format!("{} rows have no label: {}", null_rows.len(), rows_text(&null_rows)))
+        Check::failed(
+            Some(label_col.to_string()),
+            "null_labels",
+            Severity::Warning,
+            format!(
+                "{} rows have no label: {}",
+                null_rows.len(),
+                rows_text(&null_rows)
+            ),
+        )
     });
 
     let issue_json: Vec<Value> = ranked
@@ -683,7 +793,11 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
         "notes": notes,
     });
     let table = model_table(&json, &checks);
-    Ok(Report { json, table, checks })
+    Ok(Report {
+        json,
+        table,
+        checks,
+    })
 }
 
 /// Replace a "row N" (position among labelled rows) with the input row number.
@@ -702,7 +816,9 @@ fn remap_row(msg: &str, kept: &[usize]) -> String {
 fn filter_rows(col: &RawColumn, kept: &[usize]) -> RawColumn {
     match col {
         RawColumn::Numeric(v) => RawColumn::Numeric(kept.iter().map(|&i| v[i]).collect()),
-        RawColumn::Categorical(v) => RawColumn::Categorical(kept.iter().map(|&i| v[i].clone()).collect()),
+        RawColumn::Categorical(v) => {
+            RawColumn::Categorical(kept.iter().map(|&i| v[i].clone()).collect())
+        }
     }
 }
 
@@ -718,7 +834,9 @@ fn label_copy(col: &RawColumn, labels: &[usize], k: usize) -> Option<f64> {
     }
     let mut table: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (key, &y) in keys.iter().zip(labels) {
-        let e = table.entry(key.as_deref().unwrap_or("")).or_insert_with(|| vec![0; k]);
+        let e = table
+            .entry(key.as_deref().unwrap_or(""))
+            .or_insert_with(|| vec![0; k]);
         e[y] += 1;
     }
     if table.len() != k {
@@ -739,12 +857,20 @@ fn label_copy(col: &RawColumn, labels: &[usize], k: usize) -> Option<f64> {
 }
 
 /// Reads `--pred-probs`: one row per data row, one numeric column per class.
-fn read_pred_probs(file: &str, classes: &[String], n_rows: usize, max_rows: usize) -> Result<Vec<f64>> {
+fn read_pred_probs(
+    file: &str,
+    classes: &[String],
+    n_rows: usize,
+    max_rows: usize,
+) -> Result<Vec<f64>> {
     let data = load(&[file.to_string()], SourceOptions::default(), max_rows)
         .with_context(|| format!("--pred-probs {file}"))?;
     let k = classes.len();
     if data.n_rows != n_rows {
-        bail!("{file}: {} rows of probabilities, but the data has {n_rows} rows", data.n_rows);
+        bail!(
+            "{file}: {} rows of probabilities, but the data has {n_rows} rows",
+            data.n_rows
+        );
     }
     let cols: Vec<String> = if classes.iter().all(|c| data.columns.contains(c)) {
         classes.to_vec()
@@ -773,8 +899,13 @@ fn read_pred_probs(file: &str, classes: &[String], n_rows: usize, max_rows: usiz
                 let (i, bad) = v
                     .iter()
                     .enumerate()
-                    .find(|(_, s)| s.as_deref().is_none_or(|s| s.trim().parse::<f64>().is_err()))
-                    .map_or((0, String::new()), |(i, s)| (i, s.clone().unwrap_or_default()));
+                    .find(|(_, s)| {
+                        s.as_deref()
+                            .is_none_or(|s| s.trim().parse::<f64>().is_err())
+                    })
+                    .map_or((0, String::new()), |(i, s)| {
+                        (i, s.clone().unwrap_or_default())
+                    });
                 bail!("{file}: row {i}, column {name:?}: {bad:?} is not a number");
             }
             None => bail!("{file}: column {name:?} is not numeric"),
@@ -798,7 +929,16 @@ fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => "-".to_string(),
-        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| if f.fract() == 0.0 && f.abs() < 1e15 { format!("{f:.0}") } else { format!("{f:.4}") }),
+        Value::Number(n) => n.as_f64().map_or_else(
+            || n.to_string(),
+            |f| {
+                if f.fract() == 0.0 && f.abs() < 1e15 {
+                    format!("{f:.0}")
+                } else {
+                    format!("{f:.4}")
+                }
+            },
+        ),
         other => other.to_string(),
     }
 }
@@ -815,7 +955,12 @@ fn model_table(j: &Value, checks: &[Check]) -> String {
     ));
     let p = &j["probabilities"];
     s.push_str(&match text(&p["source"]).as_str() {
-        "built_in" => format!("probabilities: built-in {} model, {} folds, seed {}\n", text(&p["model"]), text(&p["folds"]), text(&p["seed"])),
+        "built_in" => format!(
+            "probabilities: built-in {} model, {} folds, seed {}\n",
+            text(&p["model"]),
+            text(&p["folds"]),
+            text(&p["seed"])
+        ),
         other => format!("probabilities: {other}\n"),
     });
     let issues = j["label_issues"].as_array().cloned().unwrap_or_default();
@@ -829,22 +974,51 @@ fn model_table(j: &Value, checks: &[Check]) -> String {
     if !issues.is_empty() {
         let mut t = new_table(&["row", "given", "suggested", "score", "reason"]);
         for i in issues.iter().take(TABLE_ROWS) {
-            t.add_row(vec![text(&i["row"]), text(&i["given"]), text(&i["suggested"]), text(&i["score"]), i["reasons"].as_array().map(|r| r.iter().map(text).collect::<Vec<_>>().join(", ")).unwrap_or_default()]);
+            t.add_row(vec![
+                text(&i["row"]),
+                text(&i["given"]),
+                text(&i["suggested"]),
+                text(&i["score"]),
+                i["reasons"]
+                    .as_array()
+                    .map(|r| r.iter().map(text).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default(),
+            ]);
         }
         s.push_str(&format!("{t}\n"));
         if issues.len() > TABLE_ROWS {
-            s.push_str(&format!("... {} more (use --format json for all)\n", issues.len() - TABLE_ROWS));
+            s.push_str(&format!(
+                "... {} more (use --format json for all)\n",
+                issues.len() - TABLE_ROWS
+            ));
         }
     }
     let mut t = new_table(&["class", "rows", "share", "est. noise rate", "issues"]);
     for c in j["noise"]["per_class"].as_array().into_iter().flatten() {
-        t.add_row(vec![text(&c["class"]), text(&c["count"]), text(&c["share"]), text(&c["estimated_noise_rate"]), text(&c["issues"])]);
+        t.add_row(vec![
+            text(&c["class"]),
+            text(&c["count"]),
+            text(&c["share"]),
+            text(&c["estimated_noise_rate"]),
+            text(&c["issues"]),
+        ]);
     }
     s.push_str(&format!("\nper class\n{t}\n"));
     let pairs = j["noise"]["pairs"].as_array().cloned().unwrap_or_default();
     if !pairs.is_empty() {
         s.push_str("most likely confusions (given -> true: share of rows): ");
-        let top: Vec<String> = pairs.iter().take(5).map(|p| format!("{} -> {}: {}", text(&p["given"]), text(&p["true"]), text(&p["rate"]))).collect();
+        let top: Vec<String> = pairs
+            .iter()
+            .take(5)
+            .map(|p| {
+                format!(
+                    "{} -> {}: {}",
+                    text(&p["given"]),
+                    text(&p["true"]),
+                    text(&p["rate"])
+                )
+            })
+            .collect();
         s.push_str(&top.join("; "));
         s.push('\n');
     }
@@ -856,7 +1030,11 @@ fn model_table(j: &Value, checks: &[Check]) -> String {
         }
     }
     for e in j["excluded_columns"].as_array().into_iter().flatten() {
-        s.push_str(&format!("note: column {} not used as a feature: {}\n", text(&e["column"]), text(&e["reason"])));
+        s.push_str(&format!(
+            "note: column {} not used as a feature: {}\n",
+            text(&e["column"]),
+            text(&e["reason"])
+        ));
     }
     for n in j["notes"].as_array().into_iter().flatten() {
         s.push_str(&format!("note: {}\n", text(n)));
@@ -881,10 +1059,19 @@ fn annotator_input(args: &Args, data: &Loaded) -> Result<AnnotatorInput> {
             require_column(data, a, "--annotators")?;
         }
         if args.annotators.len() < 2 {
-            bail!("--annotators needs at least two columns, got {}", args.annotators.len());
+            bail!(
+                "--annotators needs at least two columns, got {}",
+                args.annotators.len()
+            );
         }
-        let cols: Vec<Vec<Option<String>>> = args.annotators.iter().map(|a| col(a)).collect::<Result<_>>()?;
-        let labels = (0..data.n_rows).map(|i| cols.iter().map(|c| c[i].clone()).collect()).collect();
+        let cols: Vec<Vec<Option<String>>> = args
+            .annotators
+            .iter()
+            .map(|a| col(a))
+            .collect::<Result<_>>()?;
+        let labels = (0..data.n_rows)
+            .map(|i| cols.iter().map(|c| c[i].clone()).collect())
+            .collect();
         let gold = match &args.label {
             Some(g) => {
                 require_column(data, g, "--label")?;
@@ -932,7 +1119,10 @@ fn annotator_input(args: &Args, data: &Loaded) -> Result<AnnotatorInput> {
         if let Some(prev) = &labels[i][a]
             && Some(prev) != labels_v[r].as_ref()
         {
-            bail!("{}: row {r}: annotator {ann:?} labels item {item:?} twice, differently", data.name);
+            bail!(
+                "{}: row {r}: annotator {ann:?} labels item {item:?} twice, differently",
+                data.name
+            );
         }
         if labels_v[r].is_some() {
             labels[i][a] = labels_v[r].clone();
@@ -964,22 +1154,38 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
     sort_classes(&mut classes);
     let k = classes.len();
     if k < 2 {
-        bail!("{}: the annotations have {k} distinct label{}; agreement needs at least 2 classes", data.name, if k == 1 { "" } else { "s" });
+        bail!(
+            "{}: the annotations have {k} distinct label{}; agreement needs at least 2 classes",
+            data.name,
+            if k == 1 { "" } else { "s" }
+        );
     }
     let id = |s: &Option<String>| s.as_ref().and_then(|s| classes.iter().position(|c| c == s));
-    let rows: Vec<Vec<Option<usize>>> = input.labels.iter().map(|r| r.iter().map(id).collect()).collect();
+    let rows: Vec<Vec<Option<usize>>> = input
+        .labels
+        .iter()
+        .map(|r| r.iter().map(id).collect())
+        .collect();
     let ann = Annotations::from_rows(&rows, k).map_err(|e| anyhow!("{}: {e}", data.name))?;
     let gold: Option<Vec<Option<usize>>> = input.gold.as_ref().map(|g| g.iter().map(id).collect());
     let probs: Option<Vec<f64>> = match (args.pred_probs.as_deref(), args.long.is_empty()) {
-        (Some(file), true) => Some(read_pred_probs(file, &classes, input.items.len(), args.max_rows)?),
-        (Some(_), false) => bail!("--pred-probs with --long is not supported: give probabilities per item with wide input"),
+        (Some(file), true) => Some(read_pred_probs(
+            file,
+            &classes,
+            input.items.len(),
+            args.max_rows,
+        )?),
+        (Some(_), false) => bail!(
+            "--pred-probs with --long is not supported: give probabilities per item with wide input"
+        ),
         _ => None,
     };
     let pm = match &probs {
         Some(p) => Some(ProbMatrix::new(p, input.items.len(), k).map_err(|e| anyhow!("{e}"))?),
         None => None,
     };
-    let rep = agreement_report(&ann, pm, gold.as_deref()).map_err(|e| anyhow!("{}: {e}", data.name))?;
+    let rep =
+        agreement_report(&ann, pm, gold.as_deref()).map_err(|e| anyhow!("{}: {e}", data.name))?;
     let consensus: Vec<Option<usize>> = match &rep.crowdlab {
         Some(c) => c.consensus.iter().map(|&l| Some(l)).collect(),
         None => rep.majority_vote.clone(),
@@ -1003,7 +1209,8 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
         .collect();
     annotators.sort_by(|a, b| {
         let q = |v: &Value| v["quality"].as_f64().unwrap_or(-1.0);
-        q(b).total_cmp(&q(a)).then_with(|| text(&a["name"]).cmp(&text(&b["name"])))
+        q(b).total_cmp(&q(a))
+            .then_with(|| text(&a["name"]).cmp(&text(&b["name"])))
     });
     let mut disputed: Vec<(usize, f64)> = (0..input.items.len())
         .filter(|&i| per_item[i] >= 2)
@@ -1027,7 +1234,11 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
         let mut rows: Vec<(usize, f64)> = (0..input.items.len())
             .filter(|&i| g[i].is_some() && consensus[i].is_some() && g[i] != consensus[i])
             .map(|i| {
-                let agree = ann.item_labels(i).iter().filter(|&&l| Some(l) == g[i]).count();
+                let agree = ann
+                    .item_labels(i)
+                    .iter()
+                    .filter(|&&l| Some(l) == g[i])
+                    .count();
                 (i, agree as f64 / per_item[i].max(1) as f64)
             })
             .collect();
@@ -1044,7 +1255,11 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
             }));
         }
     }
-    let mut checks = vec![count_check(issues.len(), args.max_issues, "items whose gold label disagrees with the annotators' consensus")];
+    let mut checks = vec![count_check(
+        issues.len(),
+        args.max_issues,
+        "items whose gold label disagrees with the annotators' consensus",
+    )];
     checks.push(match rep.krippendorff_alpha {
         Some(a) if a < 0.667 => Check::failed(None, "annotator_agreement", Severity::Warning, format!("Krippendorff's alpha {a:.3} is below 0.667, the lowest Krippendorff accepts for tentative conclusions")),
         _ => Check::passed(None, "annotator_agreement"),
@@ -1081,7 +1296,11 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
         "notes": [format!("{} rows loaded in memory (cap --max-rows {})", data.n_rows, args.max_rows)],
     });
     let table = annotator_table(&json, &checks);
-    Ok(Report { json, table, checks })
+    Ok(Report {
+        json,
+        table,
+        checks,
+    })
 }
 
 fn annotator_table(j: &Value, checks: &[Check]) -> String {
@@ -1101,21 +1320,44 @@ fn annotator_table(j: &Value, checks: &[Check]) -> String {
         text(&a["n_labels"]),
         text(&a["mean_labels_per_item"])
     ));
-    let mut t = new_table(&["annotator", "quality", "labelled", "agrees w/ majority", "accuracy vs gold"]);
+    let mut t = new_table(&[
+        "annotator",
+        "quality",
+        "labelled",
+        "agrees w/ majority",
+        "accuracy vs gold",
+    ]);
     for x in j["annotators"].as_array().into_iter().flatten() {
-        t.add_row(vec![text(&x["name"]), text(&x["quality"]), text(&x["n_labelled"]), text(&x["agreement_with_majority"]), text(&x["accuracy_vs_gold"])]);
+        t.add_row(vec![
+            text(&x["name"]),
+            text(&x["quality"]),
+            text(&x["n_labelled"]),
+            text(&x["agreement_with_majority"]),
+            text(&x["accuracy_vs_gold"]),
+        ]);
     }
     s.push_str(&format!("\nannotators (best first)\n{t}\n"));
     let mut t = new_table(&["a", "b", "Cohen's kappa", "items"]);
     for x in a["cohen_kappa"].as_array().into_iter().flatten() {
-        t.add_row(vec![text(&x["a"]), text(&x["b"]), text(&x["kappa"]), text(&x["n_items"])]);
+        t.add_row(vec![
+            text(&x["a"]),
+            text(&x["b"]),
+            text(&x["kappa"]),
+            text(&x["n_items"]),
+        ]);
     }
     s.push_str(&format!("\npairs\n{t}\n"));
     let disputed = j["disputed"].as_array().cloned().unwrap_or_default();
     if !disputed.is_empty() {
         let mut t = new_table(&["row", "item", "agreement", "votes", "consensus"]);
         for d in &disputed {
-            t.add_row(vec![text(&d["row"]), text(&d["item"]), text(&d["agreement"]), d["votes"].to_string(), text(&d["consensus"])]);
+            t.add_row(vec![
+                text(&d["row"]),
+                text(&d["item"]),
+                text(&d["agreement"]),
+                d["votes"].to_string(),
+                text(&d["consensus"]),
+            ]);
         }
         s.push_str(&format!("\nmost disputed items\n{t}\n"));
     }
@@ -1123,7 +1365,13 @@ fn annotator_table(j: &Value, checks: &[Check]) -> String {
     if !issues.is_empty() {
         let mut t = new_table(&["row", "item", "gold", "consensus", "score"]);
         for i in issues.iter().take(TABLE_ROWS) {
-            t.add_row(vec![text(&i["row"]), text(&i["item"]), text(&i["given"]), text(&i["suggested"]), text(&i["score"])]);
+            t.add_row(vec![
+                text(&i["row"]),
+                text(&i["item"]),
+                text(&i["given"]),
+                text(&i["suggested"]),
+                text(&i["score"]),
+            ]);
         }
         s.push_str(&format!("\ngold label disagrees with consensus\n{t}\n"));
     }
@@ -1152,7 +1400,10 @@ mod tests {
     #[test]
     fn remap_row_maps_labelled_positions_back() {
         assert_eq!(remap_row("row 1: bad", &[0, 5, 6]), "row 5: bad");
-        assert_eq!(remap_row("row 2, class 0: x", &[0, 5, 9]), "row 9, class 0: x");
+        assert_eq!(
+            remap_row("row 2, class 0: x", &[0, 5, 9]),
+            "row 9, class 0: x"
+        );
         assert_eq!(remap_row("other", &[0]), "other");
     }
 }

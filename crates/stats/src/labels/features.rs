@@ -128,7 +128,10 @@ pub fn sort_classes(names: &mut [String]) {
     let numeric: Option<Vec<f64>> = names.iter().map(|s| s.trim().parse::<f64>().ok()).collect();
     if numeric.is_some_and(|v| v.iter().all(|x| x.is_finite())) {
         names.sort_by(|a, b| {
-            let (x, y) = (a.trim().parse::<f64>().unwrap_or(0.0), b.trim().parse::<f64>().unwrap_or(0.0));
+            let (x, y) = (
+                a.trim().parse::<f64>().unwrap_or(0.0),
+                b.trim().parse::<f64>().unwrap_or(0.0),
+            );
             x.total_cmp(&y).then_with(|| a.cmp(b))
         });
     } else {
@@ -179,7 +182,12 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
         }
         match col {
             RawColumn::Numeric(values) => {
-                let finite: Vec<f64> = values.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+                let finite: Vec<f64> = values
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .collect();
                 if finite.is_empty() {
                     skipped.push((name.clone(), "every value is missing".to_string()));
                     continue;
@@ -192,7 +200,13 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
                 if finite.len() < n_rows {
                     let ind = values
                         .iter()
-                        .map(|v| if v.is_some_and(f64::is_finite) { 0.0 } else { 1.0 })
+                        .map(|v| {
+                            if v.is_some_and(f64::is_finite) {
+                                0.0
+                            } else {
+                                1.0
+                            }
+                        })
                         .collect();
                     encoded.push((format!("{name} (missing)"), ind));
                 }
@@ -223,7 +237,8 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
                         .iter()
                         .map(|v| f64::from(u8::from(v.as_deref() == *value)))
                         .collect();
-                    let label = value.map_or_else(|| format!("{name} (missing)"), |s| format!("{name}={s}"));
+                    let label = value
+                        .map_or_else(|| format!("{name} (missing)"), |s| format!("{name}={s}"));
                     encoded.push((label, col));
                 }
                 if other {
@@ -279,8 +294,9 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
 /// -0.0 as 0.0, every NaN alike), for [`super::conflicting_labels`]. SipHash with fixed keys:
 /// the same on every run and machine.
 pub fn row_hashes(columns: &[&RawColumn], n_rows: usize) -> Vec<u64> {
-    let mut hashers: Vec<std::hash::DefaultHasher> =
-        (0..n_rows).map(|_| std::hash::DefaultHasher::new()).collect();
+    let mut hashers: Vec<std::hash::DefaultHasher> = (0..n_rows)
+        .map(|_| std::hash::DefaultHasher::new())
+        .collect();
     for col in columns {
         match col {
             RawColumn::Numeric(values) => {
@@ -290,7 +306,11 @@ pub fn row_hashes(columns: &[&RawColumn], n_rows: usize) -> Vec<u64> {
                         Some(x) => {
                             1u8.hash(h);
                             let x = if *x == 0.0 { 0.0 } else { *x };
-                            let bits = if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() };
+                            let bits = if x.is_nan() {
+                                f64::NAN.to_bits()
+                            } else {
+                                x.to_bits()
+                            };
                             bits.hash(h);
                         }
                     }
@@ -320,10 +340,18 @@ mod tests {
     #[test]
     fn encodes_numeric_with_missing_and_one_hot() {
         let cols = vec![
-            ("x".to_string(), RawColumn::Numeric(vec![Some(1.0), None, Some(3.0), Some(f64::NAN)])),
+            (
+                "x".to_string(),
+                RawColumn::Numeric(vec![Some(1.0), None, Some(3.0), Some(f64::NAN)]),
+            ),
             (
                 "c".to_string(),
-                RawColumn::Categorical(vec![Some("a".into()), Some("b".into()), None, Some("a".into())]),
+                RawColumn::Categorical(vec![
+                    Some("a".into()),
+                    Some("b".into()),
+                    None,
+                    Some("a".into()),
+                ]),
             ),
             ("k".to_string(), RawColumn::Numeric(vec![Some(5.0); 4])),
         ];
@@ -347,7 +375,10 @@ mod tests {
         let ids: Vec<Option<String>> = (0..200).map(|i| Some(format!("id{i}"))).collect();
         let cols = vec![
             ("id".to_string(), RawColumn::Categorical(ids)),
-            ("x".to_string(), RawColumn::Numeric((0..200).map(|i| Some(f64::from(i))).collect())),
+            (
+                "x".to_string(),
+                RawColumn::Numeric((0..200).map(|i| Some(f64::from(i))).collect()),
+            ),
         ];
         let m = encode(&cols, 200).unwrap();
         assert_eq!(m.names, ["x"]);
