@@ -25,7 +25,7 @@ struct Cli {
 enum Command {
     Profile(commands::profile::Args),
     Merge(commands::merge::Args),
-    Labels(commands::labels::Args),
+    Labels(Box<commands::labels::Args>),
 }
 
 /// How a run ended; the process exit code (DESIGN.md "Exit codes").
@@ -110,7 +110,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Profile(args) => commands::profile::run(args),
         Command::Merge(args) => commands::merge::run(args),
-        Command::Labels(args) => commands::labels::run(args),
+        Command::Labels(args) => commands::labels::run(*args),
     }
 }
 

@@ -259,7 +259,7 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
         let mean = col.iter().sum::<f64>() / n;
         let var = col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
         let sd = var.sqrt();
-        if !(sd > 1e-12 * (1.0 + mean.abs())) {
+        if sd.is_nan() || sd <= 1e-12 * (1.0 + mean.abs()) {
             continue;
         }
         for v in &mut col {
