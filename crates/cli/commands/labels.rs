@@ -254,7 +254,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     } else {
         CheckFormat::Table
     });
-    let suite = format!("preflight labels {}", data.name);
+    let suite = format!("labels {}", data.name);
     emit(args.output.as_deref(), |w| {
         if gate::render(w, format, &suite, &data.name, &report.checks, FailOn::Error)? {
             return Ok(());
@@ -955,6 +955,10 @@ fn model_table(j: &Value, checks: &[Check]) -> String {
     ));
     let p = &j["probabilities"];
     s.push_str(&match text(&p["source"]).as_str() {
+        "built_in" if p["folds"].is_null() => format!(
+            "probabilities: built-in {} model, leave-one-out\n",
+            text(&p["model"])
+        ),
         "built_in" => format!(
             "probabilities: built-in {} model, {} folds, seed {}\n",
             text(&p["model"]),
