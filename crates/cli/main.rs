@@ -28,6 +28,7 @@ enum Command {
     Validate(commands::validate::Args),
     Drift(commands::drift::Args),
     Skew(commands::skew::Args),
+    Labels(Box<commands::labels::Args>),
 }
 
 /// How a run ended; the process exit code (DESIGN.md "Exit codes").
@@ -115,6 +116,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Validate(args) => commands::validate::run(args),
         Command::Drift(args) => commands::drift::run(args),
         Command::Skew(args) => commands::skew::run(args),
+        Command::Labels(args) => commands::labels::run(*args),
     }
 }
 

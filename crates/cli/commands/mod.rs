@@ -1,5 +1,6 @@
 pub mod drift;
 pub mod infer;
+pub mod labels;
 pub mod merge;
 pub mod profile;
 pub mod skew;

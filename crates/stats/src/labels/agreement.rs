@@ -149,8 +149,19 @@ impl Annotations {
         &self.labels[item * self.n_annotators..(item + 1) * self.n_annotators]
     }
 
+    /// The labels item `item` received, in annotator order (empty for out-of-range items).
+    pub fn item_labels(&self, item: usize) -> Vec<usize> {
+        self.labels
+            .get(item * self.n_annotators..(item + 1) * self.n_annotators)
+            .unwrap_or(&[])
+            .iter()
+            .flatten()
+            .map(|&l| l as usize)
+            .collect()
+    }
+
     /// Number of labels each item received.
-    fn labels_per_item(&self) -> Vec<usize> {
+    pub fn labels_per_item(&self) -> Vec<usize> {
         (0..self.n_items)
             .map(|i| self.item(i).iter().flatten().count())
             .collect()

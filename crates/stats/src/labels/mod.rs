@@ -29,6 +29,8 @@
 pub mod agreement;
 pub mod checks;
 pub mod confident;
+pub mod features;
+pub mod model;
 mod numeric;
 
 pub use agreement::{

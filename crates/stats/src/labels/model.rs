@@ -1,0 +1,629 @@
+//! The built-in model: out-of-sample predicted probabilities from features alone, for
+//! confident learning when the user has no model of their own.
+//!
+//! Two small models, hand-written (see the crate's README section for why no ML crate):
+//! - [`knn_loo`]: leave-one-out k-nearest neighbours (k = 10, Euclidean distance on the
+//!   standardised features, as cleanlab's Datalab): each row is predicted from its k nearest
+//!   *other* rows (excluded by index, so exact duplicates still count). Probabilities are the
+//!   smoothed vote shares `(votes_c + 1/K) / (k + 1)`. Brute force, O(N^2 d): used up to
+//!   [`KNN_MAX_ROWS`] rows.
+//! - [`logistic_oof`]: multinomial logistic regression (softmax, L2 penalty as scikit-learn's
+//!   `C = 1`, intercept unpenalised) fitted by L-BFGS, out of fold over a stratified, seeded
+//!   k-fold split ([`stratified_folds`]); folds run in parallel.
+//! - [`Model::Ensemble`]: the mean of the two.
+//!
+//! Chosen by measurement (benches/labels.rs, `fixtures/reference/labels_noise.json`): see
+//! [`Model::Auto`]. No ML crate: neither linfa nor smartcore offers leave-one-out k-NN
+//! probabilities that exclude the row by index, and the logistic regression is ~150 lines.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::LabelError;
+use super::features::FeatureMatrix;
+
+/// Neighbours per row in the k-NN model and the near-duplicate check.
+pub const KNN_K: usize = 10;
+/// Above this many rows the O(N^2) neighbour search is skipped: `auto` uses logistic
+/// regression alone and the near-duplicate check is not run.
+pub const KNN_MAX_ROWS: usize = 20_000;
+
+/// Which built-in model gives the probabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Model {
+    /// k-NN up to [`KNN_MAX_ROWS`] rows, logistic regression above. Chosen by detection F1
+    /// on the five fixture tables with 10% flips (benches/labels.rs): k-NN 0.907, ensemble
+    /// 0.889, logistic 0.838 (cleanlab + scikit-learn's LogisticRegression: 0.821).
+    #[default]
+    Auto,
+    Knn,
+    Logistic,
+    Ensemble,
+}
+
+impl Model {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Knn => "knn",
+            Self::Logistic => "logistic",
+            Self::Ensemble => "ensemble",
+        }
+    }
+
+    /// The concrete model `Auto` stands for at `n_rows`.
+    pub fn resolve(self, n_rows: usize) -> Self {
+        match self {
+            Self::Auto if n_rows <= KNN_MAX_ROWS => Self::Knn,
+            Self::Auto => Self::Logistic,
+            m => m,
+        }
+    }
+}
+
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Model {
+    type Err = LabelError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Auto, Self::Knn, Self::Logistic, Self::Ensemble]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| {
+                LabelError::InvalidOption(format!(
+                    "unknown model {s:?}; expected auto, knn, logistic or ensemble"
+                ))
+            })
+    }
+}
+
+/// SplitMix64: a tiny seeded generator, enough for shuffling folds reproducibly.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0), by rejection so there is no modulo bias.
+    pub fn below(&mut self, n: usize) -> usize {
+        let n = n as u64;
+        let zone = u64::MAX - u64::MAX % n;
+        loop {
+            let v = self.next_u64();
+            if v < zone {
+                return (v % n) as usize;
+            }
+        }
+    }
+
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i + 1);
+            items.swap(i, j);
+        }
+    }
+}
+
+/// Fold id (`0..n_folds`) per row: each class's rows are shuffled with `seed` and dealt
+/// round-robin, continuing where the previous class stopped, so every fold gets
+/// `n_k / n_folds` (+-1) rows of each class and the folds differ in size by at most one.
+pub fn stratified_folds(
+    labels: &[usize],
+    n_classes: usize,
+    n_folds: usize,
+    seed: u64,
+) -> Vec<usize> {
+    let n_folds = n_folds.max(1);
+    let mut rng = SplitMix64::new(seed);
+    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
+    for (i, &y) in labels.iter().enumerate() {
+        if let Some(rows) = by_class.get_mut(y) {
+            rows.push(i);
+        }
+    }
+    let mut folds = vec![0; labels.len()];
+    let mut next = 0;
+    for rows in &mut by_class {
+        rng.shuffle(rows);
+        for &i in rows.iter() {
+            folds[i] = next;
+            next = (next + 1) % n_folds;
+        }
+    }
+    folds
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The `k` nearest other rows of every row (ascending distance, ties by lower row), with
+/// their Euclidean distances. O(N^2 d) time, rows split across threads.
+pub fn nearest_neighbours(x: &FeatureMatrix, k: usize) -> Vec<Vec<(usize, f64)>> {
+    let n = x.n_rows;
+    let k = k.min(n.saturating_sub(1));
+    let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+    if k == 0 {
+        return out;
+    }
+    let chunk = n.div_ceil(threads()).max(1);
+    std::thread::scope(|s| {
+        for (c, slot) in out.chunks_mut(chunk).enumerate() {
+            s.spawn(move || {
+                for (off, neigh) in slot.iter_mut().enumerate() {
+                    let i = c * chunk + off;
+                    let xi = x.row(i);
+                    // A bounded max-heap by hand: keep the k best in a sorted Vec.
+                    let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
+                    for j in (0..n).filter(|&j| j != i) {
+                        let xj = x.row(j);
+                        let mut d = 0.0;
+                        for (a, b) in xi.iter().zip(xj) {
+                            let t = a - b;
+                            d += t * t;
+                        }
+                        if best.len() == k && d >= best[k - 1].0 {
+                            continue;
+                        }
+                        let pos = best.partition_point(|&(bd, bj)| bd < d || (bd == d && bj < j));
+                        best.insert(pos, (d, j));
+                        best.truncate(k);
+                    }
+                    *neigh = best.into_iter().map(|(d, j)| (j, d.sqrt())).collect();
+                }
+            });
+        }
+    });
+    out
+}
+
+/// Leave-one-out k-NN probabilities (row-major N x K) from precomputed neighbours.
+pub fn knn_loo(neighbours: &[Vec<(usize, f64)>], labels: &[usize], n_classes: usize) -> Vec<f64> {
+    let kk = n_classes as f64;
+    let mut probs = vec![0.0; labels.len() * n_classes];
+    for (i, neigh) in neighbours.iter().enumerate() {
+        let row = &mut probs[i * n_classes..(i + 1) * n_classes];
+        for &(j, _) in neigh {
+            if let Some(p) = row.get_mut(labels[j]) {
+                *p += 1.0;
+            }
+        }
+        let denom = neigh.len() as f64 + 1.0;
+        for p in row.iter_mut() {
+            *p = (*p + 1.0 / kk) / denom;
+        }
+    }
+    probs
+}
+
+/// Multinomial logistic regression fitted on `rows` of `x`. Weights are `(d + 1) x K`
+/// (last row: intercept).
+struct Logistic {
+    d: usize,
+    k: usize,
+    w: Vec<f64>,
+}
+
+impl Logistic {
+    fn predict_into(&self, xi: &[f64], out: &mut [f64]) {
+        let (d, k) = (self.d, self.k);
+        out.copy_from_slice(&self.w[d * k..(d + 1) * k]);
+        for (f, &v) in xi.iter().enumerate() {
+            if v != 0.0 {
+                let wf = &self.w[f * k..(f + 1) * k];
+                for (o, &w) in out.iter_mut().zip(wf) {
+                    *o += v * w;
+                }
+            }
+        }
+        softmax(out);
+    }
+}
+
+fn softmax(z: &mut [f64]) {
+    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut s = 0.0;
+    for v in z.iter_mut() {
+        *v = (*v - m).exp();
+        s += *v;
+    }
+    for v in z.iter_mut() {
+        *v /= s;
+    }
+}
+
+/// Mean cross-entropy plus `lambda / 2 * |W without intercept|^2`, and its gradient.
+fn loss_grad(
+    x: &FeatureMatrix,
+    rows: &[usize],
+    labels: &[usize],
+    k: usize,
+    lambda: f64,
+    w: &[f64],
+    grad: &mut [f64],
+) -> f64 {
+    let d = x.n_features;
+    let model = Logistic {
+        d,
+        k,
+        w: w.to_vec(),
+    };
+    grad.iter_mut().for_each(|g| *g = 0.0);
+    let mut p = vec![0.0; k];
+    let mut loss = 0.0;
+    for &i in rows {
+        let xi = x.row(i);
+        model.predict_into(xi, &mut p);
+        let y = labels[i];
+        loss -= p[y].max(1e-300).ln();
+        p[y] -= 1.0;
+        for (f, &v) in xi.iter().enumerate() {
+            if v != 0.0 {
+                let g = &mut grad[f * k..(f + 1) * k];
+                for (gg, &r) in g.iter_mut().zip(&p) {
+                    *gg += v * r;
+                }
+            }
+        }
+        let g = &mut grad[d * k..(d + 1) * k];
+        for (gg, &r) in g.iter_mut().zip(&p) {
+            *gg += r;
+        }
+    }
+    let n = rows.len().max(1) as f64;
+    loss /= n;
+    grad.iter_mut().for_each(|g| *g /= n);
+    for (g, &wv) in grad.iter_mut().zip(w).take(d * k) {
+        *g += lambda * wv;
+        loss += 0.5 * lambda * wv * wv;
+    }
+    loss
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// L-BFGS (memory 10) with a backtracking Armijo line search; stops when the gradient's
+/// max-norm is below 1e-5 or after `max_iter` iterations.
+fn fit_logistic(
+    x: &FeatureMatrix,
+    rows: &[usize],
+    labels: &[usize],
+    k: usize,
+    max_iter: usize,
+) -> Logistic {
+    let d = x.n_features;
+    let dim = (d + 1) * k;
+    // scikit-learn: C * sum(loss) + |w|^2 / 2 with C = 1, i.e. mean loss + |w|^2 / (2 n).
+    let lambda = 1.0 / rows.len().max(1) as f64;
+    let mut w = vec![0.0; dim];
+    let mut g = vec![0.0; dim];
+    let mut f = loss_grad(x, rows, labels, k, lambda, &w, &mut g);
+    let m = 10;
+    let mut s_hist: Vec<Vec<f64>> = Vec::new();
+    let mut y_hist: Vec<Vec<f64>> = Vec::new();
+    let mut g_new = vec![0.0; dim];
+    for _ in 0..max_iter {
+        if g.iter().fold(0.0f64, |a, v| a.max(v.abs())) < 1e-5 {
+            break;
+        }
+        // Two-loop recursion: direction = -H g.
+        let mut q = g.clone();
+        let mut alphas = Vec::with_capacity(s_hist.len());
+        for (s, y) in s_hist.iter().zip(&y_hist).rev() {
+            let rho = 1.0 / dot(y, s);
+            let a = rho * dot(s, &q);
+            for (qi, yi) in q.iter_mut().zip(y) {
+                *qi -= a * yi;
+            }
+            alphas.push((rho, a));
+        }
+        let gamma = match (s_hist.last(), y_hist.last()) {
+            (Some(s), Some(y)) => dot(s, y) / dot(y, y),
+            _ => 1.0 / g.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-12),
+        };
+        q.iter_mut().for_each(|v| *v *= gamma);
+        for ((s, y), (rho, a)) in s_hist.iter().zip(&y_hist).zip(alphas.into_iter().rev()) {
+            let b = rho * dot(y, &q);
+            for (qi, si) in q.iter_mut().zip(s) {
+                *qi += (a - b) * si;
+            }
+        }
+        let mut dir: Vec<f64> = q.iter().map(|v| -v).collect();
+        let mut slope = dot(&g, &dir);
+        if slope >= 0.0 {
+            // Not a descent direction (numerical trouble): restart from steepest descent.
+            s_hist.clear();
+            y_hist.clear();
+            dir = g.iter().map(|v| -v).collect();
+            slope = dot(&g, &dir);
+        }
+        let mut step = 1.0;
+        let mut w_new = vec![0.0; dim];
+        let mut f_new;
+        let mut tries = 0;
+        loop {
+            for ((wn, wv), dv) in w_new.iter_mut().zip(&w).zip(&dir) {
+                *wn = wv + step * dv;
+            }
+            f_new = loss_grad(x, rows, labels, k, lambda, &w_new, &mut g_new);
+            if f_new <= f + 1e-4 * step * slope || tries >= 30 {
+                break;
+            }
+            step *= 0.5;
+            tries += 1;
+        }
+        let s: Vec<f64> = w_new.iter().zip(&w).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let improvement = f - f_new;
+        w.clone_from(&w_new);
+        g.clone_from(&g_new);
+        f = f_new;
+        if dot(&s, &y) > 1e-12 {
+            s_hist.push(s);
+            y_hist.push(y);
+            if s_hist.len() > m {
+                s_hist.remove(0);
+                y_hist.remove(0);
+            }
+        }
+        if improvement.abs() < 1e-10 * (1.0 + f.abs()) {
+            break;
+        }
+    }
+    Logistic { d, k, w }
+}
+
+/// Out-of-fold logistic-regression probabilities (row-major N x K): for each fold, fit on
+/// the other folds and predict it. Folds are fitted in parallel.
+pub fn logistic_oof(
+    x: &FeatureMatrix,
+    labels: &[usize],
+    n_classes: usize,
+    folds: &[usize],
+    n_folds: usize,
+) -> Vec<f64> {
+    let k = n_classes;
+    let n = labels.len();
+    let max_iter = 200;
+    let fitted: Vec<(Vec<usize>, Logistic)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n_folds)
+            .map(|f| {
+                s.spawn(move || {
+                    let train: Vec<usize> = (0..n).filter(|&i| folds[i] != f).collect();
+                    let test: Vec<usize> = (0..n).filter(|&i| folds[i] == f).collect();
+                    (test, fit_logistic(x, &train, labels, k, max_iter))
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let mut probs = vec![1.0 / k as f64; n * k];
+    for (test, model) in fitted {
+        for i in test {
+            model.predict_into(x.row(i), &mut probs[i * k..(i + 1) * k]);
+        }
+    }
+    probs
+}
+
+/// What [`out_of_sample_probabilities`] produced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutOfSample {
+    /// Row-major N x K.
+    #[serde(skip)]
+    pub probs: Vec<f64>,
+    /// The concrete model used.
+    pub model: Model,
+    /// Folds actually used by logistic regression (`None` for k-NN alone).
+    pub folds: Option<usize>,
+    /// Nearest neighbours (when the k-NN search ran), for the near-duplicate check.
+    #[serde(skip)]
+    pub neighbours: Option<Vec<Vec<(usize, f64)>>>,
+}
+
+/// Out-of-sample probabilities from the built-in model. `n_folds` must be at least 2.
+pub fn out_of_sample_probabilities(
+    x: &FeatureMatrix,
+    labels: &[usize],
+    n_classes: usize,
+    model: Model,
+    n_folds: usize,
+    seed: u64,
+) -> Result<OutOfSample, LabelError> {
+    if labels.len() != x.n_rows {
+        return Err(LabelError::LengthMismatch {
+            what: "labels vs feature rows",
+            expected: x.n_rows,
+            got: labels.len(),
+        });
+    }
+    if labels.is_empty() {
+        return Err(LabelError::Empty);
+    }
+    if n_classes < 2 {
+        return Err(LabelError::TooFewClasses { n_classes });
+    }
+    if n_folds < 2 {
+        return Err(LabelError::InvalidOption(format!(
+            "cross-validation needs at least 2 folds, got {n_folds}"
+        )));
+    }
+    let model = model.resolve(x.n_rows);
+    let neighbours =
+        matches!(model, Model::Knn | Model::Ensemble).then(|| nearest_neighbours(x, KNN_K));
+    let knn = neighbours.as_ref().map(|nb| knn_loo(nb, labels, n_classes));
+    let logistic = matches!(model, Model::Logistic | Model::Ensemble).then(|| {
+        let folds = stratified_folds(labels, n_classes, n_folds, seed);
+        logistic_oof(x, labels, n_classes, &folds, n_folds)
+    });
+    let probs = match (knn, logistic) {
+        (Some(a), Some(b)) => a.iter().zip(&b).map(|(x, y)| 0.5 * (x + y)).collect(),
+        (Some(a), None) => a,
+        (None, Some(b)) => b,
+        (None, None) => return Err(LabelError::InvalidOption("no model".to_string())),
+    };
+    Ok(OutOfSample {
+        probs,
+        model,
+        folds: (model != Model::Knn).then_some(n_folds),
+        neighbours,
+    })
+}
+
+/// How well flagged rows match known-bad rows (injected noise).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Detection {
+    pub flagged: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Area under the ROC curve of `-score` against the truth (ties count one half).
+    pub auroc: f64,
+}
+
+/// Precision, recall and F1 of `flagged` against `truth`, and the AUROC of `scores` (lower
+/// score = more likely bad). All three slices have one entry per row.
+pub fn detection(flagged: &[bool], truth: &[bool], scores: &[f64]) -> Detection {
+    let tp = flagged
+        .iter()
+        .zip(truth)
+        .filter(|(f, t)| **f && **t)
+        .count() as f64;
+    let n_flagged = flagged.iter().filter(|f| **f).count();
+    let n_true = truth.iter().filter(|t| **t).count();
+    let precision = if n_flagged == 0 {
+        0.0
+    } else {
+        tp / n_flagged as f64
+    };
+    let recall = if n_true == 0 { 0.0 } else { tp / n_true as f64 };
+    let f1 = if tp == 0.0 {
+        0.0
+    } else {
+        2.0 * precision * recall / (precision + recall)
+    };
+    // Mann-Whitney U with average ranks for ties.
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        rank_sum += (i..=j).filter(|&r| truth[order[r]]).count() as f64 * avg;
+        i = j + 1;
+    }
+    let (pos, neg) = (n_true as f64, (truth.len() - n_true) as f64);
+    let auroc = if pos == 0.0 || neg == 0.0 {
+        f64::NAN
+    } else {
+        (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
+    };
+    Detection {
+        flagged: n_flagged,
+        precision,
+        recall,
+        f1,
+        auroc,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn matrix(rows: &[[f64; 2]]) -> FeatureMatrix {
+        FeatureMatrix {
+            n_rows: rows.len(),
+            n_features: 2,
+            data: rows.iter().flatten().copied().collect(),
+            names: vec!["a".into(), "b".into()],
+            skipped: vec![],
+        }
+    }
+
+    #[test]
+    fn detection_metrics() {
+        let d = detection(
+            &[true, true, false, false],
+            &[true, false, true, false],
+            &[0.1, 0.2, 0.3, 0.9],
+        );
+        assert_eq!(d.flagged, 2);
+        assert!((d.precision - 0.5).abs() < 1e-12 && (d.recall - 0.5).abs() < 1e-12);
+        // positives at scores 0.1 and 0.3, negatives 0.2 and 0.9: 3 of 4 pairs ordered.
+        assert!((d.auroc - 0.75).abs() < 1e-12, "{}", d.auroc);
+    }
+
+    #[test]
+    fn folds_are_stratified_balanced_and_seeded() {
+        let labels: Vec<usize> = (0..103).map(|i| usize::from(i % 10 == 0)).collect();
+        let f = stratified_folds(&labels, 2, 5, 7);
+        assert_eq!(f, stratified_folds(&labels, 2, 5, 7));
+        assert_ne!(f, stratified_folds(&labels, 2, 5, 8));
+        for fold in 0..5 {
+            let size = f.iter().filter(|&&x| x == fold).count();
+            assert!((20..=21).contains(&size), "{size}");
+            let ones = (0..103).filter(|&i| f[i] == fold && labels[i] == 1).count();
+            assert!((2..=3).contains(&ones), "{ones}");
+        }
+    }
+
+    #[test]
+    fn knn_excludes_self_by_index_and_keeps_duplicates() {
+        let x = matrix(&[[0.0, 0.0], [0.0, 0.0], [5.0, 5.0], [5.1, 5.0]]);
+        let nb = nearest_neighbours(&x, 2);
+        assert_eq!(nb[0][0], (1, 0.0));
+        assert_eq!(nb[1][0], (0, 0.0));
+        assert_eq!(nb[2][0].0, 3);
+        let nb1 = nearest_neighbours(&x, 1);
+        let p = knn_loo(&nb1, &[0, 0, 1, 1], 2);
+        // row 0's one neighbour is its duplicate, row 1 (class 0)
+        assert!((p[0] + p[1] - 1.0).abs() < 1e-12);
+        assert!(p[0] > p[1]);
+    }
+
+    #[test]
+    fn logistic_separates_separable_classes_out_of_fold() {
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        let mut rng = SplitMix64::new(1);
+        for i in 0..120 {
+            let c = i % 3;
+            let jitter = (rng.below(1000) as f64) / 1000.0 - 0.5;
+            rows.push([c as f64 * 3.0 + jitter, -(c as f64) + jitter * 0.5]);
+            labels.push(c);
+        }
+        let x = matrix(&rows);
+        let folds = stratified_folds(&labels, 3, 5, 0);
+        let p = logistic_oof(&x, &labels, 3, &folds, 5);
+        for (i, &y) in labels.iter().enumerate() {
+            let row = &p[i * 3..i * 3 + 3];
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+            assert_eq!(super::super::argmax(row), y, "row {i}: {row:?}");
+        }
+    }
+}

@@ -1,0 +1,594 @@
+//! `preflight labels` end to end on real tables: injected label flips are found, the JSON
+//! matches schemas/labels.schema.json, annotator statistics match the published examples,
+//! and every bad input is one line on stderr with exit 2.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{fixture, root, run};
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn validator() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/labels.schema.json")).unwrap(),
+    )
+    .unwrap();
+    jsonschema::validator_for(&schema).expect("valid JSON Schema")
+}
+
+fn assert_valid(doc: &Value) {
+    let v = validator();
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .take(5)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "violates labels.schema.json: {errors:#?}"
+    );
+}
+
+fn labels_json(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["labels"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let r = run(&all);
+    assert!(
+        r.code == 0 || r.code == 1,
+        "preflight {all:?} failed ({}): {}",
+        r.code,
+        r.stderr
+    );
+    let v: Value = serde_json::from_str(&r.stdout).expect("labels output is JSON");
+    assert_valid(&v);
+    (r.code, v)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn noise_table(name: &str) -> Value {
+    let all: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/reference/labels_noise.json")).unwrap(),
+    )
+    .unwrap();
+    all["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == name)
+        .unwrap()
+        .clone()
+}
+
+/// A copy of fixture `name` with the stored 10% flips applied to its label column; returns
+/// the path and the flipped rows.
+fn flipped_copy(dir: &Path, name: &str) -> (PathBuf, Vec<usize>, String) {
+    let t = noise_table(name);
+    let label = t["label"].as_str().unwrap().to_string();
+    let text = std::fs::read_to_string(fixture(t["file"].as_str().unwrap())).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let idx = header.split(',').position(|c| c == label).unwrap();
+    let mut rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    let mut flipped = Vec::new();
+    for f in t["flips"].as_array().unwrap() {
+        let r = f["row"].as_u64().unwrap() as usize;
+        rows[r][idx] = f["given"].as_str().unwrap().to_string();
+        flipped.push(r);
+    }
+    let out = dir.join(format!("{name}_noisy.csv"));
+    let body: Vec<String> = rows.iter().map(|r| r.join(",")).collect();
+    std::fs::write(&out, format!("{header}\n{}\n", body.join("\n"))).unwrap();
+    (out, flipped, label)
+}
+
+fn f1(found: &[usize], truth: &[usize]) -> f64 {
+    let tp = found.iter().filter(|r| truth.contains(r)).count() as f64;
+    if tp == 0.0 {
+        return 0.0;
+    }
+    let p = tp / found.len() as f64;
+    let r = tp / truth.len() as f64;
+    2.0 * p * r / (p + r)
+}
+
+fn issue_rows(v: &Value) -> Vec<usize> {
+    v["label_issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["row"].as_u64().unwrap() as usize)
+        .collect()
+}
+
+#[test]
+fn injected_flips_are_found_on_wine_and_penguins() {
+    let d = TempDir::new().unwrap();
+    for (name, min_f1) in [("wine", 0.85), ("penguins", 0.85)] {
+        let (path, flipped, label) = flipped_copy(d.path(), name);
+        let (code, v) = labels_json(&[s(&path), "--label", &label]);
+        assert_eq!(code, 0, "no --max-issues: issues never fail the run");
+        let found = issue_rows(&v);
+        let score = f1(&found, &flipped);
+        assert!(score >= min_f1, "{name}: F1 {score:.3} < {min_f1}");
+        // Ranked by ascending score; each flagged flip suggests a different label.
+        let scores: Vec<f64> = v["label_issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["score"].as_f64().unwrap())
+            .collect();
+        assert!(scores.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(v["probabilities"]["source"], "built_in");
+        assert_eq!(v["probabilities"]["model"], "knn", "auto up to 20,000 rows");
+        // wine's `target` is another encoding of target_name: excluded, and said so.
+        if name == "wine" {
+            let ex = v["excluded_columns"].as_array().unwrap();
+            assert!(ex.iter().any(|e| e["column"] == "target"), "{ex:?}");
+        }
+        let noise = v["noise"]["per_class"].as_array().unwrap();
+        assert!(
+            noise
+                .iter()
+                .any(|c| c["estimated_noise_rate"].as_f64().unwrap() > 0.02)
+        );
+    }
+}
+
+#[test]
+fn max_issues_sets_the_exit_code_and_output_is_deterministic() {
+    let d = TempDir::new().unwrap();
+    let (path, _, label) = flipped_copy(d.path(), "iris");
+    let r0 = run(&[
+        "labels",
+        s(&path),
+        "--label",
+        &label,
+        "--format",
+        "json",
+        "--max-issues",
+        "0",
+    ]);
+    assert_eq!(r0.code, 1, "{}", r0.stderr);
+    let v: Value = serde_json::from_str(&r0.stdout).unwrap();
+    assert_eq!(v["passed"], false);
+    let r1 = run(&[
+        "labels",
+        s(&path),
+        "--label",
+        &label,
+        "--format",
+        "json",
+        "--max-issues",
+        "1000",
+    ]);
+    assert_eq!(r1.code, 0);
+    let r2 = run(&[
+        "labels",
+        s(&path),
+        "--label",
+        &label,
+        "--format",
+        "json",
+        "--max-issues",
+        "1000",
+    ]);
+    assert_eq!(r1.stdout, r2.stdout, "same input and options, same bytes");
+    // CI formats go through the shared gate renderers.
+    let j = run(&[
+        "labels",
+        s(&path),
+        "--label",
+        &label,
+        "--format",
+        "junit",
+        "--max-issues",
+        "0",
+    ]);
+    assert_eq!(j.code, 1);
+    assert!(
+        j.stdout.contains("<testsuites") && j.stdout.contains("<failure"),
+        "{}",
+        j.stdout
+    );
+    let m = run(&[
+        "labels",
+        s(&path),
+        "--label",
+        &label,
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(m.code, 0);
+    assert!(m.stdout.contains("label_issues"), "{}", m.stdout);
+    let t = run(&["labels", s(&path), "--label", &label]);
+    assert_eq!(t.code, 0);
+    assert!(
+        t.stdout.contains("suggested") && t.stdout.contains("per class"),
+        "{}",
+        t.stdout
+    );
+}
+
+/// Probabilities that put 0.9 on a row's true class, with rows 3, 60 and 120 of iris given
+/// a wrong label.
+fn iris_with_probs(dir: &Path) -> (PathBuf, PathBuf) {
+    let text = std::fs::read_to_string(fixture("iris.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let classes = ["setosa", "versicolor", "virginica"];
+    let mut data = vec![format!("{header},p_setosa,p_versicolor,p_virginica")];
+    let mut probs = vec!["setosa,versicolor,virginica".to_string()];
+    for (i, l) in lines.enumerate() {
+        let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+        let truth = classes.iter().position(|c| *c == cells[5]).unwrap();
+        let p: Vec<String> = (0..3)
+            .map(|c| if c == truth { "0.9" } else { "0.05" }.to_string())
+            .collect();
+        if [3, 60, 120].contains(&i) {
+            cells[5] = classes[(truth + 1) % 3].to_string();
+        }
+        probs.push(p.join(","));
+        data.push(format!("{},{}", cells.join(","), p.join(",")));
+    }
+    let dp = dir.join("iris_p.csv");
+    let pp = dir.join("probs.csv");
+    std::fs::write(&dp, data.join("\n") + "\n").unwrap();
+    std::fs::write(&pp, probs.join("\n") + "\n").unwrap();
+    (dp, pp)
+}
+
+#[test]
+fn given_probabilities_as_a_file_or_as_columns() {
+    let d = TempDir::new().unwrap();
+    let (data, probs) = iris_with_probs(d.path());
+    let (_, v) = labels_json(&[
+        s(&data),
+        "--label",
+        "target_name",
+        "--pred-probs",
+        s(&probs),
+    ]);
+    assert_eq!(issue_rows(&v), [3, 60, 120]);
+    assert_eq!(v["label_issues"][0]["score"].as_f64().unwrap(), 0.05);
+    assert_eq!(v["probabilities"]["source"], "pred_probs");
+    let (_, w) = labels_json(&[s(&data), "--label", "target_name", "--prob-columns", "p_*"]);
+    assert_eq!(issue_rows(&w), [3, 60, 120]);
+    assert_eq!(w["label_issues"], v["label_issues"]);
+    // suggested label is the probabilities' argmax
+    let i3 = &w["label_issues"][0];
+    assert_eq!(i3["given"], "versicolor");
+    assert_eq!(i3["suggested"], "setosa");
+}
+
+fn expect_error(args: &[&str], needles: &[&str]) {
+    let mut all = vec!["labels"];
+    all.extend_from_slice(args);
+    let r = run(&all);
+    assert_eq!(
+        r.code, 2,
+        "{all:?}: stdout {} stderr {}",
+        r.stdout, r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
+    assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    for n in needles {
+        assert!(r.stderr.contains(n), "{all:?}: {:?} not in {}", n, r.stderr);
+    }
+}
+
+#[test]
+fn bad_probabilities_are_exit_2_naming_file_row_and_column() {
+    let d = TempDir::new().unwrap();
+    let (data, probs) = iris_with_probs(d.path());
+    let text = std::fs::read_to_string(&probs).unwrap();
+    let write = |name: &str, body: String| {
+        let p = d.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    };
+    // Row 7 sums to 1.5.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[8] = "0.9,0.5,0.1".to_string();
+    let bad_sum = write("sum.csv", lines.join("\n") + "\n");
+    expect_error(
+        &[
+            s(&data),
+            "--label",
+            "target_name",
+            "--pred-probs",
+            s(&bad_sum),
+        ],
+        &["sum.csv", "row 7", "sum to 1.5"],
+    );
+    // Two columns for three classes.
+    let two: Vec<String> = text
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+        .collect();
+    let bad_cols = write("two.csv", two.join("\n") + "\n");
+    expect_error(
+        &[
+            s(&data),
+            "--label",
+            "target_name",
+            "--pred-probs",
+            s(&bad_cols),
+        ],
+        &["two.csv", "2 probability columns", "3 classes"],
+    );
+    // A word among the numbers.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[5] = "0.9,high,0.05".to_string();
+    let bad_num = write("word.csv", lines.join("\n") + "\n");
+    expect_error(
+        &[
+            s(&data),
+            "--label",
+            "target_name",
+            "--pred-probs",
+            s(&bad_num),
+        ],
+        &["word.csv", "row 4", "\"high\" is not a number"],
+    );
+    // Fewer rows than the data.
+    let short: Vec<&str> = text.lines().take(50).collect();
+    let bad_rows = write("short.csv", short.join("\n") + "\n");
+    expect_error(
+        &[
+            s(&data),
+            "--label",
+            "target_name",
+            "--pred-probs",
+            s(&bad_rows),
+        ],
+        &["short.csv", "49 rows", "150 rows"],
+    );
+    expect_error(
+        &[s(&data), "--label", "target_name", "--prob-columns", "q_*"],
+        &["matches no column"],
+    );
+}
+
+#[test]
+fn bad_tables_are_exit_2_with_the_reason() {
+    let d = TempDir::new().unwrap();
+    let iris = fixture("iris.csv");
+    expect_error(
+        &[s(&iris), "--label", "species"],
+        &["iris.csv", "\"species\" not found", "target_name"],
+    );
+    let one = d.path().join("one.csv");
+    std::fs::write(&one, "x,y\n1,a\n2,a\n3,a\n").unwrap();
+    expect_error(&[s(&one), "--label", "y"], &["one.csv", "1 class", "\"a\""]);
+    let nulls = d.path().join("nulls.csv");
+    std::fs::write(&nulls, "x,z,y\n,,a\n,,b\n,,a\n,,b\n").unwrap();
+    expect_error(
+        &[s(&nulls), "--label", "y"],
+        &["nulls.csv", "no usable feature columns"],
+    );
+    let only = d.path().join("only.csv");
+    std::fs::write(&only, "y\na\nb\n").unwrap();
+    expect_error(
+        &[s(&only), "--label", "y"],
+        &["only.csv", "no feature columns"],
+    );
+    expect_error(
+        &[s(&iris), "--label", "target", "--folds", "1"],
+        &["--folds"],
+    );
+    expect_error(
+        &[s(&iris), "--label", "target", "--max-rows", "100"],
+        &["150 rows exceed --max-rows 100"],
+    );
+    expect_error(
+        &[s(&iris), "--label", "target", "--filter-by", "nope"],
+        &["--filter-by", "prune_by_class"],
+    );
+}
+
+#[test]
+fn rare_class_falls_back_to_fewer_folds_and_says_so() {
+    let d = TempDir::new().unwrap();
+    let text = std::fs::read_to_string(fixture("iris.csv")).unwrap();
+    // Keep 3 virginica rows only: fewer than 5 folds.
+    let mut kept = 0;
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            if l.ends_with("virginica") {
+                kept += 1;
+                kept <= 3
+            } else {
+                true
+            }
+        })
+        .collect();
+    let p = d.path().join("rare.csv");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let (code, v) = labels_json(&[
+        s(&p),
+        "--label",
+        "target_name",
+        "--exclude",
+        "target",
+        "--model",
+        "ensemble",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(v["probabilities"]["folds"], 3);
+    let notes = v["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("used 3 folds")),
+        "{notes:?}"
+    );
+    assert_eq!(
+        v["class_imbalance"]["imbalanced"], true,
+        "3 of 103 rows < 0.1/3"
+    );
+    assert_eq!(v["class_imbalance"]["rarest_class"], "virginica");
+}
+
+#[test]
+fn conflicting_duplicates_and_null_labels() {
+    let d = TempDir::new().unwrap();
+    let text = std::fs::read_to_string(fixture("penguins.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Row 344 copies row 0's features with another species; row 345 has no species.
+    let first: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    lines.push(format!("Gentoo,{}", first[1..].join(",")));
+    lines.push(format!(",{}", first[1..].join(",")));
+    let p = d.path().join("dup.csv");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let (_, v) = labels_json(&[s(&p), "--label", "species"]);
+    let groups = v["duplicates"]["conflicting_groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(groups[0]["rows"], serde_json::json!([0, 344]));
+    assert_eq!(groups[0]["labels"], serde_json::json!(["Adelie", "Gentoo"]));
+    let issue = v["label_issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["row"] == 344)
+        .expect("the conflicting copy is an issue");
+    assert!(
+        issue["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&"conflicting_duplicate".into())
+    );
+    assert_eq!(issue["given"], "Gentoo");
+    assert_eq!(v["null_labels"]["rows"], serde_json::json!([345]));
+    assert_eq!(v["n_labelled"], 345);
+    assert!(v["near_duplicates"]["checked"].as_bool().unwrap());
+}
+
+/// Krippendorff (2011): 4 coders, 12 units, missing values; alpha 0.743 and sklearn's
+/// Cohen's kappa per pair, from fixtures/reference/labels_agreement.json.
+#[test]
+fn annotators_wide_and_long_match_the_worked_example() {
+    let d = TempDir::new().unwrap();
+    let fx: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/reference/labels_agreement.json")).unwrap(),
+    )
+    .unwrap();
+    let case = &fx["cases"][0];
+    let matrix = case["matrix"].as_array().unwrap();
+    let mut wide = vec!["c0,c1,c2,c3".to_string()];
+    let mut long = vec!["item,coder,value".to_string()];
+    for (i, row) in matrix.iter().enumerate() {
+        let cells: Vec<String> = row
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                let x = v.as_i64().unwrap();
+                if x < 0 {
+                    String::new()
+                } else {
+                    format!("v{x}")
+                }
+            })
+            .collect();
+        for (j, c) in cells.iter().enumerate() {
+            if !c.is_empty() {
+                long.push(format!("unit{i:02},c{j},{c}"));
+            }
+        }
+        wide.push(cells.join(","));
+    }
+    let wp = d.path().join("wide.csv");
+    let lp = d.path().join("long.csv");
+    std::fs::write(&wp, wide.join("\n") + "\n").unwrap();
+    std::fs::write(&lp, long.join("\n") + "\n").unwrap();
+    let (_, w) = labels_json(&[s(&wp), "--annotators", "c0,c1,c2,c3"]);
+    let alpha = w["agreement"]["krippendorff_alpha"].as_f64().unwrap();
+    assert!(
+        (alpha - case["krippendorff_alpha"].as_f64().unwrap()).abs() < 1e-6,
+        "{alpha}"
+    );
+    assert!((alpha - 0.743).abs() < 5e-4);
+    assert!(
+        w["agreement"]["fleiss_kappa"].is_null(),
+        "ratings per unit differ"
+    );
+    for (got, want) in w["agreement"]["cohen_kappa"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(case["cohen"].as_array().unwrap())
+    {
+        assert_eq!(got["a"], format!("c{}", want["a"]));
+        assert!((got["kappa"].as_f64().unwrap() - want["kappa"].as_f64().unwrap()).abs() < 1e-6);
+    }
+    let ann = w["annotators"].as_array().unwrap();
+    assert_eq!(ann.len(), 4);
+    let q: Vec<f64> = ann.iter().map(|a| a["quality"].as_f64().unwrap()).collect();
+    assert!(q.windows(2).all(|p| p[0] >= p[1]), "best first: {q:?}");
+    assert_eq!(w["consensus"].as_array().unwrap().len(), 12);
+    assert_eq!(
+        w["disputed"][0]["row"], 5,
+        "unit 5 has four different values"
+    );
+    let (_, l) = labels_json(&[s(&lp), "--long", "item,coder,value"]);
+    assert_eq!(l["agreement"], w["agreement"]);
+    assert_eq!(l["annotators"], w["annotators"]);
+}
+
+/// Wikipedia's Fleiss example: 10 subjects, 14 raters, 5 categories: kappa 0.210. Gold
+/// labels give each annotator an accuracy.
+#[test]
+fn fleiss_worked_example_and_gold_accuracy() {
+    let counts = [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ];
+    let names: Vec<String> = (0..14).map(|j| format!("r{j:02}")).collect();
+    let mut lines = vec![format!("{},gold", names.join(","))];
+    for row in counts {
+        let mut cells = Vec::new();
+        for (c, &n) in row.iter().enumerate() {
+            cells.extend(std::iter::repeat_n(format!("cat{}", c + 1), n));
+        }
+        lines.push(format!("{},cat3", cells.join(",")));
+    }
+    let d = TempDir::new().unwrap();
+    let p = d.path().join("fleiss.csv");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let (_, v) = labels_json(&[s(&p), "--annotators", &names.join(","), "--label", "gold"]);
+    let k = v["agreement"]["fleiss_kappa"].as_f64().unwrap();
+    assert!((k - 0.210).abs() < 5e-4, "{k}");
+    let a0 = v["annotators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "r00")
+        .unwrap();
+    // r00 gave cat5, cat2, cat3, cat2, cat1, cat1, cat1, cat1, cat1, cat2: one cat3 of 10.
+    assert!(
+        (a0["accuracy_vs_gold"].as_f64().unwrap() - 0.1).abs() < 1e-9,
+        "{a0}"
+    );
+    assert!(
+        !v["label_issues"].as_array().unwrap().is_empty(),
+        "gold cat3 vs other consensus"
+    );
+}
