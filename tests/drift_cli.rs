@@ -13,33 +13,20 @@ use std::sync::Arc;
 use arrow::array::{Array, BooleanArray, Float64Array, Int64Array, RecordBatch};
 use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema};
-use common::{fixture, root, run};
+use common::{assert_matches_schema, fixture, run};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 use tempfile::TempDir;
-
-fn validator(name: &str) -> jsonschema::Validator {
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("schemas").join(name)).unwrap())
-            .unwrap();
-    jsonschema::validator_for(&schema).expect("valid JSON Schema")
-}
-
-fn assert_valid(name: &str, doc: &Value) {
-    let v = validator(name);
-    let errors: Vec<String> = v.iter_errors(doc).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "output violates {name}: {errors:#?}");
-}
 
 fn json_run(args: &[&str], want_code: i32) -> Value {
     let r = run(args);
     assert_eq!(r.code, want_code, "preflight {args:?}: {}", r.stderr);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     if args[0] == "drift" {
-        assert_valid("drift.schema.json", &v);
+        assert_matches_schema("drift.schema.json", &v, "drift output");
     } else {
-        assert_valid("skew.schema.json", &v);
+        assert_matches_schema("skew.schema.json", &v, "skew output");
     }
     v
 }

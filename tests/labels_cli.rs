@@ -7,30 +7,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{fixture, root, run};
+use common::{assert_matches_schema, fixture, root, run};
 use serde_json::Value;
 use tempfile::TempDir;
-
-fn validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("schemas/labels.schema.json")).unwrap(),
-    )
-    .unwrap();
-    jsonschema::validator_for(&schema).expect("valid JSON Schema")
-}
-
-fn assert_valid(doc: &Value) {
-    let v = validator();
-    let errors: Vec<String> = v
-        .iter_errors(doc)
-        .take(5)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "violates labels.schema.json: {errors:#?}"
-    );
-}
 
 fn labels_json(args: &[&str]) -> (i32, Value) {
     let mut all = vec!["labels"];
@@ -44,7 +23,7 @@ fn labels_json(args: &[&str]) -> (i32, Value) {
         r.stderr
     );
     let v: Value = serde_json::from_str(&r.stdout).expect("labels output is JSON");
-    assert_valid(&v);
+    assert_matches_schema("labels.schema.json", &v, "labels output");
     (r.code, v)
 }
 

@@ -4,33 +4,12 @@
 
 mod common;
 
-use common::{column, fixture, profile_json, root, run};
+use common::{assert_matches_schema, column, fixture, profile_json, run};
 use serde_json::Value;
 use tempfile::TempDir;
 
-fn schema_validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("schemas/profile.schema.json")).unwrap(),
-    )
-    .unwrap();
-    jsonschema::validator_for(&schema).expect("valid JSON Schema")
-}
-
-fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
-    let errors: Vec<String> = v
-        .iter_errors(doc)
-        .take(5)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} violates profile.schema.json: {errors:#?}"
-    );
-}
-
 #[test]
 fn every_fixture_profile_matches_the_json_schema() {
-    let v = schema_validator();
     for f in [
         "penguins.csv",
         "iris.csv",
@@ -38,7 +17,7 @@ fn every_fixture_profile_matches_the_json_schema() {
         "nycflights13_weather.csv",
     ] {
         let p = profile_json(&[fixture(f).to_str().unwrap()]);
-        assert_valid(&v, &p, f);
+        assert_matches_schema("profile.schema.json", &p, f);
     }
 }
 
@@ -80,7 +59,7 @@ fn merged_halves_equal_the_whole() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let merged: Value = serde_json::from_str(&std::fs::read_to_string(&jm).unwrap()).unwrap();
-    assert_valid(&schema_validator(), &merged, "merged profile");
+    assert_matches_schema("profile.schema.json", &merged, "merged profile");
     let whole = profile_json(&[fixture("nycflights13_weather.csv").to_str().unwrap()]);
     assert_eq!(merged["row_count"], whole["row_count"]);
     assert_eq!(merged["sources"].as_array().unwrap().len(), 2);

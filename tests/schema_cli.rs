@@ -9,7 +9,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{fixture, root, run};
+use common::{assert_matches_schema, fixture, run};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -69,21 +69,8 @@ fn validate_json(data: &str, schema: &str, extra: &[&str]) -> (i32, Value) {
         r.stderr
     );
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
-    check_against_json_schema(&v);
+    assert_matches_schema("validate.schema.json", &v, "validate output");
     (r.code, v)
-}
-
-fn check_against_json_schema(v: &Value) {
-    let schema: Value = serde_json::from_str(
-        &fs::read_to_string(root().join("schemas/validate.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(v).map(|e| e.to_string()).collect();
-    assert!(
-        errors.is_empty(),
-        "validate output breaks its JSON Schema: {errors:?}"
-    );
 }
 
 fn anomalies<'a>(v: &'a Value, kind: &str) -> Vec<&'a Value> {

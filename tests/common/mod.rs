@@ -51,3 +51,17 @@ pub fn column<'a>(p: &'a serde_json::Value, name: &str) -> &'a serde_json::Value
         .find(|c| c["name"] == name)
         .unwrap_or_else(|| panic!("no column {name}"))
 }
+
+/// Assert that `doc` satisfies `schemas/<schema>` (the output contract); `what` names the
+/// document in the failure message.
+pub fn assert_matches_schema(schema: &str, doc: &serde_json::Value, what: &str) {
+    let text = std::fs::read_to_string(root().join("schemas").join(schema)).expect("schema file");
+    let schema_doc: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+    let v = jsonschema::validator_for(&schema_doc).expect("valid JSON Schema");
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .take(5)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what} violates {schema}: {errors:#?}");
+}
