@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::Result;
 use preflight_stats::Severity;
@@ -25,6 +26,35 @@ pub enum CheckFormat {
     Github,
     /// A Markdown summary, e.g. for `$GITHUB_STEP_SUMMARY`.
     Markdown,
+}
+
+/// The output flags every checking command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// Output format [default: table, or json with -o].
+    #[arg(long, value_enum)]
+    pub format: Option<CheckFormat>,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The lowest severity that fails the run (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+}
+
+impl ReportArgs {
+    pub fn format(&self) -> CheckFormat {
+        resolve_format(self.format, self.output.is_some())
+    }
+}
+
+/// The format asked for, else JSON into a file and a table on the terminal.
+pub fn resolve_format(asked: Option<CheckFormat>, to_file: bool) -> CheckFormat {
+    asked.unwrap_or(if to_file {
+        CheckFormat::Json
+    } else {
+        CheckFormat::Table
+    })
 }
 
 /// Which severity makes the run fail (exit 1).

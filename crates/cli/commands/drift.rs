@@ -2,7 +2,7 @@
 //! side data or a stored profile, and the dataset-level verdict.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::ExitStatus;
 use crate::commands::profile::InputArgs;
-use crate::gate::{Check, CheckFormat, FailOn, render, status, verdict};
+use crate::gate::{Check, CheckFormat, FailOn, ReportArgs, render, status, verdict};
 use crate::output::{emit, write_json};
 use crate::progress::Progress;
 
@@ -102,15 +102,8 @@ pub struct Args {
     pub exact_max_rows: u64,
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output format [default: table, or json with -o].
-    #[arg(long, value_enum)]
-    pub format: Option<CheckFormat>,
-    /// Write to FILE (atomically) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Fail (exit 1) on dataset drift (`error`) or on any drifted column (`warning`).
-    #[arg(long, value_enum, default_value = "error")]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// Checked arguments.
@@ -649,17 +642,13 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             .collect(),
         skipped,
     };
-    let format = args.format.unwrap_or(if args.output.is_some() {
-        CheckFormat::Json
-    } else {
-        CheckFormat::Table
-    });
+    let format = args.report.format();
     let suite = format!("drift {} vs {}", reference.name(), current.name());
     let file = current.inputs.first().cloned().unwrap_or_default();
-    emit(args.output.as_deref(), |w| match format {
+    emit(args.report.output.as_deref(), |w| match format {
         CheckFormat::Json => write_json(w, &report),
-        CheckFormat::Table => table(w, &report, &checks, args.fail_on),
-        _ => render(w, format, &suite, &file, &checks, args.fail_on).map(|_| ()),
+        CheckFormat::Table => table(w, &report, &checks, args.report.fail_on),
+        _ => render(w, format, &suite, &file, &checks, args.report.fail_on).map(|_| ()),
     })?;
-    Ok(status(&checks, args.fail_on))
+    Ok(status(&checks, args.report.fail_on))
 }

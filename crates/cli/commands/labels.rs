@@ -249,11 +249,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     } else {
         model_audit(&args, &config, &data)?
     };
-    let format = args.format.unwrap_or(if args.output.is_some() {
-        CheckFormat::Json
-    } else {
-        CheckFormat::Table
-    });
+    let format = gate::resolve_format(args.format, args.output.is_some());
     let suite = format!("labels {}", data.name);
     emit(args.output.as_deref(), |w| {
         if gate::render(w, format, &suite, &data.name, &report.checks, FailOn::Error)? {

@@ -1,7 +1,5 @@
 //! `preflight skew`: per-example feature skew between two datasets joined on a key.
 
-use std::path::PathBuf;
-
 use anyhow::{Result, bail};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
@@ -12,7 +10,7 @@ use serde::Serialize;
 
 use crate::ExitStatus;
 use crate::commands::profile::InputArgs;
-use crate::gate::{Check, CheckFormat, FailOn, render, status, verdict};
+use crate::gate::{Check, CheckFormat, FailOn, ReportArgs, render, status, verdict};
 use crate::output::{emit, write_json};
 
 /// Version of the `skew --format json` document.
@@ -53,14 +51,8 @@ pub struct Args {
     pub max_mismatch_rate: f64,
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output format [default: table, or json with -o].
-    #[arg(long, value_enum)]
-    pub format: Option<CheckFormat>,
-    /// Write to FILE (atomically) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "error")]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Serialize)]
@@ -239,16 +231,12 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         skewed_features: skewed,
         report: &report,
     };
-    let format = args.format.unwrap_or(if args.output.is_some() {
-        CheckFormat::Json
-    } else {
-        CheckFormat::Table
-    });
+    let format = args.report.format();
     let suite = format!("skew {a_name} vs {b_name} on {}", args.key);
-    emit(args.output.as_deref(), |w| match format {
+    emit(args.report.output.as_deref(), |w| match format {
         CheckFormat::Json => write_json(w, &out),
-        CheckFormat::Table => table(w, &report, &checks, args.fail_on),
-        _ => render(w, format, &suite, &b_name, &checks, args.fail_on).map(|_| ()),
+        CheckFormat::Table => table(w, &report, &checks, args.report.fail_on),
+        _ => render(w, format, &suite, &b_name, &checks, args.report.fail_on).map(|_| ()),
     })?;
-    Ok(status(&checks, args.fail_on))
+    Ok(status(&checks, args.report.fail_on))
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::profile::InputArgs;
 use crate::ExitStatus;
-use crate::gate::{self, Check, CheckFormat, FailOn};
+use crate::gate::{self, Check, CheckFormat, FailOn, ReportArgs};
 use crate::output::{emit, write_json};
 use crate::progress::Progress;
 
@@ -52,15 +52,8 @@ pub struct Args {
     pub environment: Option<String>,
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output format [default: table, or json with -o].
-    #[arg(long, value_enum)]
-    pub format: Option<CheckFormat>,
-    /// Write to FILE (atomically) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// The lowest severity that fails the run (exit 1).
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Serialize)]
@@ -149,16 +142,12 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         anyhow::Ok((v, ds.sources().to_vec()))
     })?;
     let checks = gate_checks(&validation);
-    let status = gate::status(&checks, args.fail_on);
-    let format = args.format.unwrap_or(if args.output.is_some() {
-        CheckFormat::Json
-    } else {
-        CheckFormat::Table
-    });
+    let status = gate::status(&checks, args.report.fail_on);
+    let format = args.report.format();
     let suite = format!("validate {}", args.paths.join(" "));
     let file = args.paths.first().map_or("", String::as_str);
-    emit(args.output.as_deref(), |w| {
-        if gate::render(w, format, &suite, file, &checks, args.fail_on)? {
+    emit(args.report.output.as_deref(), |w| {
+        if gate::render(w, format, &suite, file, &checks, args.report.fail_on)? {
             return Ok(());
         }
         let anomalies = validation.anomalies();
@@ -179,7 +168,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         };
         match format {
             CheckFormat::Json => write_json(w, &report),
-            _ => table(w, &report, &checks, args.fail_on),
+            _ => table(w, &report, &checks, args.report.fail_on),
         }
     })?;
     Ok(status)
