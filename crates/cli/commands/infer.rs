@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use anyhow::{Context, Result};
-use preflight_schema::Schema;
 use preflight_schema::infer::{InferOptions, id_candidates, infer, relax};
+use preflight_schema::{Schema, data};
 use preflight_stats::profile::Profile;
 use preflight_stats::source::Dataset;
 
@@ -74,13 +74,13 @@ fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
             std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
         let p = Profile::from_json(&bytes, path)?;
         // Without the rows, only exactly counted columns can be called unique.
-        let ids = p
-            .columns
-            .iter()
-            .filter(|c| c.distinct_exact == Some(true) && c.missing == 0)
-            .filter(|c| c.distinct == Some(c.present) && c.present > 1)
-            .filter(|c| id_candidates(&p).contains(&c.name))
-            .map(|c| c.name.clone())
+        let ids = id_candidates(&p)
+            .into_iter()
+            .filter(|name| {
+                p.column(name).is_some_and(|c| {
+                    c.distinct_exact == Some(true) && c.distinct == Some(c.present)
+                })
+            })
             .collect();
         return Ok((p, ids));
     }
@@ -101,10 +101,7 @@ fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
         for chunk in candidates.chunks(64) {
             let exprs: Vec<String> = chunk
                 .iter()
-                .map(|name| {
-                    let q = format!("\"{}\"", name.replace('"', "\"\""));
-                    format!("count(DISTINCT {q}) = count(*)")
-                })
+                .map(|name| format!("count(DISTINCT {0}) = count(*)", data::quote(name)))
                 .collect();
             let batches = ctx
                 .sql(&format!("SELECT {} FROM data", exprs.join(", ")))

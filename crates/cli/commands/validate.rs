@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use anyhow::Result;
+use arrow::datatypes::DataType;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use preflight_schema::validate::{Validation, environment, validate};
 use preflight_schema::{Schema, data, types};
 use preflight_stats::profile::Kind;
-use preflight_stats::source::{Dataset, SourceOptions, parse_type};
+use preflight_stats::source::{Dataset, SourceOptions};
 use serde::Serialize;
 
 use super::profile::InputArgs;
@@ -77,11 +78,7 @@ struct Summary {
 
 /// CSV has no types: read the columns the schema calls strings as strings (digits stay
 /// text), and let every other column be inferred so that bad cells show as anomalies.
-fn csv_types(
-    schema: &Schema,
-    ds: &Dataset,
-    opts: &SourceOptions,
-) -> Vec<(String, arrow::datatypes::DataType)> {
+fn csv_types(schema: &Schema, ds: &Dataset, opts: &SourceOptions) -> Vec<(String, DataType)> {
     let mut types = opts.types.clone();
     let file = ds.schema();
     for f in &schema.features {
@@ -91,13 +88,9 @@ fn csv_types(
             continue;
         }
         if let Ok(field) = file.field_with_name(&f.name)
-            && !matches!(
-                field.data_type(),
-                arrow::datatypes::DataType::Utf8 | arrow::datatypes::DataType::LargeUtf8
-            )
-            && let Ok(dt) = parse_type("string")
+            && !matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8)
         {
-            types.push((f.name.clone(), dt));
+            types.push((f.name.clone(), DataType::Utf8));
         }
     }
     types

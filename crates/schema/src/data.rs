@@ -19,7 +19,9 @@ use regex::Regex;
 use serde_json::{Value, json};
 
 use crate::model::Schema;
-use crate::validate::{Anomaly, AnomalyKind, Example, Matcher, Outcome, Validation, ValueCount};
+use crate::validate::{
+    Anomaly, AnomalyKind, Example, Matcher, Outcome, Validation, ValueCount, pct,
+};
 use crate::{Error, Result};
 
 /// Example rows kept per anomaly.
@@ -32,7 +34,8 @@ pub fn needed(schema: &Schema, v: &Validation) -> bool {
         || v.outcomes.iter().any(|o| o.scan.is_some())
 }
 
-fn quote(name: &str) -> String {
+/// A column name as a quoted SQL identifier.
+pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -70,10 +73,7 @@ pub async fn run(
             .map_err(|e| Error::schema(schema_path, format!("{at}: {e}")))?;
         let failed = match &value {
             Value::Bool(b) => !b,
-            Value::Number(n) => {
-                let bad = n.as_f64().unwrap_or(0.0);
-                1.0 - bad / (v.rows.max(1) as f64) < c.mostly || (c.mostly >= 1.0 && bad > 0.0)
-            }
+            Value::Number(n) => fails_mostly(n.as_f64().unwrap_or(0.0), v.rows as f64, c.mostly),
             other => {
                 return Err(Error::schema(
                     schema_path,
@@ -304,7 +304,7 @@ async fn scan(
             Test::Where => {
                 let c = &schema.checks[r.target];
                 let share = r.found.hits as f64 / row0.max(1) as f64;
-                let failed = 1.0 - share < c.mostly || (c.mostly >= 1.0 && r.found.hits > 0);
+                let failed = fails_mostly(r.found.hits as f64, row0 as f64, c.mostly);
                 let anomaly = failed.then(|| {
                     let mut a = Anomaly::new(
                         None,
@@ -335,7 +335,7 @@ async fn scan(
                 let o = &mut v.outcomes[r.target];
                 let mostly = o.scan.as_ref().and_then(|s| s.1).unwrap_or(1.0);
                 let share = r.found.hits as f64 / r.found.seen.max(1) as f64;
-                if 1.0 - share < mostly || (mostly >= 1.0 && r.found.hits > 0) {
+                if fails_mostly(r.found.hits as f64, r.found.seen as f64, mostly) {
                     let f = o.column.clone().unwrap_or_default();
                     let severity = schema
                         .feature(&f)
@@ -396,13 +396,10 @@ fn blame_check(schema: &Schema, path: &Path, e: &str) -> Error {
     }
 }
 
-fn pct(x: f64) -> String {
-    let p = 100.0 * x;
-    if p == 0.0 || p >= 1.0 {
-        format!("{p:.1}%")
-    } else {
-        format!("{p:.3}%")
-    }
+/// A `mostly` check fails when the passing share is below `mostly`; `mostly: 1` fails on
+/// any bad value at all (no float rounding lets one slip through).
+fn fails_mostly(bad: f64, total: f64, mostly: f64) -> bool {
+    1.0 - bad / total.max(1.0) < mostly || (mostly >= 1.0 && bad > 0.0)
 }
 
 impl Found {

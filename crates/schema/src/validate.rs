@@ -203,7 +203,8 @@ impl Validation {
     }
 }
 
-fn pct(x: f64) -> String {
+/// A fraction as a percentage, with more digits below 1%.
+pub(crate) fn pct(x: f64) -> String {
     let p = 100.0 * x;
     if p == 0.0 || p >= 1.0 || p <= -1.0 {
         format!("{p:.1}%")

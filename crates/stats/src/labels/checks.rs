@@ -117,8 +117,9 @@ pub struct ClassImbalance {
     pub imbalance_ratio: Option<f64>,
 }
 
-/// Class shares of `labels` over classes `0..n_classes`.
-pub fn class_imbalance(labels: &[usize], n_classes: usize) -> Result<ClassImbalance, LabelError> {
+/// Rows per class of `labels` over classes `0..n_classes`; errors on no rows, fewer
+/// than two classes, or a label outside the classes (naming its row).
+pub fn class_counts(labels: &[usize], n_classes: usize) -> Result<Vec<usize>, LabelError> {
     if labels.is_empty() {
         return Err(LabelError::Empty);
     }
@@ -138,6 +139,12 @@ pub fn class_imbalance(labels: &[usize], n_classes: usize) -> Result<ClassImbala
             }
         }
     }
+    Ok(counts)
+}
+
+/// Class shares of `labels` over classes `0..n_classes`.
+pub fn class_imbalance(labels: &[usize], n_classes: usize) -> Result<ClassImbalance, LabelError> {
+    let counts = class_counts(labels, n_classes)?;
     let n = labels.len() as f64;
     let shares: Vec<f64> = counts.iter().map(|&c| c as f64 / n).collect();
     let mut rarest_class = 0;

@@ -246,25 +246,7 @@ impl<'a> Prepared<'a> {
                 got: labels.len(),
             });
         }
-        if labels.is_empty() {
-            return Err(LabelError::Empty);
-        }
-        if k < 2 {
-            return Err(LabelError::TooFewClasses { n_classes: k });
-        }
-        let mut counts = vec![0usize; k];
-        for (row, &label) in labels.iter().enumerate() {
-            match counts.get_mut(label) {
-                Some(c) => *c += 1,
-                None => {
-                    return Err(LabelError::LabelOutOfRange {
-                        row,
-                        label,
-                        n_classes: k,
-                    });
-                }
-            }
-        }
+        let counts = super::checks::class_counts(labels, k)?;
         probs.validate(row_sum_tolerance)?;
         let mut starts = Vec::with_capacity(k + 1);
         let mut acc = 0;
