@@ -324,7 +324,8 @@ impl ColumnState {
         };
         if let Some(num) = &mut self.numeric {
             let floats = to_f64(array)?;
-            update_numeric(num, &floats);
+            // Top values of floats and times past exact counts mean little (TFDV has none).
+            update_numeric(num, &floats, self.kind == Kind::Integer);
         } else if let Some(s) = &mut self.string {
             match array.data_type() {
                 DataType::Utf8 => update_strings(s, array.as_string::<i32>()),
@@ -355,15 +356,7 @@ impl ColumnState {
         self.count += o.count;
         self.missing += o.missing;
         if let (Some(a), Some(b)) = (&mut self.numeric, &o.numeric) {
-            a.nan += b.nan;
-            a.pos_inf += b.pos_inf;
-            a.neg_inf += b.neg_inf;
-            a.zeros += b.zeros;
-            a.min = opt_min_f(a.min, b.min);
-            a.max = opt_max_f(a.max, b.max);
-            a.moments.merge(&b.moments);
-            a.quantiles.merge(&b.quantiles);
-            a.counts.merge(&b.counts);
+            a.merge(b);
         }
         if let (Some(a), Some(b)) = (&mut self.string, &o.string) {
             a.lengths.merge(&b.lengths);
@@ -411,7 +404,7 @@ fn to_f64(array: &ArrayRef) -> Result<Float64Array> {
     Ok(a.as_primitive::<arrow::datatypes::Float64Type>().clone())
 }
 
-fn update_numeric(s: &mut NumericState, arr: &Float64Array) {
+fn update_numeric(s: &mut NumericState, arr: &Float64Array, keep_top: bool) {
     let mut finite = Vec::with_capacity(arr.len() - arr.null_count());
     let mut push = |x: f64| {
         if x.is_finite() {
@@ -429,11 +422,25 @@ fn update_numeric(s: &mut NumericState, arr: &Float64Array) {
     } else {
         arr.iter().flatten().for_each(push);
     }
-    for &x in &finite {
+    // While the value counts are exact they determine the quantiles, and the quantile
+    // sketch is left empty; when they switch to sketches, everything counted so far seeds
+    // it and the rest of the batch follows.
+    let mut sketch_from = if s.counts.exact().is_some() {
+        finite.len()
+    } else {
+        0
+    };
+    for (i, &x) in finite.iter().enumerate() {
         if x == 0.0 {
             s.zeros += 1;
         }
-        s.counts.add_ref(&(x.to_bits() as i64));
+        if let Some(seen) = s.counts.add_ref(&(x.to_bits() as i64)) {
+            s.quantiles = Quantiles::from_counts(bits_to_f64(seen));
+            sketch_from = i + 1;
+        }
+    }
+    if !keep_top {
+        s.counts.drop_top();
     }
     if let Some((lo, hi)) = min_max(&finite) {
         s.min = opt_min_f(s.min, Some(lo));
@@ -441,7 +448,56 @@ fn update_numeric(s: &mut NumericState, arr: &Float64Array) {
     }
     s.moments.merge(&Moments::of(&finite));
     // Infinities are counted, not sketched: they have no place among the quantiles.
-    s.quantiles.extend(finite.into_iter());
+    s.quantiles.extend(finite.drain(sketch_from..));
+}
+
+fn bits_to_f64(counts: Vec<(i64, u64)>) -> Vec<(f64, u64)> {
+    counts
+        .into_iter()
+        .map(|(bits, c)| (f64::from_bits(bits as u64), c))
+        .collect()
+}
+
+impl NumericState {
+    /// Make the quantile sketch hold every finite value, as it must before a merge can
+    /// leave the value counts inexact. A no-op once it does.
+    fn seed_quantiles(&mut self) {
+        if let Some(map) = self.counts.exact() {
+            let total: u64 = map.values().sum();
+            if self.quantiles.weight() != total {
+                self.quantiles = Quantiles::from_counts(bits_to_f64(
+                    map.iter().map(|(k, c)| (*k, *c)).collect(),
+                ));
+            }
+        }
+    }
+
+    fn merge(&mut self, b: &Self) {
+        self.nan += b.nan;
+        self.pos_inf += b.pos_inf;
+        self.neg_inf += b.neg_inf;
+        self.zeros += b.zeros;
+        self.min = opt_min_f(self.min, b.min);
+        self.max = opt_max_f(self.max, b.max);
+        self.moments.merge(&b.moments);
+        let len = |c: &ValueCounts<i64>| c.exact().map(|m| m.len());
+        match (len(&self.counts), len(&b.counts)) {
+            // Both exact and certain to stay so: the counts alone carry the quantiles.
+            (Some(x), Some(y)) if x + y <= super::EXACT_LIMIT => {}
+            _ => {
+                self.seed_quantiles();
+                let mut seeded;
+                let mut other = &b.quantiles;
+                if b.counts.exact().is_some() {
+                    seeded = b.clone();
+                    seeded.seed_quantiles();
+                    other = &seeded.quantiles;
+                }
+                self.quantiles.merge(other);
+            }
+        }
+        self.counts.merge(&b.counts);
+    }
 }
 
 fn min_max(v: &[f64]) -> Option<(f64, f64)> {
@@ -533,4 +589,90 @@ fn update_list(list: &mut ListState, array: &ArrayRef) -> Result<()> {
     lens.into_iter()
         .for_each(|n| list.values_per_row.add(n as u64));
     list.elements.update(&values)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::profile::QuantileView;
+
+    fn state_of(kind: DataType, values: &[f64]) -> ColumnState {
+        let mut s = ColumnState::new("x", &kind);
+        let arr: ArrayRef = Arc::new(Float64Array::from(values.to_vec()));
+        s.update(&cast(&arr, &kind).unwrap()).unwrap();
+        s
+    }
+
+    fn median(s: &ColumnState) -> f64 {
+        let num = s.numeric.as_ref().unwrap();
+        let view = match num.counts.exact() {
+            Some(m) => QuantileView::weighted(
+                m.iter()
+                    .map(|(b, c)| (f64::from_bits(*b as u64), *c))
+                    .collect(),
+            ),
+            None => num.quantiles.view(),
+        };
+        view.quantile(0.5).unwrap()
+    }
+
+    /// The quantile sketch stays empty while exact counts carry the quantiles, and takes
+    /// over with every value when they spill, in an update or in a merge.
+    #[test]
+    fn quantiles_follow_counts_through_spills_and_merges() {
+        // 6,000 values over 10 distinct: exact counts, no sketch work.
+        let few: Vec<f64> = (0..6000).map(|i| f64::from(i % 10)).collect();
+        let a = state_of(DataType::Float64, &few);
+        assert_eq!(a.numeric.as_ref().unwrap().quantiles.weight(), 0);
+        assert_eq!(median(&a), 4.5);
+
+        // 5,000 distinct values: spills mid-batch; the sketch holds all of them.
+        let many: Vec<f64> = (0..5000).map(|i| f64::from(i) * 0.5 + 100.0).collect();
+        let b = state_of(DataType::Float64, &many);
+        let nb = b.numeric.as_ref().unwrap();
+        assert!(nb.counts.exact().is_none());
+        assert_eq!(nb.quantiles.weight(), 5000);
+
+        // Merged either way round, equal to the whole.
+        let whole: Vec<f64> = few.iter().chain(&many).copied().collect();
+        let w = state_of(DataType::Float64, &whole);
+        let mut ab = a.clone();
+        ab.merge(&b).unwrap();
+        let mut ba = b.clone();
+        ba.merge(&a).unwrap();
+        for m in [&ab, &ba] {
+            assert_eq!(m.numeric.as_ref().unwrap().quantiles.weight(), 11_000);
+            let (got, want) = (median(m), median(&w));
+            // t-digest, 11k values: median within 1% of rank.
+            assert!((got - want).abs() <= 0.01 * 2500.0, "{got} vs {want}");
+        }
+
+        // Two exact sides whose union spills in the merge.
+        let c = state_of(DataType::Float64, &many[..800]);
+        let d = state_of(DataType::Float64, &many[800..1600]);
+        let mut cd = c.clone();
+        cd.merge(&d).unwrap();
+        assert_eq!(cd.numeric.as_ref().unwrap().quantiles.weight(), 1600);
+        assert_eq!(median(&cd), median(&state_of(DataType::Float64, &many[..1600])));
+    }
+
+    #[test]
+    fn top_values_kept_for_integers_only_past_exact_counts() {
+        let vals: Vec<f64> = (0..20_000).map(|i| f64::from(i % 3000)).collect();
+        let ints = state_of(DataType::Int64, &vals);
+        let floats = state_of(DataType::Float64, &vals);
+        let top = |s: &ColumnState| s.numeric.as_ref().unwrap().counts.summary(5);
+        assert_eq!(top(&ints).top.len(), 5);
+        assert!(top(&floats).top.is_empty());
+        // Distinct counts carry on for both.
+        assert!(top(&floats).distinct.abs_diff(3000) < 150);
+        // A merge with a side that dropped top values drops them too.
+        let mut m = ints.clone();
+        let mut f_as_int = floats.clone();
+        f_as_int.type_name = m.type_name.clone();
+        m.merge(&f_as_int).unwrap();
+        assert!(top(&m).top.is_empty());
+    }
 }

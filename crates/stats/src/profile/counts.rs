@@ -33,7 +33,10 @@ impl<T: Clone + Eq + Hash + Ord + FrequentItemValue> CountKey for T {}
 pub enum ValueCounts<K: CountKey> {
     Exact(HashMap<K, u64>),
     Sketch {
-        freq: FrequentItemsSketch<K>,
+        /// `None` once [`ValueCounts::drop_top`] said top values are not wanted (floats and
+        /// timestamps with many distinct values: TFDV reports none, and the sketch is a
+        /// fifth of the profile's time).
+        freq: Option<FrequentItemsSketch<K>>,
         hll: HllSketch,
     },
 }
@@ -68,8 +71,11 @@ fn new_hll() -> HllSketch {
 
 impl<K: CountKey> ValueCounts<K> {
     /// Count one occurrence of a value given by reference (no allocation on a repeat).
+    ///
+    /// Returns the exact counts, in key order, at the moment this value made the column
+    /// switch to sketches (the caller may want them, e.g. to seed a quantile sketch).
     #[inline]
-    pub fn add_ref<Q>(&mut self, value: &Q)
+    pub fn add_ref<Q>(&mut self, value: &Q) -> Option<Vec<(K, u64)>>
     where
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ToOwned<Owned = K> + ?Sized,
@@ -78,34 +84,50 @@ impl<K: CountKey> ValueCounts<K> {
             Self::Exact(map) => {
                 if let Some(c) = map.get_mut(value) {
                     *c += 1;
-                    return;
+                    return None;
                 }
                 map.insert(value.to_owned(), 1);
                 if map.len() > EXACT_LIMIT {
-                    self.spill();
+                    return self.spill();
                 }
             }
             Self::Sketch { freq, hll } => {
-                freq.update_ref(value);
+                if let Some(f) = freq {
+                    f.update_ref(value);
+                }
                 hll.update(value);
             }
+        }
+        None
+    }
+
+    /// Stop tracking most frequent values once the column is past exact counts; distinct
+    /// counts carry on.
+    pub fn drop_top(&mut self) {
+        if let Self::Sketch { freq, .. } = self {
+            *freq = None;
         }
     }
 
     /// Replay the exact map into sketches, in key order so the outcome never depends on
-    /// hash-map iteration order.
-    fn spill(&mut self) {
-        if let Self::Exact(map) = self {
-            let mut entries: Vec<(K, u64)> = map.drain().collect();
-            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            let mut freq = new_freq();
-            let mut hll = new_hll();
-            for (k, c) in entries {
-                hll.update(&k);
-                freq.update_with_count(k, c);
-            }
-            *self = Self::Sketch { freq, hll };
+    /// hash-map iteration order. Returns the replayed entries.
+    fn spill(&mut self) -> Option<Vec<(K, u64)>> {
+        let Self::Exact(map) = self else {
+            return None;
+        };
+        let mut entries: Vec<(K, u64)> = map.drain().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut freq = new_freq();
+        let mut hll = new_hll();
+        for (k, c) in &entries {
+            hll.update(k);
+            freq.update_with_count(k.clone(), *c);
         }
+        *self = Self::Sketch {
+            freq: Some(freq),
+            hll,
+        };
+        Some(entries)
     }
 
     pub fn merge(&mut self, other: &Self) {
@@ -123,7 +145,9 @@ impl<K: CountKey> ValueCounts<K> {
                 entries.sort_unstable_by(|x, y| x.0.cmp(y.0));
                 for (k, c) in entries {
                     hll.update(k);
-                    freq.update_with_count(k.clone(), *c);
+                    if let Some(f) = freq {
+                        f.update_with_count(k.clone(), *c);
+                    }
                 }
             }
             (Self::Exact(_), Self::Sketch { .. }) => {
@@ -132,7 +156,11 @@ impl<K: CountKey> ValueCounts<K> {
                 *self = merged;
             }
             (Self::Sketch { freq, hll }, Self::Sketch { freq: f2, hll: h2 }) => {
-                freq.merge(f2);
+                match (&mut *freq, f2) {
+                    (Some(a), Some(b)) => a.merge(b),
+                    // Either side stopped tracking top values: so does the merge.
+                    _ => *freq = None,
+                }
                 let mut union = HllUnion::new(HLL_LG_K).unwrap_or_else(|_| unreachable!());
                 union.update(hll);
                 union.update(h2);
@@ -165,10 +193,10 @@ impl<K: CountKey> ValueCounts<K> {
             }
             Self::Sketch { freq, hll } => {
                 let mut top: Vec<(K, u64)> = freq
+                    .iter()
                     // No false negatives: every true heavy hitter is listed, ranked by its
                     // estimate; `top_max_error` bounds how far any count may be off.
-                    .frequent_items(ErrorType::NoFalseNegatives)
-                    .into_iter()
+                    .flat_map(|f| f.frequent_items(ErrorType::NoFalseNegatives))
                     .map(|r| (r.item().clone(), r.estimate()))
                     .collect();
                 top.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -181,7 +209,7 @@ impl<K: CountKey> ValueCounts<K> {
                     distinct_exact: false,
                     top,
                     top_exact: false,
-                    top_max_error: freq.maximum_error(),
+                    top_max_error: freq.as_ref().map_or(0, FrequentItemsSketch::maximum_error),
                 }
             }
         }
@@ -194,7 +222,11 @@ impl<K: CountKey> ValueCounts<K> {
 #[serde(rename_all = "snake_case")]
 enum CountsRepr<K> {
     Exact(Vec<(K, u64)>),
-    Sketch { frequent_items: String, hll: String },
+    Sketch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        frequent_items: Option<String>,
+        hll: String,
+    },
 }
 
 impl<K: CountKey + Serialize> Serialize for ValueCounts<K> {
@@ -206,7 +238,7 @@ impl<K: CountKey + Serialize> Serialize for ValueCounts<K> {
                 CountsRepr::Exact(v)
             }
             Self::Sketch { freq, hll } => CountsRepr::Sketch {
-                frequent_items: B64.encode(freq.serialize()),
+                frequent_items: freq.as_ref().map(|f| B64.encode(f.serialize())),
                 hll: B64.encode(hll.serialize()),
             },
         };
@@ -223,10 +255,16 @@ impl<'de, K: CountKey + Deserialize<'de>> Deserialize<'de> for ValueCounts<K> {
                 frequent_items,
                 hll,
             } => {
-                let fb = B64.decode(frequent_items).map_err(D::Error::custom)?;
+                let freq = match frequent_items {
+                    Some(f) => {
+                        let fb = B64.decode(f).map_err(D::Error::custom)?;
+                        Some(FrequentItemsSketch::deserialize(&fb).map_err(D::Error::custom)?)
+                    }
+                    None => None,
+                };
                 let hb = B64.decode(hll).map_err(D::Error::custom)?;
                 Self::Sketch {
-                    freq: FrequentItemsSketch::deserialize(&fb).map_err(D::Error::custom)?,
+                    freq,
                     hll: HllSketch::deserialize(&hb).map_err(D::Error::custom)?,
                 }
             }

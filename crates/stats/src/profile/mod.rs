@@ -454,7 +454,7 @@ fn numeric_summary(num: &column::NumericState) -> NumericSummary {
     let n = num.moments.n;
     // Few distinct values: exact quantiles from the value counts, however many rows.
     let (view, exact) = match num.counts.exact() {
-        Some(map) if !num.quantiles.is_exact() => (
+        Some(map) => (
             QuantileView::weighted(
                 map.iter()
                     .map(|(bits, c)| (f64::from_bits(*bits as u64), *c))

@@ -77,6 +77,27 @@ impl Quantiles {
         matches!(self, Self::Exact(_))
     }
 
+    /// Number of values held.
+    pub fn weight(&self) -> u64 {
+        match self {
+            Self::Exact(v) => v.len() as u64,
+            Self::Digest(d) => d.total_weight(),
+        }
+    }
+
+    /// The values of exact value counts, fed in ascending order (deterministic, and the
+    /// digest's sort of an ordered run is linear).
+    pub fn from_counts(mut counts: Vec<(f64, u64)>) -> Self {
+        counts.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut q = Self::default();
+        q.extend(
+            counts
+                .into_iter()
+                .flat_map(|(x, c)| std::iter::repeat_n(x, c as usize)),
+        );
+        q
+    }
+
     /// A frozen, queryable view.
     pub fn view(&self) -> QuantileView {
         match self {
