@@ -26,6 +26,8 @@ use preflight_stats::source::{Dataset, SourceOptions};
 
 const WIDE_COLS: usize = 5_000;
 const WIDE_ROWS: usize = 100_000;
+/// The wide table's file name under bench-data (benches/schema.rs reads it too).
+const WIDE_FILE: &str = "wide-rg10k.parquet";
 
 fn wide_batch(rng: &mut Rng, n: usize) -> RecordBatch {
     let mut fields = Vec::with_capacity(WIDE_COLS);
@@ -70,7 +72,9 @@ fn wide_batch(rng: &mut Rng, n: usize) -> RecordBatch {
 fn generate(dir: &Path) {
     let pq = dir.join("long.parquet");
     let csv = dir.join("long.csv");
-    let wide = dir.join("wide.parquet");
+    // Row groups of 10k rows (400 MB of values here): a writer with Spark's 128 MB blocks
+    // would make them smaller still. One 4 GB row group made DataFusion hold it whole.
+    let wide = dir.join(WIDE_FILE);
     let props = common::props;
     if !pq.exists() || !csv.exists() {
         eprintln!("generating {ROWS}-row tables in {}", dir.display());
@@ -111,7 +115,12 @@ fn generate(dir: &Path) {
                 ArrowWriter::try_new(
                     std::fs::File::create(&tmp).unwrap(),
                     b.schema(),
-                    Some(props()),
+                    Some(
+                        props()
+                            .into_builder()
+                            .set_max_row_group_row_count(Some(10_000))
+                            .build(),
+                    ),
                 )
                 .unwrap()
             });
@@ -200,7 +209,15 @@ fn main() {
         "{:<28} {:>10} {:>10} {:>8} {:>10}",
         "input", "decode s", "profile s", "ratio", "peak MB"
     );
-    for name in ["long.parquet", "long.csv", "wide.parquet"] {
+    // `cargo bench --bench profile -- wide` runs only the inputs whose name contains "wide".
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    for name in ["long.parquet", "long.csv", WIDE_FILE] {
+        if !only.is_empty() && !only.iter().any(|o| name.contains(o.as_str())) {
+            continue;
+        }
         let path = dir.join(name);
         let (d, dmb, drows) = measure("decode", &path);
         let (p, pmb, prows) = measure("profile", &path);

@@ -94,7 +94,7 @@ fn main() {
         v / p
     );
 
-    let wide = dir.join("wide.parquet");
+    let wide = dir.join("wide-rg10k.parquet"); // written by benches/profile.rs
     if !wide.exists() {
         println!(
             "(skipped 5,000 columns: run `cargo bench --bench profile` first to generate {})",

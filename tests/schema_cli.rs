@@ -322,6 +322,8 @@ fn nan_uniqueness_length_pattern_and_row_count() {
     let u = only(&v, "not_unique", "id");
     assert_eq!(u["unexpected_values"][0]["value"], "2");
     assert_eq!(u["unexpected_values"][0]["count"], 2);
+    // The rows that hold the repeated value.
+    assert_eq!(example_rows(u), vec![2, 3]);
     let l = only(&v, "string_length", "target_name");
     assert_eq!(example_rows(l), vec![40]);
     let p = only(&v, "pattern_mismatch", "target_name");

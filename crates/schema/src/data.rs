@@ -145,6 +145,7 @@ async fn unique(ctx: &SessionContext, name: &str, sev: Severity) -> Result<Outco
     .map_err(Error::Internal)?;
     let dupes = counts.as_f64().unwrap_or(0.0) as u64;
     let mut anomaly = None;
+    let mut scan = None;
     if dupes > 0 {
         let batches = ctx
             .sql(&format!(
@@ -185,6 +186,11 @@ async fn unique(ctx: &SessionContext, name: &str, sev: Severity) -> Result<Outco
         a.observed = Some(json!(dupes));
         a.expected = Some(json!(0));
         a.unexpected_count = Some(dupes);
+        // The scan then finds the rows that hold these values.
+        scan = Some((
+            Matcher::In(values.iter().filter_map(|v| v.value.as_str()).map(String::from).collect()),
+            None,
+        ));
         a.unexpected_values = values;
         anomaly = Some(a);
     }
@@ -192,7 +198,7 @@ async fn unique(ctx: &SessionContext, name: &str, sev: Severity) -> Result<Outco
         column: Some(name.to_string()),
         check: "unique".into(),
         anomaly,
-        scan: None,
+        scan,
     })
 }
 
@@ -358,6 +364,12 @@ async fn scan(
                     o.anomaly = Some(a);
                 }
             }
+            Test::Matcher(Matcher::In(_), ..) => {
+                // Rows of repeated values: examples only; the count stays the profile's.
+                if let Some(a) = v.outcomes[r.target].anomaly.as_mut() {
+                    a.examples = r.found.examples;
+                }
+            }
             Test::Matcher(..) => {
                 let Some(a) = v.outcomes[r.target].anomaly.as_mut() else {
                     continue;
@@ -457,6 +469,7 @@ fn evaluate(r: &mut Request, array: &ArrayRef, row0: u64) -> Result<()> {
     };
     match m {
         Matcher::NotIn(set) => found.texts(array, row0, |s| !set.contains(s)),
+        Matcher::In(set) => found.texts(array, row0, |s| set.contains(s)),
         Matcher::OutOfRange { min, max } => found.floats(array, row0, |x| {
             min.is_some_and(|m| x < m) || max.is_some_and(|m| x > m)
         }),

@@ -132,6 +132,9 @@ impl Anomaly {
 pub enum Matcher {
     /// Text of the value not among these.
     NotIn(HashSet<String>),
+    /// Text of the value among these (the repeated values of a unique column): finds
+    /// their rows.
+    In(HashSet<String>),
     OutOfRange {
         min: Option<f64>,
         max: Option<f64>,

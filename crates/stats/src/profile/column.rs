@@ -448,7 +448,11 @@ fn update_numeric(s: &mut NumericState, arr: &Float64Array, keep_top: bool) {
     }
     s.moments.merge(&Moments::of(&finite));
     // Infinities are counted, not sketched: they have no place among the quantiles.
-    s.quantiles.extend(finite.drain(sketch_from..));
+    // Sorted first: a radix sort is several times faster than the t-digest's comparison
+    // sort, which then only merges ordered runs.
+    let rest = &mut finite[sketch_from..];
+    radsort::sort(rest);
+    s.quantiles.extend(rest.iter().copied());
 }
 
 fn bits_to_f64(counts: Vec<(i64, u64)>) -> Vec<(f64, u64)> {
