@@ -541,6 +541,177 @@ fn label_is_reported_first_and_ci_formats_render() {
 }
 
 #[test]
+fn label_from_the_schema_is_reported_first() {
+    let dir = TempDir::new().unwrap();
+    let a = penguins_year(dir.path(), "2007");
+    let b = penguins_year(dir.path(), "2009");
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let schema = dir.path().join("s.yaml");
+    let r = run(&[
+        "infer",
+        a,
+        "--label",
+        "species",
+        "-o",
+        schema.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s = schema.to_str().unwrap();
+    let v = json_run(
+        &[
+            "drift",
+            a,
+            b,
+            "--schema",
+            s,
+            "--columns",
+            "flipper_length_mm,island",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    assert_eq!(v["label"], "species");
+    assert_eq!(v["columns"][0]["column"], "species");
+    assert_eq!(v["columns"][0]["label"], true);
+    assert_eq!(v["compared_columns"], 3);
+    // Without --columns too; --label overrides the schema's.
+    let v = json_run(&["drift", a, b, "--schema", s, "--format", "json"], 0);
+    assert_eq!(v["columns"][0]["column"], "species");
+    assert_eq!(v["compared_columns"], 8);
+    let v = json_run(
+        &[
+            "drift", a, b, "--schema", s, "--label", "island", "--format", "json",
+        ],
+        0,
+    );
+    assert_eq!(v["columns"][0]["column"], "island");
+    assert_eq!(v["label"], "island");
+    // A schema that cannot be read is exit 2, naming it.
+    let r = run(&["drift", a, b, "--schema", "/nonexistent/s.yaml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("/nonexistent/s.yaml"), "{}", r.stderr);
+}
+
+/// TFDV's Jensen-Shannon divergence written out from the raw values: ten equal-width
+/// buckets per side over its own range, spread uniformly over the cells between the union
+/// of both sides' boundaries, log2.
+fn tfdv_js(a: &[f64], b: &[f64]) -> f64 {
+    let hist = |v: &[f64]| -> Vec<(f64, f64, f64)> {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let w = (hi - lo) / 10.0;
+        let mut counts = [0.0; 10];
+        for x in v {
+            counts[(((x - lo) / w) as usize).min(9)] += 1.0;
+        }
+        let edge = |i: usize| if i == 10 { hi } else { lo + i as f64 * w };
+        (0..10).map(|i| (edge(i), edge(i + 1), counts[i])).collect()
+    };
+    let (ha, hb) = (hist(a), hist(b));
+    let mut bounds: Vec<f64> = ha.iter().chain(&hb).flat_map(|h| [h.0, h.1]).collect();
+    bounds.sort_by(f64::total_cmp);
+    bounds.dedup();
+    let cells = |h: &[(f64, f64, f64)]| -> Vec<f64> {
+        bounds
+            .windows(2)
+            .map(|c| {
+                h.iter()
+                    .filter(|b| b.0 <= c[0] && c[1] <= b.1)
+                    .map(|b| b.2 * (c[1] - c[0]) / (b.1 - b.0))
+                    .sum()
+            })
+            .collect()
+    };
+    let (p, q) = (cells(&ha), cells(&hb));
+    let (sp, sq): (f64, f64) = (p.iter().sum(), q.iter().sum());
+    let mut js = 0.0;
+    for (p, q) in p.iter().zip(&q) {
+        let (p, q) = (p / sp, q / sq);
+        let m = (p + q) / 2.0;
+        if p > 0.0 {
+            js += p * (p / m).log2() / 2.0;
+        }
+        if q > 0.0 {
+            js += q * (q / m).log2() / 2.0;
+        }
+    }
+    js.min(1.0)
+}
+
+#[test]
+fn js_divergence_method_is_tfdvs_on_real_data_and_from_profiles() {
+    let dir = TempDir::new().unwrap();
+    let a = penguins_year(dir.path(), "2007");
+    let b = penguins_year(dir.path(), "2009");
+    let values = |p: &Path| -> Vec<f64> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').nth(4).and_then(|c| c.parse().ok()))
+            .collect()
+    };
+    let want = tfdv_js(&values(&a), &values(&b));
+    let (sa, sb) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let v = json_run(
+        &[
+            "drift",
+            sa,
+            sb,
+            "--method",
+            "js_divergence",
+            "--columns",
+            "flipper_length_mm,island",
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    let got = result(&v, "flipper_length_mm", "js_divergence");
+    assert_eq!(got["exact"], true);
+    assert!(
+        (got["statistic"].as_f64().unwrap() - want).abs() < 1e-12,
+        "{got} vs {want}"
+    );
+    assert_eq!(got["drifted"], true, "{got}"); // 0.105 >= 0.1
+    // Categories: log2 JS on the proportions; the same from stored profiles (exact there:
+    // fewer than 2,048 values).
+    let island = result(&v, "island", "js_divergence")["statistic"]
+        .as_f64()
+        .unwrap();
+    let (pa, pb) = (
+        dir.path().join("a.profile.json"),
+        dir.path().join("b.profile.json"),
+    );
+    for (d, p) in [(sa, &pa), (sb, &pb)] {
+        assert_eq!(run(&["profile", d, "-o", p.to_str().unwrap()]).code, 0);
+    }
+    let v = json_run(
+        &[
+            "drift",
+            pa.to_str().unwrap(),
+            pb.to_str().unwrap(),
+            "--method",
+            "tfdv_js",
+            "--columns",
+            "flipper_length_mm,island",
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    let from_profile = result(&v, "flipper_length_mm", "js_divergence");
+    assert_eq!(from_profile["statistic"], got["statistic"]);
+    assert_eq!(
+        result(&v, "island", "js_divergence")["statistic"]
+            .as_f64()
+            .unwrap(),
+        island
+    );
+}
+
+#[test]
 fn unseen_categories_are_named() {
     let dir = TempDir::new().unwrap();
     let a = dir.path().join("a.csv");

@@ -2,13 +2,15 @@
 //! side data or a stored profile, and the dataset-level verdict.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use anyhow::{Context, Result, bail};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
+use preflight_schema::Schema;
+use preflight_schema::model::Role;
 use preflight_stats::Severity;
 use preflight_stats::drift::compare::{
     Categories, ColumnDrift, ColumnSample, CompareOptions, NumericData, Skipped, compare_column,
@@ -62,7 +64,8 @@ Examples:
   preflight drift train.parquet serving.parquet
   preflight drift last_week.profile.json today/*.parquet --method psi --threshold 0.2
   preflight drift a.csv b.csv --method ks --format json
-  preflight drift train.csv serving.csv --label species --format markdown"
+  preflight drift train.csv serving.csv --label species --format markdown
+  preflight drift train.csv serving.csv --schema s.yaml     # the schema's label, reported first"
     )
 }
 
@@ -74,8 +77,9 @@ pub struct Args {
     #[arg(required = true, num_args = 2.., value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Method(s), comma-separated or repeated: auto, ks, wasserstein, jensenshannon, psi,
-    /// kl_div (kl), hellinger, chisquare, z (ztest), linf, tvd. Several methods give one
-    /// result per column and method; a column drifts when any of them says so.
+    /// kl_div (kl), hellinger, chisquare, z (ztest), linf, tvd, js_divergence (tfdv_js).
+    /// Several methods give one result per column and method; a column drifts when any
+    /// of them says so.
     #[arg(
         long,
         value_name = "METHOD",
@@ -96,6 +100,10 @@ pub struct Args {
     /// The label (target) column: compared like the others and reported first.
     #[arg(long, value_name = "COL")]
     pub label: Option<String>,
+    /// A schema file (`preflight infer`): its label feature (`role: label`) is the label
+    /// unless --label names one.
+    #[arg(long, short = 's', value_name = "SCHEMA")]
+    pub schema: Option<PathBuf>,
     /// Read every value (exact statistics) when both sides are data with at most this many
     /// rows; beyond, use the profiles' sketches.
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
@@ -143,15 +151,40 @@ fn config(args: &Args) -> Result<Config> {
 }
 
 /// One side: its profile and, for data, the opened dataset.
-struct Side {
-    inputs: Vec<String>,
-    profile: Profile,
-    dataset: Option<Dataset>,
+pub(crate) struct Side {
+    pub inputs: Vec<String>,
+    pub profile: Profile,
+    pub dataset: Option<Dataset>,
 }
 
 impl Side {
-    fn name(&self) -> String {
+    pub fn name(&self) -> String {
         self.inputs.join(" ")
+    }
+
+    /// For the JSON report.
+    pub fn info(&self) -> SideInfo {
+        SideInfo {
+            inputs: self.inputs.clone(),
+            source: if self.dataset.is_some() {
+                "data"
+            } else {
+                "profile"
+            },
+            rows: self.profile.row_count,
+        }
+    }
+
+    /// Profile an opened dataset.
+    pub async fn profiled(paths: &[String], mut ds: Dataset) -> Result<Self> {
+        let rows = Arc::new(AtomicU64::new(0));
+        let _progress = Progress::start(format!("profiling {}", paths.join(" ")), rows.clone());
+        let profile = ds.profile(rows).await?;
+        Ok(Self {
+            inputs: paths.to_vec(),
+            profile,
+            dataset: Some(ds),
+        })
     }
 }
 
@@ -159,7 +192,9 @@ fn is_profile(path: &str) -> bool {
     path.to_ascii_lowercase().ends_with(".profile.json")
 }
 
-async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
+/// The side when `paths` are stored profiles (several are merged), `None` when they are
+/// data; mixing both is an error.
+pub(crate) fn load_profiles(paths: &[String]) -> Result<Option<Side>> {
     let profiles = paths.iter().filter(|p| is_profile(p)).count();
     if profiles > 0 && profiles < paths.len() {
         bail!(
@@ -167,33 +202,33 @@ async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
             paths.join(" ")
         );
     }
-    if profiles > 0 {
-        let mut loaded = Vec::new();
-        for p in paths {
-            let bytes = std::fs::read(p).with_context(|| format!("{p}: cannot read profile"))?;
-            loaded.push((p.clone(), Profile::from_json(&bytes, Path::new(p))?));
-        }
-        let profile = if loaded.len() == 1 {
-            loaded.remove(0).1
-        } else {
-            Profile::merge_all(&loaded)?
-        };
-        return Ok(Side {
-            inputs: paths.to_vec(),
-            profile,
-            dataset: None,
-        });
+    if profiles == 0 {
+        return Ok(None);
     }
-    let opts = input.to_options()?;
-    let mut ds = Dataset::open(paths, &opts).await?;
-    let rows = Arc::new(AtomicU64::new(0));
-    let _progress = Progress::start(format!("profiling {}", paths.join(" ")), rows.clone());
-    let profile = ds.profile(rows).await?;
-    Ok(Side {
+    let mut loaded = Vec::new();
+    for p in paths {
+        let bytes = std::fs::read(p).with_context(|| format!("{p}: cannot read profile"))?;
+        loaded.push((p.clone(), Profile::from_json(&bytes, Path::new(p))?));
+    }
+    let profile = if loaded.len() == 1 {
+        loaded.remove(0).1
+    } else {
+        Profile::merge_all(&loaded)?
+    };
+    Ok(Some(Side {
         inputs: paths.to_vec(),
         profile,
-        dataset: Some(ds),
-    })
+        dataset: None,
+    }))
+}
+
+async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
+    if let Some(side) = load_profiles(paths)? {
+        return Ok(side);
+    }
+    let opts = input.to_options()?;
+    let ds = Dataset::open(paths, &opts).await?;
+    Side::profiled(paths, ds).await
 }
 
 /// Columns not compared unless named: Evidently leaves date/time columns out too.
@@ -210,11 +245,11 @@ fn default_skip(kind: Kind) -> Option<&'static str> {
 }
 
 #[derive(Serialize)]
-struct SideInfo {
-    inputs: Vec<String>,
+pub(crate) struct SideInfo {
+    pub inputs: Vec<String>,
     /// `data` or `profile`.
-    source: &'static str,
-    rows: u64,
+    pub source: &'static str,
+    pub rows: u64,
 }
 
 #[derive(Serialize)]
@@ -258,7 +293,7 @@ fn severity_score(d: &ColumnDrift) -> f64 {
     }
 }
 
-fn fmt_num(x: Option<f64>) -> String {
+pub(crate) fn fmt_num(x: Option<f64>) -> String {
     match x {
         None => "-".into(),
         Some(v) if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) => format!("{v:.3e}"),
@@ -346,8 +381,31 @@ fn table(w: &mut dyn std::io::Write, r: &Report, checks: &[Check], fail_on: Fail
     Ok(())
 }
 
+/// The label column: --label, else the schema's label feature.
+fn label(args: &Args) -> Result<Option<String>> {
+    if args.label.is_some() {
+        return Ok(args.label.clone());
+    }
+    let Some(path) = &args.schema else {
+        return Ok(None);
+    };
+    let schema = Schema::load(path)?;
+    let mut labels = schema.features.iter().filter(|f| f.role == Role::Label);
+    let first = labels.next().map(|f| f.name.clone());
+    if let Some(second) = labels.next() {
+        bail!(
+            "{}: more than one feature has role label (`{}`, `{}`); name one with --label",
+            path.display(),
+            first.unwrap_or_default(),
+            second.name
+        );
+    }
+    Ok(first)
+}
+
 pub fn run(args: Args) -> Result<ExitStatus> {
     let cfg = config(&args)?;
+    let label = label(&args)?;
     let (ref_paths, cur_paths) = args.inputs.split_at(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -373,7 +431,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         .map(|c| c.name.as_str())
         .collect();
     let mut named: Vec<String> = args.columns.clone();
-    if let Some(l) = &args.label
+    if let Some(l) = &label
         && !named.is_empty()
         && !named.contains(l)
     {
@@ -388,7 +446,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         }
     }
     if named.is_empty() {
-        if let Some(l) = &args.label {
+        if let Some(l) = &label {
             if !ref_cols.contains(&l.as_str()) {
                 bail!("{}: no label column `{l}`", reference.name());
             }
@@ -419,7 +477,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     } else {
         ref_cols.iter().map(|c| (*c).to_string()).collect()
     };
-    if let Some(l) = &args.label
+    if let Some(l) = &label
         && let Some(i) = selected.iter().position(|c| c == l)
     {
         let l = selected.remove(i);
@@ -433,7 +491,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         else {
             continue;
         };
-        let named_here = explicit || args.label.as_deref() == Some(name.as_str());
+        let named_here = explicit || label.as_deref() == Some(name.as_str());
         if let Some(reason) = default_skip(rc.kind)
             && !(named_here && rc.kind.is_temporal())
         {
@@ -542,7 +600,6 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         }
     }
     // Label first, then most severe first; ties by column name and method.
-    let label = args.label.clone();
     results.sort_by(|a, b| {
         let la = Some(&a.column) == label.as_ref();
         let lb = Some(&b.column) == label.as_ref();
@@ -613,20 +670,11 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         });
     }
 
-    let side_info = |s: &Side| SideInfo {
-        inputs: s.inputs.clone(),
-        source: if s.dataset.is_some() {
-            "data"
-        } else {
-            "profile"
-        },
-        rows: s.profile.row_count,
-    };
-    let label_name = args.label.clone();
+    let label_name = label.clone();
     let report = Report {
         version: DRIFT_VERSION,
-        reference: side_info(&reference),
-        current: side_info(&current),
+        reference: reference.info(),
+        current: current.info(),
         drift_share: cfg.drift_share,
         compared_columns: compared.len(),
         drifted_columns: drifted.len(),
