@@ -712,6 +712,90 @@ fn js_divergence_method_is_tfdvs_on_real_data_and_from_profiles() {
 }
 
 #[test]
+fn schema_drift_comparators_fail_the_run_at_their_severity() {
+    let dir = TempDir::new().unwrap();
+    let a = penguins_year(dir.path(), "2007");
+    let b = penguins_year(dir.path(), "2009");
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let schema = dir.path().join("s.yaml");
+    let write = |flipper_severity: &str| {
+        std::fs::write(
+            &schema,
+            format!(
+                "version: 1
+features:
+  - name: flipper_length_mm
+    type: double
+    drift: {{method: js_divergence, threshold: 0.1, severity: {flipper_severity}}}
+  - name: island
+    type: string
+    drift: {{method: linf, threshold: 0.2}}
+"
+            ),
+        )
+        .unwrap();
+    };
+    write("error");
+    let s = schema.to_str().unwrap();
+    let args = [
+        "drift",
+        a,
+        b,
+        "--schema",
+        s,
+        "--columns",
+        "flipper_length_mm,island",
+        "--method",
+        "linf",
+        "--drift-share",
+        "0.9",
+        "--format",
+        "json",
+    ];
+    // One of two columns drifted: no dataset drift, but the schema's error threshold fails.
+    let v = json_run(&args, 1);
+    assert_eq!(v["dataset_drift"], false);
+    let flipper = result(&v, "flipper_length_mm", "js_divergence");
+    assert_eq!(flipper["schema_severity"], "error");
+    assert_eq!(flipper["drifted"], true);
+    assert_eq!(flipper["threshold"], 0.1);
+    let island: Vec<&Value> = results(&v, "island");
+    assert_eq!(
+        island.len(),
+        2,
+        "--method linf at 0.1 and the schema's linf at 0.2"
+    );
+    let schema_island = island.iter().find(|c| c["threshold"] == 0.2).unwrap();
+    assert_eq!(schema_island["schema_severity"], "error");
+    assert_eq!(schema_island["drifted"], false);
+    let r = run(&args[..args.len() - 2]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("drifted (schema, error)") && r.stdout.contains("stable (schema)"),
+        "{}",
+        r.stdout
+    );
+    let mut gh = args[..args.len() - 2].to_vec();
+    gh.extend(["--format", "github"]);
+    let r = run(&gh);
+    assert!(
+        r.stdout.contains("::error ")
+            && r.stdout.contains("flipper_length_mm%3A drift (js_divergence%2C schema)::drifted: distance 0.1054 at or above threshold 0.1"),
+        "{}",
+        r.stdout
+    );
+    // At warning severity the same drift passes, unless warnings fail.
+    write("warning");
+    assert_eq!(
+        json_run(&args, 0)["columns"][0]["schema_severity"],
+        "warning"
+    );
+    let mut strict = args.to_vec();
+    strict.extend(["--fail-on", "warning"]);
+    assert_eq!(run(&strict).code, 1);
+}
+
+#[test]
 fn unseen_categories_are_named() {
     let dir = TempDir::new().unwrap();
     let a = dir.path().join("a.csv");

@@ -55,8 +55,9 @@ outside the reference range are counted. Null values are not compared (their cou
 reported). Date/time, binary, list and struct columns are skipped unless named with \
 --columns (date/time columns are then compared on their integer encoding).
 
-Exit status: 1 when the dataset drifted (share of drifted columns >= --drift-share), or, \
-with --fail-on warning, when any column drifted; 2 when the inputs cannot be read or \
+Exit status: 1 when the dataset drifted (share of drifted columns >= --drift-share), when a \
+column exceeds a --schema drift comparator of severity error, or, with --fail-on warning, when \
+any column drifted; 2 when the inputs cannot be read or \
 compared.
 
 {AUTO_METHOD_HELP}
@@ -101,7 +102,8 @@ pub struct Args {
     #[arg(long, value_name = "COL")]
     pub label: Option<String>,
     /// A schema file (`preflight infer`): its label feature (`role: label`) is the label
-    /// unless --label names one.
+    /// unless --label names one, and each feature's `drift` comparator is checked too
+    /// (its method and threshold); one exceeded fails the run at the comparator's severity.
     #[arg(long, short = 's', value_name = "SCHEMA")]
     pub schema: Option<PathBuf>,
     /// Read every value (exact statistics) when both sides are data with at most this many
@@ -257,6 +259,10 @@ struct ColumnOut {
     #[serde(flatten)]
     drift: ColumnDrift,
     label: bool,
+    /// Set when the threshold is the schema's drift comparator (`--schema`): a drift then
+    /// fails the run at this severity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema_severity: Option<Severity>,
 }
 
 #[derive(Serialize)]
@@ -355,7 +361,12 @@ fn table(w: &mut dyn std::io::Write, r: &Report, checks: &[Check], fail_on: Fail
             stat,
             fmt_num(d.p_value),
             fmt_num(Some(d.threshold)),
-            if d.drifted { "drifted" } else { "stable" }.to_string(),
+            match (d.drifted, c.schema_severity) {
+                (true, Some(sev)) => format!("drifted (schema, {sev})"),
+                (false, Some(_)) => "stable (schema)".to_string(),
+                (true, None) => "drifted".to_string(),
+                (false, None) => "stable".to_string(),
+            },
             notes(d),
         ]);
     }
@@ -382,14 +393,13 @@ fn table(w: &mut dyn std::io::Write, r: &Report, checks: &[Check], fail_on: Fail
 }
 
 /// The label column: --label, else the schema's label feature.
-fn label(args: &Args) -> Result<Option<String>> {
+fn label(args: &Args, schema: Option<&Schema>) -> Result<Option<String>> {
     if args.label.is_some() {
         return Ok(args.label.clone());
     }
-    let Some(path) = &args.schema else {
+    let (Some(path), Some(schema)) = (&args.schema, schema) else {
         return Ok(None);
     };
-    let schema = Schema::load(path)?;
     let mut labels = schema.features.iter().filter(|f| f.role == Role::Label);
     let first = labels.next().map(|f| f.name.clone());
     if let Some(second) = labels.next() {
@@ -405,7 +415,8 @@ fn label(args: &Args) -> Result<Option<String>> {
 
 pub fn run(args: Args) -> Result<ExitStatus> {
     let cfg = config(&args)?;
-    let label = label(&args)?;
+    let schema = args.schema.as_deref().map(Schema::load).transpose()?;
+    let label = label(&args, schema.as_ref())?;
     let (ref_paths, cur_paths) = args.inputs.split_at(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -581,26 +592,62 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         }
     }
 
-    let mut results: Vec<ColumnDrift> = Vec::new();
+    let mut results: Vec<ColumnOut> = Vec::new();
     for (r, c) in &pairs {
-        for m in &cfg.methods {
-            let opts = CompareOptions {
-                method: *m,
-                threshold: cfg.threshold,
-                reference_rows: reference.profile.row_count,
-            };
+        let mut push = |opts: CompareOptions, schema_severity: Option<Severity>| {
             match compare_column(r, c, &opts) {
-                Ok(d) => results.push(d),
+                Ok(d) => {
+                    // A schema comparator equal to a --method result marks that one.
+                    if let Some(same) = results.iter_mut().find(|o| {
+                        o.drift.column == d.column
+                            && o.drift.method == d.method
+                            && o.drift.threshold == d.threshold
+                    }) {
+                        same.schema_severity = same.schema_severity.or(schema_severity);
+                        return;
+                    }
+                    results.push(ColumnOut {
+                        label: Some(&d.column) == label.as_ref(),
+                        drift: d,
+                        schema_severity,
+                    });
+                }
                 Err(s) => {
                     if !skipped.contains(&s) {
                         skipped.push(s);
                     }
                 }
             }
+        };
+        for m in &cfg.methods {
+            push(
+                CompareOptions {
+                    method: *m,
+                    threshold: cfg.threshold,
+                    reference_rows: reference.profile.row_count,
+                },
+                None,
+            );
+        }
+        if let Some(cmp) = schema
+            .as_ref()
+            .and_then(|s| s.feature(&r.name))
+            .and_then(|f| f.drift.as_ref())
+        {
+            let method = cmp.method.parse::<Method>().map_err(anyhow::Error::msg)?;
+            push(
+                CompareOptions {
+                    method: Some(method),
+                    threshold: Some(cmp.threshold),
+                    reference_rows: reference.profile.row_count,
+                },
+                Some(cmp.severity),
+            );
         }
     }
     // Label first, then most severe first; ties by column name and method.
     results.sort_by(|a, b| {
+        let (a, b) = (&a.drift, &b.drift);
         let la = Some(&a.column) == label.as_ref();
         let lb = Some(&b.column) == label.as_ref();
         lb.cmp(&la)
@@ -608,12 +655,13 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             .then_with(|| severity_score(b).total_cmp(&severity_score(a)))
             .then_with(|| a.column.cmp(&b.column))
             .then_with(|| a.method.as_str().cmp(b.method.as_str()))
+            .then_with(|| a.threshold.total_cmp(&b.threshold))
     });
-    let compared: BTreeSet<&str> = results.iter().map(|d| d.column.as_str()).collect();
+    let compared: BTreeSet<&str> = results.iter().map(|o| o.drift.column.as_str()).collect();
     let drifted: BTreeSet<&str> = results
         .iter()
-        .filter(|d| d.drifted)
-        .map(|d| d.column.as_str())
+        .filter(|o| o.drift.drifted)
+        .map(|o| o.drift.column.as_str())
         .collect();
     let share = if compared.is_empty() {
         0.0
@@ -639,8 +687,14 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     } else {
         Check::passed(None, "dataset_drift")
     });
-    for d in &results {
-        let kind = format!("drift ({})", d.method);
+    for o in &results {
+        let d = &o.drift;
+        // A schema comparator fails at its severity; other results are warnings that fail
+        // the run only through dataset drift (or --fail-on warning).
+        let (kind, severity) = match o.schema_severity {
+            Some(sev) => (format!("drift ({}, schema)", d.method), sev),
+            None => (format!("drift ({})", d.method), Severity::Warning),
+        };
         checks.push(if d.drifted {
             let what = match d.method.kind() {
                 MethodKind::PValue => format!(
@@ -658,7 +712,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             Check::failed(
                 Some(d.column.clone()),
                 kind,
-                Severity::Warning,
+                severity,
                 if extra.is_empty() {
                     format!("drifted: {what}")
                 } else {
@@ -681,13 +735,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         share_drifted: share,
         dataset_drift,
         label: label_name.clone(),
-        columns: results
-            .into_iter()
-            .map(|d| ColumnOut {
-                label: Some(&d.column) == label_name.as_ref(),
-                drift: d,
-            })
-            .collect(),
+        columns: results,
         skipped,
     };
     let format = args.report.format();
