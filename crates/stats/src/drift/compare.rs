@@ -1055,23 +1055,6 @@ mod tests {
         }
     }
 
-    /// log2 Jensen-Shannon divergence of two count vectors, written out.
-    fn js2(p: &[f64], q: &[f64]) -> f64 {
-        let (sp, sq): (f64, f64) = (p.iter().sum(), q.iter().sum());
-        let mut s = 0.0;
-        for (p, q) in p.iter().zip(q) {
-            let (p, q) = (p / sp, q / sq);
-            let m = (p + q) / 2.0;
-            if p > 0.0 {
-                s += p * (p / m).log2();
-            }
-            if q > 0.0 {
-                s += q * (q / m).log2();
-            }
-        }
-        s / 2.0
-    }
-
     #[test]
     fn js_divergence_follows_tfdv_on_histograms_and_categories() {
         // a: 0..=99 -> ten buckets of 10 over [0, 99]; b: 50..=149 over [50, 149]. On the
@@ -1091,20 +1074,23 @@ mod tests {
         // Half the mass overlaps, uniformly: cells [0,50) only in a, [50,99] shared at
         // density 10/9.9 on a's side and 10/9.9 on b's, (99,149] only in b.
         let shared = 49.0 / 99.0; // a's share in [50, 99]; b's in [50, 99] is 49/99 too
-        let want2 = js2(&[1.0 - shared, shared, 0.0], &[0.0, shared, 1.0 - shared]);
+        let want2 = super::super::tfdv::tests::js_log2(
+            &[1.0 - shared, shared, 0.0],
+            &[0.0, shared, 1.0 - shared],
+        );
         assert!((want - want2).abs() < 1e-12, "{want} vs {want2}");
         assert!(d.drifted);
         // Categories: log2 JS on proportions.
         let r = cat("c", &[("a", 30), ("b", 10)]);
         let c = cat("c", &[("a", 10), ("b", 10), ("z", 20)]);
         let d = compare_column(&r, &c, &opts(Some(Method::JsDivergence), 40)).unwrap();
-        let want = js2(&[30.0, 10.0, 0.0], &[10.0, 10.0, 20.0]);
+        let want = super::super::tfdv::tests::js_log2(&[30.0, 10.0, 0.0], &[10.0, 10.0, 20.0]);
         assert!((d.statistic.unwrap() - want).abs() < 1e-12);
         // NaN counts as a bucket of its own, never matched (TFDV).
         let mut n = a.clone();
         n.numeric.as_mut().unwrap().nan = 10;
         let d = compare_column(&n, &a, &opts(Some(Method::JsDivergence), 100)).unwrap();
-        let want = js2(
+        let want = super::super::tfdv::tests::js_log2(
             &[10.0; 11],
             &[
                 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 0.0,
