@@ -13,7 +13,7 @@ use std::sync::Arc;
 use arrow::array::{Array, BooleanArray, Float64Array, Int64Array, RecordBatch};
 use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema};
-use common::{assert_matches_schema, fixture, run};
+use common::{assert_matches_schema, fixture, run, tfdv_js};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
@@ -538,6 +538,215 @@ fn label_is_reported_first_and_ci_formats_render() {
     assert_eq!(r.code, 1, "{}", r.stdout);
     let r = run(&["drift", a, b, "--label", "species", cols[0], cols[1]]);
     assert_eq!(r.code, 0, "{}", r.stdout);
+}
+
+#[test]
+fn label_from_the_schema_is_reported_first() {
+    let dir = TempDir::new().unwrap();
+    let a = penguins_year(dir.path(), "2007");
+    let b = penguins_year(dir.path(), "2009");
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let schema = dir.path().join("s.yaml");
+    let r = run(&[
+        "infer",
+        a,
+        "--label",
+        "species",
+        "-o",
+        schema.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s = schema.to_str().unwrap();
+    let v = json_run(
+        &[
+            "drift",
+            a,
+            b,
+            "--schema",
+            s,
+            "--columns",
+            "flipper_length_mm,island",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    assert_eq!(v["label"], "species");
+    assert_eq!(v["columns"][0]["column"], "species");
+    assert_eq!(v["columns"][0]["label"], true);
+    assert_eq!(v["compared_columns"], 3);
+    // Without --columns too; --label overrides the schema's.
+    let v = json_run(&["drift", a, b, "--schema", s, "--format", "json"], 0);
+    assert_eq!(v["columns"][0]["column"], "species");
+    assert_eq!(v["compared_columns"], 8);
+    let v = json_run(
+        &[
+            "drift", a, b, "--schema", s, "--label", "island", "--format", "json",
+        ],
+        0,
+    );
+    assert_eq!(v["columns"][0]["column"], "island");
+    assert_eq!(v["label"], "island");
+    // A schema that cannot be read is exit 2, naming it.
+    let r = run(&["drift", a, b, "--schema", "/nonexistent/s.yaml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("/nonexistent/s.yaml"), "{}", r.stderr);
+}
+
+#[test]
+fn js_divergence_method_is_tfdvs_on_real_data_and_from_profiles() {
+    let dir = TempDir::new().unwrap();
+    let a = penguins_year(dir.path(), "2007");
+    let b = penguins_year(dir.path(), "2009");
+    let values = |p: &Path| -> Vec<f64> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').nth(4).and_then(|c| c.parse().ok()))
+            .collect()
+    };
+    let want = tfdv_js(&values(&a), &values(&b));
+    let (sa, sb) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let v = json_run(
+        &[
+            "drift",
+            sa,
+            sb,
+            "--method",
+            "js_divergence",
+            "--columns",
+            "flipper_length_mm,island",
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    let got = result(&v, "flipper_length_mm", "js_divergence");
+    assert_eq!(got["exact"], true);
+    assert!(
+        (got["statistic"].as_f64().unwrap() - want).abs() < 1e-12,
+        "{got} vs {want}"
+    );
+    assert_eq!(got["drifted"], true, "{got}"); // 0.105 >= 0.1
+    // Categories: log2 JS on the proportions; the same from stored profiles (exact there:
+    // fewer than 2,048 values).
+    let island = result(&v, "island", "js_divergence")["statistic"]
+        .as_f64()
+        .unwrap();
+    let (pa, pb) = (
+        dir.path().join("a.profile.json"),
+        dir.path().join("b.profile.json"),
+    );
+    for (d, p) in [(sa, &pa), (sb, &pb)] {
+        assert_eq!(run(&["profile", d, "-o", p.to_str().unwrap()]).code, 0);
+    }
+    let v = json_run(
+        &[
+            "drift",
+            pa.to_str().unwrap(),
+            pb.to_str().unwrap(),
+            "--method",
+            "tfdv_js",
+            "--columns",
+            "flipper_length_mm,island",
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    let from_profile = result(&v, "flipper_length_mm", "js_divergence");
+    assert_eq!(from_profile["statistic"], got["statistic"]);
+    assert_eq!(
+        result(&v, "island", "js_divergence")["statistic"]
+            .as_f64()
+            .unwrap(),
+        island
+    );
+}
+
+#[test]
+fn schema_drift_comparators_fail_the_run_at_their_severity() {
+    let dir = TempDir::new().unwrap();
+    let a = penguins_year(dir.path(), "2007");
+    let b = penguins_year(dir.path(), "2009");
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let schema = dir.path().join("s.yaml");
+    let write = |flipper_severity: &str| {
+        std::fs::write(
+            &schema,
+            format!(
+                "version: 1
+features:
+  - name: flipper_length_mm
+    type: double
+    drift: {{method: js_divergence, threshold: 0.1, severity: {flipper_severity}}}
+  - name: island
+    type: string
+    drift: {{method: linf, threshold: 0.2}}
+"
+            ),
+        )
+        .unwrap();
+    };
+    write("error");
+    let s = schema.to_str().unwrap();
+    let args = [
+        "drift",
+        a,
+        b,
+        "--schema",
+        s,
+        "--columns",
+        "flipper_length_mm,island",
+        "--method",
+        "linf",
+        "--drift-share",
+        "0.9",
+        "--format",
+        "json",
+    ];
+    // One of two columns drifted: no dataset drift, but the schema's error threshold fails.
+    let v = json_run(&args, 1);
+    assert_eq!(v["dataset_drift"], false);
+    let flipper = result(&v, "flipper_length_mm", "js_divergence");
+    assert_eq!(flipper["schema_severity"], "error");
+    assert_eq!(flipper["drifted"], true);
+    assert_eq!(flipper["threshold"], 0.1);
+    let island: Vec<&Value> = results(&v, "island");
+    assert_eq!(
+        island.len(),
+        2,
+        "--method linf at 0.1 and the schema's linf at 0.2"
+    );
+    let schema_island = island.iter().find(|c| c["threshold"] == 0.2).unwrap();
+    assert_eq!(schema_island["schema_severity"], "error");
+    assert_eq!(schema_island["drifted"], false);
+    let r = run(&args[..args.len() - 2]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("drifted (schema, error)") && r.stdout.contains("stable (schema)"),
+        "{}",
+        r.stdout
+    );
+    let mut gh = args[..args.len() - 2].to_vec();
+    gh.extend(["--format", "github"]);
+    let r = run(&gh);
+    assert!(
+        r.stdout.contains("::error ")
+            && r.stdout.contains("flipper_length_mm%3A drift (js_divergence%2C schema)::drifted: distance 0.1054 at or above threshold 0.1"),
+        "{}",
+        r.stdout
+    );
+    // At warning severity the same drift passes, unless warnings fail.
+    write("warning");
+    assert_eq!(
+        json_run(&args, 0)["columns"][0]["schema_severity"],
+        "warning"
+    );
+    let mut strict = args.to_vec();
+    strict.extend(["--fail-on", "warning"]);
+    assert_eq!(run(&strict).code, 1);
 }
 
 #[test]

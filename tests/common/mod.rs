@@ -65,3 +65,49 @@ pub fn assert_matches_schema(schema: &str, doc: &serde_json::Value, what: &str) 
         .collect();
     assert!(errors.is_empty(), "{what} violates {schema}: {errors:#?}");
 }
+
+/// TFDV's Jensen-Shannon divergence written out from the raw values: ten equal-width
+/// buckets per side over its own range, each spread uniformly over the cells between the
+/// union of both sides' boundaries, log2.
+pub fn tfdv_js(a: &[f64], b: &[f64]) -> f64 {
+    let hist = |v: &[f64]| -> Vec<(f64, f64, f64)> {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let w = (hi - lo) / 10.0;
+        let mut counts = [0.0; 10];
+        for x in v {
+            counts[(((x - lo) / w) as usize).min(9)] += 1.0;
+        }
+        let edge = |i: usize| if i == 10 { hi } else { lo + i as f64 * w };
+        (0..10).map(|i| (edge(i), edge(i + 1), counts[i])).collect()
+    };
+    let (ha, hb) = (hist(a), hist(b));
+    let mut bounds: Vec<f64> = ha.iter().chain(&hb).flat_map(|h| [h.0, h.1]).collect();
+    bounds.sort_by(f64::total_cmp);
+    bounds.dedup();
+    let cells = |h: &[(f64, f64, f64)]| -> Vec<f64> {
+        bounds
+            .windows(2)
+            .map(|c| {
+                h.iter()
+                    .filter(|b| b.0 <= c[0] && c[1] <= b.1)
+                    .map(|b| b.2 * (c[1] - c[0]) / (b.1 - b.0))
+                    .sum()
+            })
+            .collect()
+    };
+    let (p, q) = (cells(&ha), cells(&hb));
+    let (sp, sq): (f64, f64) = (p.iter().sum(), q.iter().sum());
+    let mut js = 0.0;
+    for (p, q) in p.iter().zip(&q) {
+        let (p, q) = (p / sp, q / sq);
+        let m = (p + q) / 2.0;
+        if p > 0.0 {
+            js += p * (p / m).log2() / 2.0;
+        }
+        if q > 0.0 {
+            js += q * (q / m).log2() / 2.0;
+        }
+    }
+    js.min(1.0)
+}

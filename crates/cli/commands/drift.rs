@@ -2,13 +2,15 @@
 //! side data or a stored profile, and the dataset-level verdict.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use anyhow::{Context, Result, bail};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
+use preflight_schema::Schema;
+use preflight_schema::model::Role;
 use preflight_stats::Severity;
 use preflight_stats::drift::compare::{
     Categories, ColumnDrift, ColumnSample, CompareOptions, NumericData, Skipped, compare_column,
@@ -53,8 +55,9 @@ outside the reference range are counted. Null values are not compared (their cou
 reported). Date/time, binary, list and struct columns are skipped unless named with \
 --columns (date/time columns are then compared on their integer encoding).
 
-Exit status: 1 when the dataset drifted (share of drifted columns >= --drift-share), or, \
-with --fail-on warning, when any column drifted; 2 when the inputs cannot be read or \
+Exit status: 1 when the dataset drifted (share of drifted columns >= --drift-share), when a \
+column exceeds a --schema drift comparator of severity error, or, with --fail-on warning, when \
+any column drifted; 2 when the inputs cannot be read or \
 compared.
 
 {AUTO_METHOD_HELP}
@@ -62,7 +65,8 @@ Examples:
   preflight drift train.parquet serving.parquet
   preflight drift last_week.profile.json today/*.parquet --method psi --threshold 0.2
   preflight drift a.csv b.csv --method ks --format json
-  preflight drift train.csv serving.csv --label species --format markdown"
+  preflight drift train.csv serving.csv --label species --format markdown
+  preflight drift train.csv serving.csv --schema s.yaml     # the schema's label, reported first"
     )
 }
 
@@ -74,8 +78,9 @@ pub struct Args {
     #[arg(required = true, num_args = 2.., value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Method(s), comma-separated or repeated: auto, ks, wasserstein, jensenshannon, psi,
-    /// kl_div (kl), hellinger, chisquare, z (ztest), linf, tvd. Several methods give one
-    /// result per column and method; a column drifts when any of them says so.
+    /// kl_div (kl), hellinger, chisquare, z (ztest), linf, tvd, js_divergence (tfdv_js).
+    /// Several methods give one result per column and method; a column drifts when any
+    /// of them says so.
     #[arg(
         long,
         value_name = "METHOD",
@@ -96,6 +101,11 @@ pub struct Args {
     /// The label (target) column: compared like the others and reported first.
     #[arg(long, value_name = "COL")]
     pub label: Option<String>,
+    /// A schema file (`preflight infer`): its label feature (`role: label`) is the label
+    /// unless --label names one, and each feature's `drift` comparator is checked too
+    /// (its method and threshold); one exceeded fails the run at the comparator's severity.
+    #[arg(long, short = 's', value_name = "SCHEMA")]
+    pub schema: Option<PathBuf>,
     /// Read every value (exact statistics) when both sides are data with at most this many
     /// rows; beyond, use the profiles' sketches.
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
@@ -143,15 +153,40 @@ fn config(args: &Args) -> Result<Config> {
 }
 
 /// One side: its profile and, for data, the opened dataset.
-struct Side {
-    inputs: Vec<String>,
-    profile: Profile,
-    dataset: Option<Dataset>,
+pub(crate) struct Side {
+    pub inputs: Vec<String>,
+    pub profile: Profile,
+    pub dataset: Option<Dataset>,
 }
 
 impl Side {
-    fn name(&self) -> String {
+    pub fn name(&self) -> String {
         self.inputs.join(" ")
+    }
+
+    /// For the JSON report.
+    pub fn info(&self) -> SideInfo {
+        SideInfo {
+            inputs: self.inputs.clone(),
+            source: if self.dataset.is_some() {
+                "data"
+            } else {
+                "profile"
+            },
+            rows: self.profile.row_count,
+        }
+    }
+
+    /// Profile an opened dataset.
+    pub async fn profiled(paths: &[String], mut ds: Dataset) -> Result<Self> {
+        let rows = Arc::new(AtomicU64::new(0));
+        let _progress = Progress::start(format!("profiling {}", paths.join(" ")), rows.clone());
+        let profile = ds.profile(rows).await?;
+        Ok(Self {
+            inputs: paths.to_vec(),
+            profile,
+            dataset: Some(ds),
+        })
     }
 }
 
@@ -159,7 +194,9 @@ fn is_profile(path: &str) -> bool {
     path.to_ascii_lowercase().ends_with(".profile.json")
 }
 
-async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
+/// The side when `paths` are stored profiles (several are merged), `None` when they are
+/// data; mixing both is an error.
+pub(crate) fn load_profiles(paths: &[String]) -> Result<Option<Side>> {
     let profiles = paths.iter().filter(|p| is_profile(p)).count();
     if profiles > 0 && profiles < paths.len() {
         bail!(
@@ -167,33 +204,33 @@ async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
             paths.join(" ")
         );
     }
-    if profiles > 0 {
-        let mut loaded = Vec::new();
-        for p in paths {
-            let bytes = std::fs::read(p).with_context(|| format!("{p}: cannot read profile"))?;
-            loaded.push((p.clone(), Profile::from_json(&bytes, Path::new(p))?));
-        }
-        let profile = if loaded.len() == 1 {
-            loaded.remove(0).1
-        } else {
-            Profile::merge_all(&loaded)?
-        };
-        return Ok(Side {
-            inputs: paths.to_vec(),
-            profile,
-            dataset: None,
-        });
+    if profiles == 0 {
+        return Ok(None);
     }
-    let opts = input.to_options()?;
-    let mut ds = Dataset::open(paths, &opts).await?;
-    let rows = Arc::new(AtomicU64::new(0));
-    let _progress = Progress::start(format!("profiling {}", paths.join(" ")), rows.clone());
-    let profile = ds.profile(rows).await?;
-    Ok(Side {
+    let mut loaded = Vec::new();
+    for p in paths {
+        let bytes = std::fs::read(p).with_context(|| format!("{p}: cannot read profile"))?;
+        loaded.push((p.clone(), Profile::from_json(&bytes, Path::new(p))?));
+    }
+    let profile = if loaded.len() == 1 {
+        loaded.remove(0).1
+    } else {
+        Profile::merge_all(&loaded)?
+    };
+    Ok(Some(Side {
         inputs: paths.to_vec(),
         profile,
-        dataset: Some(ds),
-    })
+        dataset: None,
+    }))
+}
+
+async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
+    if let Some(side) = load_profiles(paths)? {
+        return Ok(side);
+    }
+    let opts = input.to_options()?;
+    let ds = Dataset::open(paths, &opts).await?;
+    Side::profiled(paths, ds).await
 }
 
 /// Columns not compared unless named: Evidently leaves date/time columns out too.
@@ -210,11 +247,11 @@ fn default_skip(kind: Kind) -> Option<&'static str> {
 }
 
 #[derive(Serialize)]
-struct SideInfo {
-    inputs: Vec<String>,
+pub(crate) struct SideInfo {
+    pub inputs: Vec<String>,
     /// `data` or `profile`.
-    source: &'static str,
-    rows: u64,
+    pub source: &'static str,
+    pub rows: u64,
 }
 
 #[derive(Serialize)]
@@ -222,6 +259,10 @@ struct ColumnOut {
     #[serde(flatten)]
     drift: ColumnDrift,
     label: bool,
+    /// Set when the threshold is the schema's drift comparator (`--schema`): a drift then
+    /// fails the run at this severity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema_severity: Option<Severity>,
 }
 
 #[derive(Serialize)]
@@ -258,7 +299,7 @@ fn severity_score(d: &ColumnDrift) -> f64 {
     }
 }
 
-fn fmt_num(x: Option<f64>) -> String {
+pub(crate) fn fmt_num(x: Option<f64>) -> String {
     match x {
         None => "-".into(),
         Some(v) if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) => format!("{v:.3e}"),
@@ -320,7 +361,12 @@ fn table(w: &mut dyn std::io::Write, r: &Report, checks: &[Check], fail_on: Fail
             stat,
             fmt_num(d.p_value),
             fmt_num(Some(d.threshold)),
-            if d.drifted { "drifted" } else { "stable" }.to_string(),
+            match (d.drifted, c.schema_severity) {
+                (true, Some(sev)) => format!("drifted (schema, {sev})"),
+                (false, Some(_)) => "stable (schema)".to_string(),
+                (true, None) => "drifted".to_string(),
+                (false, None) => "stable".to_string(),
+            },
             notes(d),
         ]);
     }
@@ -346,8 +392,31 @@ fn table(w: &mut dyn std::io::Write, r: &Report, checks: &[Check], fail_on: Fail
     Ok(())
 }
 
+/// The label column: --label, else the schema's label feature.
+fn label(args: &Args, schema: Option<&Schema>) -> Result<Option<String>> {
+    if args.label.is_some() {
+        return Ok(args.label.clone());
+    }
+    let (Some(path), Some(schema)) = (&args.schema, schema) else {
+        return Ok(None);
+    };
+    let mut labels = schema.features.iter().filter(|f| f.role == Role::Label);
+    let first = labels.next().map(|f| f.name.clone());
+    if let Some(second) = labels.next() {
+        bail!(
+            "{}: more than one feature has role label (`{}`, `{}`); name one with --label",
+            path.display(),
+            first.unwrap_or_default(),
+            second.name
+        );
+    }
+    Ok(first)
+}
+
 pub fn run(args: Args) -> Result<ExitStatus> {
     let cfg = config(&args)?;
+    let schema = args.schema.as_deref().map(Schema::load).transpose()?;
+    let label = label(&args, schema.as_ref())?;
     let (ref_paths, cur_paths) = args.inputs.split_at(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -373,7 +442,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         .map(|c| c.name.as_str())
         .collect();
     let mut named: Vec<String> = args.columns.clone();
-    if let Some(l) = &args.label
+    if let Some(l) = &label
         && !named.is_empty()
         && !named.contains(l)
     {
@@ -388,7 +457,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         }
     }
     if named.is_empty() {
-        if let Some(l) = &args.label {
+        if let Some(l) = &label {
             if !ref_cols.contains(&l.as_str()) {
                 bail!("{}: no label column `{l}`", reference.name());
             }
@@ -419,7 +488,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     } else {
         ref_cols.iter().map(|c| (*c).to_string()).collect()
     };
-    if let Some(l) = &args.label
+    if let Some(l) = &label
         && let Some(i) = selected.iter().position(|c| c == l)
     {
         let l = selected.remove(i);
@@ -433,7 +502,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         else {
             continue;
         };
-        let named_here = explicit || args.label.as_deref() == Some(name.as_str());
+        let named_here = explicit || label.as_deref() == Some(name.as_str());
         if let Some(reason) = default_skip(rc.kind)
             && !(named_here && rc.kind.is_temporal())
         {
@@ -523,27 +592,62 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         }
     }
 
-    let mut results: Vec<ColumnDrift> = Vec::new();
+    let mut results: Vec<ColumnOut> = Vec::new();
     for (r, c) in &pairs {
-        for m in &cfg.methods {
-            let opts = CompareOptions {
-                method: *m,
-                threshold: cfg.threshold,
-                reference_rows: reference.profile.row_count,
-            };
+        let mut push = |opts: CompareOptions, schema_severity: Option<Severity>| {
             match compare_column(r, c, &opts) {
-                Ok(d) => results.push(d),
+                Ok(d) => {
+                    // A schema comparator equal to a --method result marks that one.
+                    if let Some(same) = results.iter_mut().find(|o| {
+                        o.drift.column == d.column
+                            && o.drift.method == d.method
+                            && o.drift.threshold == d.threshold
+                    }) {
+                        same.schema_severity = same.schema_severity.or(schema_severity);
+                        return;
+                    }
+                    results.push(ColumnOut {
+                        label: Some(&d.column) == label.as_ref(),
+                        drift: d,
+                        schema_severity,
+                    });
+                }
                 Err(s) => {
                     if !skipped.contains(&s) {
                         skipped.push(s);
                     }
                 }
             }
+        };
+        for m in &cfg.methods {
+            push(
+                CompareOptions {
+                    method: *m,
+                    threshold: cfg.threshold,
+                    reference_rows: reference.profile.row_count,
+                },
+                None,
+            );
+        }
+        if let Some(cmp) = schema
+            .as_ref()
+            .and_then(|s| s.feature(&r.name))
+            .and_then(|f| f.drift.as_ref())
+        {
+            let method = cmp.method.parse::<Method>().map_err(anyhow::Error::msg)?;
+            push(
+                CompareOptions {
+                    method: Some(method),
+                    threshold: Some(cmp.threshold),
+                    reference_rows: reference.profile.row_count,
+                },
+                Some(cmp.severity),
+            );
         }
     }
     // Label first, then most severe first; ties by column name and method.
-    let label = args.label.clone();
     results.sort_by(|a, b| {
+        let (a, b) = (&a.drift, &b.drift);
         let la = Some(&a.column) == label.as_ref();
         let lb = Some(&b.column) == label.as_ref();
         lb.cmp(&la)
@@ -551,12 +655,13 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             .then_with(|| severity_score(b).total_cmp(&severity_score(a)))
             .then_with(|| a.column.cmp(&b.column))
             .then_with(|| a.method.as_str().cmp(b.method.as_str()))
+            .then_with(|| a.threshold.total_cmp(&b.threshold))
     });
-    let compared: BTreeSet<&str> = results.iter().map(|d| d.column.as_str()).collect();
+    let compared: BTreeSet<&str> = results.iter().map(|o| o.drift.column.as_str()).collect();
     let drifted: BTreeSet<&str> = results
         .iter()
-        .filter(|d| d.drifted)
-        .map(|d| d.column.as_str())
+        .filter(|o| o.drift.drifted)
+        .map(|o| o.drift.column.as_str())
         .collect();
     let share = if compared.is_empty() {
         0.0
@@ -582,8 +687,14 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     } else {
         Check::passed(None, "dataset_drift")
     });
-    for d in &results {
-        let kind = format!("drift ({})", d.method);
+    for o in &results {
+        let d = &o.drift;
+        // A schema comparator fails at its severity; other results are warnings that fail
+        // the run only through dataset drift (or --fail-on warning).
+        let (kind, severity) = match o.schema_severity {
+            Some(sev) => (format!("drift ({}, schema)", d.method), sev),
+            None => (format!("drift ({})", d.method), Severity::Warning),
+        };
         checks.push(if d.drifted {
             let what = match d.method.kind() {
                 MethodKind::PValue => format!(
@@ -601,7 +712,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             Check::failed(
                 Some(d.column.clone()),
                 kind,
-                Severity::Warning,
+                severity,
                 if extra.is_empty() {
                     format!("drifted: {what}")
                 } else {
@@ -613,33 +724,18 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         });
     }
 
-    let side_info = |s: &Side| SideInfo {
-        inputs: s.inputs.clone(),
-        source: if s.dataset.is_some() {
-            "data"
-        } else {
-            "profile"
-        },
-        rows: s.profile.row_count,
-    };
-    let label_name = args.label.clone();
+    let label_name = label.clone();
     let report = Report {
         version: DRIFT_VERSION,
-        reference: side_info(&reference),
-        current: side_info(&current),
+        reference: reference.info(),
+        current: current.info(),
         drift_share: cfg.drift_share,
         compared_columns: compared.len(),
         drifted_columns: drifted.len(),
         share_drifted: share,
         dataset_drift,
         label: label_name.clone(),
-        columns: results
-            .into_iter()
-            .map(|d| ColumnOut {
-                label: Some(&d.column) == label_name.as_ref(),
-                drift: d,
-            })
-            .collect(),
+        columns: results,
         skipped,
     };
     let format = args.report.format();

@@ -25,11 +25,14 @@ use crate::progress::Progress;
 Wilson lower bound on the observed fraction, not TFDV's 1.0), string and integer domains \
 (<= --max-domain-size values, <= --max-domain-ratio of rows, every value seen >= 5 times), \
 non-negativity, NaN bans for floats, id-like columns (unique, no nulls) and the label's \
-environments. The file is YAML, meant to be read and edited.
+environments; with --drift-threshold / --skew-threshold, TFDV's drift and skew comparators \
+(L-infinity for categories, Jensen-Shannon divergence for numbers). The file is YAML, meant \
+to be read and edited.
 
 Examples:
   preflight infer train.parquet --label species -o schemas/penguins.schema.yaml
-  preflight infer new.csv --update schemas/penguins.schema.yaml   # relax, print the diff"
+  preflight infer new.csv --update schemas/penguins.schema.yaml   # relax, print the diff
+  preflight infer train.csv --label species --drift-threshold 0.1 --skew-threshold 0.1 -o s.yaml"
 )]
 pub struct Args {
     /// Files, globs or directories (or one stored `.profile.json`).
@@ -52,6 +55,14 @@ pub struct Args {
     /// Also infer min/max ranges (observed +-10% of the span, warning severity).
     #[arg(long)]
     pub ranges: bool,
+    /// Write a drift comparator with this threshold on every feature (TFDV's: `linf` for
+    /// strings, booleans and integer enums, `js_divergence` for other numbers; not ids or
+    /// dates), checked by `validate --baseline`.
+    #[arg(long, value_name = "X")]
+    pub drift_threshold: Option<f64>,
+    /// Likewise a skew comparator, checked by `validate --training`.
+    #[arg(long, value_name = "X")]
+    pub skew_threshold: Option<f64>,
     /// Relax this schema to accept the data: print the diff and rewrite the file (or
     /// write the result to -o).
     #[arg(long, value_name = "SCHEMA")]
@@ -121,6 +132,16 @@ fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    for (flag, t) in [
+        ("--drift-threshold", args.drift_threshold),
+        ("--skew-threshold", args.skew_threshold),
+    ] {
+        if let Some(t) = t
+            && !(t.is_finite() && t >= 0.0)
+        {
+            anyhow::bail!("{flag} must be a non-negative number, got {t}");
+        }
+    }
     let old = args.update.as_deref().map(Schema::load).transpose()?;
     let (profile, unique_columns) = profile_and_ids(&args)?;
     if let Some(label) = &args.label
@@ -138,6 +159,8 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         presence_confidence: args.presence_confidence,
         ranges: args.ranges,
         unique_columns,
+        drift_threshold: args.drift_threshold,
+        skew_threshold: args.skew_threshold,
     };
     let inferred = infer(&profile, &opts);
     let Some((old, old_path)) = old.zip(args.update.as_deref()) else {

@@ -63,8 +63,11 @@ Examples:
   preflight labels train.csv --label species
   preflight labels train.csv --label y --pred-probs oof_probs.csv
   preflight labels train.csv --label y --prob-columns 'p_*'
+  preflight labels train.csv --label y --schema s.yaml          # labels outside the schema's domain
+  preflight labels train.csv --label y --classes cat,dog,bird
   preflight labels votes.csv --annotators ann_1,ann_2,ann_3 --label gold
   preflight labels votes.csv --long item,annotator,label
+  preflight labels votes.csv --long item,annotator,label --pred-probs item_probs.csv
   preflight labels train.csv --label y --format json --max-issues 0"
 )]
 pub struct Args {
@@ -77,7 +80,9 @@ pub struct Args {
     #[arg(long, value_name = "COL")]
     pub label: Option<String>,
     /// Out-of-sample predicted probabilities: a file with one row per data row and one
-    /// numeric column per class (named as the classes, or in sorted class order).
+    /// numeric column per class (named as the classes, or in sorted class order). With
+    /// --long: one row per item, with the item column (as named in --long) matching rows to
+    /// items; the consensus is then CROWDLAB's.
     #[arg(long, value_name = "FILE", conflicts_with = "prob_columns")]
     pub pred_probs: Option<String>,
     /// Columns of DATA holding the probabilities, as a glob (`p_*`); the part matched by
@@ -95,6 +100,14 @@ pub struct Args {
     /// Long annotator input: the item, annotator and label columns.
     #[arg(long, value_name = "ITEM,ANNOTATOR,LABEL", value_delimiter = ',')]
     pub long: Vec<String>,
+    /// The label's domain from a schema file (`preflight infer`): the `domain` of the
+    /// --label feature (or of the feature with `role: label`). Rows with a label outside it
+    /// are `label_out_of_domain` issues, left out of the model.
+    #[arg(long, value_name = "SCHEMA")]
+    pub schema: Option<PathBuf>,
+    /// The label's domain as a list (overrides --schema's).
+    #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
+    pub classes: Vec<String>,
     /// Columns that are not features (ids, other targets); excluded from the built-in model
     /// and the duplicate checks.
     #[arg(long, value_name = "COL,..", value_delimiter = ',')]
@@ -234,7 +247,13 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             args.long.len()
         );
     }
-    if args.label.is_none() && args.annotators.is_empty() && args.long.is_empty() {
+    let domain = label_domain(&args)?;
+    let schema_label = domain.as_ref().and_then(|d| d.label.clone());
+    if args.label.is_none()
+        && schema_label.is_none()
+        && args.annotators.is_empty()
+        && args.long.is_empty()
+    {
         bail!(
             "give the label column with --label, or annotator columns with --annotators or --long"
         );
@@ -247,7 +266,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let report = if !args.annotators.is_empty() || !args.long.is_empty() {
         annotator_audit(&args, &data)?
     } else {
-        model_audit(&args, &config, &data)?
+        model_audit(&args, &config, &data, domain.as_ref())?
     };
     let format = gate::resolve_format(args.format, args.output.is_some());
     let suite = format!("labels {}", data.name);
@@ -322,8 +341,101 @@ struct Issue {
     reasons: Vec<&'static str>,
 }
 
-fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
-    let Some(label_col) = args.label.as_deref() else {
+/// The declared classes of the label (--classes, or the schema's domain of the label).
+struct LabelDomain {
+    values: Vec<String>,
+    /// `classes` or the schema file.
+    source: String,
+    /// The schema's label feature, when --label was not given.
+    label: Option<String>,
+}
+
+fn label_domain(args: &Args) -> Result<Option<LabelDomain>> {
+    let label = if let Some(path) = &args.schema {
+        let schema = preflight_schema::Schema::load(path)?;
+        let feature = match &args.label {
+            Some(l) => schema.feature(l).ok_or_else(|| {
+                anyhow!(
+                    "{}: no feature `{l}` (the --label column) in the schema",
+                    path.display()
+                )
+            })?,
+            None => {
+                let mut labels = schema
+                    .features
+                    .iter()
+                    .filter(|f| f.role == preflight_schema::model::Role::Label);
+                match (labels.next(), labels.next()) {
+                    (Some(f), None) => f,
+                    (None, _) => bail!(
+                        "{}: no feature has role label; name the label column with --label",
+                        path.display()
+                    ),
+                    (Some(a), Some(b)) => bail!(
+                        "{}: features `{}` and `{}` both have role label; name one with --label",
+                        path.display(),
+                        a.name,
+                        b.name
+                    ),
+                }
+            }
+        };
+        let name = (args.label.is_none()).then(|| feature.name.clone());
+        if args.classes.is_empty() {
+            let Some(d) = &feature.domain else {
+                bail!(
+                    "{}: feature `{}` has no domain to check the labels against (add `domain: {{values: [...]}}` or give --classes)",
+                    path.display(),
+                    feature.name
+                );
+            };
+            return Ok(Some(LabelDomain {
+                values: d.values.iter().map(|v| v.text()).collect(),
+                source: path.display().to_string(),
+                label: name,
+            }));
+        }
+        name
+    } else {
+        None
+    };
+    if args.classes.is_empty() {
+        return Ok(None);
+    }
+    let values: Vec<String> = args.classes.iter().map(|c| c.trim().to_string()).collect();
+    if values.iter().any(String::is_empty) {
+        bail!(
+            "--classes: empty class name in {:?}",
+            args.classes.join(",")
+        );
+    }
+    Ok(Some(LabelDomain {
+        values,
+        source: "--classes".into(),
+        label,
+    }))
+}
+
+/// A domain value equal to `given` but for case and surrounding blanks: the likely intent.
+fn closest_domain_value(given: &str, domain: &[String]) -> Option<String> {
+    let g = given.trim().to_lowercase();
+    domain
+        .iter()
+        .find(|d| d.trim().to_lowercase() == g)
+        .cloned()
+}
+
+fn model_audit(
+    args: &Args,
+    config: &Config,
+    data: &Loaded,
+    domain: Option<&LabelDomain>,
+) -> Result<Report> {
+    let Some(label_col) = args
+        .label
+        .as_deref()
+        .or(domain.and_then(|d| d.label.as_deref()))
+    else {
         bail!("--label is required");
     };
     require_column(data, label_col, "--label")?;
@@ -339,10 +451,16 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
     let null_rows: Vec<usize> = (0..data.n_rows)
         .filter(|&i| raw_labels[i].is_none())
         .collect();
-    let kept: Vec<usize> = (0..data.n_rows)
-        .filter(|&i| raw_labels[i].is_some())
+    // Labels outside the declared domain are issues, and left out of the model like nulls:
+    // a typo is not a class.
+    let in_domain = |l: &str| domain.is_none_or(|d| d.values.iter().any(|v| v == l));
+    let out_of_domain: Vec<usize> = (0..data.n_rows)
+        .filter(|&i| raw_labels[i].as_deref().is_some_and(|l| !in_domain(l)))
         .collect();
-    let mut classes: Vec<String> = raw_labels.iter().flatten().cloned().collect();
+    let kept: Vec<usize> = (0..data.n_rows)
+        .filter(|&i| raw_labels[i].as_deref().is_some_and(in_domain))
+        .collect();
+    let mut classes: Vec<String> = kept.iter().filter_map(|&i| raw_labels[i].clone()).collect();
     classes.sort();
     classes.dedup();
     sort_classes(&mut classes);
@@ -353,11 +471,16 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
             data.name,
             k,
             if k == 1 { "" } else { "es" },
-            classes
-                .first()
-                .map_or("every label is null".to_string(), |c| format!(
-                    "every label is {c:?}"
-                ))
+            match (classes.first(), domain) {
+                (Some(c), None) => format!("every label is {c:?}"),
+                (Some(c), Some(d)) => format!("every label in the domain of {} is {c:?}", d.source),
+                (None, Some(d)) if !out_of_domain.is_empty() => format!(
+                    "no label is in the domain of {}: {}",
+                    d.source,
+                    d.values.join(", ")
+                ),
+                (None, _) => "every label is null".to_string(),
+            }
         );
     }
     let class_of = |s: &str| classes.iter().position(|c| c == s).unwrap_or(0);
@@ -662,11 +785,11 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
     pairs.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
     let health = cl.joint.iter().enumerate().map(|(c, r)| r[c]).sum::<f64>();
 
-    let n_issues = ranked.len() + null_rows.len();
+    let n_issues = ranked.len() + null_rows.len() + out_of_domain.len();
     let mut checks = vec![count_check(
         n_issues,
         args.max_issues,
-        "label issues (likely mislabelled, conflicting duplicates, null labels)",
+        "label issues (likely mislabelled, conflicting duplicates, labels outside the domain, null labels)",
     )];
     checks.push(
         if ranked.iter().any(|i| i.reasons.contains(&"low_confidence")) {
@@ -713,6 +836,39 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
     } else {
         Check::passed(Some(label_col.to_string()), "class_imbalance")
     });
+    // Unexpected values with their counts and rows, most frequent first.
+    let mut unexpected: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &i in &out_of_domain {
+        if let Some(l) = raw_labels[i].as_deref() {
+            unexpected.entry(l).or_default().push(i);
+        }
+    }
+    let mut unexpected: Vec<(&str, Vec<usize>)> = unexpected.into_iter().collect();
+    unexpected.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    if let Some(d) = domain {
+        checks.push(if out_of_domain.is_empty() {
+            Check::passed(Some(label_col.to_string()), "label_out_of_domain")
+        } else {
+            let values: Vec<String> = unexpected
+                .iter()
+                .take(5)
+                .map(|(v, rows)| format!("{v:?} ({})", rows_text(rows)))
+                .collect();
+            Check::failed(
+                Some(label_col.to_string()),
+                "label_out_of_domain",
+                Severity::Warning,
+                format!(
+                    "{} rows have a label outside the {} classes of {}: {}{}",
+                    out_of_domain.len(),
+                    d.values.len(),
+                    d.source,
+                    values.join("; "),
+                    if unexpected.len() > 5 { "; ..." } else { "" }
+                ),
+            )
+        });
+    }
     checks.push(if null_rows.is_empty() {
         Check::passed(Some(label_col.to_string()), "null_labels")
     } else {
@@ -728,19 +884,31 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
         )
     });
 
-    let issue_json: Vec<Value> = ranked
+    // Out-of-domain labels are certainly wrong: score 0, first.
+    let mut issue_json: Vec<Value> = out_of_domain
         .iter()
-        .map(|i| {
+        .map(|&i| {
+            let given = raw_labels[i].clone().unwrap_or_default();
             json!({
-                "row": i.row,
-                "given": classes[i.given],
-                "suggested": classes[i.suggested],
-                "score": round6(i.score),
-                "reason": i.reasons.first().copied().unwrap_or("low_confidence"),
-                "reasons": i.reasons,
+                "row": i,
+                "suggested": domain.and_then(|d| closest_domain_value(&given, &d.values)),
+                "given": given,
+                "score": 0.0,
+                "reason": "label_out_of_domain",
+                "reasons": ["label_out_of_domain"],
             })
         })
         .collect();
+    issue_json.extend(ranked.iter().map(|i| {
+        json!({
+            "row": i.row,
+            "given": classes[i.given],
+            "suggested": classes[i.suggested],
+            "score": round6(i.score),
+            "reason": i.reasons.first().copied().unwrap_or("low_confidence"),
+            "reasons": i.reasons,
+        })
+    }));
     let json = json!({
         "version": JSON_VERSION,
         "input": data.name,
@@ -785,6 +953,13 @@ fn model_audit(args: &Args, config: &Config, data: &Loaded) -> Result<Report> {
             "imbalanced": imbalance.is_imbalanced,
         },
         "null_labels": {"count": null_rows.len(), "rows": null_rows},
+        "label_domain": domain.map(|d| json!({
+            "source": d.source,
+            "values": d.values,
+            "count": out_of_domain.len(),
+            "rows": out_of_domain,
+            "unexpected": unexpected.iter().map(|(v, rows)| json!({"value": v, "count": rows.len(), "rows": rows})).collect::<Vec<_>>(),
+        })),
         "excluded_columns": excluded,
         "notes": notes,
     });
@@ -861,22 +1036,90 @@ fn read_pred_probs(
 ) -> Result<Vec<f64>> {
     let data = load(&[file.to_string()], SourceOptions::default(), max_rows)
         .with_context(|| format!("--pred-probs {file}"))?;
-    let k = classes.len();
     if data.n_rows != n_rows {
         bail!(
             "{file}: {} rows of probabilities, but the data has {n_rows} rows",
             data.n_rows
         );
     }
+    probability_matrix(file, &data, classes, None)
+}
+
+/// Reads `--pred-probs` for long annotator input: one row per item, matched by the item
+/// column (named as in --long), one numeric column per class; returned in `items` order.
+fn read_item_probs(
+    file: &str,
+    classes: &[String],
+    items: &[String],
+    item_col: &str,
+    max_rows: usize,
+) -> Result<Vec<f64>> {
+    let data = load(&[file.to_string()], SourceOptions::default(), max_rows)
+        .with_context(|| format!("--pred-probs {file}"))?;
+    if !data.columns.iter().any(|c| c == item_col) {
+        bail!(
+            "{file}: no item column {item_col:?}; with --long the probabilities need it to match rows to items (columns: {})",
+            data.columns.join(", ")
+        );
+    }
+    let names = decode_labels(&data.batches, item_col).map_err(|e| anyhow!("{file}: {e}"))?;
+    let p = probability_matrix(file, &data, classes, Some(item_col))?;
+    let k = classes.len();
+    let mut row_of: BTreeMap<&str, usize> = BTreeMap::new();
+    for (r, name) in names.iter().enumerate() {
+        let Some(name) = name.as_deref() else {
+            bail!("{file}: row {r}, column {item_col:?}: the item is missing");
+        };
+        if let Some(first) = row_of.insert(name, r) {
+            bail!("{file}: row {r}: item {name:?} has probabilities twice (first at row {first})");
+        }
+    }
+    let mut out = Vec::with_capacity(items.len() * k);
+    for item in items {
+        let Some(&r) = row_of.get(item.as_str()) else {
+            bail!("{file}: no probabilities for item {item:?}");
+        };
+        out.extend_from_slice(&p[r * k..(r + 1) * k]);
+    }
+    if row_of.len() > items.len() {
+        let extra = row_of
+            .keys()
+            .find(|name| !items.iter().any(|i| i == *name))
+            .map_or(String::new(), |n| format!(" (e.g. {n:?})"));
+        bail!(
+            "{file}: {} items have probabilities but no annotations{extra}",
+            row_of.len() - items.len()
+        );
+    }
+    Ok(out)
+}
+
+/// The class columns of a probability file as a row-major matrix, checked (numbers, rows
+/// summing to 1): columns named as the classes, else all columns but `skip` in sorted class
+/// order.
+fn probability_matrix(
+    file: &str,
+    data: &Loaded,
+    classes: &[String],
+    skip: Option<&str>,
+) -> Result<Vec<f64>> {
+    let k = classes.len();
+    let n_rows = data.n_rows;
+    let others: Vec<String> = data
+        .columns
+        .iter()
+        .filter(|c| Some(c.as_str()) != skip)
+        .cloned()
+        .collect();
     let cols: Vec<String> = if classes.iter().all(|c| data.columns.contains(c)) {
         classes.to_vec()
-    } else if data.columns.len() == k {
-        data.columns.clone()
+    } else if others.len() == k {
+        others
     } else {
         bail!(
             "{file}: {} probability columns ({}), but the label has {k} classes ({}); name the columns after the classes or give exactly {k}",
-            data.columns.len(),
-            data.columns.join(", "),
+            others.len(),
+            others.join(", "),
             classes.join(", ")
         );
     };
@@ -1168,16 +1411,20 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
         .collect();
     let ann = Annotations::from_rows(&rows, k).map_err(|e| anyhow!("{}: {e}", data.name))?;
     let gold: Option<Vec<Option<usize>>> = input.gold.as_ref().map(|g| g.iter().map(id).collect());
-    let probs: Option<Vec<f64>> = match (args.pred_probs.as_deref(), args.long.is_empty()) {
-        (Some(file), true) => Some(read_pred_probs(
+    let probs: Option<Vec<f64>> = match (args.pred_probs.as_deref(), args.long.first()) {
+        (Some(file), None) => Some(read_pred_probs(
             file,
             &classes,
             input.items.len(),
             args.max_rows,
         )?),
-        (Some(_), false) => bail!(
-            "--pred-probs with --long is not supported: give probabilities per item with wide input"
-        ),
+        (Some(file), Some(item_col)) => Some(read_item_probs(
+            file,
+            &classes,
+            &input.items,
+            item_col,
+            args.max_rows,
+        )?),
         _ => None,
     };
     let pm = match &probs {

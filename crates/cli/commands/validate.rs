@@ -8,12 +8,14 @@ use std::sync::atomic::AtomicU64;
 use anyhow::Result;
 use arrow::datatypes::DataType;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use preflight_schema::compare::{self, ComparatorResult, Comparison};
 use preflight_schema::validate::{Validation, environment, validate};
 use preflight_schema::{Schema, data, types};
 use preflight_stats::profile::Kind;
 use preflight_stats::source::{Dataset, SourceOptions};
 use serde::Serialize;
 
+use super::drift::{Side, SideInfo, fmt_num, load_profiles};
 use super::profile::InputArgs;
 use crate::ExitStatus;
 use crate::gate::{self, Check, CheckFormat, FailOn, ReportArgs};
@@ -32,6 +34,19 @@ row counts, custom SQL checks, and which environment a feature belongs to. One p
 answers the schema checks; rows are read again only for uniqueness, patterns, custom checks \
 and the example rows of anomalies found.
 
+Drift and skew (TFDV's comparators): a feature's `drift: {method, threshold}` in the schema \
+is checked against --baseline (the previous batch), its `skew: {...}` against --training \
+(the training data, when validating serving data). Either is data or a stored profile \
+(`*.profile.json`, e.g. from `preflight profile -o train.profile.json`). The method is a \
+`preflight drift --method` name: TFDV uses `linf` (L-infinity) for categories and \
+`js_divergence` (log2 Jensen-Shannon divergence on histograms) for numbers, which \
+`preflight infer --drift-threshold` writes. Statistics come from the two profiles: exact \
+while a profile kept every value (<= 2048) or exact counts (<= 1024 distinct values), from \
+sketches beyond (`exact: false`). A distance at or above the threshold, or a p-value below \
+it, is a `drift_exceeded` / `skew_exceeded` anomaly at the comparator's severity; a column \
+that cannot be compared is a `not_compared` warning. Without --baseline / --training the \
+comparators are not checked (the table says so).
+
 Exit codes: 0 passed, 1 an error-severity anomaly (or a warning with --fail-on warning), 2 \
 could not run (bad schema file: the message names the line and field).
 
@@ -39,7 +54,9 @@ Examples:
   preflight validate serving.csv --schema schemas/penguins.schema.yaml --environment serving
   preflight validate 'batch/*.parquet' --schema s.yaml --format junit -o report.xml
   preflight validate batch.csv --schema s.yaml --format github
-  preflight validate batch.csv --schema s.yaml --format markdown >> \"$GITHUB_STEP_SUMMARY\""
+  preflight validate batch.csv --schema s.yaml --format markdown >> \"$GITHUB_STEP_SUMMARY\"
+  preflight validate today.csv --schema s.yaml --baseline yesterday.profile.json
+  preflight validate serving.csv --schema s.yaml --environment serving --training train.profile.json"
 )]
 pub struct Args {
     /// Files, globs or directories to validate (all of one format).
@@ -51,6 +68,14 @@ pub struct Args {
     /// The environment to check for (e.g. serving) [default: the schema's].
     #[arg(long, value_name = "ENV")]
     pub environment: Option<String>,
+    /// Check the schema's `drift` comparators against this data or stored profile (the
+    /// previous batch); repeat for several paths.
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Vec<String>,
+    /// Check the schema's `skew` comparators against this training data or stored
+    /// profile; repeat for several paths.
+    #[arg(long, value_name = "PATH")]
+    pub training: Vec<String>,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -65,8 +90,15 @@ struct Report<'a> {
     sources: &'a [String],
     environment: Option<&'a str>,
     rows: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<SideInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    training: Option<SideInfo>,
     summary: Summary,
     anomalies: Vec<&'a preflight_schema::validate::Anomaly>,
+    /// Every drift and skew comparator checked, passed or not.
+    comparisons: &'a [ComparatorResult],
+    notes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +128,51 @@ fn csv_types(schema: &Schema, ds: &Dataset, opts: &SourceOptions) -> Vec<(String
     types
 }
 
+/// Open data for validation against `schema`, with its CSV string columns read as text.
+async fn open(paths: &[String], schema: &Schema, opts: &SourceOptions) -> Result<Dataset> {
+    let ds = Dataset::open(paths, opts).await?;
+    if ds.format() == preflight_stats::source::Format::Csv {
+        let types = csv_types(schema, &ds, opts);
+        if types.len() > opts.types.len() {
+            let opts = SourceOptions {
+                types,
+                ..opts.clone()
+            };
+            return Ok(Dataset::open(paths, &opts).await?);
+        }
+    }
+    Ok(ds)
+}
+
+/// A baseline or training side: stored profiles, or data profiled as the schema reads it.
+async fn load_side(paths: &[String], schema: &Schema, opts: &SourceOptions) -> Result<Side> {
+    if let Some(side) = load_profiles(paths)? {
+        return Ok(side);
+    }
+    Side::profiled(paths, open(paths, schema, opts).await?).await
+}
+
+/// Comparators the run cannot check, said in a note rather than failed.
+fn unchecked_notes(schema: &Schema, args: &Args) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (which, given, flag) in [
+        (Comparison::Drift, !args.baseline.is_empty(), "--baseline"),
+        (Comparison::Skew, !args.training.is_empty(), "--training"),
+    ] {
+        let n = compare::features(schema, which).len();
+        if n > 0 && !given {
+            notes.push(format!(
+                "{n} feature{} {} a {} comparator, not checked: give {flag} to check {}",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "has" } else { "have" },
+                which.as_str(),
+                if n == 1 { "it" } else { "them" }
+            ));
+        }
+    }
+    notes
+}
+
 pub fn run(args: Args) -> Result<ExitStatus> {
     let schema = Schema::load(&args.schema)?;
     if let Some(e) = &args.environment
@@ -108,32 +185,41 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             schema.dataset.environments.join(", ")
         );
     }
-    let mut opts = args.input.to_options()?;
+    let opts = args.input.to_options()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let (validation, sources) = runtime.block_on(async {
-        let mut ds = Dataset::open(&args.paths, &opts).await?;
-        if ds.format() == preflight_stats::source::Format::Csv {
-            let types = csv_types(&schema, &ds, &opts);
-            if types.len() > opts.types.len() {
-                opts.types = types;
-                ds = Dataset::open(&args.paths, &opts).await?;
-            }
-        }
+    let (validation, sources, sides) = runtime.block_on(async {
+        let mut ds = open(&args.paths, &schema, &opts).await?;
         let rows = Arc::new(AtomicU64::new(0));
         let progress =
             Progress::start(format!("validating {}", args.paths.join(" ")), rows.clone());
         let profile = ds.profile(rows).await?;
+        drop(progress);
         let env = environment(&schema, args.environment.as_deref());
         let mut v = validate(&schema, &profile, env);
+        let mut sides = [None, None];
+        for (slot, which, paths) in [
+            (0, Comparison::Drift, &args.baseline),
+            (1, Comparison::Skew, &args.training),
+        ] {
+            if paths.is_empty() {
+                continue;
+            }
+            let side = load_side(paths, &schema, &opts).await?;
+            let (outcomes, results) =
+                compare::compare(&schema, which, &side.profile, &profile, env);
+            v.outcomes.extend(outcomes);
+            v.comparisons.extend(results);
+            sides[slot] = Some(side.info());
+        }
         if data::needed(&schema, &v) {
             let ctx = ds.ordered_context()?;
             data::run(&schema, &args.schema, &mut v, &ctx).await?;
         }
-        drop(progress);
-        anyhow::Ok((v, ds.sources().to_vec()))
+        anyhow::Ok((v, ds.sources().to_vec(), sides))
     })?;
+    let [baseline, training] = sides;
     let checks = gate_checks(&validation);
     let status = gate::status(&checks, args.report.fail_on);
     let format = args.report.format();
@@ -152,12 +238,16 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             sources: &sources,
             environment: validation.environment.as_deref(),
             rows: validation.rows,
+            baseline,
+            training,
             summary: Summary {
                 checks: checks.len(),
                 errors,
                 warnings,
             },
             anomalies,
+            comparisons: &validation.comparisons,
+            notes: unchecked_notes(&schema, &args),
         };
         match format {
             CheckFormat::Json => write_json(w, &report),
@@ -195,6 +285,12 @@ fn table(w: &mut dyn Write, r: &Report, checks: &[Check], fail_on: FailOn) -> Re
             .map(|e| format!(", environment {e}"))
             .unwrap_or_default()
     )?;
+    for n in &r.notes {
+        writeln!(w, "note: {n}")?;
+    }
+    if !r.comparisons.is_empty() {
+        comparisons_table(w, r)?;
+    }
     if r.anomalies.is_empty() {
         return Ok(());
     }
@@ -222,6 +318,55 @@ fn table(w: &mut dyn Write, r: &Report, checks: &[Check], fail_on: FailOn) -> Re
             a.column.clone().unwrap_or_else(|| "(dataset)".into()),
             a.kind.as_str().to_string(),
             message,
+        ]);
+    }
+    writeln!(w, "{t}")?;
+    Ok(())
+}
+
+/// Every comparator checked, with its statistic and threshold (TFDV reports them all).
+fn comparisons_table(w: &mut dyn Write, r: &Report) -> Result<()> {
+    let against = |which: Comparison| {
+        let side = match which {
+            Comparison::Drift => r.baseline.as_ref(),
+            Comparison::Skew => r.training.as_ref(),
+        };
+        side.map(|s| s.inputs.join(" ")).unwrap_or_default()
+    };
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header([
+            "column",
+            "check",
+            "against",
+            "method",
+            "statistic",
+            "threshold",
+            "result",
+        ]);
+    for c in r.comparisons {
+        let decided = match (c.p_value, c.statistic) {
+            (Some(p), _) => format!("p = {}", fmt_num(Some(p))),
+            (None, Some(s)) => fmt_num(Some(s)),
+            (None, None) => "inf".into(),
+        };
+        t.add_row([
+            c.column.clone(),
+            c.comparator.as_str().to_string(),
+            against(c.comparator),
+            c.method.clone(),
+            if c.exact {
+                decided
+            } else {
+                format!("~{decided}")
+            },
+            fmt_num(Some(c.threshold)),
+            if c.exceeded {
+                format!("exceeded ({})", c.severity)
+            } else {
+                "ok".into()
+            },
         ]);
     }
     writeln!(w, "{t}")?;

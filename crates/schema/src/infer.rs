@@ -25,8 +25,8 @@ use preflight_stats::profile::{ColumnProfile, Kind, Profile};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::model::{
-    DatasetRules, Domain, DomainValue, Feature, NewColumns, Presence, Range, Role, RowBounds,
-    Schema, VERSION,
+    Comparator, DatasetRules, Domain, DomainValue, Feature, NewColumns, Presence, Range, Role,
+    RowBounds, Schema, VERSION,
 };
 
 #[derive(Debug, Clone)]
@@ -41,6 +41,12 @@ pub struct InferOptions {
     pub ranges: bool,
     /// Columns verified to be unique with no nulls (integer or string).
     pub unique_columns: BTreeSet<String>,
+    /// Write a `drift` comparator with this threshold on every comparable feature
+    /// ([`comparator`]: TFDV's L-infinity for categories, Jensen-Shannon divergence for
+    /// numbers).
+    pub drift_threshold: Option<f64>,
+    /// Likewise a `skew` comparator.
+    pub skew_threshold: Option<f64>,
 }
 
 impl Default for InferOptions {
@@ -52,6 +58,8 @@ impl Default for InferOptions {
             presence_confidence: 0.999,
             ranges: false,
             unique_columns: BTreeSet::new(),
+            drift_threshold: None,
+            skew_threshold: None,
         }
     }
 }
@@ -210,7 +218,27 @@ fn infer_feature(c: &ColumnProfile, opts: &InferOptions, z: f64) -> Feature {
             }
         }
     }
+    f.drift = opts.drift_threshold.and_then(|t| comparator(&f, t));
+    f.skew = opts.skew_threshold.and_then(|t| comparator(&f, t));
     f
+}
+
+/// TFDV's comparator for a feature: L-infinity (`linf`) on categories (strings, booleans
+/// and integer enums), Jensen-Shannon divergence (`js_divergence`, log2 on histograms) on
+/// other numbers; none for ids (every value differs) and for date/time or nested columns.
+pub fn comparator(f: &Feature, threshold: f64) -> Option<Comparator> {
+    let method = match crate::types::family(&f.type_name)? {
+        _ if f.role == Role::Id => return None,
+        Kind::String | Kind::Boolean => "linf",
+        Kind::Integer if f.domain.is_some() => "linf",
+        Kind::Integer | Kind::Float | Kind::Decimal => "js_divergence",
+        _ => return None,
+    };
+    Some(Comparator {
+        method: method.into(),
+        threshold,
+        severity: Severity::Error,
+    })
 }
 
 /// Six significant digits: ranges people read, not float noise.
@@ -313,6 +341,13 @@ pub fn relax(old: &Schema, new: &Schema, profile: &Profile) -> Schema {
         }
         if f.finite.is_some() && n.finite.is_none() && n.type_name == f.type_name {
             f.finite = None;
+        }
+        // Thresholds asked for with --update are added where the file has none.
+        if f.drift.is_none() {
+            f.drift.clone_from(&n.drift);
+        }
+        if f.skew.is_none() {
+            f.skew.clone_from(&n.skew);
         }
         if f.unique.is_some() && n.unique.is_none() {
             f.unique = None;

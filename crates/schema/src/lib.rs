@@ -5,10 +5,12 @@
 //!   `schemas/preflight-schema.schema.json`.
 //! - [`infer::infer`]: a schema from a profile; [`infer::relax`] widens one to accept new data.
 //! - [`validate::validate`]: every check a profile can answer, with no pass over the data;
-//!   [`data::run`]: uniqueness, patterns, custom SQL and example rows through DataFusion.
+//!   [`data::run`]: uniqueness, patterns, custom SQL and example rows through DataFusion;
+//!   [`compare::compare`]: the drift and skew comparators against a baseline profile.
 //!
 //! The crate knows nothing of terminals: the CLI renders [`validate::Validation`].
 
+pub mod compare;
 pub mod data;
 pub mod infer;
 pub mod model;

@@ -380,6 +380,19 @@ impl Schema {
                     one_line(&e.to_string()),
                 ));
             }
+            for (which, c) in [("drift", &f.drift), ("skew", &f.skew)] {
+                let Some(c) = c else { continue };
+                if let Err(e) = c.method.parse::<preflight_stats::drift::Method>() {
+                    return Err(fail(&format!("{at}.{which}.method"), n, e.to_string()));
+                }
+                if !(c.threshold.is_finite() && c.threshold >= 0.0) {
+                    return Err(fail(
+                        &format!("{at}.{which}.threshold"),
+                        n,
+                        format!("{} is not a non-negative number", c.threshold),
+                    ));
+                }
+            }
             for env in &f.environments {
                 if !self.dataset.environments.is_empty() && !self.dataset.environments.contains(env)
                 {

@@ -9,6 +9,7 @@ use preflight_stats::profile::{ColumnProfile, Kind, Profile};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::compare::ComparatorResult;
 use crate::model::{DomainValue, Feature, NewColumns, Role, Schema};
 use crate::types::{compatible, family, family_name};
 
@@ -32,6 +33,9 @@ pub enum AnomalyKind {
     PatternMismatch,
     RowCount,
     CustomCheck,
+    DriftExceeded,
+    SkewExceeded,
+    NotCompared,
 }
 
 impl AnomalyKind {
@@ -53,6 +57,9 @@ impl AnomalyKind {
             Self::PatternMismatch => "pattern_mismatch",
             Self::RowCount => "row_count",
             Self::CustomCheck => "custom_check",
+            Self::DriftExceeded => "drift_exceeded",
+            Self::SkewExceeded => "skew_exceeded",
+            Self::NotCompared => "not_compared",
         }
     }
 
@@ -97,6 +104,9 @@ pub struct Anomaly {
     /// Up to 20 example rows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<Example>,
+    /// Drift and skew: the comparison that exceeded its threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<ComparatorResult>,
 }
 
 impl Anomaly {
@@ -117,6 +127,7 @@ impl Anomaly {
             unexpected_share: None,
             unexpected_values: Vec::new(),
             examples: Vec::new(),
+            comparison: None,
         }
     }
 
@@ -189,6 +200,8 @@ pub struct Validation {
     pub rows: u64,
     pub environment: Option<String>,
     pub outcomes: Vec<Outcome>,
+    /// Drift and skew comparators checked ([`crate::compare`]), passed or not.
+    pub comparisons: Vec<ComparatorResult>,
 }
 
 impl Validation {
@@ -275,6 +288,7 @@ pub fn validate(schema: &Schema, profile: &Profile, environment: Option<&str>) -
         rows: profile.row_count,
         environment: environment.map(str::to_string),
         outcomes,
+        comparisons: Vec::new(),
     }
 }
 

@@ -23,9 +23,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{
-    Contingency, DriftError, Method, VALUE_BIN_MAX_DISTINCT, WASSERSTEIN_STD_FLOOR, auto_method,
-    bin_numeric, distinct_count, drifted, hellinger, jensen_shannon_distance, kl_divergence,
-    kolmogorov_sf, ks_2samp, psi, sturges_edges_range, wasserstein_distance_norm,
+    Contingency, DriftError, HistogramBucket, Method, TfdvHistogram, VALUE_BIN_MAX_DISTINCT,
+    WASSERSTEIN_STD_FLOOR, auto_method, bin_numeric, distinct_count, drifted, hellinger,
+    jensen_shannon_distance, kl_divergence, kolmogorov_sf, ks_2samp, psi, sturges_edges_range,
+    tfdv_jensen_shannon, wasserstein_distance_norm,
 };
 use crate::profile::{ColumnProfile, EXACT_LIMIT, Kind, QuantileView, Quantiles};
 
@@ -83,13 +84,20 @@ pub struct NumericSide {
     /// Population standard deviation (ddof 0), exact in both modes.
     pub std: f64,
     pub data: NumericData,
+    /// NaN and infinite values, not in `n`: only TFDV's Jensen-Shannon divergence counts
+    /// them (as buckets of their own).
+    pub nan: u64,
+    pub infinite: u64,
 }
 
 impl NumericSide {
     /// From values in any order; NaN and infinities are dropped (Evidently drops NaN; the
     /// distances need finite values).
     pub fn from_values(values: Vec<f64>) -> Option<Self> {
+        let all = values.len();
+        let nan = values.iter().filter(|x| x.is_nan()).count() as u64;
         let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+        let infinite = (all - v.len()) as u64 - nan;
         if v.is_empty() {
             return None;
         }
@@ -103,6 +111,8 @@ impl NumericSide {
             max: v[v.len() - 1],
             std: var.sqrt(),
             data: NumericData::Values(v),
+            nan,
+            infinite,
         })
     }
 
@@ -275,6 +285,8 @@ impl ColumnSample {
                     max,
                     std,
                     data,
+                    nan: num.nan,
+                    infinite: num.pos_inf + num.neg_inf,
                 });
             }
             if let Some(w) = &weighted {
@@ -322,8 +334,14 @@ impl ColumnSample {
     /// data (nulls already removed; NaN and infinities are dropped here).
     #[must_use]
     pub fn with_values(mut self, values: Vec<f64>) -> Self {
-        if self.numeric.is_some() {
-            self.numeric = NumericSide::from_values(values);
+        if let Some(old) = &self.numeric {
+            let (nan, infinite) = (old.nan, old.infinite);
+            self.numeric = NumericSide::from_values(values).map(|mut n| {
+                // The profile counted them exactly, whatever the reader kept.
+                n.nan = nan;
+                n.infinite = infinite;
+                n
+            });
         }
         self
     }
@@ -560,6 +578,15 @@ fn numeric(
     method: Method,
     out: &mut ColumnDrift,
 ) -> Result<(), DriftError> {
+    if method == Method::JsDivergence {
+        // TFDV compares the profiles' ten-bucket histograms; exact when both are.
+        if !(r.is_exact() && c.is_exact()) {
+            out.exact = false;
+            out.sketch_error = Some(r.rank_error() + c.rank_error());
+        }
+        out.statistic = Some(tfdv_jensen_shannon(&tfdv_histogram(r), &tfdv_histogram(c))?);
+        return Ok(());
+    }
     if let (NumericData::Values(a), NumericData::Values(b)) = (&r.data, &c.data) {
         match method {
             Method::Ks => {
@@ -633,6 +660,80 @@ fn numeric(
         }
     }
     Ok(())
+}
+
+/// Buckets of TFDV's STANDARD histogram, as the profile keeps it.
+pub const TFDV_BUCKETS: usize = 10;
+
+/// TFDV's STANDARD histogram of one side: [`TFDV_BUCKETS`] equal-width buckets over its own
+/// finite `[min, max]` (numpy's rule: half-open but the last closed; one point bucket when
+/// min == max), counted from every value or from the sketch's CDF, plus its infinite
+/// values as one bucket with infinite bounds and its NaN count.
+pub fn tfdv_histogram(s: &NumericSide) -> TfdvHistogram {
+    let mut buckets = Vec::with_capacity(TFDV_BUCKETS + 1);
+    if s.min == s.max {
+        buckets.push(HistogramBucket {
+            low: s.min,
+            high: s.max,
+            count: s.n as f64,
+        });
+    } else {
+        let width = (s.max - s.min) / TFDV_BUCKETS as f64;
+        let edge = |i: usize| {
+            if i == TFDV_BUCKETS {
+                s.max
+            } else {
+                s.min + i as f64 * width
+            }
+        };
+        let counts: Vec<f64> = match &s.data {
+            NumericData::Values(v) => {
+                let mut c = vec![0.0; TFDV_BUCKETS];
+                for x in v {
+                    let i = (((x - s.min) / width) as usize).min(TFDV_BUCKETS - 1);
+                    c[i] += 1.0;
+                }
+                c
+            }
+            NumericData::Sketch { .. } => {
+                let n = s.n as f64;
+                let mut prev = 0.0;
+                (0..TFDV_BUCKETS)
+                    .map(|i| {
+                        let upto = if i == TFDV_BUCKETS - 1 {
+                            n
+                        } else {
+                            (s.cdf(edge(i + 1).next_down()) * n).max(prev)
+                        };
+                        let c = upto - prev;
+                        prev = upto;
+                        c
+                    })
+                    .collect()
+            }
+        };
+        buckets.extend(
+            counts
+                .into_iter()
+                .enumerate()
+                .map(|(i, count)| HistogramBucket {
+                    low: edge(i),
+                    high: edge(i + 1),
+                    count,
+                }),
+        );
+    }
+    if s.infinite > 0 {
+        buckets.push(HistogramBucket {
+            low: f64::NEG_INFINITY,
+            high: f64::INFINITY,
+            count: s.infinite as f64,
+        });
+    }
+    TfdvHistogram {
+        buckets,
+        num_nan: s.nan as f64,
+    }
 }
 
 /// Histogram counts of both sides as [`bin_numeric`] would make them, from sketches:
@@ -796,6 +897,11 @@ fn categorical(
         Method::KlDiv => out.statistic = Some(table.kl_divergence()?),
         Method::Hellinger => out.statistic = Some(table.hellinger()?),
         Method::JensenShannon => out.statistic = Some(table.jensen_shannon()?),
+        Method::JsDivergence => {
+            let d =
+                jensen_shannon_distance(&table.reference_f64(), &table.current_f64(), Some(2.0))?;
+            out.statistic = Some(d * d);
+        }
         Method::Ks | Method::Wasserstein => return Err(DriftError::InvalidCount),
     }
     Ok(())
@@ -947,6 +1053,50 @@ mod tests {
             let d = compare_column(&x, &x, &opts(Some(m), 500)).unwrap();
             assert!(!d.drifted, "{m}: {d:?}");
         }
+    }
+
+    #[test]
+    fn js_divergence_follows_tfdv_on_histograms_and_categories() {
+        // a: 0..=99 -> ten buckets of 10 over [0, 99]; b: 50..=149 over [50, 149]. On the
+        // union of the boundaries (0, 9.9, ..., 99, 59.9, ...) mass is spread uniformly.
+        let a = num("x", (0..100).map(f64::from).collect());
+        let b = num("x", (50..150).map(f64::from).collect());
+        let d = compare_column(&a, &b, &opts(Some(Method::JsDivergence), 100)).unwrap();
+        assert!(d.exact);
+        let ha = tfdv_histogram(a.numeric.as_ref().unwrap());
+        assert_eq!(ha.buckets.len(), 10);
+        assert!(ha.buckets.iter().all(|b| b.count == 10.0), "{ha:?}");
+        assert_eq!(ha.buckets[9].high, 99.0);
+        let want =
+            super::super::tfdv_jensen_shannon(&ha, &tfdv_histogram(b.numeric.as_ref().unwrap()))
+                .unwrap();
+        assert_eq!(d.statistic, Some(want));
+        // Half the mass overlaps, uniformly: cells [0,50) only in a, [50,99] shared at
+        // density 10/9.9 on a's side and 10/9.9 on b's, (99,149] only in b.
+        let shared = 49.0 / 99.0; // a's share in [50, 99]; b's in [50, 99] is 49/99 too
+        let want2 = super::super::tfdv::tests::js_log2(
+            &[1.0 - shared, shared, 0.0],
+            &[0.0, shared, 1.0 - shared],
+        );
+        assert!((want - want2).abs() < 1e-12, "{want} vs {want2}");
+        assert!(d.drifted);
+        // Categories: log2 JS on proportions.
+        let r = cat("c", &[("a", 30), ("b", 10)]);
+        let c = cat("c", &[("a", 10), ("b", 10), ("z", 20)]);
+        let d = compare_column(&r, &c, &opts(Some(Method::JsDivergence), 40)).unwrap();
+        let want = super::super::tfdv::tests::js_log2(&[30.0, 10.0, 0.0], &[10.0, 10.0, 20.0]);
+        assert!((d.statistic.unwrap() - want).abs() < 1e-12);
+        // NaN counts as a bucket of its own, never matched (TFDV).
+        let mut n = a.clone();
+        n.numeric.as_mut().unwrap().nan = 10;
+        let d = compare_column(&n, &a, &opts(Some(Method::JsDivergence), 100)).unwrap();
+        let want = super::super::tfdv::tests::js_log2(
+            &[10.0; 11],
+            &[
+                10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 0.0,
+            ],
+        );
+        assert!((d.statistic.unwrap() - want).abs() < 1e-12);
     }
 
     #[test]

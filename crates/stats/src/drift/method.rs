@@ -25,9 +25,12 @@ over both sets together):\n\
 | > 1000 | categorical | any | Jensen-Shannon distance (`jensenshannon`) | 0.1 | distance >= threshold |\n\
 \n\
 Methods only chosen by hand: PSI (`psi`), KL divergence (`kl_div`), Hellinger\n\
-(`hellinger`), and for categories TFDV's L-infinity (`linf`) and the total variation\n\
-distance (`tvd`); all distances with threshold 0.1, drift when the distance >= threshold.\n\
-Aliases: `kl` = `kl_div`, `ztest` = `z`.\n"
+(`hellinger`), TFDV's Jensen-Shannon divergence (`js_divergence`: log2, on ten\n\
+equal-width buckets per side rebucketed onto their union for numbers, on proportions\n\
+for categories; not square-rooted), and for categories TFDV's L-infinity (`linf`) and\n\
+the total variation distance (`tvd`); all distances with threshold 0.1, drift when the\n\
+distance >= threshold.\n\
+Aliases: `kl` = `kl_div`, `ztest` = `z`, `tfdv_js` = `js_divergence`.\n"
     };
 }
 
@@ -60,6 +63,9 @@ pub enum Method {
     Linf,
     /// Total variation distance on category proportions ([`super::total_variation`]).
     Tvd,
+    /// TFDV's Jensen-Shannon divergence, log2 ([`super::tfdv_jensen_shannon`] on equal-width
+    /// histograms for numbers; on proportions for categories).
+    JsDivergence,
 }
 
 /// Whether a method yields a p-value (small = drift) or a distance (large = drift).
@@ -71,7 +77,7 @@ pub enum MethodKind {
 }
 
 impl Method {
-    pub const ALL: [Method; 10] = [
+    pub const ALL: [Method; 11] = [
         Method::Ks,
         Method::ChiSquare,
         Method::ZTest,
@@ -82,6 +88,7 @@ impl Method {
         Method::Hellinger,
         Method::Linf,
         Method::Tvd,
+        Method::JsDivergence,
     ];
 
     pub fn kind(self) -> MethodKind {
@@ -113,6 +120,7 @@ impl Method {
             Method::Hellinger => "hellinger",
             Method::Linf => "linf",
             Method::Tvd => "tvd",
+            Method::JsDivergence => "js_divergence",
         }
     }
 }
@@ -150,6 +158,7 @@ impl FromStr for Method {
             "ztest" | "z_test" => Some(Method::ZTest),
             "l_infinity" | "linfty" => Some(Method::Linf),
             "chi2" | "chi_square" => Some(Method::ChiSquare),
+            "tfdv_js" | "jensen_shannon_divergence" => Some(Method::JsDivergence),
             _ => None,
         };
         alias
@@ -280,6 +289,7 @@ mod tests {
             Method::Hellinger,
             Method::Linf,
             Method::Tvd,
+            Method::JsDivergence,
         ] {
             assert!(drifted(0.1, m, m.default_threshold()));
             assert!(!drifted(0.0999, m, m.default_threshold()));
@@ -297,6 +307,7 @@ mod tests {
         assert!("nope".parse::<Method>().is_err());
         assert_eq!("kl".parse::<Method>(), Ok(Method::KlDiv));
         assert_eq!("ztest".parse::<Method>(), Ok(Method::ZTest));
+        assert_eq!("tfdv_js".parse::<Method>(), Ok(Method::JsDivergence));
         assert_eq!(Method::KlDiv.default_threshold(), 0.1);
         assert_eq!(Method::Ks.default_threshold(), 0.05);
     }

@@ -144,7 +144,7 @@ pub fn tfdv_jensen_shannon(a: &TfdvHistogram, b: &TfdvHistogram) -> Result<f64, 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn hist(buckets: &[(f64, f64, f64)], num_nan: f64) -> TfdvHistogram {
@@ -157,7 +157,8 @@ mod tests {
         }
     }
 
-    fn js_log2(p: &[f64], q: &[f64]) -> f64 {
+    /// log2 Jensen-Shannon divergence of two count vectors, written out.
+    pub(crate) fn js_log2(p: &[f64], q: &[f64]) -> f64 {
         let (sp, sq): (f64, f64) = (p.iter().sum(), q.iter().sum());
         let mut s = 0.0;
         for (p, q) in p.iter().zip(q) {

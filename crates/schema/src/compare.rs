@@ -1,0 +1,249 @@
+//! The schema's drift and skew comparators, checked on two profiles: TFDV's
+//! `validate_statistics` with previous-span statistics (`drift`: this batch against the
+//! last one) or training statistics (`skew`: serving data against the training data).
+//!
+//! A feature's [`Comparator`] names a `preflight drift` method and a threshold; the
+//! distance (or p-value) comes from [`preflight_stats::drift::compare::compare_column`]
+//! on what each profile knows of the column: exact while a profile kept every value or
+//! exact counts (<= 2,048 values, <= 1,024 distinct), its sketches beyond (the result
+//! then says `exact: false`). As in TFDV a check runs only where the schema sets a
+//! threshold, and every comparison is reported, passed or not.
+
+use preflight_stats::Severity;
+use preflight_stats::drift::compare::{ColumnDrift, ColumnSample, CompareOptions, compare_column};
+use preflight_stats::drift::{Method, MethodKind};
+use preflight_stats::profile::Profile;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::model::{Comparator, Feature, Schema};
+use crate::validate::{Anomaly, AnomalyKind, Outcome};
+
+/// Which comparator of a feature is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    /// `drift`: the validated data against a previous batch (`validate --baseline`).
+    Drift,
+    /// `skew`: the validated (serving) data against the training data (`validate
+    /// --training`).
+    Skew,
+}
+
+impl Comparison {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Drift => "drift",
+            Self::Skew => "skew",
+        }
+    }
+
+    /// The feature's comparator of this kind.
+    pub fn of(self, f: &Feature) -> Option<&Comparator> {
+        match self {
+            Self::Drift => f.drift.as_ref(),
+            Self::Skew => f.skew.as_ref(),
+        }
+    }
+
+    fn exceeded(self) -> AnomalyKind {
+        match self {
+            Self::Drift => AnomalyKind::DriftExceeded,
+            Self::Skew => AnomalyKind::SkewExceeded,
+        }
+    }
+
+    /// What the other side is called in messages.
+    fn other_side(self) -> &'static str {
+        match self {
+            Self::Drift => "the baseline",
+            Self::Skew => "the training data",
+        }
+    }
+}
+
+/// One comparator checked: what was measured against what threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComparatorResult {
+    pub column: String,
+    pub comparator: Comparison,
+    pub method: String,
+    /// The distance or test statistic; `null` when infinite.
+    pub statistic: Option<f64>,
+    /// For tests (`ks`, `chisquare`, `z`): the p-value, which the threshold applies to.
+    pub p_value: Option<f64>,
+    pub threshold: f64,
+    /// Distance >= threshold, or p-value below it (the rule of `preflight drift`).
+    pub exceeded: bool,
+    pub severity: Severity,
+    /// Whether both profiles knew the whole distribution (else sketches).
+    pub exact: bool,
+    /// For sketch results: the bound on the error of CDF values or category proportions.
+    pub sketch_error: Option<f64>,
+    /// Where an L-infinity or KS statistic peaks (a category or a value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak: Option<serde_json::Value>,
+}
+
+/// Features with a comparator of this kind (schema order).
+pub fn features(schema: &Schema, which: Comparison) -> Vec<&Feature> {
+    schema
+        .features
+        .iter()
+        .filter(|f| which.of(f).is_some())
+        .collect()
+}
+
+/// Check every `which` comparator of `schema` between `other` (the baseline or the
+/// training data) and `current` (the validated data), for the features expected in
+/// `environment`. A feature absent from the current data is not compared (validation
+/// reports the missing column); absent from `other`, or of a kind the method cannot
+/// compare, it is a `not_compared` warning.
+pub fn compare(
+    schema: &Schema,
+    which: Comparison,
+    other: &Profile,
+    current: &Profile,
+    environment: Option<&str>,
+) -> (Vec<Outcome>, Vec<ComparatorResult>) {
+    let mut outcomes = Vec::new();
+    let mut results = Vec::new();
+    for f in features(schema, which) {
+        let Some(cmp) = which.of(f) else { continue };
+        let expected_here = environment
+            .is_none_or(|e| f.environments.is_empty() || f.environments.iter().any(|x| x == e));
+        let Some(cur) = current.column(&f.name) else {
+            continue;
+        };
+        if !expected_here {
+            continue;
+        }
+        let check = which.as_str();
+        let not_compared = |reason: String| {
+            let a = Anomaly::new(
+                Some(&f.name),
+                AnomalyKind::NotCompared,
+                Severity::Warning,
+                format!(
+                    "{check} of `{}` was not checked against {}: {reason}",
+                    f.name,
+                    which.other_side()
+                ),
+            );
+            Outcome {
+                column: Some(f.name.clone()),
+                check: check.to_string(),
+                anomaly: Some(a),
+                scan: None,
+            }
+        };
+        let Some(base) = other.column(&f.name) else {
+            outcomes.push(not_compared("the column is not there".into()));
+            continue;
+        };
+        // Schema::load checked the name.
+        let Ok(method) = cmp.method.parse::<Method>() else {
+            outcomes.push(not_compared(format!("unknown method `{}`", cmp.method)));
+            continue;
+        };
+        let opts = CompareOptions {
+            method: Some(method),
+            threshold: Some(cmp.threshold),
+            reference_rows: other.row_count,
+        };
+        let d = match compare_column(
+            &ColumnSample::from_profile(base),
+            &ColumnSample::from_profile(cur),
+            &opts,
+        ) {
+            Ok(d) => d,
+            Err(skipped) => {
+                outcomes.push(not_compared(skipped.reason));
+                continue;
+            }
+        };
+        let result = ComparatorResult {
+            column: f.name.clone(),
+            comparator: which,
+            method: method.as_str().to_string(),
+            statistic: d.statistic,
+            p_value: d.p_value,
+            threshold: cmp.threshold,
+            exceeded: d.drifted,
+            severity: cmp.severity,
+            exact: d.exact,
+            sketch_error: d.sketch_error,
+            peak: d.peak.clone(),
+        };
+        let anomaly = d.drifted.then(|| exceeded(which, cmp, &d, &result));
+        outcomes.push(Outcome {
+            column: Some(f.name.clone()),
+            check: check.to_string(),
+            anomaly,
+            scan: None,
+        });
+        results.push(result);
+    }
+    (outcomes, results)
+}
+
+fn fmt(x: Option<f64>) -> String {
+    match x {
+        None => "infinite".into(),
+        Some(v) if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) => format!("{v:.3e}"),
+        Some(v) => format!("{v:.4}"),
+    }
+}
+
+fn exceeded(which: Comparison, cmp: &Comparator, d: &ColumnDrift, r: &ComparatorResult) -> Anomaly {
+    let (observed, what) = match d.method.kind() {
+        MethodKind::PValue => (
+            d.p_value,
+            format!(
+                "{} p-value {} is below the threshold {}",
+                d.method,
+                fmt(d.p_value),
+                cmp.threshold
+            ),
+        ),
+        MethodKind::Distance => (
+            d.statistic,
+            format!(
+                "{} {} is at or above the threshold {}",
+                d.method,
+                fmt(d.statistic),
+                cmp.threshold
+            ),
+        ),
+    };
+    let mut notes = Vec::new();
+    if let Some(p) = &d.peak {
+        notes.push(format!("peak at {p}"));
+    }
+    if !d.unseen_categories.is_empty() {
+        notes.push(format!("unseen: {}", d.unseen_categories.join(", ")));
+    }
+    if !d.exact {
+        notes.push(format!("from sketches, error {}", fmt(d.sketch_error)));
+    }
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join("; "))
+    };
+    let mut a = Anomaly::new(
+        Some(&d.column),
+        which.exceeded(),
+        cmp.severity,
+        format!(
+            "{} of `{}` from {}: {what}{notes}",
+            which.as_str(),
+            d.column,
+            which.other_side()
+        ),
+    );
+    a.observed = Some(observed.map_or(json!(null), |v| json!(v)));
+    a.expected = Some(json!(cmp.threshold));
+    a.comparison = Some(r.clone());
+    a
+}
