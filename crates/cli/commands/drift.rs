@@ -114,9 +114,10 @@ struct Config {
     drift_share: f64,
 }
 
-fn config(args: &Args) -> Result<Config> {
+/// `--method` values: `None` is auto; duplicates dropped.
+pub(crate) fn parse_methods(list: &[String]) -> Result<Vec<Option<Method>>> {
     let mut methods = Vec::new();
-    for m in &args.method {
+    for m in list {
         let m = m.trim();
         let parsed = if m.eq_ignore_ascii_case("auto") {
             None
@@ -127,6 +128,11 @@ fn config(args: &Args) -> Result<Config> {
             methods.push(parsed);
         }
     }
+    Ok(methods)
+}
+
+fn config(args: &Args) -> Result<Config> {
+    let methods = parse_methods(&args.method)?;
     if let Some(t) = args.threshold
         && !(t.is_finite() && t >= 0.0)
     {
@@ -143,14 +149,14 @@ fn config(args: &Args) -> Result<Config> {
 }
 
 /// One side: its profile and, for data, the opened dataset.
-struct Side {
-    inputs: Vec<String>,
-    profile: Profile,
-    dataset: Option<Dataset>,
+pub(crate) struct Side {
+    pub inputs: Vec<String>,
+    pub profile: Profile,
+    pub dataset: Option<Dataset>,
 }
 
 impl Side {
-    fn name(&self) -> String {
+    pub fn name(&self) -> String {
         self.inputs.join(" ")
     }
 }
@@ -159,7 +165,8 @@ fn is_profile(path: &str) -> bool {
     path.to_ascii_lowercase().ends_with(".profile.json")
 }
 
-async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
+/// Load one side: stored profiles (merged) or data (opened and profiled).
+pub(crate) async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
     let profiles = paths.iter().filter(|p| is_profile(p)).count();
     if profiles > 0 && profiles < paths.len() {
         bail!(
@@ -197,7 +204,7 @@ async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
 }
 
 /// Columns not compared unless named: Evidently leaves date/time columns out too.
-fn default_skip(kind: Kind) -> Option<&'static str> {
+pub(crate) fn default_skip(kind: Kind) -> Option<&'static str> {
     match kind {
         k if k.is_temporal() => {
             Some("date/time column: not compared by default (name it with --columns to compare it)")
@@ -344,6 +351,86 @@ fn table(w: &mut dyn std::io::Write, r: &Report, checks: &[Check], fail_on: Fail
     )?;
     writeln!(w, "{}", verdict(checks, fail_on))?;
     Ok(())
+}
+
+/// The dataset verdict and one gate check per result: what `drift` and `report --baseline`
+/// decide from the same results.
+pub(crate) struct DriftChecks {
+    pub compared: usize,
+    pub drifted: usize,
+    pub share: f64,
+    pub dataset_drift: bool,
+    pub checks: Vec<Check>,
+}
+
+pub(crate) fn drift_checks(results: &[ColumnDrift], drift_share: f64) -> DriftChecks {
+    let compared: BTreeSet<&str> = results.iter().map(|d| d.column.as_str()).collect();
+    let drifted: BTreeSet<&str> = results
+        .iter()
+        .filter(|d| d.drifted)
+        .map(|d| d.column.as_str())
+        .collect();
+    let share = if compared.is_empty() {
+        0.0
+    } else {
+        drifted.len() as f64 / compared.len() as f64
+    };
+    let dataset_drift = !compared.is_empty() && share >= drift_share;
+
+    let mut checks: Vec<Check> = Vec::with_capacity(results.len() + 1);
+    checks.push(if dataset_drift {
+        Check::failed(
+            None,
+            "dataset_drift",
+            Severity::Error,
+            format!(
+                "{} of {} columns drifted ({:.0}%), at or above the {:.0}% share that means dataset drift",
+                drifted.len(),
+                compared.len(),
+                share * 100.0,
+                drift_share * 100.0
+            ),
+        )
+    } else {
+        Check::passed(None, "dataset_drift")
+    });
+    for d in results {
+        let kind = format!("drift ({})", d.method);
+        checks.push(if d.drifted {
+            let what = match d.method.kind() {
+                MethodKind::PValue => format!(
+                    "p-value {} below threshold {}",
+                    fmt_num(d.p_value),
+                    d.threshold
+                ),
+                MethodKind::Distance => format!(
+                    "distance {} at or above threshold {}",
+                    fmt_num(d.statistic),
+                    d.threshold
+                ),
+            };
+            let extra = notes(d);
+            Check::failed(
+                Some(d.column.clone()),
+                kind,
+                Severity::Warning,
+                if extra.is_empty() {
+                    format!("drifted: {what}")
+                } else {
+                    format!("drifted: {what}; {extra}")
+                },
+            )
+        } else {
+            Check::passed(Some(d.column.clone()), kind)
+        });
+    }
+    DriftChecks {
+        compared: compared.len(),
+        drifted: drifted.len(),
+        share,
+        dataset_drift,
+        checks,
+    }
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
@@ -552,66 +639,13 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             .then_with(|| a.column.cmp(&b.column))
             .then_with(|| a.method.as_str().cmp(b.method.as_str()))
     });
-    let compared: BTreeSet<&str> = results.iter().map(|d| d.column.as_str()).collect();
-    let drifted: BTreeSet<&str> = results
-        .iter()
-        .filter(|d| d.drifted)
-        .map(|d| d.column.as_str())
-        .collect();
-    let share = if compared.is_empty() {
-        0.0
-    } else {
-        drifted.len() as f64 / compared.len() as f64
-    };
-    let dataset_drift = !compared.is_empty() && share >= cfg.drift_share;
-
-    let mut checks: Vec<Check> = Vec::with_capacity(results.len() + 1);
-    checks.push(if dataset_drift {
-        Check::failed(
-            None,
-            "dataset_drift",
-            Severity::Error,
-            format!(
-                "{} of {} columns drifted ({:.0}%), at or above the {:.0}% share that means dataset drift",
-                drifted.len(),
-                compared.len(),
-                share * 100.0,
-                cfg.drift_share * 100.0
-            ),
-        )
-    } else {
-        Check::passed(None, "dataset_drift")
-    });
-    for d in &results {
-        let kind = format!("drift ({})", d.method);
-        checks.push(if d.drifted {
-            let what = match d.method.kind() {
-                MethodKind::PValue => format!(
-                    "p-value {} below threshold {}",
-                    fmt_num(d.p_value),
-                    d.threshold
-                ),
-                MethodKind::Distance => format!(
-                    "distance {} at or above threshold {}",
-                    fmt_num(d.statistic),
-                    d.threshold
-                ),
-            };
-            let extra = notes(d);
-            Check::failed(
-                Some(d.column.clone()),
-                kind,
-                Severity::Warning,
-                if extra.is_empty() {
-                    format!("drifted: {what}")
-                } else {
-                    format!("drifted: {what}; {extra}")
-                },
-            )
-        } else {
-            Check::passed(Some(d.column.clone()), kind)
-        });
-    }
+    let DriftChecks {
+        compared,
+        drifted,
+        share,
+        dataset_drift,
+        checks,
+    } = drift_checks(&results, cfg.drift_share);
 
     let side_info = |s: &Side| SideInfo {
         inputs: s.inputs.clone(),
@@ -628,8 +662,8 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         reference: side_info(&reference),
         current: side_info(&current),
         drift_share: cfg.drift_share,
-        compared_columns: compared.len(),
-        drifted_columns: drifted.len(),
+        compared_columns: compared,
+        drifted_columns: drifted,
         share_drifted: share,
         dataset_drift,
         label: label_name.clone(),
@@ -650,5 +684,17 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         CheckFormat::Table => table(w, &report, &checks, args.report.fail_on),
         _ => render(w, format, &suite, &file, &checks, args.report.fail_on).map(|_| ()),
     })?;
+    if let Some(path) = &args.report.html {
+        let results: Vec<&ColumnDrift> = report.columns.iter().map(|c| &c.drift).collect();
+        let page = super::report::drift_page(
+            suite,
+            [("reference", &reference), ("current", &current)],
+            results,
+            &report.skipped,
+            &checks,
+            args.report.fail_on,
+        );
+        crate::html::write(path, &page)?;
+    }
     Ok(status(&checks, args.report.fail_on))
 }

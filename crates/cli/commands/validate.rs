@@ -112,7 +112,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let (validation, sources) = runtime.block_on(async {
+    let (validation, sources, profile) = runtime.block_on(async {
         let mut ds = Dataset::open(&args.paths, &opts).await?;
         if ds.format() == preflight_stats::source::Format::Csv {
             let types = csv_types(&schema, &ds, &opts);
@@ -132,7 +132,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             data::run(&schema, &args.schema, &mut v, &ctx).await?;
         }
         drop(progress);
-        anyhow::Ok((v, ds.sources().to_vec()))
+        anyhow::Ok((v, ds.sources().to_vec(), profile))
     })?;
     let checks = gate_checks(&validation);
     let status = gate::status(&checks, args.report.fail_on);
@@ -164,6 +164,18 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             _ => table(w, &report, &checks, args.report.fail_on),
         }
     })?;
+    if let Some(path) = &args.report.html {
+        let anomalies = validation.anomalies();
+        let page = super::report::validation_page(
+            suite,
+            &profile,
+            &args.schema,
+            &anomalies,
+            &checks,
+            args.report.fail_on,
+        );
+        crate::html::write(path, &page)?;
+    }
     Ok(status)
 }
 

@@ -1,0 +1,38 @@
+(function () {
+  var d = document, b = d.body;
+  window.onerror = function (m) { b.setAttribute("data-jserror", String(m)); };
+  var box = d.getElementById("cards");
+  if (box) {
+    var cards = Array.prototype.slice.call(box.children);
+    var q = d.getElementById("q"), s = d.getElementById("sort"), o = d.getElementById("only"), n = d.getElementById("shown");
+    var num = function (c, k) { return parseFloat(c.getAttribute("data-" + k)) || 0; };
+    var pos = function (a, c) { return num(a, "i") - num(c, "i"); };
+    var cmp = {
+      i: pos,
+      n: function (a, c) { var x = a.getAttribute("data-n"), y = c.getAttribute("data-n"); return x < y ? -1 : x > y ? 1 : pos(a, c); },
+      m: function (a, c) { return num(c, "m") - num(a, "m") || pos(a, c); },
+      d: function (a, c) { return num(c, "d") - num(a, "d") || pos(a, c); }
+    };
+    var filter = function () {
+      var t = q.value.trim().toLowerCase(), only = o.checked, k = 0;
+      for (var i = 0; i < cards.length; i++) {
+        var c = cards[i];
+        var ok = (!t || c.getAttribute("data-n").indexOf(t) >= 0) && (!only || c.getAttribute("data-r") !== "2");
+        c.hidden = !ok;
+        if (ok) k++;
+      }
+      n.textContent = k + " of " + cards.length + " features";
+    };
+    var sort = function () {
+      var f = d.createDocumentFragment();
+      cards.slice().sort(cmp[s.value] || pos).forEach(function (c) { f.appendChild(c); });
+      box.appendChild(f);
+    };
+    var timer = 0;
+    q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(filter, 120); });
+    o.addEventListener("change", filter);
+    s.addEventListener("change", sort);
+    filter();
+  }
+  b.setAttribute("data-ready", "1");
+})();
