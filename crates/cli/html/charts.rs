@@ -25,11 +25,32 @@ pub struct HistSide<'a> {
     pub max_text: String,
 }
 
-fn bar(d: &mut String, x: f64, w: f64, h: f64) {
-    if h <= 0.0 || w <= 0.0 {
-        return;
+/// Bars (left edge, width, share) as closed step outlines on the axis; a new outline
+/// starts wherever bars are not adjacent.
+fn steps(bars: &[(f64, f64, f64)], scale: f64) -> String {
+    let mut d = String::new();
+    let mut end: Option<f64> = None;
+    for &(x, w, v) in bars {
+        if w <= 0.0 {
+            continue;
+        }
+        let y = Y1 - v * scale;
+        match end {
+            Some(e) if (e - x).abs() < 0.05 => {}
+            Some(_) => {
+                let _ = write!(d, "V{Y1}ZM{x:.1} {Y1}");
+            }
+            None => {
+                let _ = write!(d, "M{x:.1} {Y1}");
+            }
+        }
+        let _ = write!(d, "V{y:.1}H{:.1}", x + w);
+        end = Some(x + w);
     }
-    let _ = write!(d, "M{x:.1} {Y1}v-{h:.1}h{w:.1}v{h:.1}z");
+    if end.is_some() {
+        let _ = write!(d, "V{Y1}Z");
+    }
+    d
 }
 
 /// Spread bucket counts over `bins` equal bins on [lo, hi], uniformly within each bucket
@@ -94,6 +115,7 @@ pub fn histogram(cur: Option<&HistSide>, base: Option<&HistSide>) -> Option<Mark
         return None;
     }
     let width = X1 - X0;
+    // Each series as (left edge, width, share) per bar.
     let mut series: Vec<(Vec<(f64, f64, f64)>, &str)> = Vec::new();
     if sides.len() == 1 {
         // One side: its own buckets as they are.
@@ -143,26 +165,19 @@ pub fn histogram(cur: Option<&HistSide>, base: Option<&HistSide>) -> Option<Mark
         return None;
     }
     let scale = (Y1 - Y0) / top;
+    // Adjacent bars as one step outline (`V y H x` per bar): a third of the bytes of
+    // separate rectangles, which matters at 5,000 cards.
     let paths: Vec<(String, &str)> = series
         .iter()
-        .map(|(bars, class)| {
-            let mut d = String::new();
-            for (x, w, v) in bars {
-                // A hair of space between bars.
-                let gap = if *w > 3.0 { 0.6 } else { 0.0 };
-                bar(&mut d, x + gap / 2.0, w - gap, v * scale);
-            }
-            (d, *class)
-        })
+        .map(|(bars, class)| (steps(bars, scale), *class))
         .collect();
     let peak = format!("{:.0}%", top * 100.0);
     Some(html! {
-        svg.chart viewBox={"0 0 " (W) " " (H)} role="img" aria-label="histogram" {
+        svg.chart viewBox={"0 0 " (W) " " (H)} role="img" {
             text.ax x=(X0) y="12" { "max " (peak) }
             @for (d, class) in &paths {
                 path class=(class) d=(d) {}
             }
-            line.axis x1=(X0) y1=(Y1) x2=(X1) y2=(Y1) {}
             text.ax x=(X0) y=(H - 4.0) { (super::clip(&lo_text, 26)) }
             text.ax x=(X1) y=(H - 4.0) text-anchor="end" { (super::clip(&hi_text, 26)) }
         }
@@ -233,7 +248,7 @@ pub fn bars(rows: &[BarRow]) -> Option<Markup> {
         }
     };
     Some(html! {
-        svg.chart viewBox={"0 0 " (W) " " (height)} role="img" aria-label="top values" {
+        svg.chart viewBox={"0 0 " (W) " " (height)} role="img" {
             @for (i, r) in rows.iter().enumerate() {
                 @let y = 2.0 + row_h * i as f64 + row_h / 2.0 + 3.5;
                 @let clipped = super::clip(&r.label, 18);
@@ -316,6 +331,12 @@ mod tests {
         assert_eq!(got, vec![0.5, 0.5, 0.0, 0.0]);
         let point = rebin(&[b(5.0, 5.0, 3.0)], 0.0, 10.0, 2);
         assert_eq!(point, vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn adjacent_bars_are_one_outline() {
+        let d = steps(&[(0.0, 10.0, 0.5), (10.0, 10.0, 0.25), (30.0, 10.0, 1.0)], 10.0);
+        assert_eq!(d, "M0.0 92V87.0H10.0V89.5H20.0V92ZM30.0 92V82.0H40.0V92Z");
     }
 
     #[test]

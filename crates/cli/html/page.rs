@@ -439,7 +439,7 @@ fn drift_line(d: &ColumnDrift) -> Markup {
         Some(v) => format!("{v:.4}"),
     };
     html! {
-        li.drifted[d.drifted] {
+        li class=[d.drifted.then_some("drifted")] {
             b { (if d.drifted { "drifted" } else { "stable" }) } " · " (d.method.as_str()) ": "
             @match d.method.kind() {
                 MethodKind::PValue => {
@@ -454,6 +454,13 @@ fn drift_line(d: &ColumnDrift) -> Markup {
             @if let Some(u) = d.unseen_count { span.muted { " · " (u) " rows in unseen categories" } }
         }
     }
+}
+
+/// A number for sorting, in few bytes.
+fn short(x: f64) -> String {
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-" { "0".into() } else { s.to_string() }
 }
 
 fn card(i: usize, f: &Feature, two: bool, names: &(String, String)) -> Markup {
@@ -483,8 +490,8 @@ fn card(i: usize, f: &Feature, two: bool, names: &(String, String)) -> Markup {
     let warnings = f.findings.len() - errors;
     let drifted = f.drift.iter().any(|d| d.drifted);
     html! {
-        article.card id={"c" (i)} data-n=(f.name.to_lowercase()) data-m=(format!("{:.6}", f.missing()))
-            data-d=(format!("{:.6}", f.drift_score())) data-r=(rank) data-i=(i) {
+        article.card id={"c" (i)} data-n=(f.name.to_lowercase()) data-m=(short(f.missing()))
+            data-d=(short(f.drift_score())) data-r=(rank) {
             header {
                 h3 title=(f.name) { (f.name) }
                 span.t { (kind) }
@@ -497,7 +504,7 @@ fn card(i: usize, f: &Feature, two: bool, names: &(String, String)) -> Markup {
             @if let Some(c) = chart(f) { div.v { (c) } }
             @if !labels.is_empty() {
                 table.s {
-                    @if two { tr { th {} th { span.key.cur {} " " (names.0) } th { span.key.base {} " " (names.1) } } }
+                    @if two { tr { th {} th title=(names.0) { span.key.cur {} } th title=(names.1) { span.key.base {} } } }
                     @for l in &labels {
                         tr {
                             th { (l) }

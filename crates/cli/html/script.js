@@ -4,9 +4,10 @@
   var box = d.getElementById("cards");
   if (box) {
     var cards = Array.prototype.slice.call(box.children);
+    cards.forEach(function (c, i) { c.pfIndex = i; });
     var q = d.getElementById("q"), s = d.getElementById("sort"), o = d.getElementById("only"), n = d.getElementById("shown");
     var num = function (c, k) { return parseFloat(c.getAttribute("data-" + k)) || 0; };
-    var pos = function (a, c) { return num(a, "i") - num(c, "i"); };
+    var pos = function (a, c) { return a.pfIndex - c.pfIndex; };
     var cmp = {
       i: pos,
       n: function (a, c) { var x = a.getAttribute("data-n"), y = c.getAttribute("data-n"); return x < y ? -1 : x > y ? 1 : pos(a, c); },
@@ -32,7 +33,12 @@
     q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(filter, 120); });
     o.addEventListener("change", filter);
     s.addEventListener("change", sort);
+    // A link can carry the view: report.html#q=price&sort=m
+    var h = new URLSearchParams(location.hash.slice(1));
+    if (h.has("q")) q.value = h.get("q");
+    if (h.has("sort") && cmp[h.get("sort")]) { s.value = h.get("sort"); sort(); }
     filter();
   }
   b.setAttribute("data-ready", "1");
+  b.setAttribute("data-ms", String(Math.round(performance.now())));
 })();
