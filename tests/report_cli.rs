@@ -1,6 +1,7 @@
 //! The HTML report end to end: `preflight report` and `--html` on validate, drift and
 //! labels, on the fixtures; escaping of hostile names and values; and the page loaded in a
 //! real headless browser (chromium), which must run its script without errors.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 
@@ -58,7 +59,10 @@ fn one_dataset_report_has_a_card_and_chart_per_column() {
     // 5 numeric histograms + 3 categorical bar charts.
     assert_eq!(html.matches("<svg class=\"chart\"").count(), 8);
     for col in ["species", "island", "bill_length_mm", "body_mass_g", "sex"] {
-        assert!(html.contains(&format!("<h3 title=\"{col}\">{col}</h3>")), "{col}");
+        assert!(
+            html.contains(&format!("<h3 title=\"{col}\">{col}</h3>")),
+            "{col}"
+        );
     }
     assert!(html.contains("Adelie") && html.contains("344"));
     // No checks ran: no verdict line.
@@ -81,14 +85,7 @@ fn comparison_with_a_stored_profile_overlays_both_sides_and_names_drift() {
     let r = run(&["profile", s(&old), "--format", "json", "-o", s(&prof)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = d.path().join("compare.html");
-    let r = run(&[
-        "report",
-        s(&new),
-        "--baseline",
-        s(&prof),
-        "-o",
-        s(&out),
-    ]);
+    let r = run(&["report", s(&new), "--baseline", s(&prof), "-o", s(&out)]);
     // 2 of 8 columns drift: below the dataset share, so the run passes.
     assert_eq!(r.code, 0, "{}", r.stderr);
     let html = read(&out);
@@ -101,7 +98,10 @@ fn comparison_with_a_stored_profile_overlays_both_sides_and_names_drift() {
     // Drifted columns come first and name statistic and threshold.
     let first = html.find("<article").unwrap();
     let card = &html[first..html[first..].find("</article>").unwrap() + first];
-    assert!(card.contains("flipper_length_mm") || card.contains("year"), "{card}");
+    assert!(
+        card.contains("flipper_length_mm") || card.contains("year"),
+        "{card}"
+    );
     assert!(card.contains("drifted") && card.contains("threshold 0.05"));
     assert!(html.contains("ks: p-value"));
     assert!(html.contains("<b>Drifted: </b>2 column results of 8"));
@@ -158,7 +158,10 @@ fn validation_page_names_every_anomaly_on_its_card() {
         s(&out),
     ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stdout.contains("failed"), "the table still goes to stdout");
+    assert!(
+        r.stdout.contains("failed"),
+        "the table still goes to stdout"
+    );
     let html = read(&out);
     assert_self_contained(&html);
     assert!(html.contains("failed: 3 errors, 1 warning"));
@@ -175,10 +178,14 @@ fn validation_page_names_every_anomaly_on_its_card() {
     }
     assert!(html.contains("Atlantis (3 rows)") && html.contains("row 10: n/k"));
     // Cards with errors first: island, bill_length_mm and the missing sex before the rest.
-    let order: Vec<usize> = ["<h3 title=\"island\"", "<h3 title=\"sex\"", "<h3 title=\"species\""]
-        .iter()
-        .map(|n| html.find(n).unwrap_or_else(|| panic!("{n}")))
-        .collect();
+    let order: Vec<usize> = [
+        "<h3 title=\"island\"",
+        "<h3 title=\"sex\"",
+        "<h3 title=\"species\"",
+    ]
+    .iter()
+    .map(|n| html.find(n).unwrap_or_else(|| panic!("{n}")))
+    .collect();
     assert!(order[0] < order[2] && order[1] < order[2], "{order:?}");
     assert!(html.matches("<svg class=\"chart\"").count() >= 7);
 }
@@ -199,10 +206,18 @@ fn label_audit_page_has_issues_heat_map_and_annotator_tables() {
     let issues = v["label_issues"].as_array().unwrap();
     assert!(!issues.is_empty());
     for i in issues {
-        let row = format!("<td class=\"r\">{}</td><td>{}</td><td>{}</td>", i["row"], i["given"].as_str().unwrap(), i["suggested"].as_str().unwrap());
+        let row = format!(
+            "<td class=\"r\">{}</td><td>{}</td><td>{}</td>",
+            i["row"],
+            i["given"].as_str().unwrap(),
+            i["suggested"].as_str().unwrap()
+        );
         assert!(html.contains(&row), "{row}");
     }
-    assert!(html.contains("<svg class=\"heat\""), "noise matrix heat map");
+    assert!(
+        html.contains("<svg class=\"heat\""),
+        "noise matrix heat map"
+    );
     assert_eq!(html.matches("<rect class=\"hd\"").count(), 3, "3 classes");
     assert!(html.contains("Class balance"));
 
@@ -222,7 +237,14 @@ fn label_audit_page_has_issues_heat_map_and_annotator_tables() {
     let ann = d.path().join("votes.csv");
     std::fs::write(&ann, lines.join("\n") + "\n").unwrap();
     let out = d.path().join("votes.html");
-    let r = run(&["labels", s(&ann), "--annotators", "a1,a2,a3", "--html", s(&out)]);
+    let r = run(&[
+        "labels",
+        s(&ann),
+        "--annotators",
+        "a1,a2,a3",
+        "--html",
+        s(&out),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let html = read(&out);
     assert_self_contained(&html);
@@ -244,30 +266,47 @@ const HOSTILE: [&str; 4] = [
     "</script><svg onload=alert(3)>",
 ];
 
-#[test]
-fn hostile_column_names_and_values_show_as_text() {
-    let d = TempDir::new().unwrap();
+/// A CSV whose column names and values are markup, plus `filler` plain columns (more
+/// than 200 columns in all make the page render its cards lazily).
+fn hostile_csv(dir: &Path, filler: usize) -> PathBuf {
     let quote = |x: &str| format!("\"{}\"", x.replace('"', "\"\""));
-    let header: Vec<String> = HOSTILE.iter().map(|h| quote(h)).chain(["n".into()]).collect();
+    let header: Vec<String> = HOSTILE
+        .iter()
+        .map(|h| quote(h))
+        .chain((0..=filler).map(|i| format!("n{i}")))
+        .collect();
     let mut lines = vec![header.join(",")];
     for i in 0..30 {
         let row: Vec<String> = (0..HOSTILE.len())
             .map(|j| quote(HOSTILE[(i + j) % HOSTILE.len()]))
-            .chain([i.to_string()])
+            .chain((0..=filler).map(|k| ((i * 7 + k) % 13).to_string()))
             .collect();
         lines.push(row.join(","));
     }
-    let csv = d.path().join("hostile.csv");
+    let csv = dir.join(format!("hostile{filler}.csv"));
     std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    csv
+}
+
+fn assert_no_markup_from_data(html: &str) {
+    let cards = html.matches("<script type=\"text/x-card\">").count();
+    assert_eq!(html.matches("<script>").count(), 1, "only our own script");
+    assert_eq!(html.matches("<script").count(), 1 + cards);
+    assert_eq!(html.matches("</script>").count(), 1 + cards);
+    for bad in ["<img", "</style><b>", "<svg onload"] {
+        assert!(!html.contains(bad), "unescaped {bad}");
+    }
+}
+
+#[test]
+fn hostile_column_names_and_values_show_as_text() {
+    let d = TempDir::new().unwrap();
+    let csv = hostile_csv(d.path(), 0);
     let out = d.path().join("hostile.html");
     let r = run(&["report", s(&csv), "--baseline", s(&csv), "-o", s(&out)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let html = read(&out);
-    assert_eq!(html.matches("<script").count(), 1, "only our own script");
-    assert_eq!(html.matches("</script>").count(), 1);
-    for bad in ["<img", "</style><b>", "<svg onload"] {
-        assert!(!html.contains(bad), "unescaped {bad}");
-    }
+    assert_no_markup_from_data(&html);
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("a&amp;b&lt;/style&gt;&lt;b&gt;"));
     assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
@@ -276,17 +315,33 @@ fn hostile_column_names_and_values_show_as_text() {
     let schema = d.path().join("s.yaml");
     assert_eq!(run(&["infer", s(&csv), "-o", s(&schema)]).code, 0);
     let out = d.path().join("v.html");
-    let r = run(&["validate", s(&csv), "--schema", s(&schema), "--html", s(&out)]);
+    let r = run(&[
+        "validate",
+        s(&csv),
+        "--schema",
+        s(&schema),
+        "--html",
+        s(&out),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let html = read(&out);
-    assert_eq!(html.matches("<script").count(), 1);
-    assert!(!html.contains("<img"));
+    assert_no_markup_from_data(&html);
     let out = d.path().join("l.html");
     let r = run(&["labels", s(&csv), "--label", HOSTILE[0], "--html", s(&out)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let html = read(&out);
-    assert_eq!(html.matches("<script").count(), 1);
-    assert!(!html.contains("<img") && html.contains("&lt;script&gt;alert(1)"));
+    assert_no_markup_from_data(&html);
+    assert!(html.contains("&lt;script&gt;alert(1)"));
+
+    // A large page keeps card bodies in inert data blocks: escaped there too.
+    let wide = hostile_csv(d.path(), 250);
+    let out = d.path().join("wide.html");
+    let r = run(&["report", s(&wide), "-o", s(&out)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = read(&out);
+    assert_no_markup_from_data(&html);
+    assert!(html.matches("<script type=\"text/x-card\">").count() > 250);
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 }
 
 /// chromium, installed by .ci/run when missing.
@@ -433,10 +488,29 @@ fn report_loads_in_a_real_browser_without_errors() {
         l.seconds
     );
 
+    // Hostile names on a lazily rendered page: shown as text once the cards render.
+    let hostile = hostile_csv(d.path(), 250);
+    let page = d.path().join("hostile.html");
+    let r = run(&["report", s(&hostile), "-o", s(&page)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let l = headless(&chrome, &page, "", &["--dump-dom"]);
+    assert_ran_cleanly(&l, "hostile");
+    assert!(!l.dom.contains("<img"), "an element from the data");
+    assert!(l.dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+
     // The label audit page's script runs too.
     let votes = d.path().join("labels.html");
     let wine = fixture("wine.csv");
-    let r = run(&["labels", s(&wine), "--label", "target_name", "--exclude", "target", "--html", s(&votes)]);
+    let r = run(&[
+        "labels",
+        s(&wine),
+        "--label",
+        "target_name",
+        "--exclude",
+        "target",
+        "--html",
+        s(&votes),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_ran_cleanly(&headless(&chrome, &votes, "", &["--dump-dom"]), "labels");
 }
@@ -461,7 +535,9 @@ fn wide_profile(cols: usize, rows: usize) -> Vec<u8> {
         match c % 4 {
             0 => {
                 fields.push(Field::new(name, DataType::Float64, false));
-                let v: Vec<f64> = (0..rows).map(|_| (next() % 10_000) as f64 / 100.0).collect();
+                let v: Vec<f64> = (0..rows)
+                    .map(|_| (next() % 10_000) as f64 / 100.0)
+                    .collect();
                 arrays.push(Arc::new(Float64Array::from(v)));
             }
             1 => {
@@ -518,6 +594,11 @@ fn five_thousand_features_stay_small_and_load_in_a_browser() {
     };
     let l = headless(&chrome, &page, "", &["--dump-dom"]);
     assert_ran_cleanly(&l, "5,000 features");
+    // Cards near the viewport were rendered from their data blocks, with their charts.
+    let rendered = l.dom.matches("<article class=\"card\"").count();
+    assert!(rendered > 0 && rendered < cols, "{rendered} cards rendered");
+    let first = l.dom.find("<article class=\"card\"").unwrap_or(0);
+    assert!(l.dom[first..].contains("<svg class=\"chart\""));
     let ms: f64 = body_attr(&l.dom, "data-ms")
         .and_then(|m| m.parse().ok())
         .unwrap_or(f64::NAN);

@@ -18,6 +18,9 @@ const Y1: f64 = 92.0;
 /// Bins of the common grid when two histograms are overlaid.
 const OVERLAY_BINS: usize = 20;
 
+/// A bar: left edge, width, share of the side's values.
+type Bar = (f64, f64, f64);
+
 /// One side of a histogram: its equal-width buckets and how to print its ends.
 pub struct HistSide<'a> {
     pub buckets: &'a [Bucket],
@@ -27,7 +30,7 @@ pub struct HistSide<'a> {
 
 /// Bars (left edge, width, share) as closed step outlines on the axis; a new outline
 /// starts wherever bars are not adjacent.
-fn steps(bars: &[(f64, f64, f64)], scale: f64) -> String {
+fn steps(bars: &[Bar], scale: f64) -> String {
     let mut d = String::new();
     let mut end: Option<f64> = None;
     for &(x, w, v) in bars {
@@ -115,8 +118,7 @@ pub fn histogram(cur: Option<&HistSide>, base: Option<&HistSide>) -> Option<Mark
         return None;
     }
     let width = X1 - X0;
-    // Each series as (left edge, width, share) per bar.
-    let mut series: Vec<(Vec<(f64, f64, f64)>, &str)> = Vec::new();
+    let mut series: Vec<(Vec<Bar>, &str)> = Vec::new();
     if sides.len() == 1 {
         // One side: its own buckets as they are.
         let (s, class) = &sides[0];
@@ -335,7 +337,10 @@ mod tests {
 
     #[test]
     fn adjacent_bars_are_one_outline() {
-        let d = steps(&[(0.0, 10.0, 0.5), (10.0, 10.0, 0.25), (30.0, 10.0, 1.0)], 10.0);
+        let d = steps(
+            &[(0.0, 10.0, 0.5), (10.0, 10.0, 0.25), (30.0, 10.0, 1.0)],
+            10.0,
+        );
         assert_eq!(d, "M0.0 92V87.0H10.0V89.5H20.0V92ZM30.0 92V82.0H40.0V92Z");
     }
 

@@ -108,8 +108,13 @@ fn features<'a>(page: &'a Page) -> Vec<Feature<'a>> {
     out
 }
 
+/// Pages with more features than this render card bodies lazily (see `card`); smaller
+/// pages are plain HTML, which prints and reads without the script.
+pub const LAZY_ABOVE: usize = 200;
+
 pub fn page(page: &Page) -> Markup {
     let feats = features(page);
+    let lazy = feats.len() > LAZY_ABOVE;
     let card_of: HashMap<&str, usize> =
         feats.iter().enumerate().map(|(i, f)| (f.name, i)).collect();
     let names = side_names(page);
@@ -207,7 +212,7 @@ pub fn page(page: &Page) -> Markup {
                             }
                         }
                         div #cards {
-                            @for (i, f) in feats.iter().enumerate() { (card(i, f, two, &names)) }
+                            @for (i, f) in feats.iter().enumerate() { (card(i, f, two, &names, lazy)) }
                         }
                     }
                 }
@@ -460,10 +465,14 @@ fn drift_line(d: &ColumnDrift) -> Markup {
 fn short(x: f64) -> String {
     let s = format!("{x:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() || s == "-" { "0".into() } else { s.to_string() }
+    if s.is_empty() || s == "-" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
 }
 
-fn card(i: usize, f: &Feature, two: bool, names: &(String, String)) -> Markup {
+fn card(i: usize, f: &Feature, two: bool, names: &(String, String), lazy: bool) -> Markup {
     let rank = f.rank();
     let kind = f.cur.or(f.base).map(|c| c.type_name.as_str()).unwrap_or("");
     let cur_stats = f.cur.map(stats);
@@ -489,8 +498,39 @@ fn card(i: usize, f: &Feature, two: bool, names: &(String, String)) -> Markup {
         .count();
     let warnings = f.findings.len() - errors;
     let drifted = f.drift.iter().any(|d| d.drifted);
+    let body = html! {
+        @if let Some(c) = chart(f) { div.v { (c) } }
+        @if !labels.is_empty() {
+            table.s {
+                @if two { tr { th {} th title=(names.0) { span.key.cur {} } th title=(names.1) { span.key.base {} } } }
+                @for l in &labels {
+                    tr {
+                        th { (l) }
+                        td { (cell(&cur_stats, l)) }
+                        @if two { td { (cell(&base_stats, l)) } }
+                    }
+                }
+            }
+        }
+        @if !f.drift.is_empty() { ul.dr { @for d in &f.drift { (drift_line(d)) } } }
+        @if !f.findings.is_empty() {
+            ul.f {
+                @for x in &f.findings {
+                    li class=(x.severity) { b { (x.kind) } ": " (x.message) (examples(&x.examples)) }
+                }
+            }
+        }
+    };
+    // Lazily: the body waits as an inert data block (the parser only scans it for its end
+    // tag) until the script shows the card. Escaped data cannot contain `</script` or
+    // `<!--`; if the markup ever did, the card stays inline.
+    let body = body.into_string();
+    let lazy = lazy && {
+        let lower = body.to_ascii_lowercase();
+        !lower.contains("</script") && !lower.contains("<!--")
+    };
     html! {
-        article.card id={"c" (i)} data-n=(f.name.to_lowercase()) data-m=(short(f.missing()))
+        article.card.lz[lazy] id={"c" (i)} data-n=(f.name.to_lowercase()) data-m=(short(f.missing()))
             data-d=(short(f.drift_score())) data-r=(rank) {
             header {
                 h3 title=(f.name) { (f.name) }
@@ -501,26 +541,10 @@ fn card(i: usize, f: &Feature, two: bool, names: &(String, String)) -> Markup {
                 @if two && f.cur.is_none() && f.base.is_some() { span.sev.warning { "only in baseline" } }
                 @if two && f.base.is_none() && f.cur.is_some() { span.sev.warning { "new" } }
             }
-            @if let Some(c) = chart(f) { div.v { (c) } }
-            @if !labels.is_empty() {
-                table.s {
-                    @if two { tr { th {} th title=(names.0) { span.key.cur {} } th title=(names.1) { span.key.base {} } } }
-                    @for l in &labels {
-                        tr {
-                            th { (l) }
-                            td { (cell(&cur_stats, l)) }
-                            @if two { td { (cell(&base_stats, l)) } }
-                        }
-                    }
-                }
-            }
-            @if !f.drift.is_empty() { ul.dr { @for d in &f.drift { (drift_line(d)) } } }
-            @if !f.findings.is_empty() {
-                ul.f {
-                    @for x in &f.findings {
-                        li class=(x.severity) { b { (x.kind) } ": " (x.message) (examples(&x.examples)) }
-                    }
-                }
+            @if lazy {
+                script type="text/x-card" { (PreEscaped(&body)) }
+            } @else {
+                (PreEscaped(&body))
             }
         }
     }

@@ -29,6 +29,27 @@
       cards.slice().sort(cmp[s.value] || pos).forEach(function (c) { f.appendChild(c); });
       box.appendChild(f);
     };
+    // Large pages keep each card body in an inert text/x-card data block
+    // until the card comes near the viewport (or the page is printed).
+    var show = function (c) {
+      var s = c.querySelector("script[type='text/x-card']");
+      if (s) { c.insertAdjacentHTML("beforeend", s.textContent); s.remove(); }
+      c.classList.remove("lz");
+    };
+    var lazy = Array.prototype.slice.call(box.querySelectorAll("article.lz"));
+    if (lazy.length) {
+      if ("IntersectionObserver" in window) {
+        var io = new IntersectionObserver(function (es) {
+          es.forEach(function (e) { if (e.isIntersecting) { io.unobserve(e.target); show(e.target); } });
+        }, { rootMargin: "1000px 0px" });
+        lazy.forEach(function (c) { io.observe(c); });
+      } else {
+        lazy.forEach(show);
+      }
+      window.addEventListener("beforeprint", function () {
+        Array.prototype.slice.call(box.querySelectorAll("article.lz")).forEach(show);
+      });
+    }
     var timer = 0;
     q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(filter, 120); });
     o.addEventListener("change", filter);
