@@ -67,6 +67,13 @@ fn one_dataset_report_has_a_card_and_chart_per_column() {
     assert!(html.contains("Adelie") && html.contains("344"));
     // No checks ran: no verdict line.
     assert!(!html.contains("class=\"verdict"));
+    // Deterministic: the same input gives the same bytes.
+    let again = d.path().join("again.html");
+    assert_eq!(
+        run(&["report", s(&fixture("penguins.csv")), "-o", s(&again)]).code,
+        0
+    );
+    assert_eq!(html, read(&again));
 
     // Parquet with timestamps: temporal ends as text; stdout when no -o.
     let r = run(&["report", s(&fixture("nycflights13_flights.parquet"))]);
@@ -121,6 +128,22 @@ fn comparison_with_a_stored_profile_overlays_both_sides_and_names_drift() {
     let html = read(&out2);
     assert_self_contained(&html);
     assert!(html.contains("dataset_drift") && html.contains("failed: 1 error"));
+}
+
+#[test]
+fn skew_page_lists_the_skewed_features() {
+    let d = TempDir::new().unwrap();
+    let a = d.path().join("a.csv");
+    let b = d.path().join("b.csv");
+    std::fs::write(&a, "id,city,price\n1,Oslo,1.0\n2,Rome,2.0\n3,Lima,3.0\n").unwrap();
+    std::fs::write(&b, "id,city,price\n1,Oslo,1.0\n2,rome,2.0\n4,Lima,3.5\n").unwrap();
+    let out = d.path().join("skew.html");
+    let r = run(&["skew", s(&a), s(&b), "--key", "id", "--html", s(&out)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let html = read(&out);
+    assert_self_contained(&html);
+    assert!(html.contains("failed: 1 error"));
+    assert!(html.contains("<h3 title=\"city\">city</h3>") && html.contains("rome"));
 }
 
 /// The penguins schema, and a batch with a renamed column, a bad cell and a new island.
