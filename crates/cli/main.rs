@@ -3,6 +3,7 @@
 
 mod commands;
 mod gate;
+mod html;
 mod output;
 mod progress;
 mod report;
@@ -29,6 +30,7 @@ enum Command {
     Drift(commands::drift::Args),
     Skew(commands::skew::Args),
     Labels(Box<commands::labels::Args>),
+    Report(commands::report::Args),
 }
 
 /// How a run ended; the process exit code (DESIGN.md "Exit codes").
@@ -117,6 +119,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Drift(args) => commands::drift::run(args),
         Command::Skew(args) => commands::skew::run(args),
         Command::Labels(args) => commands::labels::run(*args),
+        Command::Report(args) => commands::report::run(args),
     }
 }
 

@@ -124,9 +124,10 @@ struct Config {
     drift_share: f64,
 }
 
-fn config(args: &Args) -> Result<Config> {
+/// `--method` values: `None` is auto; duplicates dropped.
+pub(crate) fn parse_methods(list: &[String]) -> Result<Vec<Option<Method>>> {
     let mut methods = Vec::new();
-    for m in &args.method {
+    for m in list {
         let m = m.trim();
         let parsed = if m.eq_ignore_ascii_case("auto") {
             None
@@ -137,6 +138,11 @@ fn config(args: &Args) -> Result<Config> {
             methods.push(parsed);
         }
     }
+    Ok(methods)
+}
+
+fn config(args: &Args) -> Result<Config> {
+    let methods = parse_methods(&args.method)?;
     if let Some(t) = args.threshold
         && !(t.is_finite() && t >= 0.0)
     {
@@ -224,7 +230,8 @@ pub(crate) fn load_profiles(paths: &[String]) -> Result<Option<Side>> {
     }))
 }
 
-async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
+/// Load one side: stored profiles (merged) or data (opened and profiled).
+pub(crate) async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
     if let Some(side) = load_profiles(paths)? {
         return Ok(side);
     }
@@ -234,7 +241,7 @@ async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
 }
 
 /// Columns not compared unless named: Evidently leaves date/time columns out too.
-fn default_skip(kind: Kind) -> Option<&'static str> {
+pub(crate) fn default_skip(kind: Kind) -> Option<&'static str> {
     match kind {
         k if k.is_temporal() => {
             Some("date/time column: not compared by default (name it with --columns to compare it)")
@@ -411,6 +418,95 @@ fn label(args: &Args, schema: Option<&Schema>) -> Result<Option<String>> {
         );
     }
     Ok(first)
+}
+
+/// The dataset verdict and one gate check per result: what `drift` and `report --baseline`
+/// decide from the same results. A result with a schema severity is a schema comparator.
+pub(crate) struct DriftChecks {
+    pub compared: usize,
+    pub drifted: usize,
+    pub share: f64,
+    pub dataset_drift: bool,
+    pub checks: Vec<Check>,
+}
+
+pub(crate) fn drift_checks(
+    results: &[(&ColumnDrift, Option<Severity>)],
+    drift_share: f64,
+) -> DriftChecks {
+    let compared: BTreeSet<&str> = results.iter().map(|(d, _)| d.column.as_str()).collect();
+    let drifted: BTreeSet<&str> = results
+        .iter()
+        .filter(|(d, _)| d.drifted)
+        .map(|(d, _)| d.column.as_str())
+        .collect();
+    let share = if compared.is_empty() {
+        0.0
+    } else {
+        drifted.len() as f64 / compared.len() as f64
+    };
+    let dataset_drift = !compared.is_empty() && share >= drift_share;
+
+    let mut checks: Vec<Check> = Vec::with_capacity(results.len() + 1);
+    checks.push(if dataset_drift {
+        Check::failed(
+            None,
+            "dataset_drift",
+            Severity::Error,
+            format!(
+                "{} of {} columns drifted ({:.0}%), at or above the {:.0}% share that means dataset drift",
+                drifted.len(),
+                compared.len(),
+                share * 100.0,
+                drift_share * 100.0
+            ),
+        )
+    } else {
+        Check::passed(None, "dataset_drift")
+    });
+    for &(d, schema_severity) in results {
+        // A schema comparator fails at its severity; other results are warnings that fail
+        // the run only through dataset drift (or --fail-on warning).
+        let (kind, severity) = match schema_severity {
+            Some(sev) => (format!("drift ({}, schema)", d.method), sev),
+            None => (format!("drift ({})", d.method), Severity::Warning),
+        };
+        checks.push(if d.drifted {
+            let what = match d.method.kind() {
+                MethodKind::PValue => format!(
+                    "p-value {} below threshold {}",
+                    fmt_num(d.p_value),
+                    d.threshold
+                ),
+                MethodKind::Distance => format!(
+                    "distance {} at or above threshold {}",
+                    fmt_num(d.statistic),
+                    d.threshold
+                ),
+            };
+            let extra = notes(d);
+            Check::failed(
+                Some(d.column.clone()),
+                kind,
+                severity,
+                if extra.is_empty() {
+                    format!("drifted: {what}")
+                } else {
+                    format!("drifted: {what}; {extra}")
+                },
+            )
+        } else {
+            Check::passed(Some(d.column.clone()), kind)
+        });
+    }
+
+    DriftChecks {
+        compared: compared.len(),
+        drifted: drifted.len(),
+        share,
+        dataset_drift,
+        checks,
+    }
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
@@ -657,72 +753,17 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             .then_with(|| a.method.as_str().cmp(b.method.as_str()))
             .then_with(|| a.threshold.total_cmp(&b.threshold))
     });
-    let compared: BTreeSet<&str> = results.iter().map(|o| o.drift.column.as_str()).collect();
-    let drifted: BTreeSet<&str> = results
+    let pairs: Vec<(&ColumnDrift, Option<Severity>)> = results
         .iter()
-        .filter(|o| o.drift.drifted)
-        .map(|o| o.drift.column.as_str())
+        .map(|o| (&o.drift, o.schema_severity))
         .collect();
-    let share = if compared.is_empty() {
-        0.0
-    } else {
-        drifted.len() as f64 / compared.len() as f64
-    };
-    let dataset_drift = !compared.is_empty() && share >= cfg.drift_share;
-
-    let mut checks: Vec<Check> = Vec::with_capacity(results.len() + 1);
-    checks.push(if dataset_drift {
-        Check::failed(
-            None,
-            "dataset_drift",
-            Severity::Error,
-            format!(
-                "{} of {} columns drifted ({:.0}%), at or above the {:.0}% share that means dataset drift",
-                drifted.len(),
-                compared.len(),
-                share * 100.0,
-                cfg.drift_share * 100.0
-            ),
-        )
-    } else {
-        Check::passed(None, "dataset_drift")
-    });
-    for o in &results {
-        let d = &o.drift;
-        // A schema comparator fails at its severity; other results are warnings that fail
-        // the run only through dataset drift (or --fail-on warning).
-        let (kind, severity) = match o.schema_severity {
-            Some(sev) => (format!("drift ({}, schema)", d.method), sev),
-            None => (format!("drift ({})", d.method), Severity::Warning),
-        };
-        checks.push(if d.drifted {
-            let what = match d.method.kind() {
-                MethodKind::PValue => format!(
-                    "p-value {} below threshold {}",
-                    fmt_num(d.p_value),
-                    d.threshold
-                ),
-                MethodKind::Distance => format!(
-                    "distance {} at or above threshold {}",
-                    fmt_num(d.statistic),
-                    d.threshold
-                ),
-            };
-            let extra = notes(d);
-            Check::failed(
-                Some(d.column.clone()),
-                kind,
-                severity,
-                if extra.is_empty() {
-                    format!("drifted: {what}")
-                } else {
-                    format!("drifted: {what}; {extra}")
-                },
-            )
-        } else {
-            Check::passed(Some(d.column.clone()), kind)
-        });
-    }
+    let DriftChecks {
+        compared,
+        drifted,
+        share,
+        dataset_drift,
+        checks,
+    } = drift_checks(&pairs, cfg.drift_share);
 
     let label_name = label.clone();
     let report = Report {
@@ -730,8 +771,8 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         reference: reference.info(),
         current: current.info(),
         drift_share: cfg.drift_share,
-        compared_columns: compared.len(),
-        drifted_columns: drifted.len(),
+        compared_columns: compared,
+        drifted_columns: drifted,
         share_drifted: share,
         dataset_drift,
         label: label_name.clone(),
@@ -746,5 +787,17 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         CheckFormat::Table => table(w, &report, &checks, args.report.fail_on),
         _ => render(w, format, &suite, &file, &checks, args.report.fail_on).map(|_| ()),
     })?;
+    if let Some(path) = &args.report.html {
+        let results: Vec<&ColumnDrift> = report.columns.iter().map(|c| &c.drift).collect();
+        let page = super::report::drift_page(
+            suite,
+            [("reference", &reference), ("current", &current)],
+            results,
+            &report.skipped,
+            &checks,
+            args.report.fail_on,
+        );
+        crate::html::write(path, &page)?;
+    }
     Ok(status(&checks, args.report.fail_on))
 }

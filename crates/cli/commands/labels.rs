@@ -138,6 +138,9 @@ pub struct Args {
     /// Write to FILE (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Checked arguments.
@@ -282,6 +285,16 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             }
         }
     })?;
+    if let Some(path) = &args.html {
+        let page = super::report::labels_page(
+            suite,
+            &data.name,
+            &report.json,
+            &report.checks,
+            FailOn::Error,
+        );
+        crate::html::write(path, &page)?;
+    }
     Ok(gate::status(&report.checks, FailOn::Error))
 }
 

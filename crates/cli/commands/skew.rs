@@ -238,5 +238,14 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         CheckFormat::Table => table(w, &report, &checks, args.report.fail_on),
         _ => render(w, format, &suite, &b_name, &checks, args.report.fail_on).map(|_| ()),
     })?;
+    if let Some(path) = &args.report.html {
+        let page = super::report::checks_page(
+            suite,
+            [("A", a_paths), ("B", b_paths)],
+            &checks,
+            args.report.fail_on,
+        );
+        crate::html::write(path, &page)?;
+    }
     Ok(status(&checks, args.report.fail_on))
 }

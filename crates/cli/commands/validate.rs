@@ -189,7 +189,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let (validation, sources, sides) = runtime.block_on(async {
+    let (validation, sources, sides, profile) = runtime.block_on(async {
         let mut ds = open(&args.paths, &schema, &opts).await?;
         let rows = Arc::new(AtomicU64::new(0));
         let progress =
@@ -217,7 +217,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             let ctx = ds.ordered_context()?;
             data::run(&schema, &args.schema, &mut v, &ctx).await?;
         }
-        anyhow::Ok((v, ds.sources().to_vec(), sides))
+        anyhow::Ok((v, ds.sources().to_vec(), sides, profile))
     })?;
     let [baseline, training] = sides;
     let checks = gate_checks(&validation);
@@ -254,6 +254,18 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             _ => table(w, &report, &checks, args.report.fail_on),
         }
     })?;
+    if let Some(path) = &args.report.html {
+        let anomalies = validation.anomalies();
+        let page = super::report::validation_page(
+            suite,
+            &profile,
+            &args.schema,
+            &anomalies,
+            &checks,
+            args.report.fail_on,
+        );
+        crate::html::write(path, &page)?;
+    }
     Ok(status)
 }
 

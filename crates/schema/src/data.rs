@@ -188,7 +188,13 @@ async fn unique(ctx: &SessionContext, name: &str, sev: Severity) -> Result<Outco
         a.unexpected_count = Some(dupes);
         // The scan then finds the rows that hold these values.
         scan = Some((
-            Matcher::In(values.iter().filter_map(|v| v.value.as_str()).map(String::from).collect()),
+            Matcher::In(
+                values
+                    .iter()
+                    .filter_map(|v| v.value.as_str())
+                    .map(String::from)
+                    .collect(),
+            ),
             None,
         ));
         a.unexpected_values = values;

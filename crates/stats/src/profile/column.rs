@@ -659,7 +659,10 @@ mod tests {
         let mut cd = c.clone();
         cd.merge(&d).unwrap();
         assert_eq!(cd.numeric.as_ref().unwrap().quantiles.weight(), 1600);
-        assert_eq!(median(&cd), median(&state_of(DataType::Float64, &many[..1600])));
+        assert_eq!(
+            median(&cd),
+            median(&state_of(DataType::Float64, &many[..1600]))
+        );
     }
 
     #[test]
