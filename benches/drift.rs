@@ -14,30 +14,7 @@
 
 mod common;
 
-use std::process::Command;
-use std::time::Instant;
-
-use common::{data_dir, long_parquet};
-
-fn time(args: &[&str]) -> f64 {
-    let mut best = f64::INFINITY;
-    for _ in 0..3 {
-        let t = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_preflight"))
-            .args(args)
-            .output()
-            .unwrap();
-        let secs = t.elapsed().as_secs_f64();
-        // drift exits 1 when it finds drift; 2 would be a failure to run.
-        assert!(
-            out.status.code().is_some_and(|c| c < 2),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        best = best.min(secs);
-    }
-    best
-}
+use common::{data_dir, long_parquet, preflight_best};
 
 fn main() {
     if std::env::args().any(|a| a == "--test" || a == "--list") {
@@ -49,11 +26,11 @@ fn main() {
     long_parquet(&a, 0xa11ce);
     long_parquet(&b, 0xb0b);
     let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
-    let pa = time(&["profile", a, "--format", "json", "-o", "/dev/null"]);
-    let pb = time(&["profile", b, "--format", "json", "-o", "/dev/null"]);
+    let pa = preflight_best(&["profile", a, "--format", "json", "-o", "/dev/null"]);
+    let pb = preflight_best(&["profile", b, "--format", "json", "-o", "/dev/null"]);
     let profile_both = pa + pb;
-    let sketch = time(&["drift", a, b, "--format", "json", "-o", "/dev/null"]);
-    let exact = time(&[
+    let sketch = preflight_best(&["drift", a, b, "--format", "json", "-o", "/dev/null"]);
+    let exact = preflight_best(&[
         "drift",
         a,
         b,

@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use common::{Rng, data_dir};
+use common::{Rng, data_dir, preflight_best};
 use preflight_stats::profile::{Profile, ProfileBuilder};
 
 const COLS: usize = 5_000;
@@ -70,25 +70,6 @@ fn wide_profile(seed: u64, shift: f64) -> Profile {
     let mut b = ProfileBuilder::new(&schema);
     b.update(&batch).unwrap();
     b.finish(vec![format!("generated-{seed}")])
-}
-
-fn time(args: &[&str]) -> f64 {
-    let mut best = f64::INFINITY;
-    for _ in 0..3 {
-        let t = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_preflight"))
-            .args(args)
-            .output()
-            .unwrap();
-        let secs = t.elapsed().as_secs_f64();
-        assert!(
-            out.status.code().is_some_and(|c| c < 2),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        best = best.min(secs);
-    }
-    best
 }
 
 fn size(p: &Path) -> f64 {
@@ -155,9 +136,9 @@ fn main() {
     let (ja, one, two) = (dir.join("a.json"), dir.join("a.html"), dir.join("ab.html"));
     let s = |p: &Path| p.to_str().unwrap().to_string();
 
-    let merge = time(&["merge", &s(&pa), "-o", &s(&ja)]);
-    let report = time(&["report", &s(&pa), "-o", &s(&one)]);
-    let compare = time(&["report", &s(&pb), "--baseline", &s(&pa), "-o", &s(&two)]);
+    let merge = preflight_best(&["merge", &s(&pa), "-o", &s(&ja)]);
+    let report = preflight_best(&["report", &s(&pa), "-o", &s(&one)]);
+    let compare = preflight_best(&["report", &s(&pb), "--baseline", &s(&pa), "-o", &s(&two)]);
 
     println!("HTML report of a {COLS}-column profile ({ROWS} rows), best of 3, fresh processes:");
     println!(

@@ -9,28 +9,15 @@
 //!   profiling it once.
 #![allow(clippy::unwrap_used)] // a benchmark: failing loudly is the right behaviour
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+mod common;
 
-fn preflight(args: &[&str]) -> f64 {
-    let t = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_preflight"))
-        .args(args)
-        .output()
-        .unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    assert!(
-        out.status.code().is_some_and(|c| c <= 1),
-        "preflight {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    secs
-}
+use std::path::{Path, PathBuf};
+
+use common::preflight_once;
 
 /// Median of `n` runs.
 fn median(n: usize, args: &[&str]) -> f64 {
-    let mut t: Vec<f64> = (0..n).map(|_| preflight(args)).collect();
+    let mut t: Vec<f64> = (0..n).map(|_| preflight_once(args)).collect();
     t.sort_by(f64::total_cmp);
     t[n / 2]
 }
@@ -57,7 +44,7 @@ fn main() {
     std::fs::write(&small, format!("{header}\n{rows}{rows}{rows}")).unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let schema = dir.join("penguins.schema.yaml");
-    preflight(&["infer", &s(&small), "--label", "species", "-o", &s(&schema)]);
+    preflight_once(&["infer", &s(&small), "--label", "species", "-o", &s(&schema)]);
     let v = median(
         11,
         &[
@@ -103,8 +90,8 @@ fn main() {
         return;
     }
     let wschema = dir.join("wide.schema.yaml");
-    let i = preflight(&["infer", &s(&wide), "-o", &s(&wschema)]);
-    let v = preflight(&[
+    let i = preflight_once(&["infer", &s(&wide), "-o", &s(&wschema)]);
+    let v = preflight_once(&[
         "validate",
         &s(&wide),
         "--schema",
@@ -114,7 +101,7 @@ fn main() {
         "-o",
         &s(&dir.join("wv.json")),
     ]);
-    let p = preflight(&[
+    let p = preflight_once(&[
         "profile",
         &s(&wide),
         "--format",

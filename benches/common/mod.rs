@@ -119,3 +119,27 @@ pub fn long_parquet(path: &Path, seed: u64) {
     w.close().unwrap();
     std::fs::rename(tmp, path).unwrap();
 }
+
+/// Wall time of one run of the built `preflight` binary; exit code 2 (cannot run) fails.
+pub fn preflight_once(args: &[&str]) -> f64 {
+    let t = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_preflight"))
+        .args(args)
+        .output()
+        .unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    // 1 is a finding (drift, anomalies); 2 would be a failure to run.
+    assert!(
+        out.status.code().is_some_and(|c| c < 2),
+        "preflight {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    secs
+}
+
+/// Best of three runs: the machine is shared with builds and other work.
+pub fn preflight_best(args: &[&str]) -> f64 {
+    (0..3)
+        .map(|_| preflight_once(args))
+        .fold(f64::INFINITY, f64::min)
+}

@@ -77,24 +77,8 @@ pub struct Args {
     /// The reference, then the current data: files, globs, directories or *.profile.json.
     #[arg(required = true, num_args = 2.., value_name = "INPUT")]
     pub inputs: Vec<String>,
-    /// Method(s), comma-separated or repeated: auto, ks, wasserstein, jensenshannon, psi,
-    /// kl_div (kl), hellinger, chisquare, z (ztest), linf, tvd, js_divergence (tfdv_js).
-    /// Several methods give one result per column and method; a column drifts when any
-    /// of them says so.
-    #[arg(
-        long,
-        value_name = "METHOD",
-        value_delimiter = ',',
-        default_value = "auto"
-    )]
-    pub method: Vec<String>,
-    /// Drift threshold for every column [default: the method's, 0.05 for p-values, 0.1
-    /// for distances].
-    #[arg(long, value_name = "X")]
-    pub threshold: Option<f64>,
-    /// Dataset drift when the share of drifted columns is at least this.
-    #[arg(long, value_name = "SHARE", default_value_t = 0.5)]
-    pub drift_share: f64,
+    #[command(flatten)]
+    pub methods: MethodArgs,
     /// Compare only these columns (comma-separated or repeated).
     #[arg(long, value_name = "COL", value_delimiter = ',')]
     pub columns: Vec<String>,
@@ -116,16 +100,39 @@ pub struct Args {
     pub report: ReportArgs,
 }
 
+/// The method flags `drift` and `report --baseline` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MethodArgs {
+    /// Method(s), comma-separated or repeated: auto, ks, wasserstein, jensenshannon, psi,
+    /// kl_div (kl), hellinger, chisquare, z (ztest), linf, tvd, js_divergence (tfdv_js).
+    /// Several methods give one result per column and method; a column drifts when any
+    /// of them says so.
+    #[arg(
+        long,
+        value_name = "METHOD",
+        value_delimiter = ',',
+        default_value = "auto"
+    )]
+    pub method: Vec<String>,
+    /// Drift threshold for every column [default: the method's, 0.05 for p-values, 0.1
+    /// for distances].
+    #[arg(long, value_name = "X")]
+    pub threshold: Option<f64>,
+    /// Dataset drift when the share of drifted columns is at least this.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.5)]
+    pub drift_share: f64,
+}
+
 /// Checked arguments.
-struct Config {
+pub(crate) struct Config {
     /// `None` = auto.
-    methods: Vec<Option<Method>>,
-    threshold: Option<f64>,
-    drift_share: f64,
+    pub methods: Vec<Option<Method>>,
+    pub threshold: Option<f64>,
+    pub drift_share: f64,
 }
 
 /// `--method` values: `None` is auto; duplicates dropped.
-pub(crate) fn parse_methods(list: &[String]) -> Result<Vec<Option<Method>>> {
+fn parse_methods(list: &[String]) -> Result<Vec<Option<Method>>> {
     let mut methods = Vec::new();
     for m in list {
         let m = m.trim();
@@ -141,7 +148,7 @@ pub(crate) fn parse_methods(list: &[String]) -> Result<Vec<Option<Method>>> {
     Ok(methods)
 }
 
-fn config(args: &Args) -> Result<Config> {
+pub(crate) fn config(args: &MethodArgs) -> Result<Config> {
     let methods = parse_methods(&args.method)?;
     if let Some(t) = args.threshold
         && !(t.is_finite() && t >= 0.0)
@@ -510,7 +517,7 @@ pub(crate) fn drift_checks(
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
-    let cfg = config(&args)?;
+    let cfg = config(&args.methods)?;
     let schema = args.schema.as_deref().map(Schema::load).transpose()?;
     let label = label(&args, schema.as_ref())?;
     let (ref_paths, cur_paths) = args.inputs.split_at(1);

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use preflight_schema::validate::Anomaly;
 use preflight_stats::Severity;
 use preflight_stats::drift::compare::{
@@ -12,7 +12,7 @@ use preflight_stats::drift::compare::{
 use preflight_stats::profile::Profile;
 use serde_json::Value;
 
-use super::drift::{Side, default_skip, drift_checks, load, parse_methods};
+use super::drift::{MethodArgs, Side, config, default_skip, drift_checks, load};
 use super::profile::InputArgs;
 use crate::ExitStatus;
 use crate::gate::{self, Check, FailOn};
@@ -48,20 +48,8 @@ pub struct Args {
     /// Write the page to FILE (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Drift method(s) with --baseline, as `preflight drift --method`.
-    #[arg(
-        long,
-        value_name = "METHOD",
-        value_delimiter = ',',
-        default_value = "auto"
-    )]
-    pub method: Vec<String>,
-    /// Drift threshold for every column [default: the method's].
-    #[arg(long, value_name = "X")]
-    pub threshold: Option<f64>,
-    /// Dataset drift when the share of drifted columns is at least this.
-    #[arg(long, value_name = "SHARE", default_value_t = 0.5)]
-    pub drift_share: f64,
+    #[command(flatten)]
+    pub methods: MethodArgs,
     /// The lowest severity that fails the run (exit 1).
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
@@ -78,15 +66,7 @@ fn source(s: &Side) -> &'static str {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
-    let methods = parse_methods(&args.method)?;
-    if let Some(t) = args.threshold
-        && !(t.is_finite() && t >= 0.0)
-    {
-        bail!("--threshold must be a non-negative number, got {t}");
-    }
-    if !(args.drift_share > 0.0 && args.drift_share <= 1.0) {
-        bail!("--drift-share must be in (0, 1], got {}", args.drift_share);
-    }
+    let cfg = config(&args.methods)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -127,10 +107,10 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             continue;
         }
         let (rs, cs) = (ColumnSample::from_profile(b), ColumnSample::from_profile(c));
-        for m in &methods {
+        for m in &cfg.methods {
             let opts = CompareOptions {
                 method: *m,
-                threshold: args.threshold,
+                threshold: cfg.threshold,
                 reference_rows: baseline.profile.row_count,
             };
             match compare_column(&rs, &cs, &opts) {
@@ -151,7 +131,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         }
     }
     let pairs: Vec<_> = results.iter().map(|d| (d, None)).collect();
-    let mut checks = drift_checks(&pairs, args.drift_share).checks;
+    let mut checks = drift_checks(&pairs, cfg.drift_share).checks;
     checks.extend(sides);
     let page = drift_page(
         title,
