@@ -537,6 +537,23 @@ fn malformed_schema_files_exit_2_naming_line_and_field() {
             r.stderr
         );
     }
+    // Regression: a data file given as the schema by mistake parses as one long YAML
+    // string, and the message quoted all of it (13 kB for penguins.csv) on one line.
+    let r = run(&[
+        "validate",
+        data.to_str().unwrap(),
+        "--schema",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.len() < 400, "{} bytes: {}", r.stderr.len(), r.stderr);
+    assert!(
+        r.stderr.contains("penguins.csv: line 1 column 1: invalid type: string \"species,island,")
+            && r.stderr.contains("...\", expected a mapping with `version` and `features` (is this a preflight schema file?)"),
+        "{}",
+        r.stderr
+    );
     let r = run(&[
         "validate",
         data.to_str().unwrap(),

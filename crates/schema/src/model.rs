@@ -273,7 +273,7 @@ impl Schema {
                 (Some(_), Some(i)) => msg[..i].to_string(),
                 _ => msg,
             };
-            Error::schema(path, format!("{place}{msg}"))
+            Error::schema(path, format!("{place}{}", readable(&msg)))
         })?;
         schema.check(text, path)?;
         Ok(schema)
@@ -438,6 +438,25 @@ fn line_of(text: &str, name: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// serde's message made for a person: the top-level type is named by the keys a schema
+/// file has, not by the Rust struct, and a quoted value is cut short. A data file given
+/// as `--schema` by mistake parses as one long YAML string, which serde quotes whole.
+fn readable(msg: &str) -> String {
+    const KEEP: usize = 60;
+    let msg = msg.replace(
+        "expected struct Schema",
+        "expected a mapping with `version` and `features` (is this a preflight schema file?)",
+    );
+    if let (Some(a), Some(b)) = (msg.find('"'), msg.rfind('"'))
+        && b > a
+        && msg[a + 1..b].chars().count() > KEEP
+    {
+        let head: String = msg[a + 1..b].chars().take(KEEP).collect();
+        return format!("{}\"{head}...\"{}", &msg[..a], &msg[b + 1..]);
+    }
+    msg
+}
+
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -524,5 +543,11 @@ checks:
         );
         let e = err("version: 1\nfeatures: [\n");
         assert!(e.starts_with("s.yaml: line "), "{e}");
+        let e = err("- a\n- b\n");
+        assert_eq!(
+            e,
+            "s.yaml: line 1 column 1: invalid type: sequence, expected a mapping with \
+             `version` and `features` (is this a preflight schema file?)"
+        );
     }
 }
