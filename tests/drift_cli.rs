@@ -439,7 +439,10 @@ fn ks_p_values_and_raw_wasserstein_equal_scipy_on_weather_january_vs_july() {
             assert!(close(g, e), "{col} {field}: {g} vs scipy {e}");
         }
     }
-    assert!(tiny >= 4, "the case that matters: p-values below 1e-16 ({tiny})");
+    assert!(
+        tiny >= 4,
+        "the case that matters: p-values below 1e-16 ({tiny})"
+    );
 }
 
 /// A real-valued column with more values than the profile keeps exactly (t-digest).

@@ -497,7 +497,7 @@ fn ci_formats() {
 fn malformed_schema_files_exit_2_naming_line_and_field() {
     let d = TempDir::new().unwrap();
     let data = fixture("penguins.csv");
-    let cases: [(&str, &str); 6] = [
+    let cases: [(&str, &str); 8] = [
         (
             "version: 1\nfeatures:\n  - name: a\n    type: strng\n",
             "line 3: features[0] (`a`).type: unknown type `strng`",
@@ -518,6 +518,15 @@ fn malformed_schema_files_exit_2_naming_line_and_field() {
         (
             "version: 1\nfeatures:\n  - name: a\n    type: int64\n    skew: {method: linf, threshold: -1}\n",
             "line 3: features[0] (`a`).skew.threshold: -1 is not a non-negative number",
+        ),
+        // Regression: a pattern's `mostly` was not checked (1.5 failed every batch).
+        (
+            "version: 1\nfeatures:\n  - name: a\n    type: string\n    pattern: {regex: '^x', mostly: 1.5}\n",
+            "line 3: features[0] (`a`).pattern.mostly: 1.5 is not a fraction in [0, 1]",
+        ),
+        (
+            "version: 1\ndataset:\n  rows: {min: 10, max: 5}\nfeatures: []\n",
+            "dataset.rows: min 10 > max 5",
         ),
     ];
     for (text, expected) in cases {
@@ -547,7 +556,12 @@ fn malformed_schema_files_exit_2_naming_line_and_field() {
     ]);
     assert_eq!(r.code, 2);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    assert!(r.stderr.len() < 400, "{} bytes: {}", r.stderr.len(), r.stderr);
+    assert!(
+        r.stderr.len() < 400,
+        "{} bytes: {}",
+        r.stderr.len(),
+        r.stderr
+    );
     assert!(
         r.stderr.contains("penguins.csv: line 1 column 1: invalid type: string \"species,island,")
             && r.stderr.contains("...\", expected a mapping with `version` and `features` (is this a preflight schema file?)"),
@@ -1006,5 +1020,198 @@ fn infer_writes_comparators_and_skew_is_checked_against_training_at_serving() {
     assert!(
         a["message"].as_str().unwrap().contains("the training data"),
         "{a}"
+    );
+}
+
+/// A schema file as an editor sees it: its YAML as a JSON value.
+fn schema_file_as_json(path: &str) -> Value {
+    serde_yaml_ng::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The JSON Schema that editors use to complete and check schema files
+/// (`schemas/preflight-schema.schema.json`) accepts every file `infer` writes, with every
+/// option, on CSV and Parquet, and a file with every hand-written check; it rejects what
+/// `validate` rejects.
+#[test]
+fn every_schema_file_matches_its_json_schema() {
+    let d = TempDir::new().unwrap();
+    let penguins = fixture("penguins.csv");
+    let flights = fixture("nycflights13_flights.parquet");
+    let weather = fixture("nycflights13_weather.csv");
+    let (header, rows) = csv_lines("iris.csv");
+    let with_id: Vec<String> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("{i},{r}"))
+        .collect();
+    let iris_id = write_csv(d.path(), "iris_id.csv", &format!("id,{header}"), &with_id);
+    let cases: [(&str, &[&str]); 4] = [
+        (
+            penguins.to_str().unwrap(),
+            &[
+                "--label",
+                "species",
+                "--ranges",
+                "--drift-threshold",
+                "0.1",
+                "--skew-threshold",
+                "0.2",
+            ],
+        ),
+        (flights.to_str().unwrap(), &[]),
+        (weather.to_str().unwrap(), &["--ranges"]),
+        (&iris_id, &[]),
+    ];
+    for (data, extra) in cases {
+        let schema = infer(d.path(), data, extra);
+        let text = fs::read_to_string(&schema).unwrap();
+        assert_matches_schema(
+            "preflight-schema.schema.json",
+            &schema_file_as_json(&schema),
+            &format!("schema inferred from {data} {extra:?}"),
+        );
+        // What the file holds, so that the JSON Schema is checked against each part.
+        if data == iris_id {
+            assert!(
+                text.contains("role: id") && text.contains("unique: error"),
+                "{text}"
+            );
+        }
+        if data.ends_with(".parquet") {
+            assert!(text.contains("type: timestamp[ns, tz=UTC]"), "{text}");
+        }
+        if extra.contains(&"--ranges") {
+            assert!(text.contains("range:"), "{text}");
+        }
+    }
+    // Every hand-written check of the README, on the penguins schema.
+    let schema = infer(
+        d.path(),
+        penguins.to_str().unwrap(),
+        &["--label", "species"],
+    );
+    let text = fs::read_to_string(&schema).unwrap().replace(
+        "- name: island\n  type: string\n",
+        "- name: island\n  type: string\n  severity: warning\n  length: {min: 4, max: 12, severity: warning}\n  \
+         pattern: {regex: '^[A-Z][a-z]+$', mostly: 0.99}\n  drift: {method: linf, threshold: 0.1, severity: warning}\n  \
+         skew: {method: linf, threshold: 0.2}\n  unique: warning\n  finite: error\n",
+    ) + "checks:\n\
+         - name: plausible_mass\n  where: body_mass_g IS NULL OR body_mass_g BETWEEN 2500 AND 6500\n  mostly: 0.99\n\
+         - name: enough_females\n  sql: SELECT count(*) >= 100 FROM data WHERE sex = 'female'\n  severity: warning\n";
+    let text = text
+        .replace(
+            "  new_columns: warning\n",
+            "  new_columns: allow\n  rows: {min: 100, max: 1000}\n",
+        )
+        .replacen("  rows:\n    min: 1\n    severity: error\n", "", 1);
+    fs::write(&schema, &text).unwrap();
+    // validate reads it (all checks pass on penguins), and so does the JSON Schema.
+    let (code, v) = validate_json(penguins.to_str().unwrap(), &schema, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_matches_schema(
+        "preflight-schema.schema.json",
+        &schema_file_as_json(&schema),
+        "hand-written schema",
+    );
+    // What validate rejects as a schema file, the JSON Schema rejects too.
+    let json_schema: Value = serde_json::from_str(
+        &fs::read_to_string(common::root().join("schemas/preflight-schema.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&json_schema).unwrap();
+    for (bad, what) in [
+        (
+            text.replacen("  type: string\n", "  type: string\n  colour: red\n", 1),
+            "unknown field",
+        ),
+        (
+            text.replacen("severity: warning", "severity: fatal", 1),
+            "unknown severity",
+        ),
+        (
+            text.replacen("role: label", "role: target", 1),
+            "unknown role",
+        ),
+        (
+            text.replacen("new_columns: allow", "new_columns: sometimes", 1),
+            "new_columns",
+        ),
+        (text.replacen("version: 1", "version: 2", 1), "version"),
+        (
+            text.replacen("mostly: 0.99", "mostly: 1.5", 1),
+            "pattern mostly above 1",
+        ),
+        (
+            text.replacen("mostly: 0.99\n", "mostly: -0.5\n", 1),
+            "check mostly below 0",
+        ),
+    ] {
+        let p = d.path().join("bad.yaml");
+        fs::write(&p, &bad).unwrap();
+        assert_eq!(
+            run(&[
+                "validate",
+                penguins.to_str().unwrap(),
+                "--schema",
+                p.to_str().unwrap()
+            ])
+            .code,
+            2,
+            "validate rejects: {what}"
+        );
+        assert!(
+            !validator.is_valid(&schema_file_as_json(p.to_str().unwrap())),
+            "the JSON Schema accepts a file validate rejects: {what}"
+        );
+    }
+}
+
+/// A feature restricted to some environments and present in another is an
+/// `unexpected_in_environment` warning (a label there is `label_unexpected`, an error).
+#[test]
+fn feature_outside_its_environments_is_a_warning() {
+    let d = TempDir::new().unwrap();
+    let schema = penguins_schema(d.path());
+    let text = fs::read_to_string(&schema).unwrap().replacen(
+        "- name: bill_depth_mm\n  type: double\n",
+        "- name: bill_depth_mm\n  type: double\n  environments:\n  - training\n",
+        1,
+    );
+    fs::write(&schema, text).unwrap();
+    // Serving data without the label but with bill_depth_mm.
+    let serving = penguins_with(d.path(), |h, rows| {
+        *h = h.replacen("species,", "", 1);
+        for r in rows.iter_mut() {
+            r.remove(0);
+        }
+    });
+    let (code, v) = validate_json(&serving, &schema, &["--environment", "serving"]);
+    assert_eq!(code, 0, "a warning: {v:#}");
+    let a = only(&v, "unexpected_in_environment", "bill_depth_mm");
+    assert_eq!(a["severity"], "warning");
+    assert!(
+        a["message"].as_str().unwrap().contains(
+            "present in environment `serving`, where the schema expects it only in training"
+        ),
+        "{a}"
+    );
+    assert_eq!(v["anomalies"].as_array().unwrap().len(), 1, "{v:#}");
+    let r = run(&[
+        "validate",
+        &serving,
+        "--schema",
+        &schema,
+        "--environment",
+        "serving",
+        "--fail-on",
+        "warning",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    // In training it belongs: no anomaly.
+    let (code, v) = validate_json(fixture("penguins.csv").to_str().unwrap(), &schema, &[]);
+    assert_eq!(code, 0);
+    assert!(
+        anomalies(&v, "unexpected_in_environment").is_empty(),
+        "{v:#}"
     );
 }

@@ -311,6 +311,15 @@ impl Schema {
                 ),
             ));
         }
+        if let Some(RowBounds {
+            min: Some(lo),
+            max: Some(hi),
+            ..
+        }) = &self.dataset.rows
+            && lo > hi
+        {
+            return Err(fail("dataset.rows", None, format!("min {lo} > max {hi}")));
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, f) in self.features.iter().enumerate() {
             let at = format!("features[{i}] (`{}`)", f.name);
@@ -378,6 +387,16 @@ impl Schema {
                     &format!("{at}.pattern.regex"),
                     n,
                     one_line(&e.to_string()),
+                ));
+            }
+            // Unchecked, a `mostly` above 1 failed every batch and one below 0 passed any.
+            if let Some(p) = &f.pattern
+                && !(0.0..=1.0).contains(&p.mostly)
+            {
+                return Err(fail(
+                    &format!("{at}.pattern.mostly"),
+                    n,
+                    format!("{} is not a fraction in [0, 1]", p.mostly),
                 ));
             }
             for (which, c) in [("drift", &f.drift), ("skew", &f.skew)] {
