@@ -920,3 +920,66 @@ fn pred_probs_with_long_annotations_give_crowdlab_as_with_wide_input() {
         assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     }
 }
+
+/// Near duplicates (cleanlab Datalab's rule): a copy of penguins row 0 one gram heavier,
+/// labelled Gentoo, pairs with row 0 and is the issue (the model believes Adelie); a copy
+/// whose bill is 10 mm longer is not near, and real penguins have no such pair.
+#[test]
+fn near_duplicates_with_conflicting_labels_are_paired() {
+    let d = TempDir::new().unwrap();
+    let text = std::fs::read_to_string(fixture("penguins.csv")).unwrap();
+    let (_, plain) = labels_json(&[s(&fixture("penguins.csv")), "--label", "species"]);
+    assert_eq!(plain["near_duplicates"]["checked"], true);
+    assert_eq!(
+        plain["near_duplicates"]["conflicting_pairs"],
+        serde_json::json!([])
+    );
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert_eq!(lines[1], "Adelie,Torgersen,39.1,18.7,181,3750,male,2007");
+    lines.push("Gentoo,Torgersen,39.1,18.7,181,3751,male,2007".into()); // row 344
+    lines.push("Chinstrap,Torgersen,49.1,18.7,181,3750,male,2007".into()); // row 345
+    let p = d.path().join("near.csv");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let (_, v) = labels_json(&[s(&p), "--label", "species"]);
+    let near = &v["near_duplicates"];
+    let pairs = near["conflicting_pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 1, "{near:#}");
+    assert_eq!(pairs[0]["rows"], serde_json::json!([0, 344]));
+    assert_eq!(pairs[0]["labels"], serde_json::json!(["Adelie", "Gentoo"]));
+    // Standardised distance: 1 g over body mass's standard deviation, the only difference.
+    let mass: Vec<f64> = lines[1..]
+        .iter()
+        .filter_map(|l| l.split(',').nth(5).and_then(|m| m.parse().ok()))
+        .collect();
+    let mean = mass.iter().sum::<f64>() / mass.len() as f64;
+    let sd = (mass.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / mass.len() as f64).sqrt();
+    let dist = pairs[0]["distance"].as_f64().unwrap();
+    assert!(
+        (dist - 1.0 / sd).abs() < 1e-5,
+        "{dist} vs 1 g / sd {sd} = {}",
+        1.0 / sd
+    );
+    assert!(dist <= near["threshold"].as_f64().unwrap());
+    let issue = v["label_issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["row"] == 344)
+        .expect("the Gentoo copy is an issue");
+    assert!(
+        issue["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&"conflicting_near_duplicate".into()),
+        "{issue}"
+    );
+    assert_eq!(issue["suggested"], "Adelie");
+    assert!(
+        v["label_issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["row"] != 0),
+        "row 0 keeps its label"
+    );
+}
