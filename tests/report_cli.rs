@@ -491,6 +491,44 @@ fn report_loads_in_a_real_browser_without_errors() {
         })
         .collect();
     assert_eq!(visible, ["bill_depth_mm", "bill_length_mm"]);
+    // Sorting by drift follows `preflight drift` (all p-value tests here, one threshold:
+    // smallest p first); by missing share, largest first (sex: 3 of 120 in 2009).
+    let r = run(&["drift", s(&old), s(&new), "--format", "json"]);
+    let drift: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let mut by_p: Vec<(f64, String)> = drift["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["p_value"].as_f64().unwrap(),
+                c["column"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    by_p.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let order = |dom: &str, key: &str| -> Vec<(String, f64)> {
+        dom.split("<article ")
+            .skip(1)
+            .map(|c| {
+                let attr = |k: &str| {
+                    let at = c.find(&format!("data-{k}=\"")).unwrap() + k.len() + 7;
+                    c[at..at + c[at..].find('"').unwrap()].to_string()
+                };
+                (attr("n"), attr(key).parse().unwrap())
+            })
+            .collect()
+    };
+    let l = headless(&chrome, &page, "#sort=d", &["--dump-dom"]);
+    assert_ran_cleanly(&l, "sorted by drift");
+    let names: Vec<String> = order(&l.dom, "d").into_iter().map(|c| c.0).collect();
+    let want: Vec<String> = by_p.into_iter().map(|c| c.1).collect();
+    assert_eq!(names, want, "sorted by drift");
+    let l = headless(&chrome, &page, "#sort=m", &["--dump-dom"]);
+    assert_ran_cleanly(&l, "sorted by missing");
+    let missing = order(&l.dom, "m");
+    assert_eq!(missing[0], ("sex".to_string(), 0.025), "{missing:?}");
+    assert!(missing.windows(2).all(|w| w[0].1 >= w[1].1), "{missing:?}");
 
     let shot = artifacts().join("report.png");
     let _ = std::fs::remove_file(&shot);
