@@ -1215,3 +1215,77 @@ fn feature_outside_its_environments_is_a_warning() {
         "{v:#}"
     );
 }
+
+/// Regression: `--ranges` rounded the widened bounds to the nearest six digits, which can
+/// land inside them: a value exactly 10% of the span above nycflights13's wind gusts
+/// (66.74524) failed a range written as 66.7452, and a constant column's own rows failed
+/// its range. Values at the documented bounds (min/max widened by 10% of the span) pass.
+#[test]
+fn ranges_accept_values_at_their_documented_bounds() {
+    let d = TempDir::new().unwrap();
+    let (header, rows) = csv_lines("nycflights13_weather.csv");
+    let names: Vec<&str> = header.split(',').collect();
+    // Every double column, and a constant one with seven digits.
+    let floats = [
+        "temp",
+        "dewp",
+        "humid",
+        "wind_speed",
+        "wind_gust",
+        "precip",
+        "pressure",
+        "visib",
+    ];
+    let train_rows: Vec<String> = rows.iter().map(|r| format!("{r},1.2345674")).collect();
+    let header = format!("{header},constant");
+    let train = write_csv(d.path(), "train.csv", &header, &train_rows);
+    let schema = infer(d.path(), &train, &["--ranges"]);
+    let (code, v) = validate_json(&train, &schema, &[]);
+    assert_eq!(code, 0);
+    assert!(
+        anomalies(&v, "out_of_range").is_empty(),
+        "the data the schema came from fails its ranges: {v:#}"
+    );
+    // Two rows at the bounds: min - 10% of the span (not below 0 for non-negative
+    // columns) and max + 10%.
+    let mut low: Vec<String> = rows[0].split(',').map(str::to_string).collect();
+    let mut high = low.clone();
+    for name in floats {
+        let x = numbers(&header, &train_rows, name);
+        let lo = x.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let margin = 0.1 * (hi - lo);
+        let i = names.iter().position(|n| *n == name).unwrap();
+        low[i] = format!(
+            "{}",
+            if lo >= 0.0 {
+                (lo - margin).max(0.0)
+            } else {
+                lo - margin
+            }
+        );
+        high[i] = format!("{}", hi + margin);
+    }
+    let mut batch = train_rows.clone();
+    batch.push(format!("{},1.2345674", low.join(",")));
+    batch.push(format!("{},1.2345674", high.join(",")));
+    let data = write_csv(d.path(), "bounds.csv", &header, &batch);
+    let (code, v) = validate_json(&data, &schema, &[]);
+    assert_eq!(code, 0);
+    assert!(anomalies(&v, "out_of_range").is_empty(), "{v:#}");
+    // And just beyond a bound is still caught.
+    let i = names.iter().position(|n| *n == "wind_gust").unwrap();
+    let gust = numbers(&header, &train_rows, "wind_gust");
+    let (lo, hi) = gust
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let mut beyond = high.clone();
+    beyond[i] = format!("{}", hi + 0.11 * (hi - lo));
+    batch.push(format!("{},1.2345674", beyond.join(",")));
+    let data = write_csv(d.path(), "beyond.csv", &header, &batch);
+    let (_, v) = validate_json(&data, &schema, &[]);
+    let a = only(&v, "out_of_range", "wind_gust");
+    assert_eq!(example_rows(a), vec![rows.len() as u64 + 2]);
+}
