@@ -203,6 +203,36 @@ fn type_mismatch_names_the_cells() {
     assert_eq!(a["examples"][1]["value"], "forty");
 }
 
+/// Regression: fractions in an integer column were a type mismatch without the rows that
+/// hold them (strings in a number column had their rows).
+#[test]
+fn type_mismatch_names_the_fractional_cells_of_an_integer_column() {
+    let d = TempDir::new().unwrap();
+    let schema = penguins_schema(d.path());
+    let data = penguins_with(d.path(), |_, rows| {
+        rows[7][MASS] = "3750.5".into();
+        rows[100][MASS] = "4000.25".into();
+        rows[101][MASS] = "3900.0".into(); // a whole number written as a float
+    });
+    let (code, v) = validate_json(&data, &schema, &[]);
+    assert_eq!(code, 1);
+    let a = only(&v, "type_mismatch", "body_mass_g");
+    assert_eq!(a["observed"], "double");
+    assert_eq!(a["expected"], "int64");
+    assert_eq!(a["unexpected_count"], 2, "{a}");
+    assert_eq!(example_rows(a), vec![7, 100]);
+    assert_eq!(a["examples"][0]["value"], 3750.5);
+    // Of the 342 rows with a mass (two are missing in penguins).
+    assert!((a["unexpected_share"].as_f64().unwrap() - 2.0 / 342.0).abs() < 1e-12);
+    assert!(
+        a["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("; 2 rows (0.585%) affected"),
+        "{a}"
+    );
+}
+
 #[test]
 fn presence_and_all_null() {
     let d = TempDir::new().unwrap();
