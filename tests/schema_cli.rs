@@ -183,6 +183,33 @@ fn missing_and_new_columns() {
     assert_eq!(first["severity"], "error");
     let new = only(&v, "new_column", "isle");
     assert_eq!(new["severity"], "warning");
+    // The column set is closed as an error, or open.
+    let text = fs::read_to_string(&schema).unwrap();
+    assert!(text.contains("  new_columns: warning\n"), "{text}");
+    let extra = penguins_with(d.path(), |h, rows| {
+        h.push_str(",note");
+        for r in rows.iter_mut() {
+            r.push("x".into());
+        }
+    });
+    for (setting, code, severity) in [("error", 1, Some("error")), ("allow", 0, None)] {
+        fs::write(
+            &schema,
+            text.replace(
+                "  new_columns: warning\n",
+                &format!("  new_columns: {setting}\n"),
+            ),
+        )
+        .unwrap();
+        let (got, v) = validate_json(&extra, &schema, &[]);
+        assert_eq!(got, code, "{setting}: {v:#}");
+        let found = anomalies(&v, "new_column");
+        assert_eq!(
+            found.first().map(|a| &a["severity"]),
+            severity.map(Value::from).as_ref()
+        );
+        assert!(found.len() <= 1, "{v:#}");
+    }
 }
 
 #[test]
