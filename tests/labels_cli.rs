@@ -1019,3 +1019,93 @@ fn detection_f1_over_the_five_tables_meets_the_target_and_beats_cleanlab() {
         "mean F1 {mean:.3} <= cleanlab's {baseline}: {report:?}"
     );
 }
+
+/// Issue 5's second detection target, AUROC of the label-quality score >= 0.95, on every
+/// table with the stored flips. The CLI prints scores of flagged rows only, so this runs the
+/// library steps the CLI runs (decode, encode, `--model auto`'s out-of-sample
+/// probabilities, confident learning) in process, as `cargo bench --bench labels` does.
+#[test]
+fn detection_auroc_of_the_built_in_model_meets_the_target() {
+    use preflight_stats::labels::features::{RawColumn, decode_column, encode};
+    use preflight_stats::labels::model::{Model, detection, out_of_sample_probabilities};
+    use preflight_stats::labels::{ConfidentLearningOptions, ProbMatrix, find_label_issues};
+    use preflight_stats::source::{Dataset, SourceOptions};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let all: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/reference/labels_noise.json")).unwrap(),
+    )
+    .unwrap();
+    let mut report = Vec::new();
+    for t in all["tables"].as_array().unwrap() {
+        let name = t["table"].as_str().unwrap();
+        let path = fixture(t["file"].as_str().unwrap());
+        let batches = rt.block_on(async {
+            let ds = Dataset::open(
+                &[path.to_string_lossy().into_owned()],
+                &SourceOptions::default(),
+            )
+            .await
+            .unwrap();
+            ds.context()
+                .unwrap()
+                .table("data")
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap()
+        });
+        let label = t["label"].as_str().unwrap();
+        let mut given: Vec<String> = match decode_column(&batches, label).unwrap().unwrap() {
+            RawColumn::Categorical(v) => v.into_iter().map(Option::unwrap).collect(),
+            RawColumn::Numeric(v) => v.into_iter().map(|x| x.unwrap().to_string()).collect(),
+        };
+        let n = given.len();
+        let mut truth = vec![false; n];
+        for f in t["flips"].as_array().unwrap() {
+            let row = f["row"].as_u64().unwrap() as usize;
+            given[row] = f["given"].as_str().unwrap().to_string();
+            truth[row] = true;
+        }
+        let classes: Vec<&str> = t["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let labels: Vec<usize> = given
+            .iter()
+            .map(|g| classes.iter().position(|c| c == g).unwrap())
+            .collect();
+        let skip: Vec<&str> = t["not_features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .chain([label])
+            .collect();
+        let cols: Vec<(String, RawColumn)> = batches[0]
+            .schema()
+            .fields()
+            .iter()
+            .filter(|f| !skip.contains(&f.name().as_str()))
+            .map(|f| {
+                let c = decode_column(&batches, f.name()).unwrap().unwrap();
+                (f.name().clone(), c)
+            })
+            .collect();
+        let x = encode(&cols, n).unwrap();
+        let oof =
+            out_of_sample_probabilities(&x, &labels, classes.len(), Model::Auto, 5, 0).unwrap();
+        let probs = ProbMatrix::new(&oof.probs, n, classes.len()).unwrap();
+        let issues =
+            find_label_issues(&labels, probs, &ConfidentLearningOptions::default()).unwrap();
+        let d = detection(&issues.is_issue, &truth, &issues.scores);
+        report.push(format!("{name}: AUROC {:.4} F1 {:.3}", d.auroc, d.f1));
+        assert!(d.auroc >= 0.95, "{name}: AUROC {} < 0.95", d.auroc);
+    }
+    eprintln!("{report:#?}");
+}
