@@ -670,3 +670,41 @@ fn five_thousand_features_stay_small_and_load_in_a_browser() {
     // Generous: the machine running tests is shared and slow; the benchmark measures.
     assert!(ms < 10_000.0, "{ms} ms");
 }
+
+/// Regression: an `--html` (or `-o`) file in a directory that does not exist failed only
+/// after the whole run, with the table already printed and exit 2. Every command now
+/// checks its output files first: exit 2, nothing on stdout, one line naming the file.
+#[test]
+fn unwritable_output_files_fail_before_any_work() {
+    let d = TempDir::new().unwrap();
+    let pen = fixture("penguins.csv");
+    let pen = s(&pen);
+    let schema = d.path().join("s.yaml");
+    assert_eq!(run(&["infer", pen, "-o", s(&schema)]).code, 0);
+    let gone = d.path().join("no/such/dir/out.html");
+    let gone = s(&gone);
+    let dir = s(d.path());
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["validate", pen, "--schema", s(&schema), "--html", gone],
+        vec!["validate", pen, "--schema", s(&schema), "-o", dir],
+        vec!["labels", pen, "--label", "species", "--html", gone],
+        vec!["labels", pen, "--label", "species", "-o", gone],
+        vec!["drift", pen, pen, "--html", gone],
+        vec!["skew", pen, pen, "--key", "year", "-o", gone],
+        vec!["report", pen, "-o", gone],
+        vec!["profile", pen, "-o", dir],
+        vec!["infer", pen, "-o", gone],
+    ];
+    for args in cases {
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stdout, "", "{args:?}: output before the error");
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
+        let named = if args.contains(&dir) {
+            format!("{dir}: is a directory, not an output file")
+        } else {
+            format!("{gone}: cannot create output file: directory")
+        };
+        assert!(r.stderr.contains(&named), "{args:?}: {}", r.stderr);
+    }
+}

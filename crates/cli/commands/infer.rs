@@ -132,6 +132,7 @@ fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    crate::output::check_writable([args.output.as_deref()])?;
     for (flag, t) in [
         ("--drift-threshold", args.drift_threshold),
         ("--skew-threshold", args.skew_threshold),

@@ -233,6 +233,7 @@ fn glob_match(pattern: &str, text: &str) -> Option<String> {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    crate::output::check_writable([args.output.as_deref(), args.html.as_deref()])?;
     let config = Config {
         filter_by: args
             .filter_by

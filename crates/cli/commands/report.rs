@@ -78,6 +78,7 @@ fn source(s: &Side) -> &'static str {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    crate::output::check_writable([args.output.as_deref()])?;
     let methods = parse_methods(&args.method)?;
     if let Some(t) = args.threshold
         && !(t.is_finite() && t >= 0.0)

@@ -156,6 +156,7 @@ fn table(
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    crate::output::check_writable([args.report.output.as_deref(), args.report.html.as_deref()])?;
     if !(args.max_mismatch_rate.is_finite() && (0.0..=1.0).contains(&args.max_mismatch_rate)) {
         bail!(
             "--max-mismatch-rate must be in [0, 1], got {}",

@@ -174,6 +174,7 @@ fn unchecked_notes(schema: &Schema, args: &Args) -> Vec<String> {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    crate::output::check_writable([args.report.output.as_deref(), args.report.html.as_deref()])?;
     let schema = Schema::load(&args.schema)?;
     if let Some(e) = &args.environment
         && !schema.dataset.environments.is_empty()
