@@ -1384,3 +1384,52 @@ fn ranges_accept_values_at_their_documented_bounds() {
     let a = only(&v, "out_of_range", "wind_gust");
     assert_eq!(example_rows(a), vec![rows.len() as u64 + 2]);
 }
+
+/// Regression: `infer --presence-confidence nan` panicked inside the normal quantile
+/// ("internal error"), and out-of-range values were clamped silently (1.5 acted as
+/// 0.999999); likewise a domain ratio outside [0, 1]. Each is now a one-line exit 2.
+#[test]
+fn infer_rejects_confidence_and_ratio_outside_their_ranges() {
+    let pen = fixture("penguins.csv");
+    for (arg, want) in [
+        (
+            "--presence-confidence=nan",
+            "--presence-confidence must be in [0.5, 1), got NaN",
+        ),
+        (
+            "--presence-confidence=1.5",
+            "--presence-confidence must be in [0.5, 1), got 1.5",
+        ),
+        (
+            "--presence-confidence=1",
+            "--presence-confidence must be in [0.5, 1), got 1",
+        ),
+        (
+            "--presence-confidence=0.3",
+            "--presence-confidence must be in [0.5, 1), got 0.3",
+        ),
+        (
+            "--max-domain-ratio=-1",
+            "--max-domain-ratio must be in [0, 1], got -1",
+        ),
+        (
+            "--max-domain-ratio=nan",
+            "--max-domain-ratio must be in [0, 1], got NaN",
+        ),
+    ] {
+        let r = run(&["infer", pen.to_str().unwrap(), arg]);
+        assert_eq!(r.code, 2, "{arg}: {}", r.stdout);
+        assert_eq!(r.stdout, "", "{arg}");
+        assert_eq!(r.stderr.trim_end(), format!("error: {want}"), "{arg}");
+    }
+    // In range, the bound follows the confidence: lower with more confidence.
+    let bound = |c: &str| -> f64 {
+        let r = run(&["infer", pen.to_str().unwrap(), "--presence-confidence", c]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let sex = r.stdout.split("- name: sex\n").nth(1).unwrap();
+        let line = sex.lines().find(|l| l.contains("min_fraction:")).unwrap();
+        line.split(':').nth(1).unwrap().trim().parse().unwrap()
+    };
+    let (low, high) = (bound("0.9"), bound("0.9999"));
+    assert!(high < low && low < 333.0 / 344.0, "{high} {low}");
+}
