@@ -382,10 +382,11 @@ async fn scan(
                 };
                 let share = r.found.hits as f64 / r.found.seen.max(1) as f64;
                 if a.unexpected_count.is_none() {
+                    let n = r.found.hits;
                     a.message = format!(
-                        "{}; {} rows ({}) affected",
+                        "{}; {n} {} ({}) affected",
                         a.message,
-                        r.found.hits,
+                        if n == 1 { "row" } else { "rows" },
                         pct(share)
                     );
                 }
