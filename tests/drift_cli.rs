@@ -1039,3 +1039,61 @@ fn skew_on_a_real_table_against_itself_matches_every_row() {
             .all(|f| f["mismatched"] == 0)
     );
 }
+
+/// Every output format of `drift`, byte for byte (tests/snapshots/; see
+/// `every_validate_format_matches_its_snapshot` in schema_cli.rs): penguins of 2007 against
+/// 2009, the label first, dataset drift at a 0.25 share.
+#[test]
+fn every_drift_format_matches_its_snapshot() {
+    let dir = TempDir::new().unwrap();
+    penguins_year(dir.path(), "2007");
+    penguins_year(dir.path(), "2009");
+    for (format, ext) in [
+        ("table", "txt"),
+        ("json", "json"),
+        ("junit", "xml"),
+        ("github", "txt"),
+        ("markdown", "md"),
+    ] {
+        let out = common::bin()
+            .current_dir(dir.path())
+            .args([
+                "drift",
+                "penguins_2007.csv",
+                "penguins_2009.csv",
+                "--label",
+                "species",
+                "--drift-share",
+                "0.25",
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert!(out.stderr.is_empty(), "{format}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        if format == "json" {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_matches_schema("drift.schema.json", &v, "drift output");
+        }
+        let p = common::root()
+            .join("tests/snapshots")
+            .join(format!("drift_penguins_2007_2009.{format}.{ext}"));
+        if std::env::var_os("PREFLIGHT_UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&p, &text).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&p).unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run with PREFLIGHT_UPDATE_SNAPSHOTS=1 and review it",
+                p.display()
+            )
+        });
+        assert!(
+            text == want,
+            "{} changed (PREFLIGHT_UPDATE_SNAPSHOTS=1 rewrites it; review the diff):\n--- want\n{want}\n--- got\n{text}",
+            p.display()
+        );
+    }
+}
