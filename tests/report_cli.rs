@@ -64,6 +64,42 @@ fn one_dataset_report_has_a_card_and_chart_per_column() {
             "{col}"
         );
     }
+    // A numeric card's numbers, computed here from the CSV: missing, distinct, min,
+    // median, max (issue 6: "type, missing %, distinct, min/median/max").
+    let text = read(&fixture("penguins.csv"));
+    let mut mass: Vec<f64> = Vec::new();
+    let mut missing = 0;
+    for l in text.lines().skip(1) {
+        match l.split(',').nth(5).unwrap() {
+            "" | "NA" => missing += 1,
+            x => mass.push(x.parse().unwrap()),
+        }
+    }
+    mass.sort_by(f64::total_cmp);
+    let mut distinct = mass.clone();
+    distinct.dedup();
+    let n = mass.len();
+    let median = if n % 2 == 1 {
+        mass[n / 2]
+    } else {
+        (mass[n / 2 - 1] + mass[n / 2]) / 2.0
+    };
+    let at = html.find("<h3 title=\"body_mass_g\">").unwrap();
+    let card = &html[at..at + html[at..].find("</article>").unwrap()];
+    let row = |k: &str, v: String| format!("<tr><th>{k}</th><td>{v}</td></tr>");
+    for want in [
+        "<span class=\"t\">int64</span>".to_string(),
+        row(
+            "missing",
+            format!("{missing} ({:.1}%)", 100.0 * missing as f64 / 344.0),
+        ),
+        row("distinct", distinct.len().to_string()),
+        row("min", mass[0].to_string()),
+        row("median", median.to_string()),
+        row("max", mass[n - 1].to_string()),
+    ] {
+        assert!(card.contains(&want), "{want} not in {card}");
+    }
     assert!(html.contains("Adelie") && html.contains("344"));
     // No checks ran: no verdict line.
     assert!(!html.contains("class=\"verdict"));
