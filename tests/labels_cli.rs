@@ -246,6 +246,57 @@ fn given_probabilities_as_a_file_or_as_columns() {
     let i3 = &w["label_issues"][0];
     assert_eq!(i3["given"], "versicolor");
     assert_eq!(i3["suggested"], "setosa");
+    // Columns that do not name the classes are taken in order, and the output says which
+    // column is which class (a wrong order would swap classes silently).
+    let named_notes = |v: &Value| -> Vec<String> {
+        v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .filter(|n| n.contains("matched by position"))
+            .collect()
+    };
+    assert!(named_notes(&v).is_empty(), "{:?}", v["notes"]);
+    let text = std::fs::read_to_string(&probs).unwrap();
+    let unnamed = d.path().join("unnamed.csv");
+    std::fs::write(
+        &unnamed,
+        text.replacen("setosa,versicolor,virginica", "a,b,c", 1),
+    )
+    .unwrap();
+    let (_, u) = labels_json(&[
+        s(&data),
+        "--label",
+        "target_name",
+        "--pred-probs",
+        s(&unnamed),
+    ]);
+    assert_eq!(u["label_issues"], v["label_issues"]);
+    let notes = named_notes(&u);
+    assert_eq!(notes.len(), 1, "{:?}", u["notes"]);
+    assert!(
+        notes[0].contains("unnamed.csv: probability columns do not name the classes; matched by position to the sorted classes: a = setosa, b = versicolor, c = virginica"),
+        "{notes:?}"
+    );
+    let cols = d.path().join("cols.csv");
+    std::fs::write(
+        &cols,
+        std::fs::read_to_string(&data).unwrap().replacen(
+            "p_setosa,p_versicolor,p_virginica",
+            "p_0,p_1,p_2",
+            1,
+        ),
+    )
+    .unwrap();
+    let (_, c) = labels_json(&[s(&cols), "--label", "target_name", "--prob-columns", "p_*"]);
+    assert_eq!(c["label_issues"], v["label_issues"]);
+    let notes = named_notes(&c);
+    assert!(
+        notes.len() == 1 && notes[0].contains("p_0 = setosa, p_1 = versicolor, p_2 = virginica"),
+        "{:?}",
+        c["notes"]
+    );
 }
 
 fn expect_error(args: &[&str], needles: &[&str]) {
