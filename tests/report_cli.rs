@@ -64,6 +64,42 @@ fn one_dataset_report_has_a_card_and_chart_per_column() {
             "{col}"
         );
     }
+    // A numeric card's numbers, computed here from the CSV: missing, distinct, min,
+    // median, max (issue 6: "type, missing %, distinct, min/median/max").
+    let text = read(&fixture("penguins.csv"));
+    let mut mass: Vec<f64> = Vec::new();
+    let mut missing = 0;
+    for l in text.lines().skip(1) {
+        match l.split(',').nth(5).unwrap() {
+            "" | "NA" => missing += 1,
+            x => mass.push(x.parse().unwrap()),
+        }
+    }
+    mass.sort_by(f64::total_cmp);
+    let mut distinct = mass.clone();
+    distinct.dedup();
+    let n = mass.len();
+    let median = if n % 2 == 1 {
+        mass[n / 2]
+    } else {
+        (mass[n / 2 - 1] + mass[n / 2]) / 2.0
+    };
+    let at = html.find("<h3 title=\"body_mass_g\">").unwrap();
+    let card = &html[at..at + html[at..].find("</article>").unwrap()];
+    let row = |k: &str, v: String| format!("<tr><th>{k}</th><td>{v}</td></tr>");
+    for want in [
+        "<span class=\"t\">int64</span>".to_string(),
+        row(
+            "missing",
+            format!("{missing} ({:.1}%)", 100.0 * missing as f64 / 344.0),
+        ),
+        row("distinct", distinct.len().to_string()),
+        row("min", mass[0].to_string()),
+        row("median", median.to_string()),
+        row("max", mass[n - 1].to_string()),
+    ] {
+        assert!(card.contains(&want), "{want} not in {card}");
+    }
     assert!(html.contains("Adelie") && html.contains("344"));
     // No checks ran: no verdict line.
     assert!(!html.contains("class=\"verdict"));
@@ -491,6 +527,44 @@ fn report_loads_in_a_real_browser_without_errors() {
         })
         .collect();
     assert_eq!(visible, ["bill_depth_mm", "bill_length_mm"]);
+    // Sorting by drift follows `preflight drift` (all p-value tests here, one threshold:
+    // smallest p first); by missing share, largest first (sex: 3 of 120 in 2009).
+    let r = run(&["drift", s(&old), s(&new), "--format", "json"]);
+    let drift: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let mut by_p: Vec<(f64, String)> = drift["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["p_value"].as_f64().unwrap(),
+                c["column"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    by_p.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let order = |dom: &str, key: &str| -> Vec<(String, f64)> {
+        dom.split("<article ")
+            .skip(1)
+            .map(|c| {
+                let attr = |k: &str| {
+                    let at = c.find(&format!("data-{k}=\"")).unwrap() + k.len() + 7;
+                    c[at..at + c[at..].find('"').unwrap()].to_string()
+                };
+                (attr("n"), attr(key).parse().unwrap())
+            })
+            .collect()
+    };
+    let l = headless(&chrome, &page, "#sort=d", &["--dump-dom"]);
+    assert_ran_cleanly(&l, "sorted by drift");
+    let names: Vec<String> = order(&l.dom, "d").into_iter().map(|c| c.0).collect();
+    let want: Vec<String> = by_p.into_iter().map(|c| c.1).collect();
+    assert_eq!(names, want, "sorted by drift");
+    let l = headless(&chrome, &page, "#sort=m", &["--dump-dom"]);
+    assert_ran_cleanly(&l, "sorted by missing");
+    let missing = order(&l.dom, "m");
+    assert_eq!(missing[0], ("sex".to_string(), 0.025), "{missing:?}");
+    assert!(missing.windows(2).all(|w| w[0].1 >= w[1].1), "{missing:?}");
 
     let shot = artifacts().join("report.png");
     let _ = std::fs::remove_file(&shot);
@@ -631,4 +705,42 @@ fn five_thousand_features_stay_small_and_load_in_a_browser() {
     );
     // Generous: the machine running tests is shared and slow; the benchmark measures.
     assert!(ms < 10_000.0, "{ms} ms");
+}
+
+/// Regression: an `--html` (or `-o`) file in a directory that does not exist failed only
+/// after the whole run, with the table already printed and exit 2. Every command now
+/// checks its output files first: exit 2, nothing on stdout, one line naming the file.
+#[test]
+fn unwritable_output_files_fail_before_any_work() {
+    let d = TempDir::new().unwrap();
+    let pen = fixture("penguins.csv");
+    let pen = s(&pen);
+    let schema = d.path().join("s.yaml");
+    assert_eq!(run(&["infer", pen, "-o", s(&schema)]).code, 0);
+    let gone = d.path().join("no/such/dir/out.html");
+    let gone = s(&gone);
+    let dir = s(d.path());
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["validate", pen, "--schema", s(&schema), "--html", gone],
+        vec!["validate", pen, "--schema", s(&schema), "-o", dir],
+        vec!["labels", pen, "--label", "species", "--html", gone],
+        vec!["labels", pen, "--label", "species", "-o", gone],
+        vec!["drift", pen, pen, "--html", gone],
+        vec!["skew", pen, pen, "--key", "year", "-o", gone],
+        vec!["report", pen, "-o", gone],
+        vec!["profile", pen, "-o", dir],
+        vec!["infer", pen, "-o", gone],
+    ];
+    for args in cases {
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stdout, "", "{args:?}: output before the error");
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
+        let named = if args.contains(&dir) {
+            format!("{dir}: is a directory, not an output file")
+        } else {
+            format!("{gone}: cannot create output file: directory")
+        };
+        assert!(r.stderr.contains(&named), "{args:?}: {}", r.stderr);
+    }
 }

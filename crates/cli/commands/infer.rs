@@ -46,10 +46,10 @@ pub struct Args {
     /// Largest domain (enum) inferred.
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub max_domain_size: usize,
-    /// Largest ratio of distinct values to present rows for a domain.
+    /// Largest ratio of distinct values to present rows for a domain, in [0, 1].
     #[arg(long, default_value_t = 0.1, value_name = "R")]
     pub max_domain_ratio: f64,
-    /// Confidence of the presence lower bound.
+    /// Confidence of the presence lower bound (one-sided Wilson), in [0.5, 1).
     #[arg(long, default_value_t = 0.999, value_name = "P")]
     pub presence_confidence: f64,
     /// Also infer min/max ranges (observed +-10% of the span, warning severity).
@@ -132,6 +132,7 @@ fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    crate::output::check_writable([args.output.as_deref()])?;
     for (flag, t) in [
         ("--drift-threshold", args.drift_threshold),
         ("--skew-threshold", args.skew_threshold),
@@ -141,6 +142,16 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         {
             anyhow::bail!("{flag} must be a non-negative number, got {t}");
         }
+    }
+    // Unchecked, NaN panicked in the normal quantile ("internal error") and values
+    // outside the range were clamped without a word (1.5 became 0.999999, 0 became 0.5).
+    let c = args.presence_confidence;
+    if !(c.is_finite() && (0.5..1.0).contains(&c)) {
+        anyhow::bail!("--presence-confidence must be in [0.5, 1), got {c}");
+    }
+    let r = args.max_domain_ratio;
+    if !(r.is_finite() && (0.0..=1.0).contains(&r)) {
+        anyhow::bail!("--max-domain-ratio must be in [0, 1], got {r}");
     }
     let old = args.update.as_deref().map(Schema::load).transpose()?;
     let (profile, unique_columns) = profile_and_ids(&args)?;

@@ -233,6 +233,7 @@ fn glob_match(pattern: &str, text: &str) -> Option<String> {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    crate::output::check_writable([args.output.as_deref(), args.html.as_deref()])?;
     let config = Config {
         filter_by: args
             .filter_by
@@ -538,7 +539,18 @@ fn model_audit(
             .iter()
             .map(|c| matched.iter().find(|m| &m.1 == c).map(|m| m.0.clone()))
             .collect();
-        prob_cols = by_name.unwrap_or_else(|| matched.iter().map(|m| m.0.clone()).collect());
+        prob_cols = match by_name {
+            Some(cols) => cols,
+            None => {
+                let cols: Vec<String> = matched.iter().map(|m| m.0.clone()).collect();
+                notes.push(by_position(
+                    &format!("{}: --prob-columns {pattern:?}", data.name),
+                    &cols,
+                    &classes,
+                ));
+                cols
+            }
+        };
     }
 
     // Feature columns.
@@ -568,7 +580,7 @@ fn model_audit(
     // Probabilities.
     let mut neighbours = None;
     let (probs, model_info): (Vec<f64>, Value) = if let Some(file) = &args.pred_probs {
-        let p = read_pred_probs(file, &classes, data.n_rows, args.max_rows)?;
+        let p = read_pred_probs(file, &classes, data.n_rows, args.max_rows, &mut notes)?;
         (
             kept.iter()
                 .flat_map(|&i| p[i * k..(i + 1) * k].to_vec())
@@ -1040,12 +1052,27 @@ fn label_copy(col: &RawColumn, labels: &[usize], k: usize) -> Option<f64> {
     (share >= LABEL_COPY_AGREEMENT).then_some(share)
 }
 
+/// The note for probability columns that do not name the classes and so are taken in
+/// order: a wrong order would silently swap classes, so the mapping is spelled out.
+fn by_position(what: &str, cols: &[String], classes: &[String]) -> String {
+    let pairs: Vec<String> = cols
+        .iter()
+        .zip(classes)
+        .map(|(c, k)| format!("{c} = {k}"))
+        .collect();
+    format!(
+        "{what} do not name the classes; matched by position to the sorted classes: {} (name them after the classes to match by name)",
+        pairs.join(", ")
+    )
+}
+
 /// Reads `--pred-probs`: one row per data row, one numeric column per class.
 fn read_pred_probs(
     file: &str,
     classes: &[String],
     n_rows: usize,
     max_rows: usize,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<f64>> {
     let data = load(&[file.to_string()], SourceOptions::default(), max_rows)
         .with_context(|| format!("--pred-probs {file}"))?;
@@ -1055,7 +1082,7 @@ fn read_pred_probs(
             data.n_rows
         );
     }
-    probability_matrix(file, &data, classes, None)
+    probability_matrix(file, &data, classes, None, notes)
 }
 
 /// Reads `--pred-probs` for long annotator input: one row per item, matched by the item
@@ -1066,6 +1093,7 @@ fn read_item_probs(
     items: &[String],
     item_col: &str,
     max_rows: usize,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<f64>> {
     let data = load(&[file.to_string()], SourceOptions::default(), max_rows)
         .with_context(|| format!("--pred-probs {file}"))?;
@@ -1076,7 +1104,7 @@ fn read_item_probs(
         );
     }
     let names = decode_labels(&data.batches, item_col).map_err(|e| anyhow!("{file}: {e}"))?;
-    let p = probability_matrix(file, &data, classes, Some(item_col))?;
+    let p = probability_matrix(file, &data, classes, Some(item_col), notes)?;
     let k = classes.len();
     let mut row_of: BTreeMap<&str, usize> = BTreeMap::new();
     for (r, name) in names.iter().enumerate() {
@@ -1115,6 +1143,7 @@ fn probability_matrix(
     data: &Loaded,
     classes: &[String],
     skip: Option<&str>,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<f64>> {
     let k = classes.len();
     let n_rows = data.n_rows;
@@ -1127,6 +1156,11 @@ fn probability_matrix(
     let cols: Vec<String> = if classes.iter().all(|c| data.columns.contains(c)) {
         classes.to_vec()
     } else if others.len() == k {
+        notes.push(by_position(
+            &format!("{file}: probability columns"),
+            &others,
+            classes,
+        ));
         others
     } else {
         bail!(
@@ -1424,12 +1458,17 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
         .collect();
     let ann = Annotations::from_rows(&rows, k).map_err(|e| anyhow!("{}: {e}", data.name))?;
     let gold: Option<Vec<Option<usize>>> = input.gold.as_ref().map(|g| g.iter().map(id).collect());
+    let mut notes = vec![format!(
+        "{} rows loaded in memory (cap --max-rows {})",
+        data.n_rows, args.max_rows
+    )];
     let probs: Option<Vec<f64>> = match (args.pred_probs.as_deref(), args.long.first()) {
         (Some(file), None) => Some(read_pred_probs(
             file,
             &classes,
             input.items.len(),
             args.max_rows,
+            &mut notes,
         )?),
         (Some(file), Some(item_col)) => Some(read_item_probs(
             file,
@@ -1437,6 +1476,7 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
             &input.items,
             item_col,
             args.max_rows,
+            &mut notes,
         )?),
         _ => None,
     };
@@ -1553,7 +1593,7 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
         })).collect::<Vec<_>>(),
         "disputed": disputed_json,
         "gold": rep.gold.as_ref().map(|g| json!({"n_items": g.n_items, "majority_vote_accuracy": opt_num(g.majority_vote_accuracy), "crowdlab_accuracy": opt_num(g.crowdlab_accuracy)})),
-        "notes": [format!("{} rows loaded in memory (cap --max-rows {})", data.n_rows, args.max_rows)],
+        "notes": notes,
     });
     let table = annotator_table(&json, &checks);
     Ok(Report {

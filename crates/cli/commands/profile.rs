@@ -134,6 +134,7 @@ pub fn profile_inputs(
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    crate::output::check_writable([args.output.as_deref()])?;
     let profile = profile_inputs(&args.paths, &args.input)?;
     let format = args.format.unwrap_or(if args.output.is_some() {
         Format::Json

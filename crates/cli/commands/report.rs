@@ -66,6 +66,7 @@ fn source(s: &Side) -> &'static str {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    crate::output::check_writable([args.output.as_deref()])?;
     let cfg = config(&args.methods)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -25,7 +25,8 @@ and report, per feature, the rows only in A, only in B, the matched pairs, the m
 pairs, the mismatch rate and up to 20 example pairs.
 
 The first INPUT is A, all others are B. The join runs as SQL in DataFusion (sort-merge \
-joins, which can spill), so neither side is loaded into memory.
+joins); preflight collects no table, but DataFusion's sorts and key counts run in memory, \
+so inputs larger than memory are not supported yet.
 
 Duplicate keys: a key present more than once on either side has no single partner; such \
 keys are counted (keys and rows per side, with up to 20 examples) and not compared. Null \
@@ -156,6 +157,7 @@ fn table(
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    crate::output::check_writable([args.report.output.as_deref(), args.report.html.as_deref()])?;
     if !(args.max_mismatch_rate.is_finite() && (0.0..=1.0).contains(&args.max_mismatch_rate)) {
         bail!(
             "--max-mismatch-rate must be in [0, 1], got {}",

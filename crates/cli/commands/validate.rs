@@ -174,6 +174,7 @@ fn unchecked_notes(schema: &Schema, args: &Args) -> Vec<String> {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    crate::output::check_writable([args.report.output.as_deref(), args.report.html.as_deref()])?;
     let schema = Schema::load(&args.schema)?;
     if let Some(e) = &args.environment
         && !schema.dataset.environments.is_empty()
@@ -269,10 +270,14 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     Ok(status)
 }
 
-/// One gate check per outcome: JUnit's testcases, GitHub's annotations.
+/// One gate check per outcome: JUnit's testcases, GitHub's annotations. Missing columns
+/// come first, as in the table and the JSON: the renderers order failures by severity only,
+/// so with 5,000 features the missing ones would sit among the others in column order.
 fn gate_checks(v: &Validation) -> Vec<Check> {
-    v.outcomes
-        .iter()
+    let mut outcomes: Vec<_> = v.outcomes.iter().collect();
+    outcomes.sort_by_key(|o| !o.anomaly.as_ref().is_some_and(|a| a.kind.is_missing()));
+    outcomes
+        .into_iter()
         .map(|o| match &o.anomaly {
             None => Check::passed(o.column.clone(), o.check.clone()),
             Some(a) => Check::failed(

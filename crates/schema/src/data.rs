@@ -382,10 +382,11 @@ async fn scan(
                 };
                 let share = r.found.hits as f64 / r.found.seen.max(1) as f64;
                 if a.unexpected_count.is_none() {
+                    let n = r.found.hits;
                     a.message = format!(
-                        "{}; {} rows ({}) affected",
+                        "{}; {n} {} ({}) affected",
                         a.message,
-                        r.found.hits,
+                        if n == 1 { "row" } else { "rows" },
                         pct(share)
                     );
                 }
@@ -480,6 +481,7 @@ fn evaluate(r: &mut Request, array: &ArrayRef, row0: u64) -> Result<()> {
             min.is_some_and(|m| x < m) || max.is_some_and(|m| x > m)
         }),
         Matcher::NonFinite => found.floats(array, row0, |x| !x.is_finite()),
+        Matcher::NotInteger => found.floats(array, row0, |x| x.fract() != 0.0),
         Matcher::Length { min, max } => found.texts(array, row0, |s| {
             let n = s.chars().count() as u64;
             min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m)

@@ -205,8 +205,8 @@ fn infer_feature(c: &ColumnProfile, opts: &InferOptions, z: f64) -> Feature {
                     lo - margin
                 };
                 f.range = Some(Range {
-                    min: Some(tidy(low)),
-                    max: Some(tidy(hi + margin)),
+                    min: Some(tidy_outward(low, false)),
+                    max: Some(tidy_outward(hi + margin, true)),
                     severity: Severity::Warning,
                 });
             } else if lo >= 0.0 && role != Role::Id {
@@ -249,6 +249,20 @@ fn tidy(x: f64) -> f64 {
     let digits = 6 - x.abs().log10().ceil() as i32;
     let scale = 10f64.powi(digits);
     (x * scale).round() / scale
+}
+
+/// [`tidy`], but never inside `x`: a range bound rounded to the nearest six digits could
+/// land inside the data (a constant column 1.2345674 got [1.23457, 1.23457] and its own
+/// rows failed), or just inside the widened bound the README promises is accepted.
+fn tidy_outward(x: f64, up: bool) -> f64 {
+    let t = tidy(x);
+    if x == 0.0 || !x.is_finite() || (up && t >= x) || (!up && t <= x) {
+        return t;
+    }
+    let digits = 6 - x.abs().log10().ceil() as i32;
+    let scale = 10f64.powi(digits);
+    let step = if up { 1.0 } else { -1.0 };
+    ((x * scale).round() + step) / scale
 }
 
 /// Every value of a string or integer column with its count, while the profile counted
@@ -398,5 +412,12 @@ mod tests {
     fn tidy_keeps_six_digits() {
         assert_eq!(tidy(123.456_789_1), 123.457);
         assert_eq!(tidy(-0.000_123_456_78), -0.000_123_457);
+        assert_eq!(tidy_outward(1.234_567_4, true), 1.234_57);
+        assert_eq!(tidy_outward(1.234_567_4, false), 1.234_56);
+        assert_eq!(tidy_outward(66.745_24, true), 66.7453);
+        assert_eq!(tidy_outward(-66.745_24, false), -66.7453);
+        assert_eq!(tidy_outward(-66.745_26, true), -66.7452);
+        assert_eq!(tidy_outward(0.8, false), 0.8);
+        assert_eq!(tidy_outward(3.2, true), 3.2);
     }
 }

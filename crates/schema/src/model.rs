@@ -273,7 +273,7 @@ impl Schema {
                 (Some(_), Some(i)) => msg[..i].to_string(),
                 _ => msg,
             };
-            Error::schema(path, format!("{place}{msg}"))
+            Error::schema(path, format!("{place}{}", readable(&msg)))
         })?;
         schema.check(text, path)?;
         Ok(schema)
@@ -310,6 +310,15 @@ impl Schema {
                     self.version
                 ),
             ));
+        }
+        if let Some(RowBounds {
+            min: Some(lo),
+            max: Some(hi),
+            ..
+        }) = &self.dataset.rows
+            && lo > hi
+        {
+            return Err(fail("dataset.rows", None, format!("min {lo} > max {hi}")));
         }
         let mut seen = std::collections::HashSet::new();
         for (i, f) in self.features.iter().enumerate() {
@@ -380,6 +389,16 @@ impl Schema {
                     one_line(&e.to_string()),
                 ));
             }
+            // Unchecked, a `mostly` above 1 failed every batch and one below 0 passed any.
+            if let Some(p) = &f.pattern
+                && !(0.0..=1.0).contains(&p.mostly)
+            {
+                return Err(fail(
+                    &format!("{at}.pattern.mostly"),
+                    n,
+                    format!("{} is not a fraction in [0, 1]", p.mostly),
+                ));
+            }
             for (which, c) in [("drift", &f.drift), ("skew", &f.skew)] {
                 let Some(c) = c else { continue };
                 if let Err(e) = c.method.parse::<preflight_stats::drift::Method>() {
@@ -436,6 +455,25 @@ fn line_of(text: &str, name: &str) -> Option<usize> {
             })
         })
         .map(|i| i + 1)
+}
+
+/// serde's message made for a person: the top-level type is named by the keys a schema
+/// file has, not by the Rust struct, and a quoted value is cut short. A data file given
+/// as `--schema` by mistake parses as one long YAML string, which serde quotes whole.
+fn readable(msg: &str) -> String {
+    const KEEP: usize = 60;
+    let msg = msg.replace(
+        "expected struct Schema",
+        "expected a mapping with `version` and `features` (is this a preflight schema file?)",
+    );
+    if let (Some(a), Some(b)) = (msg.find('"'), msg.rfind('"'))
+        && b > a
+        && msg[a + 1..b].chars().count() > KEEP
+    {
+        let head: String = msg[a + 1..b].chars().take(KEEP).collect();
+        return format!("{}\"{head}...\"{}", &msg[..a], &msg[b + 1..]);
+    }
+    msg
 }
 
 fn one_line(s: &str) -> String {
@@ -524,5 +562,11 @@ checks:
         );
         let e = err("version: 1\nfeatures: [\n");
         assert!(e.starts_with("s.yaml: line "), "{e}");
+        let e = err("- a\n- b\n");
+        assert_eq!(
+            e,
+            "s.yaml: line 1 column 1: invalid type: sequence, expected a mapping with \
+             `version` and `features` (is this a preflight schema file?)"
+        );
     }
 }

@@ -153,6 +153,8 @@ pub enum Matcher {
     NonFinite,
     /// Does not convert to the expected type (its name as the schema spells it).
     NotParse(String),
+    /// A number with a fractional part (or NaN, infinite) where integers are expected.
+    NotInteger,
     Length {
         min: Option<u64>,
         max: Option<u64>,
@@ -379,8 +381,13 @@ fn check_feature(
             ),
         )
         .with(json!(c.type_name), json!(f.type_name));
-        // Text where numbers were expected: find the cells that do not convert.
-        let scan = (observed == Kind::String).then(|| Matcher::NotParse(f.type_name.clone()));
+        // Text where numbers were expected: find the cells that do not convert; fractions
+        // where integers were: find the cells that are not whole numbers.
+        let scan = match observed {
+            Kind::String => Some(Matcher::NotParse(f.type_name.clone())),
+            Kind::Float | Kind::Decimal if expected == Kind::Integer => Some(Matcher::NotInteger),
+            _ => None,
+        };
         out.push(Outcome::fail(name, "type", a, scan));
     }
 

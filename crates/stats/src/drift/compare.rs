@@ -26,7 +26,7 @@ use super::{
     Contingency, DriftError, HistogramBucket, Method, TfdvHistogram, VALUE_BIN_MAX_DISTINCT,
     WASSERSTEIN_STD_FLOOR, auto_method, bin_numeric, distinct_count, drifted, hellinger,
     jensen_shannon_distance, kl_divergence, kolmogorov_sf, ks_2samp, psi, sturges_edges_range,
-    tfdv_jensen_shannon, wasserstein_distance_norm,
+    tfdv_jensen_shannon, wasserstein_distance, wasserstein_scale,
 };
 use crate::profile::{ColumnProfile, EXACT_LIMIT, Kind, QuantileView, Quantiles};
 
@@ -402,6 +402,10 @@ pub struct ColumnDrift {
     /// Cramér's V of the reference/current table (categorical tests).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cramers_v: Option<f64>,
+    /// `wasserstein` only: the raw distance (`scipy.stats.wasserstein_distance`, in the
+    /// column's units), which `statistic` divides by the reference's standard deviation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wasserstein_distance: Option<f64>,
 }
 
 fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
@@ -509,6 +513,7 @@ pub fn compare_column(
         out_of_range: None,
         peak: None,
         cramers_v: None,
+        wasserstein_distance: None,
     };
     let categorical_method = matches!(
         method,
@@ -596,7 +601,9 @@ fn numeric(
                 out.peak = finite(k.location).map(serde_json::Value::from);
             }
             Method::Wasserstein => {
-                out.statistic = Some(wasserstein_distance_norm(a, b)?);
+                let w = wasserstein_distance(a, b)?;
+                out.wasserstein_distance = Some(w);
+                out.statistic = Some(w / wasserstein_scale(a));
             }
             _ => {
                 let binned = bin_numeric(a, b)?;
@@ -652,6 +659,7 @@ fn numeric(
                 let dm = (r.cdf(mid) - c.cdf(mid)).abs();
                 area += (x1 - x0) * (d0 + dm) / 2.0;
             }
+            out.wasserstein_distance = Some(area);
             out.statistic = Some(area / r.std.max(WASSERSTEIN_STD_FLOOR));
         }
         _ => {

@@ -48,10 +48,16 @@ pub fn wasserstein_distance(u: &[f64], v: &[f64]) -> Result<f64, DriftError> {
 /// at [`WASSERSTEIN_STD_FLOOR`].
 pub fn wasserstein_distance_norm(reference: &[f64], current: &[f64]) -> Result<f64, DriftError> {
     let w = wasserstein_distance(reference, current)?;
+    Ok(w / wasserstein_scale(reference))
+}
+
+/// What Evidently divides the Wasserstein distance by: the reference's population
+/// standard deviation (ddof = 0), floored at [`WASSERSTEIN_STD_FLOOR`].
+pub fn wasserstein_scale(reference: &[f64]) -> f64 {
     let n = reference.len() as f64;
     let mean = reference.iter().sum::<f64>() / n;
     let var = reference.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-    Ok(w / var.sqrt().max(WASSERSTEIN_STD_FLOOR))
+    var.sqrt().max(WASSERSTEIN_STD_FLOOR)
 }
 
 fn check_sample(x: &[f64]) -> Result<(), DriftError> {

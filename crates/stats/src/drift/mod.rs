@@ -55,6 +55,7 @@ pub use distance::{
     Binned, Bins, VALUE_BIN_MAX_DISTINCT, WASSERSTEIN_STD_FLOOR, bin_numeric, distinct_count,
     evidently_floor, hellinger, histogram, jensen_shannon_distance, kl_divergence, psi,
     sturges_edges, sturges_edges_range, wasserstein_distance, wasserstein_distance_norm,
+    wasserstein_scale,
 };
 pub use ks::{KsMethod, KsResult, kolmogorov_sf, ks_2samp};
 pub use method::{AUTO_METHOD_HELP, Method, MethodKind, UnknownMethod, auto_method, drifted};
