@@ -104,7 +104,7 @@ pub struct Args {
 #[derive(Debug, Clone, clap::Args)]
 pub struct MethodArgs {
     /// Method(s), comma-separated or repeated: auto, ks, wasserstein, jensenshannon, psi,
-    /// kl_div (kl), hellinger, chisquare, z (ztest), linf, tvd, js_divergence (tfdv_js).
+    /// kl_div (kl), hellinger, chisquare, chi2_contingency, z (ztest), linf, tvd, js_divergence (tfdv_js).
     /// Several methods give one result per column and method; a column drifts when any
     /// of them says so.
     #[arg(

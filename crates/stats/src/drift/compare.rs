@@ -517,7 +517,7 @@ pub fn compare_column(
     };
     let categorical_method = matches!(
         method,
-        Method::ChiSquare | Method::ZTest | Method::Linf | Method::Tvd
+        Method::ChiSquare | Method::Chi2Contingency | Method::ZTest | Method::Linf | Method::Tvd
     );
     let use_numeric = r.is_numeric() && !categorical_method;
     if use_numeric {
@@ -556,7 +556,7 @@ pub fn compare_column(
     out.drifted = match decide {
         Some(v) => drifted(v, method, threshold),
         // An infinite chi-square statistic: p = 0, drifted.
-        None => method == Method::ChiSquare,
+        None => matches!(method, Method::ChiSquare | Method::Chi2Contingency),
     };
     Ok(out)
 }
@@ -884,6 +884,11 @@ fn categorical(
     match method {
         Method::ChiSquare => {
             let t = table.chi2_goodness_of_fit()?;
+            out.statistic = finite(t.statistic);
+            out.p_value = Some(t.p_value);
+        }
+        Method::Chi2Contingency => {
+            let t = table.chi2_contingency()?;
             out.statistic = finite(t.statistic);
             out.p_value = Some(t.p_value);
         }

@@ -47,6 +47,9 @@ pub enum Method {
     /// Chi-square goodness of fit against the rescaled reference, p-value
     /// ([`super::chi2_goodness_of_fit`]).
     ChiSquare,
+    /// Chi-square test of independence on the 2 x K table of counts, p-value, as
+    /// `scipy.stats.chi2_contingency` ([`super::chi2_contingency`]).
+    Chi2Contingency,
     /// Two-proportion z-test, p-value ([`super::z_test`]).
     ZTest,
     /// Wasserstein distance over the reference std ([`super::wasserstein_distance_norm`]).
@@ -77,9 +80,10 @@ pub enum MethodKind {
 }
 
 impl Method {
-    pub const ALL: [Method; 11] = [
+    pub const ALL: [Method; 12] = [
         Method::Ks,
         Method::ChiSquare,
+        Method::Chi2Contingency,
         Method::ZTest,
         Method::Wasserstein,
         Method::JensenShannon,
@@ -93,7 +97,9 @@ impl Method {
 
     pub fn kind(self) -> MethodKind {
         match self {
-            Method::Ks | Method::ChiSquare | Method::ZTest => MethodKind::PValue,
+            Method::Ks | Method::ChiSquare | Method::Chi2Contingency | Method::ZTest => {
+                MethodKind::PValue
+            }
             _ => MethodKind::Distance,
         }
     }
@@ -112,6 +118,7 @@ impl Method {
         match self {
             Method::Ks => "ks",
             Method::ChiSquare => "chisquare",
+            Method::Chi2Contingency => "chi2_contingency",
             Method::ZTest => "z",
             Method::Wasserstein => "wasserstein",
             Method::JensenShannon => "jensenshannon",
@@ -158,6 +165,7 @@ impl FromStr for Method {
             "ztest" | "z_test" => Some(Method::ZTest),
             "l_infinity" | "linfty" => Some(Method::Linf),
             "chi2" | "chi_square" => Some(Method::ChiSquare),
+            "contingency" => Some(Method::Chi2Contingency),
             "tfdv_js" | "jensen_shannon_divergence" => Some(Method::JsDivergence),
             _ => None,
         };
