@@ -39,7 +39,8 @@ mismatch fails), 2 when the inputs cannot be read or the key column is missing.
 
 Examples:
   preflight skew train.parquet serving.parquet --key request_id
-  preflight skew a.csv b.csv --key id --format json -o skew.json"
+  preflight skew a.csv b.csv --key id --format json -o skew.json
+  preflight skew big_a/ big_b/ --key id --memory-limit 4GB"
 )]
 pub struct Args {
     /// A, then B: files, globs or directories (data, not profiles).
