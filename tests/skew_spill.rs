@@ -1,7 +1,8 @@
 //! `preflight skew` on more data than its memory limit: the sorts, sort-merge joins and
 //! key counts spill to temporary files and the report equals the unlimited run's exactly.
 //! The same limit without temporary files fails with "Resources exhausted", so the limit
-//! binds and the spilled run is not passing by having enough memory.
+//! binds and the spilled run is not passing by having enough memory. Bad limits are one
+//! line and exit 2.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -155,4 +156,32 @@ fn skew_spills_under_a_small_memory_limit_and_reports_the_same() {
         .to_string();
     eprintln!("--memory-limit {LIMIT} without temporary files: {err}");
     assert!(err.contains("Resources exhausted"), "{err}");
+}
+
+#[test]
+fn skew_memory_limit_errors_are_one_line_exit_2() {
+    let iris = fixture("iris.csv");
+    let iris = iris.to_str().unwrap();
+    for (limit, says) in [
+        ("12XB", "unknown unit"),
+        ("lots", "not a size"),
+        ("0", "out of range"),
+        // Far too small even spilling: one line that says what to do.
+        ("1KB", "raise it"),
+    ] {
+        let r = run(&[
+            "skew",
+            iris,
+            iris,
+            "--key",
+            "target",
+            "--memory-limit",
+            limit,
+        ]);
+        assert_eq!(r.code, 2, "{limit}: {}", r.stdout);
+        assert_eq!(r.stderr.trim().lines().count(), 1, "{limit}: {}", r.stderr);
+        assert!(r.stderr.starts_with("error: "), "{limit}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{limit}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{limit}: {}", r.stdout);
+    }
 }

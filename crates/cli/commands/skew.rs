@@ -173,6 +173,12 @@ fn parse_size(text: &str) -> Result<Option<usize>> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (number, unit) = (&t[..split], t[split..].trim());
+    let not_a_size = || {
+        anyhow::anyhow!("--memory-limit: `{text}` is not a size (use e.g. 512MB, 2GB or unlimited)")
+    };
+    if number.is_empty() {
+        return Err(not_a_size());
+    }
     let scale: u64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -187,11 +193,7 @@ fn parse_size(text: &str) -> Result<Option<usize>> {
         .parse()
         .ok()
         .filter(|v: &f64| v.is_finite())
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "--memory-limit: `{text}` is not a size (use e.g. 512MB, 2GB or unlimited)"
-            )
-        })?;
+        .ok_or_else(not_a_size)?;
     let bytes = value * scale as f64;
     if bytes < 1.0 || bytes > usize::MAX as f64 {
         bail!("--memory-limit: `{text}` is out of range (at least 1 byte, or unlimited)");
