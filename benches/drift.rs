@@ -7,7 +7,10 @@
 //! - `preflight drift a b` with the defaults (3M rows is above --exact-max-rows, so the
 //!   profiles' sketches are compared);
 //! - `preflight drift a b --exact-max-rows 3000000` (every numeric value read and sorted:
-//!   scipy-equal statistics).
+//!   scipy-equal statistics);
+//! - `preflight skew a b --key id` (3M matched pairs, every feature compared) unlimited and
+//!   under `--memory-limit 128MB` (the sorts, joins and key counts spill): the cost of
+//!   spilling as a ratio.
 //!
 //! Target (issue "Training/serving skew and drift"): drift <= 2x profiling both.
 #![allow(clippy::unwrap_used)] // a benchmark: failing loudly is the right behaviour
@@ -41,6 +44,22 @@ fn main() {
         "--exact-max-rows",
         "3000000",
     ]);
+    let skew = |limit: &str| {
+        preflight_best(&[
+            "skew",
+            a,
+            b,
+            "--key",
+            "id",
+            "--memory-limit",
+            limit,
+            "--format",
+            "json",
+            "-o",
+            "/dev/null",
+        ])
+    };
+    let (skew_unlimited, skew_small) = (skew("unlimited"), skew("128MB"));
     println!("profile a + b (3M rows each): {profile_both:.3} s ({pa:.3} + {pb:.3})");
     println!(
         "drift, sketches (default):    {sketch:.3} s  ratio {:.2}x (target <= 2x)",
@@ -49,5 +68,10 @@ fn main() {
     println!(
         "drift, exact (all values):    {exact:.3} s  ratio {:.2}x",
         exact / profile_both
+    );
+    println!("skew --key id, unlimited:     {skew_unlimited:.3} s");
+    println!(
+        "skew --key id, 128MB limit:   {skew_small:.3} s  ratio {:.2}x (spilling)",
+        skew_small / skew_unlimited
     );
 }

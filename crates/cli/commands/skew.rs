@@ -25,8 +25,9 @@ and report, per feature, the rows only in A, only in B, the matched pairs, the m
 pairs, the mismatch rate and up to 20 example pairs.
 
 The first INPUT is A, all others are B. The join runs as SQL in DataFusion (sort-merge \
-joins); preflight collects no table, but DataFusion's sorts and key counts run in memory, \
-so inputs larger than memory are not supported yet.
+joins); preflight collects no table. DataFusion's memory is held to --memory-limit (1GB by \
+default): beyond it the sorts, joins and key counts spill to temporary files (in TMPDIR), \
+so inputs larger than memory work, at the cost of disk I/O.
 
 Duplicate keys: a key present more than once on either side has no single partner; such \
 keys are counted (keys and rows per side, with up to 20 examples) and not compared. Null \
@@ -38,7 +39,8 @@ mismatch fails), 2 when the inputs cannot be read or the key column is missing.
 
 Examples:
   preflight skew train.parquet serving.parquet --key request_id
-  preflight skew a.csv b.csv --key id --format json -o skew.json"
+  preflight skew a.csv b.csv --key id --format json -o skew.json
+  preflight skew big_a/ big_b/ --key id --memory-limit 4GB"
 )]
 pub struct Args {
     /// A, then B: files, globs or directories (data, not profiles).
@@ -50,6 +52,11 @@ pub struct Args {
     /// A feature fails when its mismatch rate is above this.
     #[arg(long, value_name = "RATE", default_value_t = 0.0)]
     pub max_mismatch_rate: f64,
+    /// Memory for DataFusion's sorts, joins and key counts; beyond it they spill to
+    /// temporary files (TMPDIR). A size in bytes with an optional unit, K/KB/KiB, M/MB/MiB,
+    /// G/GB/GiB, T/TB/TiB (all powers of 1024), e.g. 512MB, 2GB; or `unlimited`.
+    #[arg(long, value_name = "SIZE", default_value = "1GB")]
+    pub memory_limit: String,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -156,6 +163,44 @@ fn table(
     Ok(())
 }
 
+/// `--memory-limit`: bytes, `None` for `unlimited`.
+fn parse_size(text: &str) -> Result<Option<usize>> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("unlimited") {
+        return Ok(None);
+    }
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = (&t[..split], t[split..].trim());
+    let not_a_size = || {
+        anyhow::anyhow!("--memory-limit: `{text}` is not a size (use e.g. 512MB, 2GB or unlimited)")
+    };
+    if number.is_empty() {
+        return Err(not_a_size());
+    }
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => {
+            bail!("--memory-limit: `{text}` has an unknown unit (use e.g. 512MB, 2GB or unlimited)")
+        }
+    };
+    let value: f64 = number
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(not_a_size)?;
+    let bytes = value * scale as f64;
+    if bytes < 1.0 || bytes > usize::MAX as f64 {
+        bail!("--memory-limit: `{text}` is out of range (at least 1 byte, or unlimited)");
+    }
+    Ok(Some(bytes as usize))
+}
+
 pub fn run(args: Args) -> Result<ExitStatus> {
     crate::output::check_writable([args.report.output.as_deref(), args.report.html.as_deref()])?;
     if !(args.max_mismatch_rate.is_finite() && (0.0..=1.0).contains(&args.max_mismatch_rate)) {
@@ -170,6 +215,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             bail!("{p}: skew compares rows by key and needs the data, not a profile");
         }
     }
+    let memory_limit = parse_size(&args.memory_limit)?;
     let opts = args.input.to_options()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -178,7 +224,14 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let report = runtime.block_on(async {
         let a = Dataset::open(a_paths, &opts).await?;
         let b = Dataset::open(b_paths, &opts).await?;
-        Ok::<_, anyhow::Error>(skew(&a, &b, &args.key, (&a_name, &b_name)).await?)
+        match skew(&a, &b, &args.key, (&a_name, &b_name), memory_limit).await {
+            Err(e) if e.to_string().contains("Resources exhausted") => bail!(
+                "skew needs more memory than --memory-limit {} even when spilling to disk; \
+                 raise it ({e})",
+                args.memory_limit
+            ),
+            r => Ok::<_, anyhow::Error>(r?),
+        }
     })?;
     let mut checks = Vec::with_capacity(report.features.len() + 1);
     // No pair to compare (disjoint or all-duplicated keys) is worth a warning: nothing
@@ -250,4 +303,22 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         crate::html::write(path, &page)?;
     }
     Ok(status(&checks, args.report.fail_on))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("1GB").ok(), Some(Some(1 << 30)));
+        assert_eq!(parse_size("512MB").ok(), Some(Some(512 << 20)));
+        assert_eq!(parse_size("512 mib").ok(), Some(Some(512 << 20)));
+        assert_eq!(parse_size("1.5G").ok(), Some(Some(3 << 29)));
+        assert_eq!(parse_size("4096").ok(), Some(Some(4096)));
+        assert_eq!(parse_size("Unlimited").ok(), Some(None));
+        for bad in ["", "GB", "0", "0.1", "-1GB", "12XB", "1..2MB", "1e3", "inf"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -3,8 +3,21 @@
 //! whose values differ.
 //!
 //! Everything runs as SQL over the two registered tables (aggregations and joins in
-//! DataFusion, sort-merge joins preferred); only counts and
-//! at most [`MAX_EXAMPLES`] example pairs per feature reach Rust.
+//! DataFusion, sort-merge joins); only counts and at most [`MAX_EXAMPLES`] example pairs
+//! per feature reach Rust.
+//!
+//! Larger than memory: the queries run in a session of their own whose memory pool is
+//! bounded (a [`FairSpillPool`] of the caller's limit) and whose disk manager writes
+//! temporary files, and every operator they plan can spill in DataFusion 55: sorts,
+//! sort-merge joins (hash joins, which cannot, are never planned: the session prefers
+//! sort-merge joins and always has at least two partitions, below which DataFusion plans
+//! a collect-left hash join), and the final stage of the `GROUP BY key` counts (the
+//! partial stage emits its groups early instead). Counts without GROUP BY and the top-20
+//! example queries hold constant memory. Under a limit the session's batches, the memory
+//! each sort keeps for merging and the spill files merged per pass are scaled down with
+//! it (see [`skew_with_runtime`]); a limit far too small for the partitions and row width
+//! still fails with "Resources exhausted" (on 2 partitions and nycflights13's 20 columns
+//! 32 MB works, 16 MB does not).
 //!
 //! Duplicate keys: a key that occurs more than once on either side has no single partner
 //! to compare with, and comparing every pair would multiply rows. Such keys are counted
@@ -15,9 +28,15 @@
 //! Values are compared with `IS DISTINCT FROM` (null equals null; floats exactly); when a
 //! feature's types differ between the sides both are compared as text.
 
+use std::sync::Arc;
+
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Int64Type};
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::{FairSpillPool, MemoryLimit};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
 use super::sample::quote_ident;
@@ -105,8 +124,8 @@ fn texts(batch: &RecordBatch, i: usize) -> Result<Vec<Option<String>>> {
     Ok(arr.iter().map(|v| v.map(str::to_string)).collect())
 }
 
-async fn one_row(ctx: &datafusion::prelude::SessionContext, sql: &str) -> Result<RecordBatch> {
-    let batches = ctx.sql(sql).await?.collect().await?;
+async fn one_row(ctx: &SessionContext, sql: &str) -> Result<RecordBatch> {
+    let batches = rows(ctx, sql).await?;
     let schema = batches
         .first()
         .map(RecordBatch::schema)
@@ -114,13 +133,73 @@ async fn one_row(ctx: &datafusion::prelude::SessionContext, sql: &str) -> Result
     Ok(arrow::compute::concat_batches(&schema, &batches)?)
 }
 
-async fn rows(ctx: &datafusion::prelude::SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
+async fn rows(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
     Ok(ctx.sql(sql).await?.collect().await?)
 }
 
-/// Compare `a` and `b` joined on `key`. `names` are the user's names of the two inputs
-/// (for error messages).
-pub async fn skew(a: &Dataset, b: &Dataset, key: &str, names: (&str, &str)) -> Result<SkewReport> {
+/// Spill files a sort merges per pass under a memory limit.
+const MERGE_FAN_IN: usize = 4;
+
+/// The runtime [`skew`] uses: a [`FairSpillPool`] of `memory_limit` bytes (unbounded
+/// when `None`) and, with `spill`, the default disk manager (spill files in the OS
+/// temporary directory, `TMPDIR` on Unix). Without `spill` no temporary file may be
+/// written, so an operator that would spill fails with "Resources exhausted" instead (the
+/// tests show with it that a limit binds).
+pub fn skew_runtime(memory_limit: Option<usize>, spill: bool) -> Result<Arc<RuntimeEnv>> {
+    let mut disk = DiskManagerBuilder::default();
+    if !spill {
+        disk = disk.with_mode(DiskManagerMode::Disabled);
+    }
+    let mut builder = RuntimeEnvBuilder::new();
+    if let Some(bytes) = memory_limit {
+        builder = builder.with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
+        // A sort merging its spill files reserves a batch per file it reads, outside the
+        // spillable share, and with no cap takes as many files as the pool allows,
+        // starving the other operators: merge at most MERGE_FAN_IN files per pass.
+        disk = disk.with_max_spill_merge_fan_in(MERGE_FAN_IN);
+    }
+    builder = builder.with_disk_manager_builder(disk);
+    Ok(builder.build_arc()?)
+}
+
+/// Estimated bytes of one row in memory: fixed-width types by width, others 32 bytes.
+fn row_bytes(schema: &arrow::datatypes::Schema) -> usize {
+    schema
+        .fields()
+        .iter()
+        .map(|f| f.data_type().primitive_width().unwrap_or(32) + 1)
+        .sum::<usize>()
+        .max(1)
+}
+
+fn memory_limit_of(runtime: &RuntimeEnv) -> Option<usize> {
+    match runtime.memory_pool.memory_limit() {
+        MemoryLimit::Finite(n) => Some(n),
+        MemoryLimit::Infinite | MemoryLimit::Unknown => None,
+    }
+}
+
+/// Compare `a` and `b` joined on `key`, DataFusion's memory held to `memory_limit` bytes
+/// (spilling to temporary files beyond it; `None`: no limit). `names` are the user's
+/// names of the two inputs (for error messages).
+pub async fn skew(
+    a: &Dataset,
+    b: &Dataset,
+    key: &str,
+    names: (&str, &str),
+    memory_limit: Option<usize>,
+) -> Result<SkewReport> {
+    skew_with_runtime(a, b, key, names, skew_runtime(memory_limit, true)?).await
+}
+
+/// [`skew`] in a runtime of the caller's (memory pool, disk manager).
+pub async fn skew_with_runtime(
+    a: &Dataset,
+    b: &Dataset,
+    key: &str,
+    names: (&str, &str),
+    runtime: Arc<RuntimeEnv>,
+) -> Result<SkewReport> {
     let (sa, sb) = (a.schema(), b.schema());
     let missing = |name: &str, schema: &arrow::datatypes::Schema| Error::Input {
         path: name.into(),
@@ -136,20 +215,37 @@ pub async fn skew(a: &Dataset, b: &Dataset, key: &str, names: (&str, &str)) -> R
     };
     let ka = sa.field_with_name(key).map_err(|_| missing(names.0, &sa))?;
     let kb = sb.field_with_name(key).map_err(|_| missing(names.1, &sb))?;
-    let ctx = a.context()?;
-    let provider = b.context()?.table_provider("data").await?;
-    if ctx.table_exist("skew_b")? {
-        ctx.deregister_table("skew_b")?;
+    // A session of its own over both tables: A's settings, the caller's runtime. Sort-merge
+    // joins spill, hash joins hold their build side in memory; with one target partition
+    // DataFusion plans a collect-left hash join whatever the preference, hence two at least.
+    let base = a.context()?;
+    let mut config = base.copied_config();
+    let partitions = config.target_partitions().max(2);
+    config = config
+        .with_target_partitions(partitions)
+        .with_repartition_joins(true);
+    config.options_mut().optimizer.prefer_hash_join = false;
+    // Under a limit, two settings are scaled to it. Every sort holds
+    // `sort_spill_reservation_bytes` (10 MB by default) outside the spillable share, to
+    // merge its spill files; and the FairSpillPool gives each spillable operator (the
+    // pairs query has about ten per partition: sorts, aggregates, repartitions) an equal
+    // share, in which a sort must hold a batch twice over. So the reservation is a 16th of
+    // a partition's memory and a batch (8192 rows by default) a quarter of the reservation,
+    // at least 256 rows, by the rows' estimated width.
+    if let Some(limit) = memory_limit_of(&runtime) {
+        let reservation = (limit / (16 * partitions)).max(1);
+        let row_bytes = row_bytes(&sa).max(row_bytes(&sb));
+        let batch = config
+            .batch_size()
+            .min((reservation / 4 / row_bytes).max(256));
+        config = config.with_batch_size(batch);
+        let execution = &mut config.options_mut().execution;
+        execution.sort_spill_reservation_bytes =
+            execution.sort_spill_reservation_bytes.min(reservation);
     }
-    ctx.register_table("skew_b", provider)?;
-    // Sort-merge joins could spill to disk, hash joins hold the build side in memory. No
-    // spilling happens yet: the session's memory pool is unbounded, and with a bounded
-    // FairSpillPool (tried: 128 MB, nycflights13 with a unique key) the GROUP BY key
-    // counts fail with "Resources exhausted" instead of spilling.
-    ctx.sql("SET datafusion.optimizer.prefer_hash_join = false")
-        .await?
-        .collect()
-        .await?;
+    let ctx = &SessionContext::new_with_config_rt(config, runtime);
+    ctx.register_table("data", base.table_provider("data").await?)?;
+    ctx.register_table("skew_b", b.context()?.table_provider("data").await?)?;
 
     let k = quote_ident(key);
     let key_expr = |t: &str| {
