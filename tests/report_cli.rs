@@ -56,6 +56,19 @@ fn one_dataset_report_has_a_card_and_chart_per_column() {
     let html = read(&out);
     assert_self_contained(&html);
     assert_eq!(html.matches("<article class=\"card\"").count(), 8);
+    // The verdict line of a report that checks nothing: sizes and columns with gaps,
+    // counted here from the CSV.
+    let csv = read(&fixture("penguins.csv"));
+    let lines: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    let gappy = (0..lines[0].len())
+        .filter(|&j| lines[1..].iter().any(|r| matches!(r[j], "" | "NA")))
+        .count();
+    let verdict = format!(
+        "<p class=\"verdict info\">{} rows, {} columns; nothing checked · {gappy} with missing values</p>",
+        lines.len() - 1,
+        lines[0].len()
+    );
+    assert!(html.contains(&verdict), "{verdict}");
     // 5 numeric histograms + 3 categorical bar charts.
     assert_eq!(html.matches("<svg class=\"chart\"").count(), 8);
     for col in ["species", "island", "bill_length_mm", "body_mass_g", "sex"] {
@@ -101,8 +114,8 @@ fn one_dataset_report_has_a_card_and_chart_per_column() {
         assert!(card.contains(&want), "{want} not in {card}");
     }
     assert!(html.contains("Adelie") && html.contains("344"));
-    // No checks ran: no verdict line.
-    assert!(!html.contains("class=\"verdict"));
+    // No checks ran: no pass/fail verdict, only the summary line checked above.
+    assert!(!html.contains("class=\"verdict pass") && !html.contains("class=\"verdict fail"));
     // Deterministic: the same input gives the same bytes.
     let again = d.path().join("again.html");
     assert_eq!(

@@ -7,7 +7,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use preflight_stats::Severity;
 use preflight_stats::drift::MethodKind;
 use preflight_stats::drift::compare::ColumnDrift;
-use preflight_stats::profile::{ColumnProfile, Kind};
+use preflight_stats::profile::{ColumnProfile, Kind, Profile};
 
 use super::charts::{self, BarRow, HistSide};
 use super::{Finding, Page, TOP_FINDINGS, clip, value_text};
@@ -140,6 +140,8 @@ pub fn page(page: &Page) -> Markup {
                             (if v.failed { "✗ " } else { "✓ " }) (v.text)
                             span.muted { " (" (v.checks) " checks)" }
                         }
+                    } @else if let Some(p) = page.profile {
+                        p.verdict.info { (profile_verdict(p)) }
                     }
                     @if !page.datasets.is_empty() {
                         table.ds {
@@ -221,6 +223,28 @@ pub fn page(page: &Page) -> Markup {
             }
         }
     }
+}
+
+/// The line a profile report shows where a checking command shows its verdict: nothing
+/// was checked, but these are what a reader looks for first.
+fn profile_verdict(p: &Profile) -> String {
+    let count = |f: &dyn Fn(&ColumnProfile) -> bool| p.columns.iter().filter(|c| f(c)).count();
+    let with_missing = count(&|c| c.missing > 0);
+    let all_missing = count(&|c| c.count > 0 && c.missing == c.count);
+    let constant = count(&|c| c.present > 0 && c.distinct == Some(1));
+    let mut parts = vec![format!(
+        "{} rows, {} columns; nothing checked",
+        p.row_count,
+        p.columns.len()
+    )];
+    parts.push(format!("{with_missing} with missing values"));
+    if all_missing > 0 {
+        parts.push(format!("{all_missing} entirely missing"));
+    }
+    if constant > 0 {
+        parts.push(format!("{constant} constant"));
+    }
+    parts.join(" · ")
 }
 
 fn side_names(page: &Page) -> (String, String) {
