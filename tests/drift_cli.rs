@@ -6,16 +6,13 @@
 
 mod common;
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{Array, BooleanArray, Float64Array, Int64Array, RecordBatch};
 use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema};
-use common::{assert_matches_schema, fixture, run, tfdv_js};
-use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use common::{assert_matches_schema, fixture, run, tfdv_js, write_parquet};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -193,22 +190,7 @@ fn auto_rules_on_real_tables() {
 }
 
 fn read_flights() -> Vec<RecordBatch> {
-    let file = File::open(fixture("nycflights13_flights.parquet")).unwrap();
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-        .map(|b| b.unwrap())
-        .collect()
-}
-
-fn write_parquet(path: &Path, batches: &[RecordBatch]) {
-    let file = File::create(path).unwrap();
-    let mut w = ArrowWriter::try_new(file, batches[0].schema(), None).unwrap();
-    for b in batches {
-        w.write(b).unwrap();
-    }
-    w.close().unwrap();
+    common::read_parquet(&fixture("nycflights13_flights.parquet"))
 }
 
 /// Write the rows of the flights for which `keep(global row index, batch, row)` holds.

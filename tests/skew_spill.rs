@@ -7,16 +7,13 @@
 
 mod common;
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{Array, BooleanArray, Int64Array, RecordBatch};
 use arrow::compute::{filter_record_batch, nullif};
 use arrow::datatypes::{DataType, Field, Schema};
-use common::{fixture, run};
-use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use common::{fixture, run, write_parquet};
 use preflight_stats::drift::skew::{skew_runtime, skew_with_runtime};
 use preflight_stats::source::{Dataset, SourceOptions};
 use serde_json::Value;
@@ -29,22 +26,7 @@ const LIMIT: &str = "32MB";
 const LIMIT_BYTES: usize = 32 << 20;
 
 fn flights() -> Vec<RecordBatch> {
-    let file = File::open(fixture("nycflights13_flights.parquet")).unwrap();
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-        .map(|b| b.unwrap())
-        .collect()
-}
-
-fn write(path: &Path, batches: &[RecordBatch]) {
-    let mut w =
-        ArrowWriter::try_new(File::create(path).unwrap(), batches[0].schema(), None).unwrap();
-    for b in batches {
-        w.write(b).unwrap();
-    }
-    w.close().unwrap();
+    common::read_parquet(&fixture("nycflights13_flights.parquet"))
 }
 
 /// A: `COPIES` x flights with a unique `row_id`. B: the same rows less every 97th, with
@@ -78,8 +60,8 @@ fn write_inputs(a: &Path, b: &Path) {
         }
     }
     out_b.extend(dups);
-    write(a, &out_a);
-    write(b, &out_b);
+    write_parquet(a, &out_a);
+    write_parquet(b, &out_b);
 }
 
 fn skew_json(a: &Path, b: &Path, limit: &str) -> Value {

@@ -111,3 +111,25 @@ pub fn tfdv_js(a: &[f64], b: &[f64]) -> f64 {
     }
     js.min(1.0)
 }
+
+/// Every batch of a Parquet file.
+pub fn read_parquet(path: &Path) -> Vec<arrow::array::RecordBatch> {
+    let file = std::fs::File::open(path).expect("open parquet");
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet footer")
+        .build()
+        .expect("parquet reader")
+        .map(|b| b.expect("parquet batch"))
+        .collect()
+}
+
+/// Write batches (of one schema) as a Parquet file.
+pub fn write_parquet(path: &Path, batches: &[arrow::array::RecordBatch]) {
+    let file = std::fs::File::create(path).expect("create parquet");
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batches[0].schema(), None)
+        .expect("parquet writer");
+    for b in batches {
+        w.write(b).expect("write batch");
+    }
+    w.close().expect("close parquet");
+}
