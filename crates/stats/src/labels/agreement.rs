@@ -19,6 +19,8 @@
 //!
 //! Every statistic that can be undefined (no pairs, a single category, ...) is an `Option`.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::{LabelError, ProbMatrix, argmax};
@@ -555,6 +557,10 @@ fn crowdlab_with_majority(
 /// `0.5 / sqrt(20)` = 0.11.
 pub const MIN_PAIR_ITEMS: usize = 20;
 
+/// Triplets for an annotator are formed among its this-many neighbours sharing the most
+/// items, so many annotators cost at most `MAX_NEIGHBOURS^2 / 2` triplets each.
+const MAX_NEIGHBOURS: usize = 50;
+
 /// Cap on an estimated accuracy, so a log-odds weight stays finite.
 const MAX_ACCURACY: f64 = 0.999;
 
@@ -568,8 +574,8 @@ const MAX_ACCURACY: f64 = 0.999;
 ///   `b = (K a - 1)/(K - 1)`;
 /// - `P_ij` is measured on the items both labelled, and only for pairs with at least
 ///   [`MIN_PAIR_ITEMS`] of them;
-/// - for annotator i, every triplet (i, j, k) whose three pairs are measured and
-///   `c_jk > 0` gives `b_i^2 = c_ij c_ik / c_jk` (the triplet method); `b_i` is the square
+/// - for annotator i, every triplet (i, j, k) among i's 50 neighbours sharing the most items
+///   whose three pairs are measured and `c_jk > 0` gives `b_i^2 = c_ij c_ik / c_jk` (the triplet method); `b_i` is the square
 ///   root of the median over those triplets, clamped to `[0, 1]`; `a_i = (1 + (K - 1) b_i)/K`,
 ///   at most 0.999;
 /// - the weight is the one-coin model's optimal vote weight, the log-odds
@@ -605,33 +611,53 @@ pub fn weighted_agreement(annotations: &Annotations) -> Option<WeightedAgreement
     }
     let kf = k as f64;
     // agreement above chance per pair (None: too few shared items)
-    let mut c = vec![None::<f64>; n_ann * n_ann];
-    for a in 0..n_ann {
-        for b in a + 1..n_ann {
-            let (mut n, mut same) = (0usize, 0usize);
-            for i in 0..annotations.n_items {
-                let item = annotations.item(i);
-                if let (Some(x), Some(y)) = (item[a], item[b]) {
-                    n += 1;
-                    same += usize::from(x == y);
-                }
-            }
-            if n >= MIN_PAIR_ITEMS {
-                let p = same as f64 / n as f64;
-                let v = (kf * p - 1.0) / (kf - 1.0);
-                c[a * n_ann + b] = Some(v);
-                c[b * n_ann + a] = Some(v);
+    // co-labelled items and agreements per pair, from each item's annotators (sparse: the
+    // cost is the sum over items of their labels squared, not annotators squared x items)
+    let mut pair: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
+    let mut labelled: Vec<(usize, u32)> = Vec::new();
+    for i in 0..annotations.n_items {
+        labelled.clear();
+        labelled.extend(
+            annotations
+                .item(i)
+                .iter()
+                .enumerate()
+                .filter_map(|(j, l)| l.map(|l| (j, l))),
+        );
+        for (x, &(a, la)) in labelled.iter().enumerate() {
+            for &(b, lb) in &labelled[x + 1..] {
+                let e = pair.entry((a, b)).or_default();
+                e.0 += 1;
+                e.1 += usize::from(la == lb);
             }
         }
+    }
+    // agreement above chance of the pairs sharing enough items, and each annotator's
+    // neighbours (most shared items first, then lowest index)
+    let mut c: HashMap<(usize, usize), f64> = HashMap::new();
+    let mut neighbours: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n_ann];
+    for (&(a, b), &(n, same)) in &pair {
+        if n >= MIN_PAIR_ITEMS {
+            let v = (kf * (same as f64 / n as f64) - 1.0) / (kf - 1.0);
+            c.insert((a, b), v);
+            c.insert((b, a), v);
+            neighbours[a].push((b, n));
+            neighbours[b].push((a, n));
+        }
+    }
+    for list in &mut neighbours {
+        list.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        list.truncate(MAX_NEIGHBOURS);
     }
     let max_skill = (kf * MAX_ACCURACY - 1.0) / (kf - 1.0);
     let annotator_accuracy: Vec<Option<f64>> = (0..n_ann)
         .map(|i| {
             let mut est = Vec::new();
-            for j in (0..n_ann).filter(|&j| j != i) {
-                for l in (j + 1..n_ann).filter(|&l| l != i) {
-                    let (Some(cij), Some(cil), Some(cjl)) =
-                        (c[i * n_ann + j], c[i * n_ann + l], c[j * n_ann + l])
+            let near = &neighbours[i];
+            for (x, &(j, _)) in near.iter().enumerate() {
+                for &(l, _) in &near[x + 1..] {
+                    let (Some(cij), Some(cil), Some(&cjl)) =
+                        (c.get(&(i, j)), c.get(&(i, l)), c.get(&(j, l)))
                     else {
                         continue;
                     };
@@ -1241,6 +1267,54 @@ mod tests {
         let wrong = ProbMatrix::new(&probs[..9], 3, 3).unwrap();
         assert!(agreement_report(&t, Some(wrong), None).is_err());
         assert!(agreement_report(&t, None, Some(&[Some(0)])).is_err());
+    }
+
+    /// Three annotators on 60 items: 0 always right, 1 wrong on every 4th item, 2 on the
+    /// item after. Pairwise agreement 0.75, 0.75, 0.5 gives skills above chance
+    /// c = 0.625, 0.625, 0.25, so b_1^2 = 0.625 * 0.25 / 0.625: accuracy 2/3, weight ln 4;
+    /// annotator 0's b^2 = 1.5625 is clamped to the 0.999 accuracy cap.
+    #[test]
+    fn weighted_agreement_exact_triplet_estimate() {
+        let truth: Vec<usize> = (0..60).map(|i| i % 3).collect();
+        let rows: Vec<Vec<Option<usize>>> = truth
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                let u1 = if i % 4 == 0 { (t + 1) % 3 } else { t };
+                let u2 = if i % 4 == 1 { (t + 2) % 3 } else { t };
+                vec![Some(t), Some(u1), Some(u2)]
+            })
+            .collect();
+        let t = Annotations::from_rows(&rows, 3).unwrap();
+        let w = weighted_agreement(&t).unwrap();
+        let a = &w.annotator_accuracy;
+        assert!((a[0].unwrap() - 0.999).abs() < 1e-12, "{a:?}");
+        assert!((a[1].unwrap() - 2.0 / 3.0).abs() < 1e-12, "{a:?}");
+        assert!((a[2].unwrap() - 2.0 / 3.0).abs() < 1e-12, "{a:?}");
+        assert!((w.annotator_weight[1] - 4f64.ln()).abs() < 1e-12);
+        assert!((w.annotator_weight[0] - 1998f64.ln()).abs() < 1e-9);
+        let want: Vec<Option<usize>> = truth.iter().map(|&c| Some(c)).collect();
+        assert_eq!(w.consensus, want);
+        let r = agreement_report(&t, None, Some(&want)).unwrap();
+        assert_eq!(r.consensus_method(), ConsensusMethod::WeightedAgreement);
+        assert_eq!(r.gold.unwrap().weighted_agreement_accuracy, Some(1.0));
+        assert_eq!(r.annotators[1].weight, Some(w.annotator_weight[1]));
+
+        // only 19 items: no pair shares enough, so majority vote
+        let few = Annotations::from_rows(&rows[..19], 3).unwrap();
+        assert!(weighted_agreement(&few).is_none());
+        let r = agreement_report(&few, None, None).unwrap();
+        assert_eq!(r.consensus_method(), ConsensusMethod::MajorityVote);
+        assert_eq!(r.consensus(), r.majority_vote);
+        assert!(r.annotators.iter().all(|a| a.weight.is_none()));
+        // two annotators: agreement cannot say which one is wrong
+        let two: Vec<Vec<Option<usize>>> = rows.iter().map(|r| r[..2].to_vec()).collect();
+        assert!(weighted_agreement(&Annotations::from_rows(&two, 3).unwrap()).is_none());
+        // everyone at chance (all labels independent of each other): all weights 0, None
+        let chance: Vec<Vec<Option<usize>>> = (0..81)
+            .map(|i| vec![Some(i % 3), Some((i / 3) % 3), Some((i / 9) % 3)])
+            .collect();
+        assert!(weighted_agreement(&Annotations::from_rows(&chance, 3).unwrap()).is_none());
     }
 
     #[test]
