@@ -1317,6 +1317,34 @@ mod tests {
         assert!(weighted_agreement(&Annotations::from_rows(&chance, 3).unwrap()).is_none());
     }
 
+    /// cleanlab's synthetic crowds (8 annotators of accuracy 0.35-0.9, ~2.5 labels per
+    /// item) without the model: the agreement-weighted consensus beats majority vote
+    /// (measured: 0.753 / 0.780 / 0.740 against 0.683 / 0.687 / 0.680) and the estimated
+    /// accuracies follow the true ones.
+    #[test]
+    fn weighted_agreement_beats_majority_on_cleanlab_crowds() {
+        for c in fixture().crowd {
+            let t = table(&c.matrix, c.n_classes);
+            let truth: Vec<Option<usize>> = c.truth.iter().map(|&v| Some(v)).collect();
+            let r = agreement_report(&t, None, Some(&truth)).unwrap();
+            assert_eq!(r.consensus_method(), ConsensusMethod::WeightedAgreement);
+            let g = r.gold.as_ref().unwrap();
+            let (w, m) = (
+                g.weighted_agreement_accuracy.unwrap(),
+                g.majority_vote_accuracy.unwrap(),
+            );
+            assert!(w >= m + 0.04, "{}: weighted {w} vs majority {m}", c.name);
+            let mut err = 0.0;
+            for a in &r.annotators {
+                let est = a.estimated_accuracy.unwrap();
+                let real = a.accuracy_vs_gold.unwrap();
+                assert!((est - real).abs() < 0.15, "{}: {est} vs {real}", c.name);
+                err += (est - real).abs() / r.annotators.len() as f64;
+            }
+            assert!(err < 0.08, "{}: mean error {err}", c.name);
+        }
+    }
+
     #[test]
     fn alpha_undefined_without_pairable_variation() {
         let t = table(&[vec![0, 0], vec![0, 0], vec![0, -1]], 2);
