@@ -954,8 +954,10 @@ fn pred_probs_with_long_annotations_give_crowdlab_as_with_wide_input() {
         "{same}/{}",
         cleanlab.len()
     );
+    // Without probabilities these annotators overlap enough to be weighed from their
+    // agreement alone.
     let (_, mv) = labels_json(&[s(&lp), "--long", "item,annotator,label"]);
-    assert_eq!(mv["consensus_method"], "majority_vote");
+    assert_eq!(mv["consensus_method"], "weighted_agreement");
     assert_ne!(
         consensus(&mv),
         consensus(&l),
@@ -1173,4 +1175,213 @@ fn detection_auroc_of_the_built_in_model_meets_the_target() {
         assert!(d.auroc >= 0.95, "{name}: AUROC {} < 0.95", d.auroc);
     }
     eprintln!("{report:#?}");
+}
+
+/// A reproducible uniform number in [0, 1) for (row, stream): splitmix64.
+fn unit_random(row: usize, stream: u64) -> f64 {
+    let mut z = (row as u64)
+        .wrapping_mul(16)
+        .wrapping_add(stream)
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Votes on penguins.csv's 344 real species labels: `reliable` is right 95% of the time,
+/// `careless_1` and `careless_2` 58%; a wrong label is one of the two other species at
+/// random, so when both careless annotators are wrong they agree on the wrong species half
+/// the time. `who(row)` picks which annotators label each row. Returns the CSV (with the
+/// true species as `gold`), the truth and the votes.
+#[allow(clippy::type_complexity)]
+fn penguin_votes(
+    dir: &Path,
+    who: impl Fn(usize) -> Vec<usize>,
+) -> (PathBuf, Vec<String>, Vec<Vec<Option<String>>>) {
+    let text = std::fs::read_to_string(fixture("penguins.csv")).unwrap();
+    let truth: Vec<String> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    let mut classes = truth.clone();
+    classes.sort();
+    classes.dedup();
+    assert_eq!(classes.len(), 3);
+    let accuracy = [0.95, 0.58, 0.58];
+    let mut lines = vec!["reliable,careless_1,careless_2,gold".to_string()];
+    let mut votes = Vec::new();
+    for (i, t) in truth.iter().enumerate() {
+        let ti = classes.iter().position(|c| c == t).unwrap();
+        let labelled = who(i);
+        let row: Vec<Option<String>> = (0..3)
+            .map(|j| {
+                labelled.contains(&j).then(|| {
+                    let s = 1 + 2 * j as u64;
+                    if unit_random(i, s) < accuracy[j] {
+                        t.clone()
+                    } else {
+                        let shift = 1 + usize::from(unit_random(i, s + 1) >= 0.5);
+                        classes[(ti + shift) % 3].clone()
+                    }
+                })
+            })
+            .collect();
+        let cells: Vec<&str> = row.iter().map(|v| v.as_deref().unwrap_or("")).collect();
+        lines.push(format!("{},{t}", cells.join(",")));
+        votes.push(row);
+    }
+    let p = dir.join("votes.csv");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    (p, truth, votes)
+}
+
+/// Majority vote computed here, independently of preflight: most votes, ties to the class
+/// with more votes over the whole table, then the first class in sorted order.
+fn majority_accuracy(truth: &[String], votes: &[Vec<Option<String>>]) -> f64 {
+    let mut overall: std::collections::BTreeMap<&str, usize> = Default::default();
+    for v in votes.iter().flatten().flatten() {
+        *overall.entry(v).or_default() += 1;
+    }
+    let mut hits = 0;
+    for (t, row) in truth.iter().zip(votes) {
+        let mut count: std::collections::BTreeMap<&str, usize> = Default::default();
+        for v in row.iter().flatten() {
+            *count.entry(v).or_default() += 1;
+        }
+        // BTreeMap: sorted classes; max_by_key keeps the last maximum, so reverse
+        let best = count
+            .iter()
+            .rev()
+            .max_by_key(|(c, n)| (**n, overall[**c]))
+            .map(|(c, _)| *c);
+        hits += usize::from(best == Some(t.as_str()));
+    }
+    hits as f64 / truth.len() as f64
+}
+
+/// Without probabilities, when the annotators overlap enough, the consensus weighs each
+/// annotator by its accuracy estimated from pairwise agreement. Each penguin is labelled by
+/// all three annotators or by one of the three pairs (a quarter each); majority vote can
+/// only guess on a disagreeing pair, the weights side with the reliable annotator.
+///
+/// (Not tested, because no weighting from the labels alone can do it: careless annotators
+/// who *share* their mistakes. Their agreement makes them look reliable; measured with
+/// such noise, CROWDLAB-style agreement weights, iterated leave-one-out agreement and this
+/// estimate all scored at or below majority vote.)
+#[test]
+fn weighted_agreement_beats_majority_vote_on_penguin_votes() {
+    let d = TempDir::new().unwrap();
+    let pairs = [vec![0, 1, 2], vec![0, 1], vec![0, 2], vec![1, 2]];
+    let (p, truth, votes) = penguin_votes(d.path(), |i| {
+        pairs[(unit_random(i, 7) * 4.0) as usize % 4].clone()
+    });
+    let args = [
+        s(&p),
+        "--annotators",
+        "reliable,careless_1,careless_2",
+        "--label",
+        "gold",
+    ];
+    let (_, v) = labels_json(&args);
+    assert_eq!(v["consensus_method"], "weighted_agreement");
+    let weighted = v["consensus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&truth)
+        .filter(|(c, t)| c["label"].as_str() == Some(t.as_str()))
+        .count() as f64
+        / truth.len() as f64;
+    let majority = majority_accuracy(&truth, &votes);
+    eprintln!("accuracy: weighted agreement {weighted:.4}, majority vote {majority:.4}");
+    let g = &v["gold"];
+    assert!((g["majority_vote_accuracy"].as_f64().unwrap() - majority).abs() < 1e-6);
+    assert!((g["weighted_agreement_accuracy"].as_f64().unwrap() - weighted).abs() < 1e-6);
+    assert!(
+        weighted >= majority + 0.04,
+        "weighted {weighted} vs majority {majority}"
+    );
+    // the reliable annotator weighs most and is estimated the most accurate
+    let ann = v["annotators"].as_array().unwrap();
+    let top = ann
+        .iter()
+        .max_by(|a, b| {
+            a["weight"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["weight"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert_eq!(top["name"], "reliable", "{ann:?}");
+    for a in ann {
+        assert!(a["estimated_accuracy"].is_number(), "{a}");
+        if a["name"] != "reliable" {
+            assert!(a["estimated_accuracy"].as_f64() < top["estimated_accuracy"].as_f64());
+        }
+    }
+    // deterministic, in every format; table and CI formats name the method
+    let mut all = vec!["labels"];
+    all.extend_from_slice(&args);
+    for format in ["json", "table", "markdown"] {
+        let mut a = all.clone();
+        a.extend_from_slice(&["--format", format]);
+        let (r1, r2) = (run(&a), run(&a));
+        assert_eq!(r1.stdout, r2.stdout, "{format}");
+        assert!(
+            format == "json" || r1.stdout.contains("weighted_agreement"),
+            "{format}: {}",
+            r1.stdout
+        );
+    }
+}
+
+/// Too little overlap to weigh the annotators: the consensus is the majority vote and the
+/// output says why.
+#[test]
+fn little_overlap_falls_back_to_majority_vote_and_says_so() {
+    let d = TempDir::new().unwrap();
+    // the first 15 penguins by all three, the rest by one annotator each
+    let (p, truth, votes) =
+        penguin_votes(
+            d.path(),
+            |i| {
+                if i < 15 { vec![0, 1, 2] } else { vec![i % 3] }
+            },
+        );
+    let (_, v) = labels_json(&[
+        s(&p),
+        "--annotators",
+        "reliable,careless_1,careless_2",
+        "--label",
+        "gold",
+    ]);
+    assert_eq!(v["consensus_method"], "majority_vote");
+    assert!(v["gold"]["weighted_agreement_accuracy"].is_null());
+    let majority = majority_accuracy(&truth, &votes);
+    assert!((v["gold"]["majority_vote_accuracy"].as_f64().unwrap() - majority).abs() < 1e-6);
+    assert!(
+        v["annotators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["weight"].is_null())
+    );
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("consensus by majority vote: the annotators do not overlap enough"),
+        "{notes}"
+    );
+    let r = run(&[
+        "labels",
+        s(&p),
+        "--annotators",
+        "reliable,careless_1,careless_2",
+    ]);
+    assert!(
+        r.stdout.contains("consensus by majority_vote")
+            && r.stdout.contains("do not overlap enough"),
+        "{}",
+        r.stdout
+    );
 }

@@ -18,8 +18,8 @@ use preflight_stats::labels::features::{
 };
 use preflight_stats::labels::model::{KNN_MAX_ROWS, Model, out_of_sample_probabilities};
 use preflight_stats::labels::{
-    Annotations, ConfidentLearningOptions, FilterBy, ProbMatrix, agreement_report, class_imbalance,
-    conflicting_labels, find_label_issues,
+    Annotations, ConfidentLearningOptions, ConsensusMethod, FilterBy, MIN_PAIR_ITEMS, ProbMatrix,
+    agreement_report, class_imbalance, conflicting_labels, find_label_issues,
 };
 use preflight_stats::source::{Dataset, SourceOptions};
 use serde_json::{Value, json};
@@ -273,7 +273,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         model_audit(&args, &config, &data, domain.as_ref())?
     };
     let format = gate::resolve_format(args.format, args.output.is_some());
-    let suite = format!("labels {}", data.name);
+    let suite = format!("labels {}{}", data.name, report.suite_note);
     emit(args.output.as_deref(), |w| {
         if gate::render(w, format, &suite, &data.name, &report.checks, FailOn::Error)? {
             return Ok(());
@@ -303,6 +303,8 @@ struct Report {
     json: Value,
     table: String,
     checks: Vec<Check>,
+    /// Appended to the CI formats' suite name (the annotator audit's consensus method).
+    suite_note: String,
 }
 
 /// The issue-count check that decides the exit code.
@@ -993,6 +995,7 @@ fn model_audit(
         json,
         table,
         checks,
+        suite_note: String::new(),
     })
 }
 
@@ -1486,10 +1489,22 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
     };
     let rep =
         agreement_report(&ann, pm, gold.as_deref()).map_err(|e| anyhow!("{}: {e}", data.name))?;
-    let consensus: Vec<Option<usize>> = match &rep.crowdlab {
-        Some(c) => c.consensus.iter().map(|&l| Some(l)).collect(),
-        None => rep.majority_vote.clone(),
-    };
+    let consensus = rep.consensus();
+    let method = rep.consensus_method();
+    match method {
+        ConsensusMethod::WeightedAgreement => notes.push(format!(
+            "consensus by weighted_agreement: no probabilities were given and the annotators \
+             overlap enough (three or more whose pairs each share >= {MIN_PAIR_ITEMS} items), so \
+             each annotator's accuracy is estimated from pairwise agreement (one-coin model) and \
+             its vote weighs ln((K-1) a / (1 - a)); it assumes independent mistakes"
+        )),
+        ConsensusMethod::MajorityVote => notes.push(format!(
+            "consensus by majority vote: the annotators do not overlap enough to weigh them \
+             (that needs three annotators whose pairs each share >= {MIN_PAIR_ITEMS} items and \
+             agree above chance); give --pred-probs for CROWDLAB"
+        )),
+        ConsensusMethod::Crowdlab => {}
+    }
     let per_item = ann.labels_per_item();
     let mut annotators: Vec<Value> = rep
         .annotators
@@ -1502,6 +1517,8 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
                 "agreement_with_consensus": opt_num(a.agreement_with_consensus),
                 "agreement_with_majority": opt_num(a.agreement_with_majority),
                 "crowdlab_weight": opt_num(a.crowdlab_weight),
+                "weight": opt_num(a.weight),
+                "estimated_accuracy": opt_num(a.estimated_accuracy),
                 "accuracy_vs_gold": opt_num(a.accuracy_vs_gold),
                 "n_gold": a.n_gold,
             })
@@ -1583,7 +1600,7 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
             "mean_labels_per_item": round6(rep.mean_labels_per_item),
             "n_items_multi_labelled": rep.n_items_multi_labelled,
         },
-        "consensus_method": if rep.crowdlab.is_some() { "crowdlab" } else { "majority_vote" },
+        "consensus_method": method.as_str(),
         "annotators": annotators,
         "consensus": (0..input.items.len()).map(|i| json!({
             "row": i,
@@ -1592,7 +1609,7 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
             "agreement": opt_num(rep.item_agreement[i]),
         })).collect::<Vec<_>>(),
         "disputed": disputed_json,
-        "gold": rep.gold.as_ref().map(|g| json!({"n_items": g.n_items, "majority_vote_accuracy": opt_num(g.majority_vote_accuracy), "crowdlab_accuracy": opt_num(g.crowdlab_accuracy)})),
+        "gold": rep.gold.as_ref().map(|g| json!({"n_items": g.n_items, "majority_vote_accuracy": opt_num(g.majority_vote_accuracy), "crowdlab_accuracy": opt_num(g.crowdlab_accuracy), "weighted_agreement_accuracy": opt_num(g.weighted_agreement_accuracy)})),
         "notes": notes,
     });
     let table = annotator_table(&json, &checks);
@@ -1600,6 +1617,7 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
         json,
         table,
         checks,
+        suite_note: format!(" (consensus by {})", method.as_str()),
     })
 }
 
@@ -1625,6 +1643,7 @@ fn annotator_table(j: &Value, checks: &[Check]) -> String {
         "quality",
         "labelled",
         "agrees w/ majority",
+        "weight",
         "accuracy vs gold",
     ]);
     for x in j["annotators"].as_array().into_iter().flatten() {
@@ -1633,10 +1652,35 @@ fn annotator_table(j: &Value, checks: &[Check]) -> String {
             text(&x["quality"]),
             text(&x["n_labelled"]),
             text(&x["agreement_with_majority"]),
+            text(&x["weight"]),
             text(&x["accuracy_vs_gold"]),
         ]);
     }
     s.push_str(&format!("\nannotators (best first)\n{t}\n"));
+    for n in j["notes"].as_array().into_iter().flatten() {
+        if let Some(n) = n.as_str().filter(|n| n.starts_with("consensus by")) {
+            s.push_str(&format!("{n}\n"));
+        }
+    }
+    if let Some(g) = j["gold"].as_object() {
+        s.push_str(&format!(
+            "consensus accuracy vs gold: majority vote {}{}{}\n",
+            text(&g["majority_vote_accuracy"]),
+            if g["crowdlab_accuracy"].is_number() {
+                format!(", CROWDLAB {}", text(&g["crowdlab_accuracy"]))
+            } else {
+                String::new()
+            },
+            if g["weighted_agreement_accuracy"].is_number() {
+                format!(
+                    ", weighted agreement {}",
+                    text(&g["weighted_agreement_accuracy"])
+                )
+            } else {
+                String::new()
+            },
+        ));
+    }
     let mut t = new_table(&["a", "b", "Cohen's kappa", "items"]);
     for x in a["cohen_kappa"].as_array().into_iter().flatten() {
         t.add_row(vec![

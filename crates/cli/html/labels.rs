@@ -171,6 +171,7 @@ pub fn section(j: &Value) -> Markup {
                         tr { th { "Fleiss' kappa" } td.r { (num(&j["agreement"]["fleiss_kappa"], 3)) } }
                         tr { th { "items" } td.r { (text(&j["n_items"])) } }
                         tr { th { "labels per item (mean)" } td.r { (num(&j["agreement"]["mean_labels_per_item"], 2)) } }
+                        tr { th { "consensus by" } td.r { (text(&j["consensus_method"])) } }
                     }
                 }
             }
@@ -188,7 +189,7 @@ pub fn section(j: &Value) -> Markup {
             @if !annotators.is_empty() {
                 h4 { "Annotators (best first)" }
                 table.lt {
-                    thead { tr { th { "annotator" } th.r { "quality" } th.r { "labels" } th.r { "agrees with consensus" } th.r { "accuracy vs gold" } } }
+                    thead { tr { th { "annotator" } th.r { "quality" } th.r { "labels" } th.r { "agrees with consensus" } th.r { "weight" } th.r { "accuracy vs gold" } } }
                     tbody {
                         @for a in annotators.iter().take(ROWS) {
                             tr {
@@ -196,6 +197,7 @@ pub fn section(j: &Value) -> Markup {
                                 td.r { (num(&a["quality"], 3)) }
                                 td.r { (text(&a["n_labelled"])) }
                                 td.r { (num(&a["agreement_with_consensus"], 3)) }
+                                td.r { (num(&a["weight"], 3)) }
                                 td.r { (num(&a["accuracy_vs_gold"], 3)) }
                             }
                         }

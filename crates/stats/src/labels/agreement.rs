@@ -12,10 +12,14 @@
 //!   when model probabilities are given).
 //! - [`crowdlab`]: CROWDLAB's weighted consensus and annotator weights (labels.md; the model
 //!   weight's `sqrt(mean labels per item)` factor is the CROWDLAB paper's).
+//! - [`weighted_agreement`]: without probabilities, a vote weighted by each annotator's
+//!   accuracy estimated from pairwise agreement (one-coin model, triplet method).
 //! - [`agreement_report`]: all of the above plus per-annotator agreement and accuracy
 //!   against gold labels.
 //!
 //! Every statistic that can be undefined (no pairs, a single category, ...) is an `Option`.
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 
@@ -548,6 +552,204 @@ fn crowdlab_with_majority(
     }
 }
 
+/// Co-labelled items a pair of annotators needs before its agreement enters
+/// [`weighted_agreement`]: the share agreeing then has a standard error of at most
+/// `0.5 / sqrt(20)` = 0.11.
+pub const MIN_PAIR_ITEMS: usize = 20;
+
+/// Triplets for an annotator are formed among its this-many neighbours sharing the most
+/// items, so many annotators cost at most `MAX_NEIGHBOURS^2 / 2` triplets each.
+const MAX_NEIGHBOURS: usize = 50;
+
+/// Cap on an estimated accuracy, so a log-odds weight stays finite.
+const MAX_ACCURACY: f64 = 0.999;
+
+/// Consensus from the annotations alone, when no model probabilities exist: each
+/// annotator's accuracy is estimated from pairwise agreement, then each item's label is a
+/// vote weighted by those accuracies. Definitions:
+/// - the one-coin model (Dawid-Skene with one accuracy `a_j` per annotator, errors spread
+///   evenly over the other `K - 1` classes, annotators independent given the true label):
+///   two annotators agree with probability `a_i a_j + (1 - a_i)(1 - a_j)/(K - 1)`, so their
+///   agreement above chance `c_ij = (K P_ij - 1)/(K - 1)` equals `b_i b_j` with the skill
+///   `b = (K a - 1)/(K - 1)`;
+/// - `P_ij` is measured on the items both labelled, and only for pairs with at least
+///   [`MIN_PAIR_ITEMS`] of them;
+/// - for annotator i, every triplet (i, j, k) among i's 50 neighbours sharing the most items
+///   whose three pairs are measured and `c_jk > 0` gives `b_i^2 = c_ij c_ik / c_jk` (the triplet method); `b_i` is the square
+///   root of the median over those triplets, clamped to `[0, 1]`; `a_i = (1 + (K - 1) b_i)/K`,
+///   at most 0.999;
+/// - the weight is the one-coin model's optimal vote weight, the log-odds
+///   `w_i = ln((K - 1) a_i / (1 - a_i))` (0 for an annotator at chance);
+/// - annotators in no usable triplet get the mean weight of the others;
+/// - consensus = the class with the largest summed weight; ties (within 1e-12) go to the
+///   class with more votes, then as [`majority_vote`] breaks them (class frequency over all
+///   annotations, then lowest id), so an item whose annotators all weigh 0 gets its
+///   majority vote;
+///   closed form, no iteration, so the result is deterministic.
+///
+/// `None` ("not enough overlap") unless some triplet is usable and some weight is > 0: with
+/// only pairs, agreement cannot tell which of two annotators is wrong. The model assumes
+/// independent errors: annotators who share their mistakes look reliable to it (and to
+/// any weighting from the labels alone).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeightedAgreement {
+    /// Consensus label per item (`None` for items nobody labelled).
+    pub consensus: Vec<Option<usize>>,
+    /// Share of the item's summed weight behind the consensus label.
+    pub consensus_quality: Vec<Option<f64>>,
+    /// Estimated accuracy per annotator (`None`: in no usable triplet).
+    pub annotator_accuracy: Vec<Option<f64>>,
+    pub annotator_weight: Vec<f64>,
+}
+
+/// [`WeightedAgreement`] of a table, or `None` without enough overlap.
+pub fn weighted_agreement(annotations: &Annotations) -> Option<WeightedAgreement> {
+    let k = annotations.n_classes;
+    let n_ann = annotations.n_annotators;
+    if k < 2 || n_ann < 3 {
+        return None;
+    }
+    let kf = k as f64;
+    // agreement above chance per pair (None: too few shared items)
+    // co-labelled items and agreements per pair, from each item's annotators (sparse: the
+    // cost is the sum over items of their labels squared, not annotators squared x items)
+    let mut pair: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
+    let mut labelled: Vec<(usize, u32)> = Vec::new();
+    for i in 0..annotations.n_items {
+        labelled.clear();
+        labelled.extend(
+            annotations
+                .item(i)
+                .iter()
+                .enumerate()
+                .filter_map(|(j, l)| l.map(|l| (j, l))),
+        );
+        for (x, &(a, la)) in labelled.iter().enumerate() {
+            for &(b, lb) in &labelled[x + 1..] {
+                let e = pair.entry((a, b)).or_default();
+                e.0 += 1;
+                e.1 += usize::from(la == lb);
+            }
+        }
+    }
+    // agreement above chance of the pairs sharing enough items, and each annotator's
+    // neighbours (most shared items first, then lowest index)
+    let mut c: HashMap<(usize, usize), f64> = HashMap::new();
+    let mut neighbours: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n_ann];
+    for (&(a, b), &(n, same)) in &pair {
+        if n >= MIN_PAIR_ITEMS {
+            let v = (kf * (same as f64 / n as f64) - 1.0) / (kf - 1.0);
+            c.insert((a, b), v);
+            c.insert((b, a), v);
+            neighbours[a].push((b, n));
+            neighbours[b].push((a, n));
+        }
+    }
+    for list in &mut neighbours {
+        list.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        list.truncate(MAX_NEIGHBOURS);
+    }
+    let max_skill = (kf * MAX_ACCURACY - 1.0) / (kf - 1.0);
+    let annotator_accuracy: Vec<Option<f64>> = (0..n_ann)
+        .map(|i| {
+            let mut est = Vec::new();
+            let near = &neighbours[i];
+            for (x, &(j, _)) in near.iter().enumerate() {
+                for &(l, _) in &near[x + 1..] {
+                    let (Some(cij), Some(cil), Some(&cjl)) =
+                        (c.get(&(i, j)), c.get(&(i, l)), c.get(&(j, l)))
+                    else {
+                        continue;
+                    };
+                    if cjl > 0.0 {
+                        est.push(cij * cil / cjl);
+                    }
+                }
+            }
+            let b2 = median(&mut est)?;
+            let b = b2.clamp(0.0, 1.0).sqrt().min(max_skill);
+            Some((1.0 + (kf - 1.0) * b) / kf)
+        })
+        .collect();
+    let known: Vec<f64> = annotator_accuracy
+        .iter()
+        .flatten()
+        .map(|&a| ((kf - 1.0) * a / (1.0 - a)).ln().max(0.0))
+        .collect();
+    if known.len() < 3 || known.iter().all(|&w| w <= 0.0) {
+        return None;
+    }
+    let fallback = known.iter().sum::<f64>() / known.len() as f64;
+    let annotator_weight: Vec<f64> = annotator_accuracy
+        .iter()
+        .map(|a| a.map_or(fallback, |a| ((kf - 1.0) * a / (1.0 - a)).ln().max(0.0)))
+        .collect();
+
+    let counts = annotations.class_counts();
+    let mut overall = vec![0usize; k];
+    for unit in counts.chunks_exact(k) {
+        for (o, &n) in overall.iter_mut().zip(unit) {
+            *o += n;
+        }
+    }
+    let mut score = vec![0.0f64; k];
+    let mut consensus = Vec::with_capacity(annotations.n_items);
+    let mut consensus_quality = Vec::with_capacity(annotations.n_items);
+    for i in 0..annotations.n_items {
+        score.iter_mut().for_each(|s| *s = 0.0);
+        let mut any = false;
+        for (j, label) in annotations.item(i).iter().enumerate() {
+            if let Some(l) = label {
+                score[*l as usize] += annotator_weight[j];
+                any = true;
+            }
+        }
+        if !any {
+            consensus.push(None);
+            consensus_quality.push(None);
+            continue;
+        }
+        let unit = &counts[i * k..(i + 1) * k];
+        let top = score.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let tol = 1e-12 * top.abs().max(1.0);
+        // only classes somebody chose compete (all weights 0 on an item: plain majority)
+        let top_count = (0..k)
+            .filter(|&c| (top - score[c]).abs() <= tol)
+            .map(|c| unit[c])
+            .max()
+            .unwrap_or(0);
+        let best = (0..k)
+            .filter(|&c| unit[c] > 0 && (top - score[c]).abs() <= tol && unit[c] == top_count)
+            .fold(None::<usize>, |best, c| match best {
+                Some(b) if overall[b] >= overall[c] => Some(b),
+                _ => Some(c),
+            });
+        let total: f64 = score.iter().sum();
+        consensus.push(best);
+        consensus_quality.push(best.map(|b| if total > 0.0 { score[b] / total } else { 0.0 }));
+    }
+    Some(WeightedAgreement {
+        consensus,
+        consensus_quality,
+        annotator_accuracy,
+        annotator_weight,
+    })
+}
+
+/// Median of the values (sorted in place); `None` when empty.
+fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    })
+}
+
 /// One annotator's numbers in an [`AgreementReport`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AnnotatorStats {
@@ -561,8 +763,14 @@ pub struct AnnotatorStats {
     pub agreement_with_others: Option<f64>,
     /// CROWDLAB weight; present only when model probabilities were given.
     pub crowdlab_weight: Option<f64>,
+    /// [`weighted_agreement`]'s estimated accuracy; present only when that consensus was used.
+    pub estimated_accuracy: Option<f64>,
+    /// The weight of this annotator's votes in the consensus: CROWDLAB's or
+    /// [`weighted_agreement`]'s, `None` for a plain majority vote.
+    pub weight: Option<f64>,
     /// Share of this annotator's labels equal to the final consensus (CROWDLAB when model
-    /// probabilities were given, else the majority vote), over all items it labelled.
+    /// probabilities were given, else [`weighted_agreement`] when the annotators overlap
+    /// enough, else the majority vote), over all items it labelled.
     pub agreement_with_consensus: Option<f64>,
     /// Accuracy against the gold labels, over items with both.
     pub accuracy_vs_gold: Option<f64>,
@@ -576,6 +784,7 @@ pub struct GoldAccuracy {
     pub n_items: usize,
     pub majority_vote_accuracy: Option<f64>,
     pub crowdlab_accuracy: Option<f64>,
+    pub weighted_agreement_accuracy: Option<f64>,
 }
 
 /// Everything [`agreement_report`] computes.
@@ -596,7 +805,47 @@ pub struct AgreementReport {
     pub item_agreement: Vec<Option<f64>>,
     pub annotators: Vec<AnnotatorStats>,
     pub crowdlab: Option<Crowdlab>,
+    /// Present when no probabilities were given and the annotators overlap enough.
+    pub weighted: Option<WeightedAgreement>,
     pub gold: Option<GoldAccuracy>,
+}
+
+/// How [`AgreementReport`]'s consensus was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsensusMethod {
+    MajorityVote,
+    Crowdlab,
+    WeightedAgreement,
+}
+
+impl ConsensusMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MajorityVote => "majority_vote",
+            Self::Crowdlab => "crowdlab",
+            Self::WeightedAgreement => "weighted_agreement",
+        }
+    }
+}
+
+impl AgreementReport {
+    /// The consensus used: CROWDLAB's, else [`weighted_agreement`]'s, else the majority vote.
+    pub fn consensus(&self) -> Vec<Option<usize>> {
+        match (&self.crowdlab, &self.weighted) {
+            (Some(c), _) => c.consensus.iter().map(|&l| Some(l)).collect(),
+            (None, Some(w)) => w.consensus.clone(),
+            (None, None) => self.majority_vote.clone(),
+        }
+    }
+
+    pub fn consensus_method(&self) -> ConsensusMethod {
+        match (&self.crowdlab, &self.weighted) {
+            (Some(_), _) => ConsensusMethod::Crowdlab,
+            (None, Some(_)) => ConsensusMethod::WeightedAgreement,
+            (None, None) => ConsensusMethod::MajorityVote,
+        }
+    }
 }
 
 fn share(hits: usize, n: usize) -> Option<f64> {
@@ -631,9 +880,15 @@ pub fn agreement_report(
     let crowd = probs
         .as_ref()
         .map(|p| crowdlab_with_majority(annotations, p, &majority));
-    let consensus: Vec<Option<usize>> = match &crowd {
-        Some(c) => c.consensus.iter().map(|&l| Some(l)).collect(),
-        None => majority.clone(),
+    let weighted = if crowd.is_none() {
+        weighted_agreement(annotations)
+    } else {
+        None
+    };
+    let consensus: Vec<Option<usize>> = match (&crowd, &weighted) {
+        (Some(c), _) => c.consensus.iter().map(|&l| Some(l)).collect(),
+        (None, Some(w)) => w.consensus.clone(),
+        (None, None) => majority.clone(),
     };
 
     let item_agreement = (0..n_items)
@@ -693,6 +948,11 @@ pub fn agreement_report(
                 agreement_with_majority: share(maj_hits, maj_n),
                 agreement_with_others: crowd.as_ref().and_then(|c| c.annotator_agreement[j]),
                 crowdlab_weight: crowd.as_ref().map(|c| c.annotator_weight[j]),
+                estimated_accuracy: weighted.as_ref().and_then(|w| w.annotator_accuracy[j]),
+                weight: crowd
+                    .as_ref()
+                    .map(|c| c.annotator_weight[j])
+                    .or_else(|| weighted.as_ref().map(|w| w.annotator_weight[j])),
                 agreement_with_consensus: share(cons_hits, n_labelled),
                 accuracy_vs_gold: share(gold_hits, gold_n),
                 n_gold: gold_n,
@@ -717,6 +977,7 @@ pub fn agreement_report(
             n_items: with_gold.len(),
             majority_vote_accuracy: hits(&majority),
             crowdlab_accuracy: crowd.as_ref().and_then(|_| hits(&consensus)),
+            weighted_agreement_accuracy: weighted.as_ref().and_then(|_| hits(&consensus)),
         }
     });
 
@@ -734,6 +995,7 @@ pub fn agreement_report(
         item_agreement,
         annotators,
         crowdlab: crowd,
+        weighted,
         gold: gold_accuracy,
     })
 }
@@ -1005,6 +1267,82 @@ mod tests {
         let wrong = ProbMatrix::new(&probs[..9], 3, 3).unwrap();
         assert!(agreement_report(&t, Some(wrong), None).is_err());
         assert!(agreement_report(&t, None, Some(&[Some(0)])).is_err());
+    }
+
+    /// Three annotators on 60 items: 0 always right, 1 wrong on every 4th item, 2 on the
+    /// item after. Pairwise agreement 0.75, 0.75, 0.5 gives skills above chance
+    /// c = 0.625, 0.625, 0.25, so b_1^2 = 0.625 * 0.25 / 0.625: accuracy 2/3, weight ln 4;
+    /// annotator 0's b^2 = 1.5625 is clamped to the 0.999 accuracy cap.
+    #[test]
+    fn weighted_agreement_exact_triplet_estimate() {
+        let truth: Vec<usize> = (0..60).map(|i| i % 3).collect();
+        let rows: Vec<Vec<Option<usize>>> = truth
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                let u1 = if i % 4 == 0 { (t + 1) % 3 } else { t };
+                let u2 = if i % 4 == 1 { (t + 2) % 3 } else { t };
+                vec![Some(t), Some(u1), Some(u2)]
+            })
+            .collect();
+        let t = Annotations::from_rows(&rows, 3).unwrap();
+        let w = weighted_agreement(&t).unwrap();
+        let a = &w.annotator_accuracy;
+        assert!((a[0].unwrap() - 0.999).abs() < 1e-12, "{a:?}");
+        assert!((a[1].unwrap() - 2.0 / 3.0).abs() < 1e-12, "{a:?}");
+        assert!((a[2].unwrap() - 2.0 / 3.0).abs() < 1e-12, "{a:?}");
+        assert!((w.annotator_weight[1] - 4f64.ln()).abs() < 1e-12);
+        assert!((w.annotator_weight[0] - 1998f64.ln()).abs() < 1e-9);
+        let want: Vec<Option<usize>> = truth.iter().map(|&c| Some(c)).collect();
+        assert_eq!(w.consensus, want);
+        let r = agreement_report(&t, None, Some(&want)).unwrap();
+        assert_eq!(r.consensus_method(), ConsensusMethod::WeightedAgreement);
+        assert_eq!(r.gold.unwrap().weighted_agreement_accuracy, Some(1.0));
+        assert_eq!(r.annotators[1].weight, Some(w.annotator_weight[1]));
+
+        // only 19 items: no pair shares enough, so majority vote
+        let few = Annotations::from_rows(&rows[..19], 3).unwrap();
+        assert!(weighted_agreement(&few).is_none());
+        let r = agreement_report(&few, None, None).unwrap();
+        assert_eq!(r.consensus_method(), ConsensusMethod::MajorityVote);
+        assert_eq!(r.consensus(), r.majority_vote);
+        assert!(r.annotators.iter().all(|a| a.weight.is_none()));
+        // two annotators: agreement cannot say which one is wrong
+        let two: Vec<Vec<Option<usize>>> = rows.iter().map(|r| r[..2].to_vec()).collect();
+        assert!(weighted_agreement(&Annotations::from_rows(&two, 3).unwrap()).is_none());
+        // everyone at chance (all labels independent of each other): all weights 0, None
+        let chance: Vec<Vec<Option<usize>>> = (0..81)
+            .map(|i| vec![Some(i % 3), Some((i / 3) % 3), Some((i / 9) % 3)])
+            .collect();
+        assert!(weighted_agreement(&Annotations::from_rows(&chance, 3).unwrap()).is_none());
+    }
+
+    /// cleanlab's synthetic crowds (8 annotators of accuracy 0.35-0.9, ~2.5 labels per
+    /// item) without the model: the agreement-weighted consensus beats majority vote
+    /// (measured: 0.753 / 0.780 / 0.740 against 0.683 / 0.687 / 0.680) and the estimated
+    /// accuracies follow the true ones.
+    #[test]
+    fn weighted_agreement_beats_majority_on_cleanlab_crowds() {
+        for c in fixture().crowd {
+            let t = table(&c.matrix, c.n_classes);
+            let truth: Vec<Option<usize>> = c.truth.iter().map(|&v| Some(v)).collect();
+            let r = agreement_report(&t, None, Some(&truth)).unwrap();
+            assert_eq!(r.consensus_method(), ConsensusMethod::WeightedAgreement);
+            let g = r.gold.as_ref().unwrap();
+            let (w, m) = (
+                g.weighted_agreement_accuracy.unwrap(),
+                g.majority_vote_accuracy.unwrap(),
+            );
+            assert!(w >= m + 0.04, "{}: weighted {w} vs majority {m}", c.name);
+            let mut err = 0.0;
+            for a in &r.annotators {
+                let est = a.estimated_accuracy.unwrap();
+                let real = a.accuracy_vs_gold.unwrap();
+                assert!((est - real).abs() < 0.15, "{}: {est} vs {real}", c.name);
+                err += (est - real).abs() / r.annotators.len() as f64;
+            }
+            assert!(err < 0.08, "{}: mean error {err}", c.name);
+        }
     }
 
     #[test]

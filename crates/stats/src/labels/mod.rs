@@ -34,9 +34,10 @@ pub mod model;
 mod numeric;
 
 pub use agreement::{
-    AgreementReport, Annotations, AnnotatorStats, Crowdlab, GoldAccuracy, PairKappa,
-    agreement_report, cohen_kappa, crowdlab, fleiss_kappa, fleiss_kappa_from_counts,
-    krippendorff_alpha_nominal, majority_vote,
+    AgreementReport, Annotations, AnnotatorStats, ConsensusMethod, Crowdlab, GoldAccuracy,
+    MIN_PAIR_ITEMS, PairKappa, WeightedAgreement, agreement_report, cohen_kappa, crowdlab,
+    fleiss_kappa, fleiss_kappa_from_counts, krippendorff_alpha_nominal, majority_vote,
+    weighted_agreement,
 };
 pub use checks::{
     ClassImbalance, ConflictGroup, ConflictReport, class_imbalance, conflicting_labels,
