@@ -376,3 +376,43 @@ fn output_is_deterministic() {
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert!(a.stdout == b.stdout, "two runs on the same input differ");
 }
+
+/// `-o` naming a device or FIFO (`-o /dev/null`, a pipe) writes into it. The atomic
+/// temp-file-and-rename used for regular files would replace the FIFO with a file, and,
+/// run as root with `-o /dev/null`, replace /dev/null itself (seen on this project's CI
+/// machine: later readers of /dev/null got old error messages).
+#[cfg(unix)]
+#[test]
+fn output_to_a_fifo_is_written_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    use std::process::{Command, Stdio};
+
+    let d = tempfile::TempDir::new().unwrap();
+    let fifo = d.path().join("out.pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo failed");
+    // The reader: blocks until preflight opens the FIFO for writing.
+    let mut cat = Command::new("cat")
+        .arg(&fifo)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pen = common::fixture("penguins.csv");
+    let r = common::run(&[
+        "profile",
+        pen.to_str().unwrap(),
+        "--format",
+        "json",
+        "-o",
+        fifo.to_str().unwrap(),
+    ]);
+    let still_fifo = std::fs::metadata(&fifo).unwrap().file_type().is_fifo();
+    if !still_fifo {
+        cat.kill().ok();
+    }
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(still_fifo, "the FIFO was replaced by a regular file");
+    let out = cat.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["row_count"], 344);
+}

@@ -14,10 +14,29 @@ pub enum Format {
     Json,
 }
 
+/// Whether `p` exists and is something other than a regular file or a directory: a
+/// device such as `/dev/null` or `/dev/stdout`, a FIFO, a socket.
+fn is_special(p: &Path) -> bool {
+    std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
 /// Write `f`'s output to `path` atomically (temporary file in the same directory, then
-/// rename), or to stdout when `path` is `None` or `-`.
+/// rename), or to stdout when `path` is `None` or `-`. A device or FIFO (`-o /dev/null`)
+/// is written in place: renaming a file over it would replace `/dev/null` itself when
+/// running as root, and fail otherwise.
 pub fn emit(path: Option<&Path>, f: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     match path {
+        Some(p) if p != Path::new("-") && is_special(p) => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(p)
+                .with_context(|| format!("{}: cannot open output", p.display()))?;
+            let mut w = BufWriter::new(file);
+            f(&mut w)?;
+            w.flush()
+                .with_context(|| format!("{}: cannot write output", p.display()))?;
+            Ok(())
+        }
         Some(p) if p != Path::new("-") => {
             let dir = match p.parent() {
                 Some(d) if !d.as_os_str().is_empty() => d,
