@@ -1214,6 +1214,20 @@ fn new_table(header: &[&str]) -> Table {
     t
 }
 
+/// A table with one row per JSON object: column `i` shows field `fields[i]`.
+fn field_table<'a>(
+    header: &[&str],
+    fields: &[&str],
+    items: impl IntoIterator<Item = &'a Value>,
+) -> Table {
+    debug_assert_eq!(header.len(), fields.len());
+    let mut t = new_table(header);
+    for x in items {
+        t.add_row(fields.iter().map(|f| text(&x[*f])).collect::<Vec<_>>());
+    }
+    t
+}
+
 fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -1286,16 +1300,11 @@ fn model_table(j: &Value, checks: &[Check]) -> String {
             ));
         }
     }
-    let mut t = new_table(&["class", "rows", "share", "est. noise rate", "issues"]);
-    for c in j["noise"]["per_class"].as_array().into_iter().flatten() {
-        t.add_row(vec![
-            text(&c["class"]),
-            text(&c["count"]),
-            text(&c["share"]),
-            text(&c["estimated_noise_rate"]),
-            text(&c["issues"]),
-        ]);
-    }
+    let t = field_table(
+        &["class", "rows", "share", "est. noise rate", "issues"],
+        &["class", "count", "share", "estimated_noise_rate", "issues"],
+        j["noise"]["per_class"].as_array().into_iter().flatten(),
+    );
     s.push_str(&format!("\nper class\n{t}\n"));
     let pairs = j["noise"]["pairs"].as_array().cloned().unwrap_or_default();
     if !pairs.is_empty() {
@@ -1638,24 +1647,25 @@ fn annotator_table(j: &Value, checks: &[Check]) -> String {
         text(&a["n_labels"]),
         text(&a["mean_labels_per_item"])
     ));
-    let mut t = new_table(&[
-        "annotator",
-        "quality",
-        "labelled",
-        "agrees w/ majority",
-        "weight",
-        "accuracy vs gold",
-    ]);
-    for x in j["annotators"].as_array().into_iter().flatten() {
-        t.add_row(vec![
-            text(&x["name"]),
-            text(&x["quality"]),
-            text(&x["n_labelled"]),
-            text(&x["agreement_with_majority"]),
-            text(&x["weight"]),
-            text(&x["accuracy_vs_gold"]),
-        ]);
-    }
+    let t = field_table(
+        &[
+            "annotator",
+            "quality",
+            "labelled",
+            "agrees w/ majority",
+            "weight",
+            "accuracy vs gold",
+        ],
+        &[
+            "name",
+            "quality",
+            "n_labelled",
+            "agreement_with_majority",
+            "weight",
+            "accuracy_vs_gold",
+        ],
+        j["annotators"].as_array().into_iter().flatten(),
+    );
     s.push_str(&format!("\nannotators (best first)\n{t}\n"));
     for n in j["notes"].as_array().into_iter().flatten() {
         if let Some(n) = n.as_str().filter(|n| n.starts_with("consensus by")) {
@@ -1681,15 +1691,11 @@ fn annotator_table(j: &Value, checks: &[Check]) -> String {
             },
         ));
     }
-    let mut t = new_table(&["a", "b", "Cohen's kappa", "items"]);
-    for x in a["cohen_kappa"].as_array().into_iter().flatten() {
-        t.add_row(vec![
-            text(&x["a"]),
-            text(&x["b"]),
-            text(&x["kappa"]),
-            text(&x["n_items"]),
-        ]);
-    }
+    let t = field_table(
+        &["a", "b", "Cohen's kappa", "items"],
+        &["a", "b", "kappa", "n_items"],
+        a["cohen_kappa"].as_array().into_iter().flatten(),
+    );
     s.push_str(&format!("\npairs\n{t}\n"));
     let disputed = j["disputed"].as_array().cloned().unwrap_or_default();
     if !disputed.is_empty() {
@@ -1707,16 +1713,11 @@ fn annotator_table(j: &Value, checks: &[Check]) -> String {
     }
     let issues = j["label_issues"].as_array().cloned().unwrap_or_default();
     if !issues.is_empty() {
-        let mut t = new_table(&["row", "item", "gold", "consensus", "score"]);
-        for i in issues.iter().take(TABLE_ROWS) {
-            t.add_row(vec![
-                text(&i["row"]),
-                text(&i["item"]),
-                text(&i["given"]),
-                text(&i["suggested"]),
-                text(&i["score"]),
-            ]);
-        }
+        let t = field_table(
+            &["row", "item", "gold", "consensus", "score"],
+            &["row", "item", "given", "suggested", "score"],
+            issues.iter().take(TABLE_ROWS),
+        );
         s.push_str(&format!("\ngold label disagrees with consensus\n{t}\n"));
     }
     s.push('\n');
