@@ -1035,13 +1035,7 @@ fn every_drift_format_matches_its_snapshot() {
     let dir = TempDir::new().unwrap();
     penguins_year(dir.path(), "2007");
     penguins_year(dir.path(), "2009");
-    for (format, ext) in [
-        ("table", "txt"),
-        ("json", "json"),
-        ("junit", "xml"),
-        ("github", "txt"),
-        ("markdown", "md"),
-    ] {
+    for (format, ext) in common::CHECK_FORMATS {
         let out = common::bin()
             .current_dir(dir.path())
             .args([
@@ -1064,23 +1058,6 @@ fn every_drift_format_matches_its_snapshot() {
             let v: Value = serde_json::from_str(&text).unwrap();
             assert_matches_schema("drift.schema.json", &v, "drift output");
         }
-        let p = common::root()
-            .join("tests/snapshots")
-            .join(format!("drift_penguins_2007_2009.{format}.{ext}"));
-        if std::env::var_os("PREFLIGHT_UPDATE_SNAPSHOTS").is_some() {
-            std::fs::write(&p, &text).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&p).unwrap_or_else(|_| {
-            panic!(
-                "{} is missing: run with PREFLIGHT_UPDATE_SNAPSHOTS=1 and review it",
-                p.display()
-            )
-        });
-        assert!(
-            text == want,
-            "{} changed (PREFLIGHT_UPDATE_SNAPSHOTS=1 rewrites it; review the diff):\n--- want\n{want}\n--- got\n{text}",
-            p.display()
-        );
+        common::assert_snapshot(&format!("drift_penguins_2007_2009.{format}.{ext}"), &text);
     }
 }

@@ -1434,27 +1434,6 @@ fn infer_rejects_confidence_and_ratio_outside_their_ranges() {
     assert!(high < low && low < 333.0 / 344.0, "{high} {low}");
 }
 
-/// Compare `got` with `tests/snapshots/<name>`; `PREFLIGHT_UPDATE_SNAPSHOTS=1` rewrites the
-/// file instead (then review the diff before committing).
-fn assert_snapshot(name: &str, got: &str) {
-    let p = common::root().join("tests/snapshots").join(name);
-    if std::env::var_os("PREFLIGHT_UPDATE_SNAPSHOTS").is_some() {
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(&p, got).unwrap();
-        return;
-    }
-    let want = fs::read_to_string(&p).unwrap_or_else(|_| {
-        panic!(
-            "{} is missing: run with PREFLIGHT_UPDATE_SNAPSHOTS=1 and review it",
-            p.display()
-        )
-    });
-    assert!(
-        got == want,
-        "{name} changed (PREFLIGHT_UPDATE_SNAPSHOTS=1 rewrites it; review the diff):\n--- want\n{want}\n--- got\n{got}"
-    );
-}
-
 /// Every output format of `validate`, byte for byte, on penguins with four faults (a
 /// missing column, a new one, an island outside the domain, text in a number column):
 /// what CI systems parse must not change by accident.
@@ -1472,13 +1451,7 @@ fn every_validate_format_matches_its_snapshot() {
         rows[50][ISLAND] = "Atlantis".into();
         rows[10][BILL] = "n/k".into();
     });
-    for (format, ext) in [
-        ("table", "txt"),
-        ("json", "json"),
-        ("junit", "xml"),
-        ("github", "txt"),
-        ("markdown", "md"),
-    ] {
+    for (format, ext) in common::CHECK_FORMATS {
         let out = common::bin()
             .current_dir(d.path())
             .args([
@@ -1498,6 +1471,6 @@ fn every_validate_format_matches_its_snapshot() {
             let v: Value = serde_json::from_str(&text).unwrap();
             assert_matches_schema("validate.schema.json", &v, "validate output");
         }
-        assert_snapshot(&format!("validate_penguins_faults.{format}.{ext}"), &text);
+        common::assert_snapshot(&format!("validate_penguins_faults.{format}.{ext}"), &text);
     }
 }

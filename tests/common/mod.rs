@@ -133,3 +133,33 @@ pub fn write_parquet(path: &Path, batches: &[arrow::array::RecordBatch]) {
     }
     w.close().expect("close parquet");
 }
+
+/// The formats of the checking commands and their snapshot file extensions.
+pub const CHECK_FORMATS: [(&str, &str); 5] = [
+    ("table", "txt"),
+    ("json", "json"),
+    ("junit", "xml"),
+    ("github", "txt"),
+    ("markdown", "md"),
+];
+
+/// Compare `got` with `tests/snapshots/<name>`; `PREFLIGHT_UPDATE_SNAPSHOTS=1` rewrites the
+/// file instead (then review the diff before committing).
+pub fn assert_snapshot(name: &str, got: &str) {
+    let p = root().join("tests/snapshots").join(name);
+    if std::env::var_os("PREFLIGHT_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&p).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: run with PREFLIGHT_UPDATE_SNAPSHOTS=1 and review it",
+            p.display()
+        )
+    });
+    assert!(
+        got == want,
+        "{name} changed (PREFLIGHT_UPDATE_SNAPSHOTS=1 rewrites it; review the diff):\n--- want\n{want}\n--- got\n{got}"
+    );
+}
