@@ -13,11 +13,13 @@
 //!    over the same matrix (argmax per row). Target < 2 s.
 #![allow(clippy::unwrap_used)] // a benchmark: failing loudly is the right behaviour
 
+#[path = "common/noisy_labels.rs"]
+mod noisy_labels;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use arrow::array::RecordBatch;
 use preflight_stats::labels::features::{RawColumn, decode_column, encode};
 use preflight_stats::labels::model::{
     Detection, Model, SplitMix64, detection, out_of_sample_probabilities,
@@ -28,26 +30,6 @@ use serde_json::Value;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn read(rt: &tokio::runtime::Runtime, path: &Path) -> Vec<RecordBatch> {
-    rt.block_on(async {
-        let opts = SourceOptions {
-            partitions: 1,
-            ..SourceOptions::default()
-        };
-        let ds = Dataset::open(&[path.to_string_lossy().into_owned()], &opts)
-            .await
-            .unwrap();
-        ds.context()
-            .unwrap()
-            .table("data")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap()
-    })
 }
 
 fn decode_only(rt: &tokio::runtime::Runtime, path: &Path) -> u64 {
@@ -61,13 +43,6 @@ fn decode_only(rt: &tokio::runtime::Runtime, path: &Path) -> u64 {
             .unwrap();
         ds.decode_only().await.unwrap()
     })
-}
-
-fn strings(batches: &[RecordBatch], name: &str) -> Vec<Option<String>> {
-    match decode_column(batches, name).unwrap().unwrap() {
-        RawColumn::Categorical(v) => v,
-        RawColumn::Numeric(v) => v.into_iter().map(|x| x.map(|x| x.to_string())).collect(),
-    }
 }
 
 fn detection_table(rt: &tokio::runtime::Runtime) {
@@ -84,62 +59,19 @@ fn detection_table(rt: &tokio::runtime::Runtime) {
     let mut sums = vec![(0.0, 0.0); models.len() + 1];
     let tables = noise["tables"].as_array().unwrap();
     for t in tables {
-        let name = t["table"].as_str().unwrap();
-        let batches = read(
-            rt,
-            &root().join("fixtures").join(t["file"].as_str().unwrap()),
-        );
-        let label = t["label"].as_str().unwrap();
-        let mut given: Vec<String> = strings(&batches, label)
-            .into_iter()
-            .map(|v| v.unwrap())
-            .collect();
-        let n = given.len();
-        let mut truth = vec![false; n];
-        for f in t["flips"].as_array().unwrap() {
-            let row = f["row"].as_u64().unwrap() as usize;
-            given[row] = f["given"].as_str().unwrap().to_string();
-            truth[row] = true;
-        }
-        let classes: Vec<String> = t["classes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c.as_str().unwrap().to_string())
-            .collect();
-        let labels: Vec<usize> = given
-            .iter()
-            .map(|g| classes.iter().position(|c| c == g).unwrap())
-            .collect();
-        let skip: Vec<&str> = t["not_features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .chain([label])
-            .collect();
-        let schema = batches[0].schema();
-        let cols: Vec<(String, RawColumn)> = schema
-            .fields()
-            .iter()
-            .filter(|f| !skip.contains(&f.name().as_str()))
-            .map(|f| {
-                (
-                    f.name().clone(),
-                    decode_column(&batches, f.name()).unwrap().unwrap(),
-                )
-            })
-            .collect();
-        let x = encode(&cols, n).unwrap();
+        let table = noisy_labels::load(rt, &root().join("fixtures"), t);
+        let (name, n) = (table.name.as_str(), table.labels.len());
         for (m, model) in models.iter().enumerate() {
             let start = Instant::now();
             let oof =
-                out_of_sample_probabilities(&x, &labels, classes.len(), *model, 5, 0).unwrap();
-            let probs = ProbMatrix::new(&oof.probs, n, classes.len()).unwrap();
+                out_of_sample_probabilities(&table.x, &table.labels, table.n_classes, *model, 5, 0)
+                    .unwrap();
+            let probs = ProbMatrix::new(&oof.probs, n, table.n_classes).unwrap();
             let issues =
-                find_label_issues(&labels, probs, &ConfidentLearningOptions::default()).unwrap();
+                find_label_issues(&table.labels, probs, &ConfidentLearningOptions::default())
+                    .unwrap();
             let ms = start.elapsed().as_secs_f64() * 1e3;
-            let d = detection(&issues.is_issue, &truth, &issues.scores);
+            let d = detection(&issues.is_issue, &table.truth, &issues.scores);
             print_row(name, model.as_str(), &d, Some(ms));
             sums[m].0 += d.f1;
             sums[m].1 += d.auroc;
@@ -225,8 +157,8 @@ fn speed_builtin(rt: &tokio::runtime::Runtime) {
     let t_decode = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
-    let batches = read(rt, &path);
-    let y = strings(&batches, "y");
+    let batches = noisy_labels::read(rt, &path);
+    let y = noisy_labels::strings(&batches, "y");
     let mut classes: Vec<String> = y.iter().flatten().cloned().collect();
     classes.sort();
     classes.dedup();

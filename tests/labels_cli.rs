@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
+#[path = "../benches/common/noisy_labels.rs"]
+mod noisy_labels;
 
 use std::path::{Path, PathBuf};
 
@@ -1093,10 +1095,8 @@ fn detection_f1_over_the_five_tables_meets_the_target_and_beats_cleanlab() {
 /// probabilities, confident learning) in process, as `cargo bench --bench labels` does.
 #[test]
 fn detection_auroc_of_the_built_in_model_meets_the_target() {
-    use preflight_stats::labels::features::{RawColumn, decode_column, encode};
     use preflight_stats::labels::model::{Model, detection, out_of_sample_probabilities};
     use preflight_stats::labels::{ConfidentLearningOptions, ProbMatrix, find_label_issues};
-    use preflight_stats::source::{Dataset, SourceOptions};
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -1107,70 +1107,14 @@ fn detection_auroc_of_the_built_in_model_meets_the_target() {
     .unwrap();
     let mut report = Vec::new();
     for t in all["tables"].as_array().unwrap() {
-        let name = t["table"].as_str().unwrap();
-        let path = fixture(t["file"].as_str().unwrap());
-        let batches = rt.block_on(async {
-            let ds = Dataset::open(
-                &[path.to_string_lossy().into_owned()],
-                &SourceOptions::default(),
-            )
-            .await
-            .unwrap();
-            ds.context()
-                .unwrap()
-                .table("data")
-                .await
-                .unwrap()
-                .collect()
-                .await
-                .unwrap()
-        });
-        let label = t["label"].as_str().unwrap();
-        let mut given: Vec<String> = match decode_column(&batches, label).unwrap().unwrap() {
-            RawColumn::Categorical(v) => v.into_iter().map(Option::unwrap).collect(),
-            RawColumn::Numeric(v) => v.into_iter().map(|x| x.unwrap().to_string()).collect(),
-        };
-        let n = given.len();
-        let mut truth = vec![false; n];
-        for f in t["flips"].as_array().unwrap() {
-            let row = f["row"].as_u64().unwrap() as usize;
-            given[row] = f["given"].as_str().unwrap().to_string();
-            truth[row] = true;
-        }
-        let classes: Vec<&str> = t["classes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c.as_str().unwrap())
-            .collect();
-        let labels: Vec<usize> = given
-            .iter()
-            .map(|g| classes.iter().position(|c| c == g).unwrap())
-            .collect();
-        let skip: Vec<&str> = t["not_features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .chain([label])
-            .collect();
-        let cols: Vec<(String, RawColumn)> = batches[0]
-            .schema()
-            .fields()
-            .iter()
-            .filter(|f| !skip.contains(&f.name().as_str()))
-            .map(|f| {
-                let c = decode_column(&batches, f.name()).unwrap().unwrap();
-                (f.name().clone(), c)
-            })
-            .collect();
-        let x = encode(&cols, n).unwrap();
+        let table = noisy_labels::load(&rt, &root().join("fixtures"), t);
+        let (name, n, k) = (&table.name, table.labels.len(), table.n_classes);
         let oof =
-            out_of_sample_probabilities(&x, &labels, classes.len(), Model::Auto, 5, 0).unwrap();
-        let probs = ProbMatrix::new(&oof.probs, n, classes.len()).unwrap();
+            out_of_sample_probabilities(&table.x, &table.labels, k, Model::Auto, 5, 0).unwrap();
+        let probs = ProbMatrix::new(&oof.probs, n, k).unwrap();
         let issues =
-            find_label_issues(&labels, probs, &ConfidentLearningOptions::default()).unwrap();
-        let d = detection(&issues.is_issue, &truth, &issues.scores);
+            find_label_issues(&table.labels, probs, &ConfidentLearningOptions::default()).unwrap();
+        let d = detection(&issues.is_issue, &table.truth, &issues.scores);
         report.push(format!("{name}: AUROC {:.4} F1 {:.3}", d.auroc, d.f1));
         assert!(d.auroc >= 0.95, "{name}: AUROC {} < 0.95", d.auroc);
     }
