@@ -8,6 +8,9 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimeUnit};
 use serde::{Deserialize, Serialize};
 
+use ahash::AHashMap as HashMap;
+use std::collections::hash_map::Entry;
+
 use super::counts::ValueCounts;
 use super::quantiles::{Moments, Quantiles};
 use crate::error::{Error, Result};
@@ -424,21 +427,19 @@ fn update_numeric(s: &mut NumericState, arr: &Float64Array, keep_top: bool) {
     } else {
         arr.iter().flatten().for_each(push);
     }
+    s.zeros += finite.iter().filter(|x| **x == 0.0).count() as u64;
     // While the value counts are exact they determine the quantiles, and the quantile
     // sketch is left empty; when they switch to sketches, everything counted so far seeds
     // it and the rest of the batch follows.
-    let mut sketch_from = if s.counts.exact().is_some() {
-        finite.len()
-    } else {
-        0
-    };
-    for (i, &x) in finite.iter().enumerate() {
-        if x == 0.0 {
-            s.zeros += 1;
-        }
-        if let Some(seen) = s.counts.add_ref(&(x.to_bits() as i64)) {
-            s.quantiles = Quantiles::from_counts(bits_to_f64(seen));
-            sketch_from = i + 1;
+    let mut sketch_from = 0;
+    if s.counts.exact().is_some() {
+        sketch_from = finite.len();
+        for (i, &x) in finite.iter().enumerate() {
+            if let Some(seen) = s.counts.add_ref(&(x.to_bits() as i64)) {
+                s.quantiles = Quantiles::from_counts(bits_to_f64(seen));
+                sketch_from = i + 1;
+                break;
+            }
         }
     }
     if !keep_top {
@@ -456,7 +457,13 @@ fn update_numeric(s: &mut NumericState, arr: &Float64Array, keep_top: bool) {
     if !rest.is_sorted_by(|a, b| a <= b) {
         radsort::sort(rest); // ids and event times often arrive sorted already
     }
-    s.quantiles.extend(rest.iter().copied());
+    // Past exact counts (the only way `rest` is not empty), the sorted batch gives each
+    // value's count in the batch for free.
+    s.counts.add_runs::<i64, i64>(
+        rest.chunk_by(|a, b| a == b)
+            .map(|run| (run[0].to_bits() as i64, run.len() as u64)),
+    );
+    s.quantiles.extend_sorted(rest);
 }
 
 fn bits_to_f64(counts: Vec<(i64, u64)>) -> Vec<(f64, u64)> {
@@ -520,19 +527,40 @@ fn update_strings<'a, A>(s: &mut StringState, arr: A)
 where
     A: ArrayAccessor<Item = &'a str> + Array,
 {
-    for i in 0..arr.len() {
-        if arr.is_null(i) {
-            continue;
-        }
-        let v = arr.value(i);
+    let values = (0..arr.len())
+        .filter(|i| arr.is_valid(*i))
+        .map(|i| arr.value(i));
+    let mut past_exact = Vec::new();
+    for v in values {
         let len = if v.is_ascii() {
             v.len()
         } else {
             v.chars().count()
         };
         s.lengths.add(len as u64);
-        s.counts.add_ref(v);
+        if s.counts.exact().is_some() {
+            s.counts.add_ref(v);
+        } else {
+            past_exact.push(v);
+        }
     }
+    if past_exact.is_empty() {
+        return;
+    }
+    // Past exact counts the sketches take each value once with its count in the batch, in
+    // order of first appearance (deterministic, unlike a hash map's order).
+    let mut first_seen: HashMap<&str, usize> = HashMap::with_capacity(past_exact.len());
+    let mut runs: Vec<(&str, u64)> = Vec::with_capacity(past_exact.len());
+    for v in past_exact {
+        match first_seen.entry(v) {
+            Entry::Occupied(e) => runs[*e.get()].1 += 1,
+            Entry::Vacant(e) => {
+                e.insert(runs.len());
+                runs.push((v, 1));
+            }
+        }
+    }
+    s.counts.add_runs::<str, &str>(runs.into_iter());
 }
 
 fn update_binary(l: &mut LengthState, array: &ArrayRef) -> Result<()> {
@@ -624,6 +652,54 @@ mod tests {
             None => num.quantiles.view(),
         };
         view.quantile(0.5).unwrap()
+    }
+
+    /// Past exact counts, values seen once in a batch skip the frequent-items sketch: a
+    /// heavy hitter hidden among a million distinct values is still found, in strings and
+    /// integers, and the reported error bound covers what was skipped.
+    #[test]
+    fn heavy_hitters_survive_batches_of_mostly_distinct_values() {
+        let rows = 400_000usize;
+        let batch = 8192;
+        // Every 50th row is the heavy hitter; the rest are distinct.
+        let value = |i: usize| if i % 50 == 7 { 0 } else { 1_000_000 + i as i64 };
+        let mut strings = ColumnState::new("s", &DataType::Utf8);
+        let mut ints = ColumnState::new("i", &DataType::Int64);
+        for start in (0..rows).step_by(batch) {
+            let end = (start + batch).min(rows);
+            let v: Vec<i64> = (start..end).map(value).collect();
+            let s: ArrayRef = Arc::new(arrow::array::StringArray::from(
+                v.iter().map(|x| format!("u{x}")).collect::<Vec<_>>(),
+            ));
+            strings.update(&s).unwrap();
+            ints.update(&(Arc::new(arrow::array::Int64Array::from(v)) as ArrayRef))
+                .unwrap();
+        }
+        let want = rows.div_ceil(50) as u64;
+        let batches = rows.div_ceil(batch) as u64;
+        let distinct = (rows as u64 - want + 1) as f64;
+        let string_top = strings.string.as_ref().unwrap().counts.summary(1);
+        let int_top = ints.numeric.as_ref().unwrap().counts.summary(1);
+        assert_eq!(string_top.top[0].0, "u0");
+        assert_eq!(f64::from_bits(int_top.top[0].0 as u64), 0.0);
+        for (count, max_error, estimate) in [
+            (
+                string_top.top[0].1,
+                string_top.top_max_error,
+                string_top.distinct,
+            ),
+            (int_top.top[0].1, int_top.top_max_error, int_top.distinct),
+        ] {
+            assert!(
+                count.abs_diff(want) <= max_error,
+                "{count} vs {want} +- {max_error}"
+            );
+            assert!(max_error >= batches, "the skipped batches are in the bound");
+            assert!(
+                (estimate as f64 - distinct).abs() / distinct < 0.05,
+                "distinct {estimate}"
+            );
+        }
     }
 
     /// The quantile sketch stays empty while exact counts carry the quantiles, and takes

@@ -35,24 +35,40 @@ fn new_digest() -> TDigestMut {
 }
 
 impl Quantiles {
-    /// Add finite values (the caller filters NaN and infinities).
+    /// Add finite values in any order (the caller filters NaN and infinities).
     pub fn extend(&mut self, values: impl Iterator<Item = f64>) {
+        let mut v: Vec<f64> = values.collect();
+        radsort::sort(&mut v);
+        self.extend_sorted(&v);
+    }
+
+    /// Add finite values given in ascending order: one batch digest, merged in.
+    pub fn extend_sorted(&mut self, sorted: &[f64]) {
+        debug_assert!(sorted.is_sorted_by(|a, b| a <= b));
+        if sorted.is_empty() {
+            return;
+        }
         match self {
-            Self::Exact(v) => {
-                v.extend(values);
-                if v.len() > EXACT_VALUES {
-                    self.spill();
-                }
+            Self::Exact(v) if v.len() + sorted.len() <= EXACT_VALUES => {
+                v.extend_from_slice(sorted);
             }
-            Self::Digest(d) => values.for_each(|x| d.update(x)),
+            Self::Exact(_) => {
+                self.spill();
+                self.extend_sorted(sorted);
+            }
+            Self::Digest(d) => d.merge(&digest_of_sorted(sorted)),
         }
     }
 
     fn spill(&mut self) {
         if let Self::Exact(v) = self {
-            let mut d = new_digest();
-            v.iter().for_each(|x| d.update(*x));
-            *self = Self::Digest(d);
+            let mut v = std::mem::take(v);
+            radsort::sort(&mut v);
+            *self = Self::Digest(if v.is_empty() {
+                new_digest()
+            } else {
+                digest_of_sorted(&v)
+            });
         }
     }
 
@@ -64,7 +80,7 @@ impl Quantiles {
                     self.spill();
                 }
             }
-            (Self::Digest(a), Self::Exact(b)) => b.iter().for_each(|x| a.update(*x)),
+            (Self::Digest(_), Self::Exact(b)) => self.extend(b.iter().copied()),
             (Self::Exact(_), Self::Digest(_)) => {
                 self.spill();
                 self.merge(other);
@@ -85,17 +101,21 @@ impl Quantiles {
         }
     }
 
-    /// The values of exact value counts, fed in ascending order (deterministic, and the
-    /// digest's sort of an ordered run is linear).
+    /// The values of exact value counts: kept as they are while few, else one digest
+    /// built from the (value, count) runs without expanding them.
     pub fn from_counts(mut counts: Vec<(f64, u64)>) -> Self {
+        counts.retain(|(_, c)| *c > 0);
         counts.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        let mut q = Self::default();
-        q.extend(
-            counts
-                .into_iter()
-                .flat_map(|(x, c)| std::iter::repeat_n(x, c as usize)),
-        );
-        q
+        let total: u64 = counts.iter().map(|(_, c)| c).sum();
+        if total as usize <= EXACT_VALUES {
+            return Self::Exact(
+                counts
+                    .into_iter()
+                    .flat_map(|(x, c)| std::iter::repeat_n(x, c as usize))
+                    .collect(),
+            );
+        }
+        Self::Digest(digest_of_runs(&counts, total))
     }
 
     /// A frozen, queryable view.
@@ -109,6 +129,143 @@ impl Quantiles {
             Self::Digest(d) => QuantileView::Digest(d.clone().freeze()),
         }
     }
+}
+
+/// The largest weight the library's t-digest lets a centroid hold when it starts at
+/// cumulative weight `start` of `total`: its K_2 scale rule (`should_merge_centroid` in
+/// `datasketches::tdigest`), `w <= total * min(f(q_start), f(q_end))` with
+/// `f(q) = q (1 - q) / normalizer`, solved for `w` in closed form.
+///
+/// Written here because the library takes values one at a time: feeding it a batch costs
+/// a buffer sort and a scale test per value, a fifth of the profile's time. A digest of a
+/// sorted batch built by this rule is what the library's own compression of that batch
+/// would produce (up to where rounding puts a boundary), and the library merges it.
+struct Scale {
+    total: f64,
+    normalizer: f64,
+}
+
+impl Scale {
+    fn new(total: u64) -> Self {
+        let compression = 2.0 * f64::from(TDIGEST_K);
+        let total = total as f64;
+        let z = 4.0 * (total / compression).ln() + 24.0;
+        Self {
+            total,
+            normalizer: compression / z,
+        }
+    }
+
+    fn max_weight(&self, start: u64) -> u64 {
+        let (w, s, norm) = (self.total, start as f64, self.normalizer);
+        let q = s / w;
+        let by_start = w * q * (1.0 - q) / norm;
+        // x <= (s + x)(w - s - x) / (w norm)  <=>  u^2 - u w (1 - norm) - s w norm <= 0, u = s + x
+        let b = w * (1.0 - norm);
+        let by_end = (b + (b * b + 4.0 * s * w * norm).sqrt()) / 2.0 - s;
+        // `as` saturates: NaN (never expected) gives 0 and then 1.
+        (by_start.min(by_end).floor() as u64).max(1)
+    }
+}
+
+/// Centroids of ascending values, each the mean of a run of them, clamped into the run so
+/// means stay ascending whatever the rounding.
+fn digest_of_sorted(sorted: &[f64]) -> TDigestMut {
+    let n = sorted.len() as u64;
+    let scale = Scale::new(n);
+    let mut centroids = Vec::with_capacity(4 * usize::from(TDIGEST_K));
+    let mut at = 0usize;
+    while at < sorted.len() {
+        let mut w = (scale.max_weight(at as u64) as usize).min(sorted.len() - at);
+        // A centroid ends where a value changes if it can: one straddling a block of equal
+        // values would blur that value into its neighbours at every merge.
+        if at + w < sorted.len() && sorted[at + w] == sorted[at + w - 1] {
+            let block = sorted[at..at + w].partition_point(|x| *x < sorted[at + w]);
+            if block > 0 {
+                w = block;
+            }
+        }
+        let run = &sorted[at..at + w];
+        let mean = run.iter().sum::<f64>() / w as f64;
+        centroids.push((mean.clamp(run[0], run[w - 1]), w as u64));
+        at += w;
+    }
+    digest_of(&centroids, sorted[0], sorted[sorted.len() - 1], n)
+}
+
+/// Centroids of ascending (value, count) runs; a run heavier than a centroid may hold is
+/// split into several centroids of the same value.
+fn digest_of_runs(runs: &[(f64, u64)], total: u64) -> TDigestMut {
+    let scale = Scale::new(total);
+    let mut centroids = Vec::with_capacity(4 * usize::from(TDIGEST_K));
+    let (mut start, mut weight, mut sum, mut lo, mut cap) = (0u64, 0u64, 0.0, 0.0, 0u64);
+    for &(x, count) in runs {
+        let mut left = count;
+        while left > 0 {
+            if weight > 0 && left > cap - weight {
+                // The run does not fit: close the centroid at the value change rather than
+                // straddle it (see digest_of_sorted).
+                centroids.push(((sum / weight as f64).clamp(lo, x), weight));
+                start += weight;
+                (weight, sum) = (0, 0.0);
+            }
+            if weight == 0 {
+                cap = scale.max_weight(start);
+                lo = x;
+            }
+            let take = left.min(cap - weight);
+            sum += x * take as f64;
+            weight += take;
+            left -= take;
+            if weight == cap {
+                centroids.push(((sum / weight as f64).clamp(lo, x), weight));
+                start += weight;
+                (weight, sum) = (0, 0.0);
+            }
+        }
+    }
+    if weight > 0 {
+        let hi = runs[runs.len() - 1].0;
+        centroids.push(((sum / weight as f64).clamp(lo, hi), weight));
+    }
+    digest_of(&centroids, runs[0].0, runs[runs.len() - 1].0, total)
+}
+
+/// A digest holding exactly these centroids, through the library's documented binary image
+/// (DataSketches' t-digest format: header, counts, extrema, then mean and weight pairs).
+fn digest_of(centroids: &[(f64, u64)], min: f64, max: f64, total: u64) -> TDigestMut {
+    const FAMILY_TDIGEST: u8 = 20;
+    const SERIAL_VERSION: u8 = 1;
+    const FLAG_SINGLE_VALUE: u8 = 1 << 1;
+    let single = total == 1;
+    let mut b = Vec::with_capacity(32 + 16 * centroids.len());
+    b.push(if single { 1 } else { 2 }); // preamble longs
+    b.push(SERIAL_VERSION);
+    b.push(FAMILY_TDIGEST);
+    b.extend_from_slice(&TDIGEST_K.to_le_bytes());
+    b.push(if single { FLAG_SINGLE_VALUE } else { 0 });
+    b.extend_from_slice(&[0, 0]);
+    if single {
+        b.extend_from_slice(&min.to_le_bytes());
+    } else {
+        b.extend_from_slice(&(centroids.len() as u32).to_le_bytes());
+        b.extend_from_slice(&0u32.to_le_bytes()); // no buffered values
+        b.extend_from_slice(&min.to_le_bytes());
+        b.extend_from_slice(&max.to_le_bytes());
+        for (mean, weight) in centroids {
+            b.extend_from_slice(&mean.to_le_bytes());
+            b.extend_from_slice(&weight.to_le_bytes());
+        }
+    }
+    TDigestMut::deserialize(&b).unwrap_or_else(|_| {
+        // Unreachable for finite ascending input (a unit test checks the image); should
+        // the format ever change, fall back to the library's own updates.
+        let mut d = new_digest();
+        for &(mean, weight) in centroids {
+            (0..weight).for_each(|_| d.update(mean));
+        }
+        d
+    })
 }
 
 /// Read-only quantile and rank queries.
@@ -294,6 +451,99 @@ mod tests {
         assert_eq!(w.count_le(0.5, 6), 0.0);
         let w4 = QuantileView::weighted(vec![(1.0, 1), (2.0, 1), (3.0, 1), (4.0, 1)]);
         assert_eq!(w4.quantile(0.25), Some(1.75));
+    }
+
+    /// Rank error of the batch-built digest against the exact ranks, on shapes that stress a
+    /// t-digest (uniform, heavy right tail, few distinct values, sorted input), fed in
+    /// batches of several sizes and merged, next to the library fed value by value.
+    #[test]
+    fn batch_digests_are_as_accurate_as_the_library_fed_per_value() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut unit = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let n = 200_000;
+        let uniform: Vec<f64> = (0..n).map(|_| unit() * 100.0).collect();
+        let heavy: Vec<f64> = (0..n).map(|_| (-unit().max(1e-300).ln()).powi(3)).collect();
+        let few: Vec<f64> = (0..n).map(|_| (unit() * unit() * 40.0).floor()).collect();
+        let sorted: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let ranks = [
+            0.0005, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 0.9995,
+        ];
+        for (name, data) in [
+            ("uniform", uniform),
+            ("heavy", heavy),
+            ("few", few),
+            ("sorted", sorted),
+        ] {
+            let mut exact = data.clone();
+            exact.sort_unstable_by(f64::total_cmp);
+            // The rank interval a value covers, for data with repeated values.
+            let err = |x: f64, q: f64| {
+                let lo = exact.partition_point(|v| *v < x) as f64 / n as f64;
+                let hi = exact.partition_point(|v| *v <= x) as f64 / n as f64;
+                if q < lo {
+                    lo - q
+                } else if q > hi {
+                    q - hi
+                } else {
+                    0.0
+                }
+            };
+            let mut library = new_digest();
+            data.iter().for_each(|x| library.update(*x));
+            let library = library.freeze();
+            for batch in [8192, 1000, 777] {
+                let mut q = Quantiles::default();
+                for chunk in data.chunks(batch) {
+                    let mut c = chunk.to_vec();
+                    radsort::sort(&mut c);
+                    q.extend_sorted(&c);
+                }
+                assert_eq!(q.weight(), n as u64);
+                let view = q.view();
+                for &r in &ranks {
+                    let ours = err(view.quantile(r).unwrap(), r);
+                    let theirs = err(library.quantile(r).unwrap().unwrap(), r);
+                    // Measured: at most 0.0011 on continuous shapes, about 1.5 to 3 times the
+                    // library's error, and within 1.4 times it plus 0.0014 on few distinct values (where
+                    // both interpolate between values). The profile promises 0.005 (drift's
+                    // TDIGEST_RANK_ERROR); the tails are held to a fifth of their distance
+                    // from the edge.
+                    let bound = 1.5 * theirs + 0.002_f64.min(r.min(1.0 - r) / 5.0);
+                    assert!(
+                        ours <= bound,
+                        "{name} batch {batch} p{r}: rank error {ours:.6} (library {theirs:.6})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn digest_from_counts_matches_expanded_values() {
+        let counts: Vec<(f64, u64)> = (0..3000)
+            .map(|i| (f64::from(i), 1 + (i % 7) as u64))
+            .collect();
+        let mut expanded: Vec<f64> = counts
+            .iter()
+            .flat_map(|(x, c)| std::iter::repeat_n(*x, *c as usize))
+            .collect();
+        let q = Quantiles::from_counts(counts);
+        assert!(!q.is_exact());
+        assert_eq!(q.weight(), expanded.len() as u64);
+        expanded.sort_unstable_by(f64::total_cmp);
+        let view = q.view();
+        for r in [0.0, 0.01, 0.5, 0.99, 1.0] {
+            let x = view.quantile(r).unwrap();
+            let rank = expanded.partition_point(|v| *v < x) as f64 / expanded.len() as f64;
+            assert!((rank - r).abs() <= 0.003, "p{r}: {x} has rank {rank}");
+        }
+        assert_eq!(view.quantile(0.0), Some(0.0));
+        assert_eq!(view.quantile(1.0), Some(2999.0));
     }
 
     #[test]
