@@ -25,7 +25,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::execution::context::{SessionConfig, SessionContext};
 use datafusion::logical_expr::{Expr, cast, lit, when};
-use datafusion::physical_plan::execute_stream_partitioned;
+use datafusion::physical_plan::{SendableRecordBatchStream, execute_stream_partitioned};
 use futures::StreamExt;
 
 use crate::check;
@@ -223,6 +223,8 @@ struct Inputs {
     sources: Vec<String>,
     opts: SourceOptions,
     dir_input: Option<PathBuf>,
+    /// Partitions read at once: one per core unless `--partitions` says otherwise.
+    workers: usize,
 }
 
 /// The data as DataFusion sees it.
@@ -413,6 +415,7 @@ impl Dataset {
             sources: paths.to_vec(),
             opts: opts.clone(),
             dir_input,
+            workers: partitions,
         };
         let table = inputs.build_table(false).await?;
         Ok(Self { inputs, table })
@@ -459,26 +462,21 @@ impl Dataset {
     /// Read every batch and drop it: the decode-only floor that benchmarks compare the
     /// profile against (same reader, same partitions). Returns the row count.
     pub async fn decode_only(&self) -> Result<u64> {
-        let df = self.inputs.ctx.read_table(self.table.view.clone())?;
-        let plan = df.create_physical_plan().await?;
-        let streams = execute_stream_partitioned(plan, self.inputs.ctx.task_ctx())?;
-        let tasks: Vec<_> = streams
-            .into_iter()
-            .map(|mut s| {
-                tokio::spawn(async move {
-                    let mut n = 0u64;
-                    while let Some(b) = s.next().await {
-                        n += b?.num_rows() as u64;
-                    }
-                    Ok::<u64, datafusion::error::DataFusionError>(n)
-                })
-            })
-            .collect();
-        let mut total = 0;
-        for t in tasks {
-            total += t.await.map_err(|e| Error::Engine(e.to_string()))??;
-        }
-        Ok(total)
+        let streams = self
+            .inputs
+            .scan_streams(&self.table)
+            .await
+            .map_err(Error::Engine)?;
+        let counts = run_partitions(streams, self.inputs.workers, |mut s| async move {
+            let mut n = 0u64;
+            while let Some(b) = s.next().await {
+                n += b.map_err(|e| e.to_string())?.num_rows() as u64;
+            }
+            Ok(n)
+        })
+        .await
+        .map_err(Error::Engine)?;
+        Ok(counts.into_iter().sum())
     }
 
     /// Profile the data in one streaming pass, DataFusion partitions in parallel.
@@ -517,6 +515,51 @@ impl Dataset {
         }
         Ok(builder.finish(inp.sources.clone()))
     }
+}
+
+/// Scan partitions per worker: see [`Inputs::scan_streams`].
+const SPLIT: usize = 4;
+
+/// Run `f` on every stream with `workers` tasks that each take the next stream in turn.
+/// Results come back in stream order, however the work was shared.
+async fn run_partitions<T, F, Fut>(
+    streams: Vec<SendableRecordBatchStream>,
+    workers: usize,
+    f: F,
+) -> std::result::Result<Vec<T>, String>
+where
+    T: Send + 'static,
+    F: Fn(SendableRecordBatchStream) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = std::result::Result<T, String>> + Send,
+{
+    let n = streams.len();
+    let queue = Arc::new(std::sync::Mutex::new(
+        streams
+            .into_iter()
+            .enumerate()
+            .collect::<std::collections::VecDeque<_>>(),
+    ));
+    let mut tasks = Vec::new();
+    for _ in 0..workers.clamp(1, n.max(1)) {
+        let queue = queue.clone();
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut done = Vec::new();
+            loop {
+                // A poisoned lock means another worker panicked; its join error reports it.
+                let next = queue.lock().map_or(None, |mut q| q.pop_front());
+                let Some((i, stream)) = next else { break };
+                done.push((i, f(stream).await?));
+            }
+            Ok::<_, String>(done)
+        }));
+    }
+    let mut results: Vec<(usize, T)> = Vec::with_capacity(n);
+    for t in tasks {
+        results.extend(t.await.map_err(|e| e.to_string())??);
+    }
+    results.sort_unstable_by_key(|(i, _)| *i);
+    Ok(results.into_iter().map(|(_, r)| r).collect())
 }
 
 fn delimiter_for(opts: &SourceOptions, f: &Path) -> u8 {
@@ -740,35 +783,54 @@ impl Inputs {
         table: &Table,
         rows_read: Arc<AtomicU64>,
     ) -> std::result::Result<ProfileBuilder, String> {
+        let streams = self.scan_streams(table).await?;
+        let Some(schema) = streams.first().map(|s| s.schema()) else {
+            return Err("the scan has no partitions".into());
+        };
+        let parts = run_partitions(streams, self.workers, {
+            let schema = schema.clone();
+            move |mut stream| {
+                let schema = schema.clone();
+                let rows_read = rows_read.clone();
+                async move {
+                    let mut builder = ProfileBuilder::new(&schema);
+                    while let Some(batch) = stream.next().await {
+                        let batch = batch.map_err(|e| e.to_string())?;
+                        rows_read.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+                        builder.update(&batch).map_err(|e| e.to_string())?;
+                    }
+                    Ok(builder)
+                }
+            }
+        })
+        .await?;
+        // Merge in partition order, never completion order: output must be deterministic.
+        let mut merged = ProfileBuilder::new(&schema);
+        for part in &parts {
+            merged.merge(part).map_err(|e| e.to_string())?;
+        }
+        Ok(merged)
+    }
+
+    /// The table's scan as partition streams, split [`SPLIT`] times finer than the workers
+    /// that read them, so that a worker whose share of row groups or byte ranges is done
+    /// takes the next one instead of waiting for the other. Only this scan is split so:
+    /// the SQL queries on the same session keep one partition per worker.
+    async fn scan_streams(
+        &self,
+        table: &Table,
+    ) -> std::result::Result<Vec<SendableRecordBatchStream>, String> {
         let df = self
             .ctx
             .read_table(table.view.clone())
             .map_err(|e| e.to_string())?;
-        let plan = df.create_physical_plan().await.map_err(|e| e.to_string())?;
-        let schema = plan.schema();
-        let streams =
-            execute_stream_partitioned(plan, self.ctx.task_ctx()).map_err(|e| e.to_string())?;
-        let mut tasks = Vec::with_capacity(streams.len());
-        for mut stream in streams {
-            let schema = schema.clone();
-            let rows_read = rows_read.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut builder = ProfileBuilder::new(&schema);
-                while let Some(batch) = stream.next().await {
-                    let batch = batch.map_err(|e| e.to_string())?;
-                    rows_read.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-                    builder.update(&batch).map_err(|e| e.to_string())?;
-                }
-                Ok::<_, String>(builder)
-            }));
-        }
-        // Merge in partition order, never completion order: output must be deterministic.
-        let mut merged = ProfileBuilder::new(&schema);
-        for t in tasks {
-            let part = t.await.map_err(|e| e.to_string())??;
-            merged.merge(&part).map_err(|e| e.to_string())?;
-        }
-        Ok(merged)
+        let (mut state, plan) = df.into_parts();
+        state.config_mut().options_mut().execution.target_partitions = self.workers * SPLIT;
+        let plan = state
+            .create_physical_plan(&plan)
+            .await
+            .map_err(|e| e.to_string())?;
+        execute_stream_partitioned(plan, state.task_ctx()).map_err(|e| e.to_string())
     }
 
     /// A read failed: re-read the files one at a time, unsplit, so the error names the

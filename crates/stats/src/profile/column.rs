@@ -422,7 +422,10 @@ fn update_numeric(s: &mut NumericState, arr: &Float64Array, keep_top: bool) {
             s.neg_inf += 1;
         }
     };
-    if arr.null_count() == 0 {
+    if arr.null_count() == 0 && arr.values().iter().all(|x| x.is_finite()) {
+        // The usual case, without a branch per value: adding 0.0 turns -0.0 into 0.0.
+        finite.extend(arr.values().iter().map(|x| x + 0.0));
+    } else if arr.null_count() == 0 {
         arr.values().iter().for_each(|x| push(*x));
     } else {
         arr.iter().flatten().for_each(push);
@@ -515,12 +518,26 @@ impl NumericState {
     }
 }
 
+/// Extremes of finite values, in eight lanes (see `lane_sum` in quantiles.rs): a single
+/// running min and max is one dependent compare per value.
 fn min_max(v: &[f64]) -> Option<(f64, f64)> {
+    const LANES: usize = 8;
     let first = *v.first()?;
-    Some(
-        v.iter()
-            .fold((first, first), |(lo, hi), &x| (lo.min(x), hi.max(x))),
-    )
+    let (mut lo, mut hi) = ([first; LANES], [first; LANES]);
+    let chunks = v.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for i in 0..LANES {
+            // Plain comparisons (the values are finite): f64::min's NaN rules block SIMD.
+            lo[i] = if c[i] < lo[i] { c[i] } else { lo[i] };
+            hi[i] = if c[i] > hi[i] { c[i] } else { hi[i] };
+        }
+    }
+    let fold = |a: [f64; LANES], pick: fn(f64, f64) -> f64| {
+        tail.iter()
+            .fold(a.into_iter().fold(first, pick), |m, x| pick(m, *x))
+    };
+    Some((fold(lo, f64::min), fold(hi, f64::max)))
 }
 
 fn update_strings<'a, A>(s: &mut StringState, arr: A)
