@@ -326,11 +326,10 @@ impl ColumnState {
             _ => array,
         };
         if let Some(num) = &mut self.numeric {
-            let floats = to_f64(array)?;
             // Integers keep a frequent-items sketch past exact counts (a sentinel such as -1
             // in an id column is worth seeing); floats and times do not (TFDV gives them no
             // top values, and the sketch was a fifth of the profile's time).
-            update_numeric(num, &floats, self.kind == Kind::Integer);
+            update_numeric(num, array, self.kind == Kind::Integer)?;
         } else if let Some(s) = &mut self.string {
             match array.data_type() {
                 DataType::Utf8 => update_strings(s, array.as_string::<i32>()),
@@ -409,7 +408,26 @@ fn to_f64(array: &ArrayRef) -> Result<Float64Array> {
     Ok(a.as_primitive::<arrow::datatypes::Float64Type>().clone())
 }
 
-fn update_numeric(s: &mut NumericState, arr: &Float64Array, keep_top: bool) {
+/// The non-null values as f64, straight from the buffer of 64-bit integers and temporal
+/// columns (no intermediate array); anything else through a cast to Float64.
+fn finite_values(s: &mut NumericState, array: &ArrayRef) -> Result<Vec<f64>> {
+    use DataType as D;
+    match array.data_type() {
+        D::Int64 | D::Timestamp(..) | D::Date64 | D::Time64(_) | D::Duration(_) => {
+            let data = array.to_data();
+            let values = &data.buffer::<i64>(0)[..array.len()];
+            let mut out = Vec::with_capacity(array.len() - array.null_count());
+            match array.nulls().filter(|n| n.null_count() > 0) {
+                Some(nulls) => out.extend(nulls.valid_indices().map(|i| values[i] as f64)),
+                None => out.extend(values.iter().map(|x| *x as f64)),
+            }
+            Ok(out)
+        }
+        _ => Ok(finite_floats(s, &to_f64(array)?)),
+    }
+}
+
+fn finite_floats(s: &mut NumericState, arr: &Float64Array) -> Vec<f64> {
     let mut finite = Vec::with_capacity(arr.len() - arr.null_count());
     let mut push = |x: f64| {
         if x.is_finite() {
@@ -425,11 +443,17 @@ fn update_numeric(s: &mut NumericState, arr: &Float64Array, keep_top: bool) {
     if arr.null_count() == 0 && arr.values().iter().all(|x| x.is_finite()) {
         // The usual case, without a branch per value: adding 0.0 turns -0.0 into 0.0.
         finite.extend(arr.values().iter().map(|x| x + 0.0));
-    } else if arr.null_count() == 0 {
-        arr.values().iter().for_each(|x| push(*x));
+    } else if let Some(nulls) = arr.nulls().filter(|n| n.null_count() > 0) {
+        let values = arr.values();
+        nulls.valid_indices().for_each(|i| push(values[i]));
     } else {
-        arr.iter().flatten().for_each(push);
+        arr.values().iter().for_each(|x| push(*x));
     }
+    finite
+}
+
+fn update_numeric(s: &mut NumericState, array: &ArrayRef, keep_top: bool) -> Result<()> {
+    let mut finite = finite_values(s, array)?;
     s.zeros += finite.iter().filter(|x| **x == 0.0).count() as u64;
     // While the value counts are exact they determine the quantiles, and the quantile
     // sketch is left empty; when they switch to sketches, everything counted so far seeds
@@ -467,6 +491,7 @@ fn update_numeric(s: &mut NumericState, arr: &Float64Array, keep_top: bool) {
             .map(|run| (run[0].to_bits() as i64, run.len() as u64)),
     );
     s.quantiles.extend_sorted(rest);
+    Ok(())
 }
 
 fn bits_to_f64(counts: Vec<(i64, u64)>) -> Vec<(f64, u64)> {
