@@ -12,7 +12,7 @@ use ahash::AHashMap as HashMap;
 use std::collections::hash_map::Entry;
 
 use super::counts::ValueCounts;
-use super::quantiles::{Moments, Quantiles};
+use super::quantiles::{Moments, Quantiles, min_max};
 use crate::error::{Error, Result};
 
 /// What family of statistics a column gets.
@@ -478,11 +478,20 @@ fn update_numeric(s: &mut NumericState, array: &ArrayRef, keep_top: bool) -> Res
     }
     s.moments.merge(&Moments::of(&finite));
     // Infinities are counted, not sketched: they have no place among the quantiles.
-    // Sorted first: a radix sort is several times faster than the t-digest's comparison
-    // sort, which then only merges ordered runs.
+    // The frequent-items sketch takes sorted runs (a radix sort); the quantile sketch does
+    // not need them.
     let rest = &mut finite[sketch_from..];
-    if !rest.is_sorted_by(|a, b| a <= b) {
-        radsort::sort(rest); // ids and event times often arrive sorted already
+    let mut sorted = rest.is_sorted_by(|a, b| a <= b); // ids and event times often are
+    if !sorted && s.counts.tracks_top() {
+        radsort::sort(rest);
+        sorted = true;
+    }
+    if !sorted {
+        // Distinct counts only: the quantile sketch does without a sort.
+        s.counts
+            .add_runs::<i64, i64>(rest.iter().map(|x| (x.to_bits() as i64, 1)));
+        s.quantiles.extend_unsorted(rest);
+        return Ok(());
     }
     // Past exact counts (the only way `rest` is not empty), the sorted batch gives each
     // value's count in the batch for free.
@@ -541,28 +550,6 @@ impl NumericState {
         }
         self.counts.merge(&b.counts);
     }
-}
-
-/// Extremes of finite values, in eight lanes (see `lane_sum` in quantiles.rs): a single
-/// running min and max is one dependent compare per value.
-fn min_max(v: &[f64]) -> Option<(f64, f64)> {
-    const LANES: usize = 8;
-    let first = *v.first()?;
-    let (mut lo, mut hi) = ([first; LANES], [first; LANES]);
-    let chunks = v.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for c in chunks {
-        for i in 0..LANES {
-            // Plain comparisons (the values are finite): f64::min's NaN rules block SIMD.
-            lo[i] = if c[i] < lo[i] { c[i] } else { lo[i] };
-            hi[i] = if c[i] > hi[i] { c[i] } else { hi[i] };
-        }
-    }
-    let fold = |a: [f64; LANES], pick: fn(f64, f64) -> f64| {
-        tail.iter()
-            .fold(a.into_iter().fold(first, pick), |m, x| pick(m, *x))
-    };
-    Some((fold(lo, f64::min), fold(hi, f64::max)))
 }
 
 fn update_strings<'a, A>(s: &mut StringState, arr: A)

@@ -228,6 +228,11 @@ impl<K: CountKey> ValueCounts<K> {
         }
     }
 
+    /// Whether most frequent values are still tracked (exact counts or a sketch of them).
+    pub fn tracks_top(&self) -> bool {
+        matches!(self, Self::Exact(_) | Self::Sketch { freq: Some(_), .. })
+    }
+
     /// The exact map, while the column has few distinct values.
     pub fn exact(&self) -> Option<&HashMap<K, u64>> {
         match self {
