@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::TableProvider;
 use datafusion::common::{Column, ScalarValue};
@@ -462,21 +463,38 @@ impl Dataset {
     /// Read every batch and drop it: the decode-only floor that benchmarks compare the
     /// profile against (same reader, same partitions). Returns the row count.
     pub async fn decode_only(&self) -> Result<u64> {
+        let counts = self
+            .scan_with(|| 0u64, |n, b| *n += b.num_rows() as u64)
+            .await?;
+        Ok(counts.into_iter().sum())
+    }
+
+    /// Read every batch through the profile's scan (same partitions, same workers) and fold
+    /// it into one state per partition, returned in partition order. For benchmarks that
+    /// time a part of the profile's work against the same reader.
+    pub async fn scan_with<S, I, F>(&self, init: I, f: F) -> Result<Vec<S>>
+    where
+        S: Send + 'static,
+        I: Fn() -> S + Clone + Send + Sync + 'static,
+        F: Fn(&mut S, &RecordBatch) + Clone + Send + Sync + 'static,
+    {
         let streams = self
             .inputs
             .scan_streams(&self.table)
             .await
             .map_err(Error::Engine)?;
-        let counts = run_partitions(streams, self.inputs.workers, |mut s| async move {
-            let mut n = 0u64;
-            while let Some(b) = s.next().await {
-                n += b.map_err(|e| e.to_string())?.num_rows() as u64;
+        run_partitions(streams, self.inputs.workers, move |mut s| {
+            let (init, f) = (init.clone(), f.clone());
+            async move {
+                let mut state = init();
+                while let Some(b) = s.next().await {
+                    f(&mut state, &b.map_err(|e| e.to_string())?);
+                }
+                Ok(state)
             }
-            Ok(n)
         })
         .await
-        .map_err(Error::Engine)?;
-        Ok(counts.into_iter().sum())
+        .map_err(Error::Engine)
     }
 
     /// Profile the data in one streaming pass, DataFusion partitions in parallel.
