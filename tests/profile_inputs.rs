@@ -416,3 +416,68 @@ fn output_to_a_fifo_is_written_in_place() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["row_count"], 344);
 }
+
+/// A file large enough for DataFusion to split into byte ranges (over 10 MB, 12 row
+/// groups) profiles to the same bytes every time. DataFusion 55 lets a partition's stream
+/// take ranges its siblings have not opened, which made the rows behind each partition
+/// state, and so the merged digests and moments, depend on timing.
+#[test]
+fn a_split_file_profiles_to_the_same_bytes_every_time() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("big.parquet");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("x", DataType::Float64, false),
+        Field::new("s", DataType::Utf8, false),
+    ]));
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(50_000))
+        .build();
+    let file = fs::File::create(&path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props)).unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for g in 0..12i64 {
+        let ids: Vec<i64> = (g * 50_000..(g + 1) * 50_000).collect();
+        let xs: Vec<f64> = ids
+            .iter()
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 11) as f64 / (1u64 << 53) as f64 * 1e6
+            })
+            .collect();
+        let ss: Vec<String> = ids
+            .iter()
+            .map(|i| {
+                if i % 20 == 0 {
+                    "heavy".into()
+                } else {
+                    format!("v{}", i * 7919 % 400_000)
+                }
+            })
+            .collect();
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(ids)),
+            Arc::new(Float64Array::from(xs)),
+            Arc::new(StringArray::from(ss)),
+        ];
+        w.write(&RecordBatch::try_new(schema.clone(), cols).unwrap())
+            .unwrap();
+    }
+    w.close().unwrap();
+    assert!(
+        fs::metadata(&path).unwrap().len() > 10 << 20,
+        "must be split by DataFusion"
+    );
+    let p = path.to_str().unwrap();
+    let first = run(&["profile", p, "--format", "json", "--partitions", "2"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    for _ in 0..3 {
+        let again = run(&["profile", p, "--format", "json", "--partitions", "2"]);
+        assert!(
+            again.stdout == first.stdout,
+            "profile output changed between runs"
+        );
+    }
+}

@@ -407,7 +407,16 @@ impl Dataset {
         } else {
             opts.partitions
         };
-        let config = SessionConfig::new().with_target_partitions(partitions);
+        let mut config = SessionConfig::new().with_target_partitions(partitions);
+        // DataFusion lets a partition's stream take byte ranges or files that sibling streams
+        // have not opened yet, so which rows a partition reads depends on timing, and so do
+        // the partition states a profile merges (digests, moments to the last bit). Our
+        // workers balance the load themselves (`run_partitions`), so keep partitions fixed:
+        // the same input gives the same output, byte for byte.
+        config
+            .options_mut()
+            .execution
+            .enable_file_stream_work_stealing = false;
         let inputs = Inputs {
             ctx: SessionContext::new_with_config(config),
             files,
