@@ -481,3 +481,36 @@ fn a_split_file_profiles_to_the_same_bytes_every_time() {
         );
     }
 }
+
+/// The table shows a sketched top value only when its count is above the sketch's error
+/// bound: an all-distinct column's "top value" is noise, a heavy hitter is not.
+#[test]
+fn table_hides_top_values_within_the_sketch_error() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("t.csv");
+    let mut text = String::from("unique,heavy\n");
+    for i in 0..20_000 {
+        let heavy = if i % 5 == 0 { 7 } else { 100_000 + i };
+        text.push_str(&format!("{i},{heavy}\n"));
+    }
+    fs::write(&path, text).unwrap();
+    let p = path.to_str().unwrap();
+    let table = run(&["profile", p]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    let row = |name: &str| {
+        table
+            .stdout
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{}", table.stdout))
+            .to_string()
+    };
+    let json = profile_json(&[p]);
+    let unique = column(&json, "unique");
+    assert!(
+        !unique["top_values"].as_array().unwrap().is_empty(),
+        "the JSON keeps them"
+    );
+    assert!(!row("unique").contains('('), "{}", row("unique"));
+    assert!(row("heavy").contains("7 (4000)"), "{}", row("heavy"));
+}

@@ -30,9 +30,13 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
             (Some(d), _) => d.to_string(),
             _ => String::new(),
         };
+        // A sketched count within the sketch's error bound says nothing about the value
+        // (in an all-distinct column every value is such noise): the JSON keeps it with
+        // its bound, the table leaves the cell empty.
         let top = c
             .top_values
             .first()
+            .filter(|t| t.count > c.top_values_max_error.unwrap_or(0))
             .map(|t| format!("{} ({})", value_text(&t.value), t.count))
             .unwrap_or_default();
         t.add_row(vec![
