@@ -17,4 +17,16 @@ pub mod severity;
 pub mod source;
 
 pub use error::{Error, Result};
+
+/// Deterministic uniform numbers in [0, 1) for unit tests (xorshift64).
+#[cfg(test)]
+pub(crate) fn test_uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
 pub use severity::Severity;

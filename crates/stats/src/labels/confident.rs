@@ -978,13 +978,7 @@ mod tests {
 
     /// A deterministic N x K matrix: a noisy "model" that mostly agrees with the labels.
     fn synthetic(n: usize, k: usize) -> (Vec<usize>, Vec<f64>) {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::test_uniform(0x9E37_79B9_7F4A_7C15);
         let mut labels = Vec::with_capacity(n);
         let mut probs = Vec::with_capacity(n * k);
         for _ in 0..n {

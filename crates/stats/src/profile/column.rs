@@ -472,7 +472,8 @@ fn update_numeric(s: &mut NumericState, array: &ArrayRef, keep_top: bool) -> Res
     if !keep_top {
         s.counts.drop_top();
     }
-    if let Some((lo, hi)) = min_max(&finite) {
+    let extremes = min_max(&finite);
+    if let Some((lo, hi)) = extremes {
         s.min = opt_min_f(s.min, Some(lo));
         s.max = opt_max_f(s.max, Some(hi));
     }
@@ -490,7 +491,15 @@ fn update_numeric(s: &mut NumericState, array: &ArrayRef, keep_top: bool) -> Res
         // Distinct counts only: the quantile sketch does without a sort.
         s.counts
             .add_runs::<i64, i64>(rest.iter().map(|x| (x.to_bits() as i64, 1)));
-        s.quantiles.extend_unsorted(rest);
+        // The batch's extremes are those of `rest` unless exact counts took a prefix.
+        let rest_extremes = if sketch_from == 0 {
+            extremes
+        } else {
+            min_max(rest)
+        };
+        if let Some(e) = rest_extremes {
+            s.quantiles.extend_unsorted(rest, e);
+        }
         return Ok(());
     }
     // Past exact counts (the only way `rest` is not empty), the sorted batch gives each

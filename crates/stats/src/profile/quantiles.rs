@@ -45,23 +45,17 @@ impl Quantiles {
     /// Add finite values given in ascending order: one batch digest, merged in.
     pub fn extend_sorted(&mut self, sorted: &mut [f64]) {
         debug_assert!(sorted.is_sorted_by(|a, b| a <= b));
-        if sorted.is_empty() {
-            return;
-        }
-        match self {
-            Self::Exact(v) if v.len() + sorted.len() <= EXACT_VALUES => {
-                v.extend_from_slice(sorted);
-            }
-            Self::Exact(_) => {
-                self.spill();
-                self.extend_sorted(sorted);
-            }
-            Self::Digest(d) => d.merge(&digest_of_sorted(sorted)),
-        }
+        self.extend_with(sorted, digest_of_sorted);
     }
 
-    /// Add finite values in any order, without sorting them (see [`digest_of_unsorted`]).
-    pub fn extend_unsorted(&mut self, values: &[f64]) {
+    /// Add finite values in any order, without sorting them (see [`digest_of_unsorted`]);
+    /// `extremes` are their min and max, which the caller has already computed.
+    pub fn extend_unsorted(&mut self, values: &mut [f64], extremes: (f64, f64)) {
+        self.extend_with(values, |v| digest_of_unsorted(v, extremes));
+    }
+
+    /// Keep the values while few, else merge in the digest `batch` builds of them.
+    fn extend_with(&mut self, values: &mut [f64], batch: impl FnOnce(&mut [f64]) -> TDigestMut) {
         match self {
             _ if values.is_empty() => {}
             Self::Exact(v) if v.len() + values.len() <= EXACT_VALUES => {
@@ -69,9 +63,9 @@ impl Quantiles {
             }
             Self::Exact(_) => {
                 self.spill();
-                self.extend_unsorted(values);
+                self.extend_with(values, batch);
             }
-            Self::Digest(d) => d.merge(&digest_of_unsorted(values)),
+            Self::Digest(d) => d.merge(&batch(values)),
         }
     }
 
@@ -196,10 +190,7 @@ fn digest_of_sorted(sorted: &mut [f64]) -> TDigestMut {
 /// the values crowd into few buckets. A centroid is a sum of whole buckets in between.
 /// Measured on the wide benchmark table the radix sort of every batch was a sixth of the
 /// profile's time.
-fn digest_of_unsorted(values: &[f64]) -> TDigestMut {
-    let Some((lo, hi)) = min_max(values) else {
-        return new_digest();
-    };
+fn digest_of_unsorted(values: &[f64], (lo, hi): (f64, f64)) -> TDigestMut {
     let n = values.len();
     let buckets = (n / 4).clamp(16, 1 << 16).next_power_of_two();
     // Monotone in x, so every bucket holds lower values than the next and equal values
@@ -578,13 +569,7 @@ mod tests {
     /// batches of several sizes and merged, next to the library fed value by value.
     #[test]
     fn batch_digests_are_as_accurate_as_the_library_fed_per_value() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut unit = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut unit = crate::test_uniform(0x9e37_79b9_7f4a_7c15);
         let n = 200_000;
         let uniform: Vec<f64> = (0..n).map(|_| unit() * 100.0).collect();
         let heavy: Vec<f64> = (0..n).map(|_| (-unit().max(1e-300).ln()).powi(3)).collect();
@@ -624,7 +609,8 @@ mod tests {
                         radsort::sort(&mut c);
                         q.extend_sorted(&mut c);
                     } else {
-                        q.extend_unsorted(&c);
+                        let extremes = min_max(&c).unwrap();
+                        q.extend_unsorted(&mut c, extremes);
                     }
                 }
                 assert_eq!(q.weight(), n as u64);
@@ -651,13 +637,7 @@ mod tests {
     /// weights, means equal up to the order of summation.
     #[test]
     fn unsorted_batches_give_the_digest_of_the_sorted_batch() {
-        let mut state = 12345u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::test_uniform(12345);
         let shapes: [Vec<f64>; 4] = [
             (0..8192).map(|_| next() * 100.0).collect(),
             (0..8192)
@@ -670,7 +650,7 @@ mod tests {
             let mut sorted = v.clone();
             radsort::sort(&mut sorted);
             let a = digest_of_sorted(&mut sorted).freeze();
-            let b = digest_of_unsorted(&v).freeze();
+            let b = digest_of_unsorted(&v, min_max(&v).unwrap()).freeze();
             assert_eq!(a.total_weight(), b.total_weight());
             assert_eq!(a.min_value(), b.min_value());
             assert_eq!(a.max_value(), b.max_value());
