@@ -25,7 +25,6 @@ use preflight_stats::labels::model::{
     Detection, Model, SplitMix64, detection, out_of_sample_probabilities,
 };
 use preflight_stats::labels::{ConfidentLearningOptions, ProbMatrix, find_label_issues};
-use preflight_stats::source::{Dataset, SourceOptions};
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -34,14 +33,11 @@ fn root() -> PathBuf {
 
 fn decode_only(rt: &tokio::runtime::Runtime, path: &Path) -> u64 {
     rt.block_on(async {
-        let opts = SourceOptions {
-            partitions: 1,
-            ..SourceOptions::default()
-        };
-        let ds = Dataset::open(&[path.to_string_lossy().into_owned()], &opts)
+        noisy_labels::open_one_partition(path)
             .await
-            .unwrap();
-        ds.decode_only().await.unwrap()
+            .decode_only()
+            .await
+            .unwrap()
     })
 }
 

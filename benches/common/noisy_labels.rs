@@ -11,17 +11,23 @@ use preflight_stats::labels::features::{FeatureMatrix, RawColumn, decode_column,
 use preflight_stats::source::{Dataset, SourceOptions};
 use serde_json::Value;
 
-/// Every batch of a file, read by one partition so row numbers are the file's.
+/// A file opened to be read by one partition, so row numbers are the file's.
+pub async fn open_one_partition(path: &Path) -> Dataset {
+    let opts = SourceOptions {
+        partitions: 1,
+        ..SourceOptions::default()
+    };
+    Dataset::open(&[path.to_string_lossy().into_owned()], &opts)
+        .await
+        .unwrap()
+}
+
+/// Every batch of a file, in the file's row order.
 pub fn read(rt: &tokio::runtime::Runtime, path: &Path) -> Vec<RecordBatch> {
     rt.block_on(async {
-        let opts = SourceOptions {
-            partitions: 1,
-            ..SourceOptions::default()
-        };
-        let ds = Dataset::open(&[path.to_string_lossy().into_owned()], &opts)
+        open_one_partition(path)
             .await
-            .unwrap();
-        ds.context()
+            .context()
             .unwrap()
             .table("data")
             .await
