@@ -62,6 +62,27 @@ pub struct CountsSummary<K> {
     pub top_max_error: u64,
 }
 
+impl<K> CountsSummary<K> {
+    /// The estimates held to what is known exactly (issue 12: 3,001 rows showed `~3030`
+    /// distinct values). Of `n` counted values there are at most `n` distinct, at least one
+    /// if any, at least one per reported top value, and more than [`EXACT_LIMIT`] once the
+    /// exact counts spilled (they spill only past it); no value occurs more than `n` times.
+    #[must_use]
+    pub fn clamped(mut self, n: u64) -> Self {
+        if !self.distinct_exact {
+            let mut floor = (self.top.len() as u64).max(u64::from(n > 0));
+            if n > EXACT_LIMIT as u64 {
+                floor = floor.max(EXACT_LIMIT as u64 + 1);
+            }
+            self.distinct = self.distinct.max(floor).min(n);
+        }
+        for (_, count) in &mut self.top {
+            *count = (*count).min(n);
+        }
+        self
+    }
+}
+
 fn new_freq<K: CountKey>() -> FrequentItemsSketch<K> {
     #[allow(clippy::expect_used)] // a constant, valid map size
     FrequentItemsSketch::new(FREQ_MAP_SIZE).expect("valid frequent-items map size")
@@ -231,6 +252,19 @@ impl<K: CountKey> ValueCounts<K> {
     /// Whether most frequent values are still tracked (exact counts or a sketch of them).
     pub fn tracks_top(&self) -> bool {
         matches!(self, Self::Exact(_) | Self::Sketch { freq: Some(_), .. })
+    }
+
+    /// How many values the counts hold, and whether that is every value counted: the
+    /// exact map's total (`None` on overflow), or the frequent-items sketch's stream weight
+    /// (which leaves out values seen once in a batch, see [`ValueCounts::add_runs`]).
+    pub fn weight(&self) -> (Option<u64>, bool) {
+        match self {
+            Self::Exact(map) => (
+                map.values().try_fold(0u64, |t, c| t.checked_add(*c)),
+                true,
+            ),
+            Self::Sketch { freq, .. } => (Some(freq.as_ref().map_or(0, |f| f.total_weight())), false),
+        }
     }
 
     /// The exact map, while the column has few distinct values.

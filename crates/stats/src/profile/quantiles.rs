@@ -110,6 +110,17 @@ impl Quantiles {
         }
     }
 
+    /// The smallest and largest value held; `None` when empty.
+    pub fn extremes(&self) -> Option<(f64, f64)> {
+        match self {
+            Self::Exact(v) => v.iter().fold(None, |m, &x| match m {
+                None => Some((x, x)),
+                Some((lo, hi)) => Some((if x < lo { x } else { lo }, if x > hi { x } else { hi })),
+            }),
+            Self::Digest(d) => d.min_value().zip(d.max_value()),
+        }
+    }
+
     /// The values of exact value counts: kept as they are while few, else one digest
     /// built from the (value, count) runs without expanding them.
     pub fn from_counts(mut counts: Vec<(f64, u64)>) -> Self {
