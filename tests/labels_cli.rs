@@ -1341,13 +1341,8 @@ fn float_label_with_a_class_per_row_is_refused_before_allocating() {
         let p = d.path().join(name);
         let mut text = String::from("x1,x2,y\n");
         for i in 0..rows {
-            let t = i as f64;
-            text.push_str(&format!(
-                "{},{},{}\n",
-                (t * 0.37).sin(),
-                (t * 0.11).cos(),
-                t * 1.25 + 0.5
-            ));
+            // Features with few values, so that none is another encoding of the label.
+            text.push_str(&format!("{},{},{}\n", i % 7, (i * 3) % 11, i as f64 * 1.25 + 0.5));
         }
         std::fs::write(&p, text).unwrap();
         p
