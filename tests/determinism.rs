@@ -105,7 +105,7 @@ fn keyed_penguins(dir: &Path) -> (PathBuf, PathBuf) {
     let (mut a, mut b) = (format!("id,{header}\n"), format!("id,{header}\n"));
     for (i, l) in lines.enumerate() {
         a.push_str(&format!("{i},{l}\n"));
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
             cells[5] = format!("{}1", cells[5]);
             b.push_str(&format!("{i},{}\n", cells.join(",")));
@@ -176,7 +176,10 @@ fn merge_infer_validate_and_report_are_byte_identical_across_runs() {
     std::fs::write(&stored, merged).unwrap();
 
     let penguins = fixture("penguins.csv");
-    let schema_text = twice(&["infer", s(&penguins), "--label", "species", "--ranges"], &[0]);
+    let schema_text = twice(
+        &["infer", s(&penguins), "--label", "species", "--ranges"],
+        &[0],
+    );
     twice(&["infer", s(&stored)], &[0]);
     let schema = d.path().join("penguins.schema.yaml");
     std::fs::write(&schema, schema_text).unwrap();
@@ -199,14 +202,7 @@ fn merge_infer_validate_and_report_are_byte_identical_across_runs() {
     let html = d.path().join("report.html");
     twice(&["report", s(&penguins), "-o", s(&html)], &[0, 1]);
     twice(
-        &[
-            "report",
-            s(&csvs),
-            "--baseline",
-            s(&stored),
-            "-o",
-            s(&html),
-        ],
+        &["report", s(&csvs), "--baseline", s(&stored), "-o", s(&html)],
         &[0, 1],
     );
 }
@@ -247,7 +243,10 @@ fn drift_skew_and_labels_are_byte_identical_across_runs() {
     let parquets = parquet_parts(d.path());
     let pf = d.path().join("flights.profile.json");
     assert_eq!(run(&["profile", s(&flights), "-o", s(&pf)]).code, 0);
-    twice(&["drift", s(&pf), s(&parquets), "--format", "json"], &[0, 1]);
+    twice(
+        &["drift", s(&pf), s(&parquets), "--format", "json"],
+        &[0, 1],
+    );
 
     let (ka, kb) = keyed_penguins(d.path());
     twice(

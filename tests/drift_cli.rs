@@ -1009,7 +1009,15 @@ fn skew_that_compared_nothing_fails_unless_allow_empty() {
         (&low, &other, "no column besides the key in common"),
     ];
     for (a, b, why) in cases {
-        let args = ["skew", a.as_str(), b.as_str(), "--key", "id", "--format", "json"];
+        let args = [
+            "skew",
+            a.as_str(),
+            b.as_str(),
+            "--key",
+            "id",
+            "--format",
+            "json",
+        ];
         let v = json_run(&args, 1);
         let reason = v["nothing_compared"].as_str().unwrap_or_default();
         assert!(reason.contains(why), "{a} vs {b}: {v}");
@@ -1026,7 +1034,15 @@ fn skew_that_compared_nothing_fails_unless_allow_empty() {
     }
     // Something compared: no finding, no field.
     let v = json_run(
-        &["skew", low.as_str(), low.as_str(), "--key", "id", "--format", "json"],
+        &[
+            "skew",
+            low.as_str(),
+            low.as_str(),
+            "--key",
+            "id",
+            "--format",
+            "json",
+        ],
         0,
     );
     assert!(v.get("nothing_compared").is_none(), "{v}");

@@ -1342,7 +1342,12 @@ fn float_label_with_a_class_per_row_is_refused_before_allocating() {
         let mut text = String::from("x1,x2,y\n");
         for i in 0..rows {
             // Features with few values, so that none is another encoding of the label.
-            text.push_str(&format!("{},{},{}\n", i % 7, (i * 3) % 11, i as f64 * 1.25 + 0.5));
+            text.push_str(&format!(
+                "{},{},{}\n",
+                i % 7,
+                (i * 3) % 11,
+                i as f64 * 1.25 + 0.5
+            ));
         }
         std::fs::write(&p, text).unwrap();
         p

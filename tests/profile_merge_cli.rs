@@ -340,7 +340,11 @@ fn distinct_count_never_exceeds_the_present_count() {
             i * 7919 % 100_003,
             i as f64 * 0.37 + 0.001,
             i * 31,
-            if i % 2 == 0 { i.to_string() } else { String::new() }
+            if i.is_multiple_of(2) {
+                i.to_string()
+            } else {
+                String::new()
+            }
         )
     };
     let write = |name: &str, range: std::ops::Range<usize>| {
@@ -391,7 +395,10 @@ fn distinct_count_never_exceeds_the_present_count() {
                 let (lo, hi) = (n["min"].as_f64().unwrap(), n["max"].as_f64().unwrap());
                 for q in n["percentiles"].as_array().unwrap() {
                     let q = q.as_f64().unwrap();
-                    assert!(lo <= q && q <= hi, "{what} {name}: {q} outside [{lo}, {hi}]");
+                    assert!(
+                        lo <= q && q <= hi,
+                        "{what} {name}: {q} outside [{lo}, {hi}]"
+                    );
                 }
             }
         }

@@ -143,7 +143,9 @@ impl SkewReport {
                     k.only_in_a_keys, k.only_in_b_keys
                 )
             };
-            return Some(format!("0 rows matched on `{key}`: {why}; nothing was compared"));
+            return Some(format!(
+                "0 rows matched on `{key}`: {why}; nothing was compared"
+            ));
         }
         if self.features.is_empty() {
             return Some(format!(

@@ -507,7 +507,8 @@ impl ColumnState {
             }
         }
         if let Some(l) = &self.list {
-            l.values_per_row.check(present, "values per row")
+            l.values_per_row
+                .check(present, "values per row")
                 .or_else(fail)?;
             if l.elements.count != l.values_per_row.total {
                 return fail(format!(
@@ -525,9 +526,15 @@ impl ColumnState {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
+    /// Read a state written by [`ColumnState::to_bytes`]; its invariants are checked
+    /// (see [`ColumnState::check`]) since the bytes may come from anywhere.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        serde_json::from_slice(bytes)
-            .map_err(|e| Error::Usage(format!("invalid column state: {e}")))
+        let state: Self = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Usage(format!("invalid column state: {e}")))?;
+        state
+            .check()
+            .map_err(|e| Error::Usage(format!("invalid column state: {e}")))?;
+        Ok(state)
     }
 }
 
@@ -706,23 +713,25 @@ impl NumericState {
         };
         let Moments { mean, m2, .. } = self.moments;
         if n > 0 {
-            // The mean of values in [lo, hi], up to rounding.
-            let slack = 1e-9 * (hi - lo).max(lo.abs()).max(hi.abs());
-            if !(mean >= lo - slack && mean <= hi + slack) || !(m2 >= 0.0 && m2.is_finite()) {
+            // The mean of values in [lo, hi], up to rounding (generously: a long sum's
+            // rounding grows with the count).
+            let slack = 1e-6 * (hi - lo).max(lo.abs()).max(hi.abs());
+            if !(mean >= lo - slack && mean <= hi + slack && m2 >= 0.0 && m2.is_finite()) {
                 return Err(format!(
                     "mean ({mean}) or sum of squared deviations ({m2}) impossible for values between {lo} and {hi}"
                 ));
             }
         }
         check_counts(&self.counts, n, "finite")?;
-        if let Some(map) = self.counts.exact() {
-            if let Some(bad) = map.keys().map(|b| f64::from_bits(*b as u64)).find(|x| {
-                !(x.is_finite() && *x >= lo && *x <= hi)
-            }) {
-                return Err(format!(
-                    "a counted value ({bad}) lies outside min ({lo}) and max ({hi})"
-                ));
-            }
+        if let Some(map) = self.counts.exact()
+            && let Some(bad) = map
+                .keys()
+                .map(|b| f64::from_bits(*b as u64))
+                .find(|x| !(x.is_finite() && *x >= lo && *x <= hi))
+        {
+            return Err(format!(
+                "a counted value ({bad}) lies outside min ({lo}) and max ({hi})"
+            ));
         }
         // While value counts are exact the quantile sketch may lag behind them (it is
         // seeded when they spill); past them it holds every finite value.
@@ -737,14 +746,13 @@ impl NumericState {
                 "the quantile sketch holds {weight} values where the finite count is {n}"
             ));
         }
-        if weight > 0 {
-            if let Some((qlo, qhi)) = self.quantiles.extremes() {
-                if !(qlo >= lo && qhi <= hi) {
-                    return Err(format!(
-                        "the quantile sketch spans {qlo} to {qhi}, outside min ({lo}) and max ({hi})"
-                    ));
-                }
-            }
+        if weight > 0
+            && let Some((qlo, qhi)) = self.quantiles.extremes()
+            && !(qlo >= lo && qhi <= hi)
+        {
+            return Err(format!(
+                "the quantile sketch spans {qlo} to {qhi}, outside min ({lo}) and max ({hi})"
+            ));
         }
         Ok(())
     }

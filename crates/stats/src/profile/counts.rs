@@ -259,11 +259,10 @@ impl<K: CountKey> ValueCounts<K> {
     /// (which leaves out values seen once in a batch, see [`ValueCounts::add_runs`]).
     pub fn weight(&self) -> (Option<u64>, bool) {
         match self {
-            Self::Exact(map) => (
-                map.values().try_fold(0u64, |t, c| t.checked_add(*c)),
-                true,
-            ),
-            Self::Sketch { freq, .. } => (Some(freq.as_ref().map_or(0, |f| f.total_weight())), false),
+            Self::Exact(map) => (map.values().try_fold(0u64, |t, c| t.checked_add(*c)), true),
+            Self::Sketch { freq, .. } => {
+                (Some(freq.as_ref().map_or(0, |f| f.total_weight())), false)
+            }
         }
     }
 
@@ -408,6 +407,43 @@ mod tests {
         assert!(rel < 0.05, "HLL estimate {} too far from 20001", s.distinct);
         assert_eq!(s.top[0].0, -1);
         assert!(s.top[0].1.abs_diff(50_000) <= s.top_max_error);
+    }
+
+    /// Issue 12 item 8: estimates are held to what is known exactly.
+    #[test]
+    fn clamped_estimates_respect_exact_bounds() {
+        let sketch = |distinct, top: Vec<(i64, u64)>| CountsSummary {
+            distinct,
+            distinct_exact: false,
+            top,
+            top_exact: false,
+            top_max_error: 9,
+        };
+        // 3,001 present values cannot have ~3030 distinct ones, nor a value 3,010 times.
+        let c = sketch(3030, vec![(1, 3010), (2, 5)]).clamped(3001);
+        assert_eq!(c.distinct, 3001);
+        assert_eq!(c.top, vec![(1, 3001), (2, 5)]);
+        // Spilled exact counts saw more than EXACT_LIMIT distinct values.
+        assert_eq!(sketch(1000, vec![]).clamped(5000).distinct, 1025);
+        assert_eq!(sketch(0, vec![]).clamped(0).distinct, 0);
+        // Exact counts are left as they are.
+        let exact = CountsSummary {
+            distinct: 3,
+            distinct_exact: true,
+            top: vec![(1, 2)],
+            top_exact: true,
+            top_max_error: 0,
+        };
+        assert_eq!(exact.clone().clamped(10), exact);
+        // Real sketches: every value distinct, the HLL estimate never above the count.
+        for n in [1025u64, 1500, 3001, 5003] {
+            let mut v = ValueCounts::<i64>::default();
+            (0..n as i64).for_each(|i| {
+                v.add_ref(&(i * 7919));
+            });
+            let c = v.summary(3).clamped(n);
+            assert!(c.distinct <= n && c.distinct > 1024, "{n}: {}", c.distinct);
+        }
     }
 
     #[test]
