@@ -128,13 +128,14 @@ impl SkewReport {
                     if k.null_keys_a == k.rows_a { "A" } else { "B" }
                 )
             } else if k.ambiguous > 0 {
+                let keys = |n: u64| format!("{n} key{}", if n == 1 { "" } else { "s" });
                 format!(
-                    "all {} keys present on both sides are duplicated (A: {} duplicated keys in {} rows, \
-                     B: {} in {} rows), and a duplicated key has no single partner to compare",
-                    k.ambiguous,
-                    k.duplicate_keys_a,
+                    "every key present on both sides is duplicated ({}; A has {} duplicated in {} rows, \
+                     B {} in {} rows), and a duplicated key has no single partner to compare",
+                    keys(k.ambiguous),
+                    keys(k.duplicate_keys_a),
                     k.duplicate_rows_a,
-                    k.duplicate_keys_b,
+                    keys(k.duplicate_keys_b),
                     k.duplicate_rows_b
                 )
             } else {
