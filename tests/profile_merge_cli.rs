@@ -404,3 +404,39 @@ fn distinct_count_never_exceeds_the_present_count() {
         }
     }
 }
+
+/// Found by mutating stored profiles (crates/stats/tests/stored_profile_mutations.rs): a
+/// column of finite values near f64::MAX overflowed the mean and the sum of squared
+/// deviations to infinity, which JSON writes as `null`, so the profile of ordinary (if
+/// extreme) data could not be read back by merge (exit 2). The mean stays finite and the
+/// sum saturates; the stored profile merges.
+#[test]
+fn profile_of_values_near_f64_max_reads_back_and_merges() {
+    let d = TempDir::new().unwrap();
+    let csv = d.path().join("huge.csv");
+    std::fs::write(
+        &csv,
+        "spread,high\n1e200,1.7e308\n-1e200,1.7e308\n3,1.6e308\n",
+    )
+    .unwrap();
+    let stored = d.path().join("huge.profile.json");
+    let r = run(&[
+        "profile",
+        csv.to_str().unwrap(),
+        "-o",
+        stored.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&stored).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    for name in ["spread", "high"] {
+        let m = &column(&doc, name)["state"]["numeric"]["moments"];
+        assert!(m["mean"].is_f64() && m["m2"].is_f64(), "{name}: {m}");
+    }
+    let high = column(&doc, "high")["numeric"]["mean"].as_f64().unwrap();
+    assert!((1.6e308..=1.7e308).contains(&high), "{high}");
+    let r = run(&["merge", stored.to_str().unwrap(), stored.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let merged: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(merged["row_count"], 6);
+}

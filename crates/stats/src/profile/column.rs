@@ -225,6 +225,13 @@ fn check_counts<K: super::counts::CountKey>(
     if counts.exact().is_some_and(|m| m.values().any(|c| *c == 0)) {
         return Err("value counts hold a value counted 0 times".to_string());
     }
+    // A left-out batch left out at least one value.
+    if counts.skipped_batches() > n {
+        return Err(format!(
+            "value counts left out {} batches of {n} values",
+            counts.skipped_batches()
+        ));
+    }
     let (seen, exact) = counts.weight();
     match seen {
         Some(w) if (exact && w == n) || (!exact && w <= n) => Ok(()),

@@ -235,7 +235,8 @@ impl<K: CountKey> ValueCounts<K> {
                     skipped: s2,
                 },
             ) => {
-                *skipped += s2;
+                // Bounded by the counted values in a checked state; saturate all the same.
+                *skipped = skipped.saturating_add(*s2);
                 match (&mut *freq, f2) {
                     (Some(a), Some(b)) => a.merge(b),
                     // Either side stopped tracking top values: so does the merge.
@@ -263,6 +264,14 @@ impl<K: CountKey> ValueCounts<K> {
             Self::Sketch { freq, .. } => {
                 (Some(freq.as_ref().map_or(0, |f| f.total_weight())), false)
             }
+        }
+    }
+
+    /// Batches whose once-seen values the frequent-items sketch left out (0 while exact).
+    pub fn skipped_batches(&self) -> u64 {
+        match self {
+            Self::Exact(_) => 0,
+            Self::Sketch { skipped, .. } => *skipped,
         }
     }
 
@@ -306,7 +315,9 @@ impl<K: CountKey> ValueCounts<K> {
                     distinct_exact: false,
                     top,
                     top_exact: false,
-                    top_max_error: freq.as_ref().map_or(0, |f| f.maximum_error() + skipped),
+                    top_max_error: freq
+                        .as_ref()
+                        .map_or(0, |f| f.maximum_error().saturating_add(*skipped)),
                 }
             }
         }
