@@ -1363,6 +1363,21 @@ fn float_label_with_a_class_per_row_is_refused_before_allocating() {
         ],
     );
     assert!(started.elapsed().as_secs() < 30, "refused up front");
+    // Annotators who typed a number per item (1,200 distinct labels): the agreement
+    // matrices are classes x classes too.
+    let rated = d.path().join("rated.csv");
+    let mut text = String::from("a0,a1\n");
+    for i in 0..700 {
+        text.push_str(&format!("{}.5,{}.25\n", i, i + 1));
+    }
+    std::fs::write(&rated, text).unwrap();
+    expect_error(
+        &[s(&rated), "--annotators", "a0,a1"],
+        &[
+            "rated.csv: the annotations have 1400 distinct values",
+            "is it a regression target?",
+        ],
+    );
     // Fewer than 1,000 classes, but one per row: refused too.
     let few = write("few.csv", 300);
     expect_error(
