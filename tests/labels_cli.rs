@@ -1329,3 +1329,62 @@ fn little_overlap_falls_back_to_majority_vote_and_says_so() {
         r.stdout
     );
 }
+
+/// Issue 12 item 14: a float column given as `--label` (one class per value) grew memory
+/// with the square of the classes (6,000 rows: 2.9 GB; 12,000: abort). A label with more
+/// than 1,000 classes, or with more than 50 classes and more classes than half its rows,
+/// is refused up front: exit 2, one line naming the file and the column.
+#[test]
+fn float_label_with_a_class_per_row_is_refused_before_allocating() {
+    let d = TempDir::new().unwrap();
+    let write = |name: &str, rows: usize| {
+        let p = d.path().join(name);
+        let mut text = String::from("x1,x2,y\n");
+        for i in 0..rows {
+            // Features with few values, so that none is another encoding of the label.
+            text.push_str(&format!(
+                "{},{},{}\n",
+                i % 7,
+                (i * 3) % 11,
+                i as f64 * 1.25 + 0.5
+            ));
+        }
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let many = write("many.csv", 1200);
+    let started = std::time::Instant::now();
+    expect_error(
+        &[s(&many), "--label", "y"],
+        &[
+            "many.csv: label column 'y' has 1200 distinct values",
+            "at most 1000 classes",
+            "is it a regression target?",
+        ],
+    );
+    assert!(started.elapsed().as_secs() < 30, "refused up front");
+    // Annotators who typed a number per item (1,200 distinct labels): the agreement
+    // matrices are classes x classes too.
+    let rated = d.path().join("rated.csv");
+    let mut text = String::from("a0,a1\n");
+    for i in 0..700 {
+        text.push_str(&format!("{}.5,{}.25\n", i, i + 1));
+    }
+    std::fs::write(&rated, text).unwrap();
+    expect_error(
+        &[s(&rated), "--annotators", "a0,a1"],
+        &[
+            "rated.csv: the annotations have 1400 distinct values",
+            "is it a regression target?",
+        ],
+    );
+    // Fewer than 1,000 classes, but one per row: refused too.
+    let few = write("few.csv", 300);
+    expect_error(
+        &[s(&few), "--label", "y"],
+        &[
+            "few.csv: label column 'y' has 300 distinct values in 300 rows",
+            "is it a regression target?",
+        ],
+    );
+}

@@ -144,3 +144,299 @@ fn merge_rejects_profiles_of_different_columns() {
         r.stderr
     );
 }
+
+/// Profile a small CSV of our own into `dir/name` and return the JSON.
+fn stored_profile(dir: &std::path::Path, name: &str) -> (std::path::PathBuf, Value) {
+    let csv = dir.join(format!("{name}.csv"));
+    std::fs::write(&csv, "x,s,b\n1.5,a,true\n,b,false\n2.5,,true\n0,c,\n").unwrap();
+    let out = dir.join(name);
+    let r = run(&[
+        "profile",
+        csv.to_str().unwrap(),
+        "--format",
+        "json",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    (out, doc)
+}
+
+fn state_mut<'a>(doc: &'a mut Value, column: &str) -> &'a mut Value {
+    let cols = doc["columns"].as_array_mut().unwrap();
+    let c = cols.iter_mut().find(|c| c["name"] == column).unwrap();
+    &mut c["state"]
+}
+
+/// Issue 12 item 16: a stored profile whose state says more values are missing than were
+/// counted gave missing_fraction 19999.98 and exit 0. Every loaded state's invariants are
+/// checked; a broken one is an error naming the file and the column.
+#[test]
+fn merge_rejects_stored_profile_with_missing_above_count() {
+    let d = TempDir::new().unwrap();
+    let (good, _) = stored_profile(d.path(), "good.profile.json");
+    let (bad, mut doc) = stored_profile(d.path(), "a.profile.json");
+    state_mut(&mut doc, "x")["missing"] = Value::from(20_000u64);
+    std::fs::write(&bad, serde_json::to_string(&doc).unwrap()).unwrap();
+    let r = run(&["merge", good.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "stdout {} stderr {}", r.stdout, r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("a.profile.json: column 'x': missing (20000) exceeds count (4)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+
+    // Other broken invariants, each named: finite counts above the present count, zeros
+    // above the finite count, min above max, true + false above present, a row count the
+    // columns disagree with, exact value counts that do not add up.
+    type Edit = fn(&mut Value);
+    let cases: [(&str, Edit, &str); 7] = [
+        (
+            "nan",
+            |d| state_mut(d, "x")["numeric"]["nan"] = Value::from(7u64),
+            "column 'x': finite (3), NaN (7)",
+        ),
+        (
+            "zeros",
+            |d| state_mut(d, "x")["numeric"]["zeros"] = Value::from(9u64),
+            "column 'x': zeros (9) exceed the finite count (3)",
+        ),
+        (
+            "minmax",
+            |d| state_mut(d, "x")["numeric"]["min"] = Value::from(99.0),
+            "column 'x': min (99) and max (2.5)",
+        ),
+        (
+            "bool",
+            |d| state_mut(d, "b")["boolean"]["true_count"] = Value::from(5u64),
+            "column 'b': true (5) and false (1) counts exceed the present count (3)",
+        ),
+        (
+            "rows",
+            |d| d["row_count"] = Value::from(5u64),
+            "column 'x': count (4) differs from the profile's row_count (5)",
+        ),
+        (
+            "counts",
+            |d| state_mut(d, "s")["string"]["counts"]["exact"][0][1] = Value::from(4u64),
+            "column 's': value counts hold 6 values where the present count is 3",
+        ),
+        (
+            "lengths",
+            |d| state_mut(d, "s")["string"]["lengths"]["total"] = Value::from(1000u64),
+            "column 's': total length (1000) is impossible for 3 values between 1 and 1",
+        ),
+    ];
+    for (name, edit, want) in cases {
+        let (path, mut doc) = stored_profile(d.path(), &format!("{name}.profile.json"));
+        edit(&mut doc);
+        std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+        let r = run(&["merge", good.to_str().unwrap(), path.to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("{name}.profile.json: {want}")),
+            "{name}: {}",
+            r.stderr
+        );
+    }
+}
+
+/// Issue 12 item 16: merging a (consistent) profile with itself near u64::MAX wrapped the
+/// counts. Overflow is an exit-2 error naming the file and the column.
+#[test]
+fn merge_of_counts_near_u64_max_overflows_with_an_error() {
+    let d = TempDir::new().unwrap();
+    let (path, mut doc) = stored_profile(d.path(), "big.profile.json");
+    let rows = u64::MAX / 2 + 10;
+    doc["row_count"] = Value::from(rows);
+    for c in doc["columns"].as_array_mut().unwrap() {
+        let s = &mut c["state"];
+        let present = s["count"].as_u64().unwrap() - s["missing"].as_u64().unwrap();
+        s["count"] = Value::from(rows);
+        s["missing"] = Value::from(rows - present);
+    }
+    std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+    // Alone it is consistent and reads.
+    let r = run(&["merge", path.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["merge", path.to_str().unwrap(), path.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "stdout {}", r.stdout);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("big.profile.json")
+            && r.stderr.contains("overflows when merged")
+            && !r.stderr.contains("internal error"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Issue 12: a truncated stored profile and a JSON file of another kind (a validate
+/// report) fed to merge give one line naming the file and saying what is wrong.
+#[test]
+fn merge_names_truncated_profiles_and_reports_of_another_kind() {
+    let d = TempDir::new().unwrap();
+    let (good, _) = stored_profile(d.path(), "good.profile.json");
+    let bytes = std::fs::read(&good).unwrap();
+    let cut = d.path().join("cut.profile.json");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let r = run(&["merge", good.to_str().unwrap(), cut.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cut.profile.json") && r.stderr.contains("truncated"),
+        "{}",
+        r.stderr
+    );
+
+    let schema = d.path().join("s.yaml");
+    let penguins = fixture("penguins.csv");
+    let r = run(&[
+        "infer",
+        penguins.to_str().unwrap(),
+        "-o",
+        schema.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = d.path().join("validate_out.json");
+    let r = run(&[
+        "validate",
+        penguins.to_str().unwrap(),
+        "-s",
+        schema.to_str().unwrap(),
+        "--format",
+        "json",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let r = run(&["merge", good.to_str().unwrap(), report.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("validate_out.json") && r.stderr.contains("a `validate` report"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Issue 12 item 8: 3,001 rows showed a distinct count of `~3030`. Sketch estimates are
+/// held to what is known exactly: distinct <= present (non-null) values, top-value counts
+/// <= present, quantiles within [min, max]; in a profile and after a merge.
+#[test]
+fn distinct_count_never_exceeds_the_present_count() {
+    let d = TempDir::new().unwrap();
+    let rows = 3001usize;
+    let header = "id,code,ratio,word,half";
+    let line = |i: usize| {
+        format!(
+            "{},{},{},w{:05}x,{}",
+            i,
+            i * 7919 % 100_003,
+            i as f64 * 0.37 + 0.001,
+            i * 31,
+            if i.is_multiple_of(2) {
+                i.to_string()
+            } else {
+                String::new()
+            }
+        )
+    };
+    let write = |name: &str, range: std::ops::Range<usize>| {
+        let p = d.path().join(name);
+        let body: Vec<String> = range.map(line).collect();
+        std::fs::write(&p, format!("{header}\n{}\n", body.join("\n"))).unwrap();
+        p
+    };
+    let whole = write("whole.csv", 0..rows);
+    let (a, b) = (write("a.csv", 0..1500), write("b.csv", 1500..rows));
+    let profile = |csv: &std::path::Path| {
+        let out = csv.with_extension("profile.json");
+        let r = run(&[
+            "profile",
+            csv.to_str().unwrap(),
+            "--format",
+            "json",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        out
+    };
+    let (pw, pa, pb) = (profile(&whole), profile(&a), profile(&b));
+    let merged: Value = {
+        let r = run(&["merge", pa.to_str().unwrap(), pb.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let whole: Value = serde_json::from_str(&std::fs::read_to_string(&pw).unwrap()).unwrap();
+    for (what, p) in [("profile", &whole), ("merge", &merged)] {
+        assert_eq!(p["row_count"], rows as u64);
+        for c in p["columns"].as_array().unwrap() {
+            let name = c["name"].as_str().unwrap();
+            let present = c["present"].as_u64().unwrap();
+            let distinct = c["distinct"].as_u64().unwrap();
+            assert!(
+                distinct <= present,
+                "{what} {name}: distinct {distinct} above the {present} present values"
+            );
+            if c["distinct_exact"] == false {
+                assert!(distinct > 1024, "{what} {name}: {distinct}");
+            }
+            for t in c["top_values"].as_array().into_iter().flatten() {
+                assert!(t["count"].as_u64().unwrap() <= present, "{what} {name}");
+            }
+            if let Some(n) = c["numeric"].as_object() {
+                let (lo, hi) = (n["min"].as_f64().unwrap(), n["max"].as_f64().unwrap());
+                for q in n["percentiles"].as_array().unwrap() {
+                    let q = q.as_f64().unwrap();
+                    assert!(
+                        lo <= q && q <= hi,
+                        "{what} {name}: {q} outside [{lo}, {hi}]"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Found by mutating stored profiles (crates/stats/tests/stored_profile_mutations.rs): a
+/// column of finite values near f64::MAX overflowed the mean and the sum of squared
+/// deviations to infinity, which JSON writes as `null`, so the profile of ordinary (if
+/// extreme) data could not be read back by merge (exit 2). The mean stays finite and the
+/// sum saturates; the stored profile merges.
+#[test]
+fn profile_of_values_near_f64_max_reads_back_and_merges() {
+    let d = TempDir::new().unwrap();
+    let csv = d.path().join("huge.csv");
+    std::fs::write(
+        &csv,
+        "spread,high\n1e200,1.7e308\n-1e200,1.7e308\n3,1.6e308\n",
+    )
+    .unwrap();
+    let stored = d.path().join("huge.profile.json");
+    let r = run(&[
+        "profile",
+        csv.to_str().unwrap(),
+        "-o",
+        stored.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&stored).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    for name in ["spread", "high"] {
+        let m = &column(&doc, name)["state"]["numeric"]["moments"];
+        assert!(m["mean"].is_f64() && m["m2"].is_f64(), "{name}: {m}");
+    }
+    let high = column(&doc, "high")["numeric"]["mean"].as_f64().unwrap();
+    assert!((1.6e308..=1.7e308).contains(&high), "{high}");
+    let r = run(&["merge", stored.to_str().unwrap(), stored.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let merged: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(merged["row_count"], 6);
+}

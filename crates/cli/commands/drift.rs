@@ -14,6 +14,7 @@ use preflight_schema::model::Role;
 use preflight_stats::Severity;
 use preflight_stats::drift::compare::{
     Categories, ColumnDrift, ColumnSample, CompareOptions, NumericData, Skipped, compare_column,
+    nothing_compared,
 };
 use preflight_stats::drift::sample::{category_counts, numeric_values};
 use preflight_stats::drift::{AUTO_METHOD_HELP, Method, MethodKind};
@@ -57,7 +58,8 @@ reported). Date/time, binary, list and struct columns are skipped unless named w
 
 Exit status: 1 when the dataset drifted (share of drifted columns >= --drift-share), when a \
 column exceeds a --schema drift comparator of severity error, or, with --fail-on warning, when \
-any column drifted; 2 when the inputs cannot be read or \
+any column drifted, or when no column was compared (every column skipped) unless \
+--allow-empty is given; 2 when the inputs cannot be read or \
 compared.
 
 {AUTO_METHOD_HELP}
@@ -94,6 +96,10 @@ pub struct Args {
     /// rows; beyond, use the profiles' sketches.
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub exact_max_rows: u64,
+    /// Accept a run that compared no column (every column skipped): a warning instead of
+    /// a failed check.
+    #[arg(long)]
+    pub allow_empty: bool,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -289,6 +295,9 @@ struct Report {
     drifted_columns: usize,
     share_drifted: f64,
     dataset_drift: bool,
+    /// Why no column was compared, when none was (the run fails unless --allow-empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nothing_compared: Option<String>,
     label: Option<String>,
     columns: Vec<ColumnOut>,
     skipped: Vec<Skipped>,
@@ -392,6 +401,9 @@ fn table(w: &mut dyn std::io::Write, r: &Report, checks: &[Check], fail_on: Fail
     writeln!(w, "{t}")?;
     for s in &r.skipped {
         writeln!(w, "skipped {}: {}", s.column, s.reason)?;
+    }
+    if let Some(reason) = &r.nothing_compared {
+        writeln!(w, "{reason}")?;
     }
     writeln!(
         w,
@@ -770,8 +782,22 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         drifted,
         share,
         dataset_drift,
-        checks,
+        mut checks,
     } = drift_checks(&pairs, cfg.drift_share);
+    // A gate that compared no column must not pass (--allow-empty: a warning).
+    let nothing_compared = nothing_compared(compared, &skipped);
+    if let Some(reason) = &nothing_compared {
+        checks.push(if args.allow_empty {
+            Check::failed(None, "nothing_compared", Severity::Warning, reason.clone())
+        } else {
+            Check::failed(
+                None,
+                "nothing_compared",
+                Severity::Error,
+                format!("{reason} (--allow-empty accepts this)"),
+            )
+        });
+    }
 
     let label_name = label.clone();
     let report = Report {
@@ -783,6 +809,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         drifted_columns: drifted,
         share_drifted: share,
         dataset_drift,
+        nothing_compared,
         label: label_name.clone(),
         columns: results,
         skipped,

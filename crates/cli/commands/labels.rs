@@ -499,6 +499,9 @@ fn model_audit(
             }
         );
     }
+    // Before anything of size classes x classes (or rows x classes) is allocated.
+    preflight_stats::labels::check_class_count(k, kept.len())
+        .map_err(|e| anyhow!("{}: label column '{label_col}' has {e}", data.name))?;
     let class_of = |s: &str| classes.iter().position(|c| c == s).unwrap_or(0);
     let labels: Vec<usize> = kept
         .iter()
@@ -1462,6 +1465,10 @@ fn annotator_audit(args: &Args, data: &Loaded) -> Result<Report> {
             if k == 1 { "" } else { "s" }
         );
     }
+    // Before anything of size classes x classes is allocated.
+    let given = input.labels.iter().flatten().flatten().count();
+    preflight_stats::labels::check_class_count(k, given)
+        .map_err(|e| anyhow!("{}: the annotations have {e}", data.name))?;
     let id = |s: &Option<String>| s.as_ref().and_then(|s| classes.iter().position(|c| c == s));
     let rows: Vec<Vec<Option<usize>>> = input
         .labels

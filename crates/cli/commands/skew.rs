@@ -35,7 +35,8 @@ keys are counted and not compared. Values are compared exactly with IS DISTINCT 
 equals null); a feature whose type differs between the sides is compared as text.
 
 Exit status: 1 when a feature's mismatch rate is above --max-mismatch-rate (default 0: any \
-mismatch fails), 2 when the inputs cannot be read or the key column is missing.
+mismatch fails), or when nothing was compared (no key present exactly once on both sides, or \
+no feature column in common) unless --allow-empty is given; 2 when the inputs cannot be read or the key column is missing.
 
 Examples:
   preflight skew train.parquet serving.parquet --key request_id
@@ -57,6 +58,10 @@ pub struct Args {
     /// G/GB/GiB, T/TB/TiB (all powers of 1024), e.g. 512MB, 2GB; or `unlimited`.
     #[arg(long, value_name = "SIZE", default_value = "1GB")]
     pub memory_limit: String,
+    /// Accept a run that compared nothing (no key present exactly once on both sides, or
+    /// no feature column in common): a warning instead of a failed check.
+    #[arg(long)]
+    pub allow_empty: bool,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -70,6 +75,9 @@ struct Report<'a> {
     b: Vec<String>,
     max_mismatch_rate: f64,
     skewed_features: usize,
+    /// Why nothing was compared, when nothing was (the run fails unless --allow-empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nothing_compared: Option<String>,
     #[serde(flatten)]
     report: &'a SkewReport,
 }
@@ -99,6 +107,9 @@ fn table(
         k.null_keys_a,
         k.null_keys_b
     )?;
+    if let Some(reason) = r.nothing_compared() {
+        writeln!(w, "{reason}")?;
+    }
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
@@ -234,20 +245,25 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         }
     })?;
     let mut checks = Vec::with_capacity(report.features.len() + 1);
-    // No pair to compare (disjoint or all-duplicated keys) is worth a warning: nothing
-    // was checked.
-    checks.push(if report.keys.matched == 0 {
-        Check::failed(
+    // Nothing compared (disjoint or all-duplicated keys, no common feature) is a failed
+    // check: a gate that compared nothing must not pass (--allow-empty: a warning).
+    let nothing_compared = report.nothing_compared();
+    checks.push(match &nothing_compared {
+        Some(reason) => Check::failed(
             None,
-            "matched_keys",
-            Severity::Warning,
-            format!(
-                "no key `{}` is present exactly once on both sides: no feature was compared",
-                args.key
-            ),
-        )
-    } else {
-        Check::passed(None, "matched_keys")
+            "nothing_compared",
+            if args.allow_empty {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            if args.allow_empty {
+                reason.clone()
+            } else {
+                format!("{reason} (--allow-empty accepts this)")
+            },
+        ),
+        None => Check::passed(None, "nothing_compared"),
     });
     let mut skewed = 0;
     for f in &report.features {
@@ -284,6 +300,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         b: b_paths.to_vec(),
         max_mismatch_rate: args.max_mismatch_rate,
         skewed_features: skewed,
+        nothing_compared,
         report: &report,
     };
     let format = args.report.format();

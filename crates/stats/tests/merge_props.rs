@@ -90,11 +90,20 @@ proptest! {
         let i: Vec<_> = rows.iter().map(|r| r.1).collect();
         let s: Vec<_> = rows.iter().map(|r| r.2.clone()).collect();
         let k = (cut * rows.len() as f64) as usize;
-        let whole = profile_of(&[batch(&f, &i, &s)]).finish(vec![]);
+        let whole = profile_of(&[batch(&f, &i, &s)]);
+        // Every state built from data, and every merge of them, holds the invariants a
+        // stored profile is checked for (issue 12), and reads back from its JSON.
+        prop_assert_eq!(whole.check(), Ok(()));
+        let whole = whole.finish(vec![]);
         let mut left = profile_of(&[batch(&f[..k], &i[..k], &s[..k])]);
         let right = profile_of(&[batch(&f[k..], &i[k..], &s[k..])]);
+        prop_assert_eq!(right.check(), Ok(()));
         left.merge(&right).unwrap();
+        prop_assert_eq!(left.check(), Ok(()));
         let merged = left.finish(vec![]);
+        let json = serde_json::to_vec(&merged).unwrap();
+        let back = Profile::from_json(&json, std::path::Path::new("mem"));
+        prop_assert!(back.is_ok(), "{:?}", back.err());
         prop_assert_eq!(merged.row_count, whole.row_count);
         for (m, w) in merged.columns.iter().zip(&whole.columns) {
             assert_same_exact_parts(m, w);

@@ -241,7 +241,7 @@ impl ColumnSample {
         };
         if let Some(num) = &state.numeric {
             // NaN and infinities are not compared; the profile counts them in distinct.
-            s.distinct = num.counts.summary(0).distinct;
+            s.distinct = num.counts.summary(0).clamped(num.moments.n).distinct;
             let weighted: Option<Vec<(f64, u64)>> = num.counts.exact().map(|m| {
                 let mut w: Vec<(f64, u64)> = m
                     .iter()
@@ -304,7 +304,7 @@ impl ColumnSample {
                     max_error: 0,
                 },
                 None => {
-                    let sum = st.counts.summary(EXACT_LIMIT);
+                    let sum = st.counts.summary(EXACT_LIMIT).clamped(c.present);
                     let counts: BTreeMap<String, u64> = sum.top.into_iter().collect();
                     let kept: u64 = counts.values().sum();
                     Categories {
@@ -417,6 +417,41 @@ fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error
 pub struct Skipped {
     pub column: String,
     pub reason: String,
+}
+
+/// Why a drift comparison compared no column at all, when it did not: every column
+/// skipped (its reason given, up to three), or no column to compare. A check that
+/// compared nothing must not pass silently (issue 12); `compared` is the number of
+/// columns with a result.
+pub fn nothing_compared(compared: usize, skipped: &[Skipped]) -> Option<String> {
+    if compared > 0 {
+        return None;
+    }
+    if skipped.is_empty() {
+        return Some("no column to compare: nothing was compared".to_string());
+    }
+    let shown: Vec<String> = skipped
+        .iter()
+        .take(3)
+        .map(|s| format!("`{}`: {}", s.column, s.reason))
+        .collect();
+    let more = skipped.len().saturating_sub(shown.len());
+    let columns: std::collections::BTreeSet<&str> =
+        skipped.iter().map(|s| s.column.as_str()).collect();
+    Some(format!(
+        "no column was compared: {} skipped ({}{}); nothing was compared",
+        if columns.len() == 1 {
+            "the only column was".to_string()
+        } else {
+            format!("all {} columns were", columns.len())
+        },
+        shown.join("; "),
+        if more > 0 {
+            format!("; {more} more")
+        } else {
+            String::new()
+        }
+    ))
 }
 
 /// How to compare: the method (None = Evidently's auto choice), a threshold overriding

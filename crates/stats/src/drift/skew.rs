@@ -108,6 +108,59 @@ pub struct SkewReport {
     pub only_in_b_columns: Vec<String>,
 }
 
+impl SkewReport {
+    /// Why no value was compared, when none was: no key present exactly once on both
+    /// sides, or no feature column besides the key on both sides. A check that compared
+    /// nothing must not pass silently (issue 12); the sentence says which case it is.
+    pub fn nothing_compared(&self) -> Option<String> {
+        let k = &self.keys;
+        let key = &self.key;
+        if k.matched == 0 {
+            let why = if k.rows_a == 0 || k.rows_b == 0 {
+                match (k.rows_a == 0, k.rows_b == 0) {
+                    (true, true) => "neither side has rows".to_string(),
+                    (true, _) => "A has no rows".to_string(),
+                    _ => "B has no rows".to_string(),
+                }
+            } else if k.null_keys_a == k.rows_a || k.null_keys_b == k.rows_b {
+                format!(
+                    "every key `{key}` is null on {}",
+                    if k.null_keys_a == k.rows_a { "A" } else { "B" }
+                )
+            } else if k.ambiguous > 0 {
+                let keys = |n: u64| format!("{n} key{}", if n == 1 { "" } else { "s" });
+                format!(
+                    "every key present on both sides is duplicated ({}; A has {} duplicated in {} rows, \
+                     B {} in {} rows), and a duplicated key has no single partner to compare",
+                    keys(k.ambiguous),
+                    keys(k.duplicate_keys_a),
+                    k.duplicate_rows_a,
+                    keys(k.duplicate_keys_b),
+                    k.duplicate_rows_b
+                )
+            } else {
+                format!(
+                    "A and B have no key `{key}` in common ({} keys only in A, {} only in B)",
+                    k.only_in_a_keys, k.only_in_b_keys
+                )
+            };
+            return Some(format!(
+                "0 rows matched on `{key}`: {why}; nothing was compared"
+            ));
+        }
+        if self.features.is_empty() {
+            return Some(format!(
+                "{} rows matched on `{key}`, but A and B have no column besides the key in common \
+                 (only in A: [{}], only in B: [{}]); nothing was compared",
+                k.matched,
+                self.only_in_a_columns.join(", "),
+                self.only_in_b_columns.join(", ")
+            ));
+        }
+        None
+    }
+}
+
 fn int(batch: &RecordBatch, i: usize) -> Result<u64> {
     let col = cast(batch.column(i), &DataType::Int64)?;
     let arr = col.as_primitive::<Int64Type>();

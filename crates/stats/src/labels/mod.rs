@@ -93,6 +93,31 @@ pub enum LabelError {
     },
     /// An option is out of its domain (e.g. a negative tolerance).
     InvalidOption(String),
+    /// More classes than a classification label has (see [`check_class_count`]): a
+    /// continuous column (a regression target) given as the label.
+    TooManyClasses { n_classes: usize, n_rows: usize },
+}
+
+/// Most classes a label audit takes. Its structures grow with the square of the classes
+/// (the confident joint and the per-class thresholds over every row's probabilities, the
+/// model's one-vs-rest weights, the annotators' confusion matrices): a float column given
+/// as the label, one class per row, took 2.9 GB at 6,000 rows and aborted at 12,000.
+pub const MAX_CLASSES: usize = 1000;
+
+/// Below this many classes a label may have fewer rows than twice its classes (small
+/// tables with many small classes); above it, such a label is refused.
+pub const FEW_CLASSES: usize = 50;
+
+/// Refuse a label that is not a classification label before anything of size classes x
+/// classes (or rows x classes) is allocated: more than [`MAX_CLASSES`] classes, or more
+/// than [`FEW_CLASSES`] classes with most rows in a class of their own (more classes than
+/// half the rows).
+pub fn check_class_count(n_classes: usize, n_rows: usize) -> Result<(), LabelError> {
+    let mostly_singletons = n_classes > FEW_CLASSES && n_classes.saturating_mul(2) > n_rows;
+    if n_classes > MAX_CLASSES || mostly_singletons {
+        return Err(LabelError::TooManyClasses { n_classes, n_rows });
+    }
+    Ok(())
 }
 
 impl fmt::Display for LabelError {
@@ -144,6 +169,14 @@ impl fmt::Display for LabelError {
                 "row {row}: probabilities sum to {sum}, not 1 (tolerance {tolerance}); pass predicted probabilities, not scores or logits"
             ),
             Self::InvalidOption(msg) => write!(f, "invalid option: {msg}"),
+            Self::TooManyClasses { n_classes, .. } if *n_classes > MAX_CLASSES => write!(
+                f,
+                "{n_classes} distinct values; a label audit needs a classification label (at most {MAX_CLASSES} classes); is it a regression target?"
+            ),
+            Self::TooManyClasses { n_classes, n_rows } => write!(
+                f,
+                "{n_classes} distinct values in {n_rows} rows; a label audit needs a classification label (classes that repeat: at most one class per two rows); is it a regression target?"
+            ),
         }
     }
 }

@@ -178,10 +178,67 @@ impl LengthState {
         self.max = Some(self.max.map_or(len, |m| m.max(len)));
         self.total += len;
     }
-    fn merge(&mut self, o: &Self) {
+    /// Min and max of a merge; the caller adds the totals with overflow checked.
+    fn merge_extremes(&mut self, o: &Self) {
         self.min = opt_min_u(self.min, o.min);
         self.max = opt_max_u(self.max, o.max);
-        self.total += o.total;
+    }
+
+    /// `n` values were measured: extremes present exactly when there are values, in
+    /// order, and a total between n * min and n * max.
+    fn check(&self, n: u64, what: &str) -> std::result::Result<(), String> {
+        match (self.min, self.max) {
+            (None, None) if n == 0 && self.total == 0 => Ok(()),
+            (Some(lo), Some(hi)) if n > 0 && lo <= hi => {
+                let low = u128::from(lo) * u128::from(n);
+                let high = u128::from(hi) * u128::from(n);
+                if (low..=high).contains(&u128::from(self.total)) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "total {what} ({}) is impossible for {n} values between {lo} and {hi}",
+                        self.total
+                    ))
+                }
+            }
+            (lo, hi) => Err(format!(
+                "{what} extremes ({}, {}) do not fit {n} values with total {}",
+                opt_text(lo),
+                opt_text(hi),
+                self.total
+            )),
+        }
+    }
+}
+
+fn opt_text<T: std::fmt::Display>(x: Option<T>) -> String {
+    x.map_or_else(|| "none".to_string(), |v| v.to_string())
+}
+
+/// Value counts of `n` values: exact counts sum to `n`; a frequent-items sketch has seen
+/// at most `n` (values seen once in a batch are left out of it).
+fn check_counts<K: super::counts::CountKey>(
+    counts: &ValueCounts<K>,
+    n: u64,
+    what: &str,
+) -> std::result::Result<(), String> {
+    if counts.exact().is_some_and(|m| m.values().any(|c| *c == 0)) {
+        return Err("value counts hold a value counted 0 times".to_string());
+    }
+    // A left-out batch left out at least one value.
+    if counts.skipped_batches() > n {
+        return Err(format!(
+            "value counts left out {} batches of {n} values",
+            counts.skipped_batches()
+        ));
+    }
+    let (seen, exact) = counts.weight();
+    match seen {
+        Some(w) if (exact && w == n) || (!exact && w <= n) => Ok(()),
+        Some(w) => Err(format!(
+            "value counts hold {w} values where the {what} count is {n}"
+        )),
+        None => Err("value counts overflow".to_string()),
     }
 }
 
@@ -350,6 +407,10 @@ impl ColumnState {
         Ok(())
     }
 
+    /// Fold another state of the same column in. Every count is added with overflow
+    /// checked (stored profiles can claim any count); on an error the state is left partly
+    /// merged and must be dropped. Sketch weights need no check of their own: for states
+    /// that pass [`ColumnState::check`] they are bounded by counts checked here.
     pub fn merge(&mut self, o: &Self) -> Result<()> {
         if self.name != o.name || self.type_name != o.type_name {
             return Err(Error::Usage(format!(
@@ -357,25 +418,112 @@ impl ColumnState {
                 self.name, self.type_name, o.name, o.type_name
             )));
         }
-        self.count += o.count;
-        self.missing += o.missing;
+        let name = self.name.clone();
+        let add = |a: u64, b: u64, what: &str| -> Result<u64> {
+            a.checked_add(b).ok_or_else(|| {
+                Error::Usage(format!(
+                    "column '{name}': {what} overflows when merged ({a} + {b} is more than {})",
+                    u64::MAX
+                ))
+            })
+        };
+        self.count = add(self.count, o.count, "count")?;
+        self.missing = add(self.missing, o.missing, "missing")?;
         if let (Some(a), Some(b)) = (&mut self.numeric, &o.numeric) {
+            a.nan = add(a.nan, b.nan, "nan")?;
+            a.pos_inf = add(a.pos_inf, b.pos_inf, "pos_inf")?;
+            a.neg_inf = add(a.neg_inf, b.neg_inf, "neg_inf")?;
+            a.zeros = add(a.zeros, b.zeros, "zeros")?;
+            add(a.moments.n, b.moments.n, "the finite count")?;
             a.merge(b);
         }
         if let (Some(a), Some(b)) = (&mut self.string, &o.string) {
-            a.lengths.merge(&b.lengths);
+            a.lengths.total = add(a.lengths.total, b.lengths.total, "total length")?;
+            a.lengths.merge_extremes(&b.lengths);
             a.counts.merge(&b.counts);
         }
         if let (Some(a), Some(b)) = (&mut self.binary, &o.binary) {
-            a.merge(b);
+            a.total = add(a.total, b.total, "total length")?;
+            a.merge_extremes(b);
         }
         if let (Some(a), Some(b)) = (&mut self.boolean, &o.boolean) {
-            a.true_count += b.true_count;
-            a.false_count += b.false_count;
+            a.true_count = add(a.true_count, b.true_count, "true count")?;
+            a.false_count = add(a.false_count, b.false_count, "false count")?;
         }
         if let (Some(a), Some(b)) = (&mut self.list, &o.list) {
-            a.values_per_row.merge(&b.values_per_row);
+            let v = &mut a.values_per_row;
+            v.total = add(v.total, b.values_per_row.total, "total values")?;
+            v.merge_extremes(&b.values_per_row);
             a.elements.merge(&b.elements)?;
+        }
+        Ok(())
+    }
+
+    /// Check the invariants that every state built by `update` and `merge` holds. A stored
+    /// profile that breaks one was edited or corrupted: summarising or merging it would give
+    /// wrong answers (a missing fraction above 1) or overflow. The error is a sentence
+    /// naming the column.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let col = &self.name;
+        let fail = |what: String| Err(format!("column '{col}': {what}"));
+        if self.missing > self.count {
+            return fail(format!(
+                "missing ({}) exceeds count ({})",
+                self.missing, self.count
+            ));
+        }
+        let present = self.count - self.missing;
+        let kind = self.kind;
+        let shape = [
+            ("numeric", self.numeric.is_some(), kind.is_numeric()),
+            ("string", self.string.is_some(), kind == Kind::String),
+            ("binary", self.binary.is_some(), kind == Kind::Binary),
+            ("boolean", self.boolean.is_some(), kind == Kind::Boolean),
+            ("list", self.list.is_some(), kind == Kind::List),
+        ];
+        for (part, has, wants) in shape {
+            if has != wants {
+                let kind = serde_json::to_value(kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                return fail(if has {
+                    format!("a {kind} column has {part} statistics")
+                } else {
+                    format!("a {kind} column lacks its {part} statistics")
+                });
+            }
+        }
+        if let Some(n) = &self.numeric {
+            n.check(present).or_else(fail)?;
+        }
+        if let Some(s) = &self.string {
+            s.lengths.check(present, "length").or_else(fail)?;
+            check_counts(&s.counts, present, "present").or_else(fail)?;
+        }
+        if let Some(b) = &self.binary {
+            b.check(present, "length").or_else(fail)?;
+        }
+        if let Some(b) = &self.boolean {
+            let both = b.true_count.checked_add(b.false_count);
+            if both.is_none_or(|t| t > present) {
+                return fail(format!(
+                    "true ({}) and false ({}) counts exceed the present count ({present})",
+                    b.true_count, b.false_count
+                ));
+            }
+        }
+        if let Some(l) = &self.list {
+            l.values_per_row
+                .check(present, "values per row")
+                .or_else(fail)?;
+            if l.elements.count != l.values_per_row.total {
+                return fail(format!(
+                    "element count ({}) differs from the total values ({})",
+                    l.elements.count, l.values_per_row.total
+                ));
+            }
+            l.elements.check()?;
         }
         Ok(())
     }
@@ -385,9 +533,15 @@ impl ColumnState {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
+    /// Read a state written by [`ColumnState::to_bytes`]; its invariants are checked
+    /// (see [`ColumnState::check`]) since the bytes may come from anywhere.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        serde_json::from_slice(bytes)
-            .map_err(|e| Error::Usage(format!("invalid column state: {e}")))
+        let state: Self = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Usage(format!("invalid column state: {e}")))?;
+        state
+            .check()
+            .map_err(|e| Error::Usage(format!("invalid column state: {e}")))?;
+        Ok(state)
     }
 }
 
@@ -533,11 +687,86 @@ impl NumericState {
         }
     }
 
+    /// See [`ColumnState::check`]; `present` is the column's non-null count.
+    fn check(&self, present: u64) -> std::result::Result<(), String> {
+        let n = self.moments.n;
+        let sum = [self.nan, self.pos_inf, self.neg_inf]
+            .into_iter()
+            .try_fold(n, u64::checked_add);
+        if sum.is_none_or(|s| s > present) {
+            return Err(format!(
+                "finite ({n}), NaN ({}) and infinite ({} + {}) counts exceed the present count ({present})",
+                self.nan, self.pos_inf, self.neg_inf
+            ));
+        }
+        if self.zeros > n {
+            return Err(format!(
+                "zeros ({}) exceed the finite count ({n})",
+                self.zeros
+            ));
+        }
+        let (lo, hi) = match (self.min, self.max) {
+            (None, None) if n == 0 => (f64::NAN, f64::NAN),
+            (Some(lo), Some(hi)) if n > 0 && lo.is_finite() && hi.is_finite() && lo <= hi => {
+                (lo, hi)
+            }
+            (lo, hi) => {
+                return Err(format!(
+                    "min ({}) and max ({}) do not fit {n} finite values",
+                    opt_text(lo),
+                    opt_text(hi)
+                ));
+            }
+        };
+        let Moments { mean, m2, .. } = self.moments;
+        if n > 0 {
+            // The mean of values in [lo, hi], up to rounding (generously: a long sum's
+            // rounding grows with the count).
+            let slack = 1e-6 * (hi - lo).max(lo.abs()).max(hi.abs());
+            if !(mean >= lo - slack && mean <= hi + slack && m2 >= 0.0 && m2.is_finite()) {
+                return Err(format!(
+                    "mean ({mean}) or sum of squared deviations ({m2}) impossible for values between {lo} and {hi}"
+                ));
+            }
+        }
+        check_counts(&self.counts, n, "finite")?;
+        if let Some(map) = self.counts.exact()
+            && let Some(bad) = map
+                .keys()
+                .map(|b| f64::from_bits(*b as u64))
+                .find(|x| !(x.is_finite() && *x >= lo && *x <= hi))
+        {
+            return Err(format!(
+                "a counted value ({bad}) lies outside min ({lo}) and max ({hi})"
+            ));
+        }
+        // While value counts are exact the quantile sketch may lag behind them (it is
+        // seeded when they spill); past them it holds every finite value.
+        let weight = self.quantiles.weight();
+        let fits = if self.counts.exact().is_some() {
+            weight <= n
+        } else {
+            weight == n
+        };
+        if !fits {
+            return Err(format!(
+                "the quantile sketch holds {weight} values where the finite count is {n}"
+            ));
+        }
+        if weight > 0
+            && let Some((qlo, qhi)) = self.quantiles.extremes()
+            && !(qlo >= lo && qhi <= hi)
+        {
+            return Err(format!(
+                "the quantile sketch spans {qlo} to {qhi}, outside min ({lo}) and max ({hi})"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Everything but the NaN, infinity and zero counts, which the caller adds with
+    /// overflow checked.
     fn merge(&mut self, b: &Self) {
-        self.nan += b.nan;
-        self.pos_inf += b.pos_inf;
-        self.neg_inf += b.neg_inf;
-        self.zeros += b.zeros;
         self.min = opt_min_f(self.min, b.min);
         self.max = opt_max_f(self.max, b.max);
         self.moments.merge(&b.moments);

@@ -62,6 +62,27 @@ pub struct CountsSummary<K> {
     pub top_max_error: u64,
 }
 
+impl<K> CountsSummary<K> {
+    /// The estimates held to what is known exactly (issue 12: 3,001 rows showed `~3030`
+    /// distinct values). Of `n` counted values there are at most `n` distinct, at least one
+    /// if any, at least one per reported top value, and more than [`EXACT_LIMIT`] once the
+    /// exact counts spilled (they spill only past it); no value occurs more than `n` times.
+    #[must_use]
+    pub fn clamped(mut self, n: u64) -> Self {
+        if !self.distinct_exact {
+            let mut floor = (self.top.len() as u64).max(u64::from(n > 0));
+            if n > EXACT_LIMIT as u64 {
+                floor = floor.max(EXACT_LIMIT as u64 + 1);
+            }
+            self.distinct = self.distinct.max(floor).min(n);
+        }
+        for (_, count) in &mut self.top {
+            *count = (*count).min(n);
+        }
+        self
+    }
+}
+
 fn new_freq<K: CountKey>() -> FrequentItemsSketch<K> {
     #[allow(clippy::expect_used)] // a constant, valid map size
     FrequentItemsSketch::new(FREQ_MAP_SIZE).expect("valid frequent-items map size")
@@ -214,7 +235,8 @@ impl<K: CountKey> ValueCounts<K> {
                     skipped: s2,
                 },
             ) => {
-                *skipped += s2;
+                // Bounded by the counted values in a checked state; saturate all the same.
+                *skipped = skipped.saturating_add(*s2);
                 match (&mut *freq, f2) {
                     (Some(a), Some(b)) => a.merge(b),
                     // Either side stopped tracking top values: so does the merge.
@@ -231,6 +253,26 @@ impl<K: CountKey> ValueCounts<K> {
     /// Whether most frequent values are still tracked (exact counts or a sketch of them).
     pub fn tracks_top(&self) -> bool {
         matches!(self, Self::Exact(_) | Self::Sketch { freq: Some(_), .. })
+    }
+
+    /// How many values the counts hold, and whether that is every value counted: the
+    /// exact map's total (`None` on overflow), or the frequent-items sketch's stream weight
+    /// (which leaves out values seen once in a batch, see [`ValueCounts::add_runs`]).
+    pub fn weight(&self) -> (Option<u64>, bool) {
+        match self {
+            Self::Exact(map) => (map.values().try_fold(0u64, |t, c| t.checked_add(*c)), true),
+            Self::Sketch { freq, .. } => {
+                (Some(freq.as_ref().map_or(0, |f| f.total_weight())), false)
+            }
+        }
+    }
+
+    /// Batches whose once-seen values the frequent-items sketch left out (0 while exact).
+    pub fn skipped_batches(&self) -> u64 {
+        match self {
+            Self::Exact(_) => 0,
+            Self::Sketch { skipped, .. } => *skipped,
+        }
     }
 
     /// The exact map, while the column has few distinct values.
@@ -273,7 +315,9 @@ impl<K: CountKey> ValueCounts<K> {
                     distinct_exact: false,
                     top,
                     top_exact: false,
-                    top_max_error: freq.as_ref().map_or(0, |f| f.maximum_error() + skipped),
+                    top_max_error: freq
+                        .as_ref()
+                        .map_or(0, |f| f.maximum_error().saturating_add(*skipped)),
                 }
             }
         }
@@ -374,6 +418,43 @@ mod tests {
         assert!(rel < 0.05, "HLL estimate {} too far from 20001", s.distinct);
         assert_eq!(s.top[0].0, -1);
         assert!(s.top[0].1.abs_diff(50_000) <= s.top_max_error);
+    }
+
+    /// Issue 12 item 8: estimates are held to what is known exactly.
+    #[test]
+    fn clamped_estimates_respect_exact_bounds() {
+        let sketch = |distinct, top: Vec<(i64, u64)>| CountsSummary {
+            distinct,
+            distinct_exact: false,
+            top,
+            top_exact: false,
+            top_max_error: 9,
+        };
+        // 3,001 present values cannot have ~3030 distinct ones, nor a value 3,010 times.
+        let c = sketch(3030, vec![(1, 3010), (2, 5)]).clamped(3001);
+        assert_eq!(c.distinct, 3001);
+        assert_eq!(c.top, vec![(1, 3001), (2, 5)]);
+        // Spilled exact counts saw more than EXACT_LIMIT distinct values.
+        assert_eq!(sketch(1000, vec![]).clamped(5000).distinct, 1025);
+        assert_eq!(sketch(0, vec![]).clamped(0).distinct, 0);
+        // Exact counts are left as they are.
+        let exact = CountsSummary {
+            distinct: 3,
+            distinct_exact: true,
+            top: vec![(1, 2)],
+            top_exact: true,
+            top_max_error: 0,
+        };
+        assert_eq!(exact.clone().clamped(10), exact);
+        // Real sketches: every value distinct, the HLL estimate never above the count.
+        for n in [1025u64, 1500, 3001, 5003] {
+            let mut v = ValueCounts::<i64>::default();
+            (0..n as i64).for_each(|i| {
+                v.add_ref(&(i * 7919));
+            });
+            let c = v.summary(3).clamped(n);
+            assert!(c.distinct <= n && c.distinct > 1024, "{n}: {}", c.distinct);
+        }
     }
 
     #[test]

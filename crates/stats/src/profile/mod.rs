@@ -90,6 +90,23 @@ impl ProfileBuilder {
         })
     }
 
+    /// Check the invariants every profile built from data holds (see
+    /// [`ColumnState::check`]): each column saw every row.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        for c in &self.columns {
+            if c.count != self.rows {
+                return Err(format!(
+                    "column '{}': count ({}) differs from the profile's row_count ({})",
+                    c.name, c.count, self.rows
+                ));
+            }
+            c.check()?;
+        }
+        Ok(())
+    }
+
+    /// Fold in the builder of another part. Counts are added with overflow checked; on an
+    /// error `self` is left partly merged and must be dropped.
     pub fn merge(&mut self, other: &Self) -> Result<()> {
         if self.columns.len() != other.columns.len() {
             return Err(Error::Usage(format!(
@@ -98,7 +115,14 @@ impl ProfileBuilder {
                 other.columns.len()
             )));
         }
-        self.rows += other.rows;
+        self.rows = self.rows.checked_add(other.rows).ok_or_else(|| {
+            Error::Usage(format!(
+                "row_count overflows when merged ({} + {} is more than {})",
+                self.rows,
+                other.rows,
+                u64::MAX
+            ))
+        })?;
         for (a, b) in self.columns.iter_mut().zip(&other.columns) {
             a.merge(b)?;
         }
@@ -151,13 +175,8 @@ impl Profile {
             path: path.to_path_buf(),
             message,
         };
-        let file: ProfileFile = serde_json::from_slice(bytes).map_err(|e| {
-            err(format!(
-                "not a preflight profile (line {}, column {}: {e})",
-                e.line(),
-                e.column()
-            ))
-        })?;
+        let file: ProfileFile =
+            serde_json::from_slice(bytes).map_err(|e| err(not_a_profile(bytes, &e)))?;
         if file.version != PROFILE_VERSION {
             return Err(err(format!(
                 "profile version {} is not supported (this build reads version {PROFILE_VERSION})",
@@ -168,6 +187,7 @@ impl Profile {
             rows: file.row_count,
             columns: file.columns.into_iter().map(|c| c.state).collect(),
         };
+        builder.check().map_err(err)?;
         Ok(builder.finish(file.sources))
     }
 
@@ -219,7 +239,13 @@ impl Profile {
                     ),
                 });
             }
-            builder.merge(&p.builder())?;
+            builder.merge(&p.builder()).map_err(|e| match e {
+                Error::Usage(message) => Error::Profile {
+                    path: name.into(),
+                    message,
+                },
+                other => other,
+            })?;
             sources.extend(p.sources.iter().cloned());
         }
         Ok(builder.finish(sources))
@@ -228,6 +254,53 @@ impl Profile {
     pub fn column(&self, name: &str) -> Option<&ColumnProfile> {
         self.columns.iter().find(|c| c.name == name)
     }
+}
+
+/// Why a file is not a stored profile, in words: cut short, not JSON at all, or JSON of
+/// another kind (the reports other commands write are the usual mix-up).
+fn not_a_profile(bytes: &[u8], e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let (line, column) = (e.line(), e.column());
+    match e.classify() {
+        Category::Eof => format!(
+            "not a complete stored profile: the JSON ends early at line {line}, column {column} (truncated?)"
+        ),
+        Category::Syntax | Category::Io => {
+            format!("not a stored profile: not valid JSON at line {line}, column {column}")
+        }
+        Category::Data => {
+            let doc: Option<Value> = serde_json::from_slice(bytes).ok();
+            let has = |key: &str| doc.as_ref().is_some_and(|d| d.get(key).is_some());
+            let kind = if has("anomalies") && has("passed") {
+                Some("a `validate` report")
+            } else if has("dataset_drift") {
+                Some("a `drift` report")
+            } else if has("label_issues") {
+                Some("a `labels` report")
+            } else if has("pairs") || has("matched") {
+                Some("a `skew` report")
+            } else {
+                None
+            };
+            let detail = one_line_serde(e);
+            match kind {
+                Some(kind) => format!(
+                    "not a stored profile: this JSON looks like {kind}; `preflight profile --format json` writes profiles"
+                ),
+                None if doc.as_ref().is_some_and(|d| !d.is_object()) => {
+                    "not a stored profile: the JSON is not an object".to_string()
+                }
+                None => format!("not a stored profile: {detail}"),
+            }
+        }
+    }
+}
+
+/// serde_json's message without its own " at line L column C" (we say where ourselves).
+fn one_line_serde(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    let cut = s.rfind(" at line ").map_or(s.as_str(), |i| &s[..i]);
+    format!("{cut} (line {}, column {})", e.line(), e.column())
 }
 
 /// One column's statistics as users and other tools read them.
@@ -351,7 +424,8 @@ fn lengths(l: &column::LengthState, n: u64) -> LengthSummary {
 
 impl ColumnProfile {
     pub fn from_state(state: ColumnState) -> Self {
-        let present = state.count - state.missing;
+        // Stored states are checked on reading (missing <= count); saturate all the same.
+        let present = state.count.saturating_sub(state.missing);
         let mut p = Self {
             name: state.name.clone(),
             type_name: state.type_name.clone(),
@@ -378,7 +452,7 @@ impl ColumnProfile {
             state: ColumnState::new("", &arrow::datatypes::DataType::Null),
         };
         if let Some(num) = &state.numeric {
-            let c = num.counts.summary(TOP_VALUES);
+            let c = num.counts.summary(TOP_VALUES).clamped(num.moments.n);
             // NaN is a value too: counted apart from the map, it adds one distinct value.
             p.distinct = Some(
                 c.distinct
@@ -417,7 +491,7 @@ impl ColumnProfile {
             p.numeric = Some(s);
         }
         if let Some(st) = &state.string {
-            let c = st.counts.summary(TOP_VALUES);
+            let c = st.counts.summary(TOP_VALUES).clamped(present);
             p.distinct = Some(c.distinct);
             p.distinct_exact = Some(c.distinct_exact);
             p.top_values_exact = Some(c.top_exact);
@@ -498,14 +572,22 @@ fn numeric_summary(num: &column::NumericState) -> NumericSummary {
         ),
         _ => (num.quantiles.view(), num.quantiles.is_exact()),
     };
+    // Sketch quantiles and the rounded moments are held to what is known exactly: every
+    // quantile lies in [min, max], and a standard deviation is at most half the range.
+    let (lo, hi) = (
+        num.min.unwrap_or(f64::NEG_INFINITY),
+        num.max.unwrap_or(f64::INFINITY),
+    );
+    let within = |x: f64| if lo <= hi { x.clamp(lo, hi) } else { x };
+    let quantile = |q: f64| view.quantile(q).map(within);
     let percentiles: Vec<f64> = if n == 0 {
         Vec::new()
     } else {
         (0..=100)
-            .filter_map(|i| view.quantile(f64::from(i) / 100.0))
+            .filter_map(|i| quantile(f64::from(i) / 100.0))
             .collect()
     };
-    let median = view.quantile(0.5).filter(|_| n > 0);
+    let median = quantile(0.5).filter(|_| n > 0);
     let histogram = match (num.min, num.max) {
         (Some(lo), Some(hi)) if n > 0 => equal_width(&view, lo, hi, n),
         _ => Vec::new(),
@@ -516,8 +598,8 @@ fn numeric_summary(num: &column::NumericState) -> NumericSummary {
         let b = HISTOGRAM_BUCKETS;
         (0..b)
             .filter_map(|i| {
-                let low = view.quantile(i as f64 / b as f64)?;
-                let high = view.quantile((i + 1) as f64 / b as f64)?;
+                let low = quantile(i as f64 / b as f64)?;
+                let high = quantile((i + 1) as f64 / b as f64)?;
                 Some(Bucket {
                     low,
                     high,
@@ -530,8 +612,11 @@ fn numeric_summary(num: &column::NumericState) -> NumericSummary {
         finite: n,
         min: num.min,
         max: num.max,
-        mean: (n > 0).then_some(num.moments.mean),
-        std_dev: num.moments.std_dev(),
+        mean: (n > 0).then(|| within(num.moments.mean)),
+        std_dev: num.moments.std_dev().map(|s| match (num.min, num.max) {
+            (Some(a), Some(b)) if b >= a => s.min((b - a) / 2.0),
+            _ => s,
+        }),
         zeros: num.zeros,
         nan: num.nan,
         pos_inf: num.pos_inf,

@@ -110,6 +110,17 @@ impl Quantiles {
         }
     }
 
+    /// The smallest and largest value held; `None` when empty.
+    pub fn extremes(&self) -> Option<(f64, f64)> {
+        match self {
+            Self::Exact(v) => v.iter().fold(None, |m, &x| match m {
+                None => Some((x, x)),
+                Some((lo, hi)) => Some((if x < lo { x } else { lo }, if x > hi { x } else { hi })),
+            }),
+            Self::Digest(d) => d.min_value().zip(d.max_value()),
+        }
+    }
+
     /// The values of exact value counts: kept as they are while few, else one digest
     /// built from the (value, count) runs without expanding them.
     pub fn from_counts(mut counts: Vec<(f64, u64)>) -> Self {
@@ -479,6 +490,12 @@ fn lane_sum(values: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
+/// A sum of squared deviations held at f64::MAX when it overflows: JSON has no
+/// infinity, and a stored profile must read back.
+fn saturate(m2: f64) -> f64 {
+    if m2 > f64::MAX { f64::MAX } else { m2 }
+}
+
 /// Mean and sum of squared deviations, merged with Chan et al.'s parallel formula so that
 /// merge(a, b) equals a single pass over a ++ b up to rounding.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -495,12 +512,17 @@ impl Moments {
             return Self::default();
         }
         let n = values.len();
-        let mean = lane_sum(values, |x| x) / n as f64;
+        let mut mean = lane_sum(values, |x| x) / n as f64;
+        if !mean.is_finite() {
+            // The sum overflowed (values near f64::MAX); the mean of finite values never
+            // does: sum the values divided first.
+            mean = lane_sum(values, |x| x / n as f64);
+        }
         let m2 = lane_sum(values, |x| (x - mean) * (x - mean));
         Self {
             n: n as u64,
             mean,
-            m2,
+            m2: saturate(m2),
         }
     }
 
@@ -515,14 +537,21 @@ impl Moments {
         let n = self.n + o.n;
         let delta = o.mean - self.mean;
         let (na, nb, nf) = (self.n as f64, o.n as f64, n as f64);
-        self.mean += delta * nb / nf;
-        self.m2 += o.m2 + delta * delta * na * nb / nf;
+        if delta.is_finite() {
+            self.mean += delta * nb / nf;
+        } else {
+            // Means of opposite sign near f64::MAX: their difference overflows, a weighted
+            // sum of the two does not.
+            self.mean = self.mean * (na / nf) + o.mean * (nb / nf);
+        }
+        self.m2 = saturate(self.m2 + o.m2 + delta * delta * na * nb / nf);
         self.n = n;
     }
 
-    /// Population standard deviation (ddof = 0, as TFDV reports).
+    /// Population standard deviation (ddof = 0, as TFDV reports); `None` when the sum of
+    /// squared deviations saturated (values spread beyond about 1e154).
     pub fn std_dev(&self) -> Option<f64> {
-        (self.n > 0).then(|| (self.m2 / self.n as f64).sqrt())
+        (self.n > 0 && self.m2 < f64::MAX).then(|| (self.m2 / self.n as f64).sqrt())
     }
 }
 
