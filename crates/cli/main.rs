@@ -4,6 +4,7 @@
 mod commands;
 mod gate;
 mod html;
+mod json;
 mod output;
 mod progress;
 mod report;

@@ -91,9 +91,10 @@ pub fn check_writable<'a>(paths: impl IntoIterator<Item = Option<&'a Path>>) -> 
     Ok(())
 }
 
-/// Serialise as pretty JSON with a trailing newline.
+/// Serialise as pretty JSON with a trailing newline, terminal-safe (see [`crate::json`]).
 pub fn write_json<T: serde::Serialize>(w: &mut dyn Write, value: &T) -> Result<()> {
-    serde_json::to_writer_pretty(&mut *w, value)?;
+    let mut ser = serde_json::Serializer::with_formatter(&mut *w, crate::json::TerminalSafe::new());
+    value.serialize(&mut ser)?;
     writeln!(w)?;
     Ok(())
 }
