@@ -350,7 +350,7 @@ fn cases() -> Vec<Case> {
         bad(
             "parquet zero rows",
             &["profile", "{c}/parquet/zero_rows.parquet", "-o", "{o}"],
-            &["zero_rows.parquet", "no data rows"],
+            &["zero_rows.parquet", "no rows"],
         ),
         ok(
             "parquet nested columns",
@@ -953,15 +953,16 @@ fn generate(c: &Path) {
     fs::write(g.join("truncated.profile.json"), &text[..text.len() / 2]).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     let mut bad = doc.clone();
-    bad["columns"][0]["missing"] = serde_json::json!(20_000);
+    // Summaries are re-derived from the stored state, so the state is what is broken.
+    bad["columns"][0]["state"]["missing"] = serde_json::json!(20_000);
     fs::write(g.join("inconsistent.profile.json"), bad.to_string()).unwrap();
     let mut huge = doc.clone();
     let near_max = u64::MAX / 2 + 1;
     huge["row_count"] = serde_json::json!(near_max);
     for col in huge["columns"].as_array_mut().unwrap() {
-        let missing = col["missing"].as_u64().unwrap();
-        col["count"] = serde_json::json!(near_max);
-        col["present"] = serde_json::json!(near_max - missing);
+        // A consistent state (missing rows make up the difference) whose double overflows.
+        let present = col["state"]["count"].as_u64().unwrap();
+        col["state"]["missing"] = serde_json::json!(near_max - present);
     }
     fs::write(g.join("huge.profile.json"), huge.to_string()).unwrap();
     let mut future = doc.clone();
