@@ -32,7 +32,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
-    crate::output::check_writable([args.output.as_deref()])?;
+    crate::output::check_outputs([args.output.as_deref()], &args.profiles)?;
     let mut profiles = Vec::with_capacity(args.profiles.len());
     for path in &args.profiles {
         let bytes = std::fs::read(path)
