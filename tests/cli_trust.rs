@@ -138,6 +138,27 @@ fn negative_number_is_a_value_out_of_range_not_a_flag() {
     assert!(r.stderr.contains("must not be negative"), "{}", r.stderr);
 }
 
+#[test]
+fn datafusion_error_chain_is_one_line() {
+    let d = TempDir::new().unwrap();
+    let data = d.path().join("d.csv");
+    fs::write(&data, "a,b\n1,2\n3,4\n").unwrap();
+    let schema = d.path().join("s.yaml");
+    // DataFusion's message: "Optimizer rule ... failed\ncaused by\nArrow error: Cast error".
+    fs::write(
+        &schema,
+        "version: 1\nfeatures:\n  - name: a\n    type: int64\n  - name: b\n    type: int64\n\
+         checks:\n  - name: c1\n    sql: SELECT count(*) FROM data WHERE a = 'x'\n",
+    )
+    .unwrap();
+    let r = run(&["validate", s(&data), "--schema", s(&schema)]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    if r.code == 2 {
+        assert_one_line(&r.stderr, "DataFusion caused-by chain");
+        assert!(r.stderr.contains("Cannot cast string 'x'"), "{}", r.stderr);
+    }
+}
+
 // ---- item 2: broken pipe -------------------------------------------------------------
 
 #[test]
@@ -349,6 +370,11 @@ fn stored_profile_given_as_data_is_named() {
         "{}",
         r.stderr
     );
+
+    let r = run(&["merge", s(&report), s(&prof)]);
+    assert_eq!(r.code, 2);
+    assert_one_line(&r.stderr, "merge validate_out.json");
+    assert!(r.stderr.contains("report of `preflight validate`"), "{}", r.stderr);
 
     // A stored profile under another name is still a profile (by its content).
     let renamed = d.path().join("baseline.json");

@@ -84,31 +84,46 @@ pub fn value(s: &str) -> Cow<'_, str> {
 }
 
 /// An error or message line: one line, every control character escaped. Line breaks that
-/// are structure (DataFusion's `caused by` chains, a blank line between parts, an indented
-/// continuation) become `: ` / `; `; any other newline (one inside a column name) stays
-/// visible as `\n`.
+/// are structure become `: ` or `; `: DataFusion's `caused by` chains, a blank line
+/// between parts, an indented continuation, a new sentence (`...named x.\nValid fields
+/// are ...`). A newline inside backticks or double quotes, or before a lower-case word,
+/// is the data's (a column name `first\nsecond`) and stays visible as `\n`.
 pub fn one_line(s: &str) -> String {
     let s = s.trim_end_matches(['\n', '\r']);
     let s = s.replace("\ncaused by\n", ": caused by: ");
     let mut joined = String::with_capacity(s.len());
+    let mut quoted = (false, false);
     let mut lines = s.split('\n').peekable();
     while let Some(line) = lines.next() {
         joined.push_str(line);
+        for c in line.chars() {
+            match c {
+                '`' => quoted.0 = !quoted.0,
+                '"' => quoted.1 = !quoted.1,
+                _ => {}
+            }
+        }
         let Some(next) = lines.peek() else { break };
-        if next.is_empty() || next.starts_with([' ', '\t']) || line.is_empty() {
-            // Structure: skip blank lines, join the next one with "; ".
-            while lines.peek().is_some_and(|l| l.trim().is_empty()) {
-                lines.next();
-            }
-            if let Some(next) = lines.peek_mut() {
-                *next = next.trim_start();
-                if !joined.is_empty() && !joined.ends_with([':', ';']) {
-                    joined.push(';');
-                }
-                joined.push(' ');
-            }
-        } else {
+        let structure = !(quoted.0 || quoted.1)
+            && (line.trim().is_empty()
+                || next.trim().is_empty()
+                || next.starts_with([' ', '\t'])
+                || next.starts_with(|c: char| c.is_uppercase()));
+        if !structure {
             joined.push('\n');
+            continue;
+        }
+        while lines.peek().is_some_and(|l| l.trim().is_empty()) {
+            lines.next();
+        }
+        if let Some(next) = lines.peek_mut() {
+            *next = next.trim_start();
+            let joined_trimmed = joined.trim_end().len();
+            joined.truncate(joined_trimmed);
+            if !joined.is_empty() && !joined.ends_with([':', ';', '.']) {
+                joined.push(';');
+            }
+            joined.push(' ');
         }
     }
     escape(&joined).into_owned()
@@ -239,6 +254,12 @@ mod tests {
             "SQL error: caused by: Schema error: no field `x`"
         );
         assert_eq!(one_line("a\n\n  b\n"), "a; b");
+        assert_eq!(
+            one_line("Schema error: No field named nosuch.\nValid fields are data.a."),
+            "Schema error: No field named nosuch. Valid fields are data.a."
+        );
+        assert_eq!(one_line("columns: a, first\nsecond"), "columns: a, first\\nsecond");
+        assert_eq!(one_line("column `X\nY` is missing"), "column `X\\nY` is missing");
         assert_eq!(one_line("column `a\nb` is missing"), "column `a\\nb` is missing");
         assert_eq!(one_line("x\u{1b}[2J"), "x\\u{1b}[2J");
     }

@@ -90,6 +90,14 @@ fn report_error(path: &str, command: &str) -> anyhow::Error {
     )
 }
 
+/// Refuse a preflight report where a stored profile is expected (`merge`).
+pub fn refuse_report(path: &str) -> Result<()> {
+    match classify(path) {
+        Input::Report(command) => Err(report_error(path, command)),
+        _ => Ok(()),
+    }
+}
+
 /// Whether one side's `paths` are stored profiles (`true`) or data (`false`). A preflight
 /// report, or a side that mixes profiles and data, is an error.
 pub fn profiles_or_data(paths: &[String]) -> Result<bool> {

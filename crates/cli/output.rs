@@ -222,7 +222,7 @@ fn read_by_glob(pattern: &str, out: &Path, given: &Path, id: Option<&FileId>) ->
 ///   input directory or glob would read it. `-o self.csv` on `self.csv` used to replace
 ///   the data with its own profile.
 ///
-/// A device or FIFO (`/dev/null`, `/dev/stdout`) is only opened for writing.
+/// A device or FIFO (`/dev/null`, `/dev/stdout`) is left alone until it is written.
 pub fn check_outputs<'a, P: AsRef<Path>>(
     outputs: impl IntoIterator<Item = Option<&'a Path>>,
     inputs: impl IntoIterator<Item = P>,
@@ -245,11 +245,9 @@ pub fn check_outputs<'a, P: AsRef<Path>>(
                 dir.display()
             );
         }
+        // A device or FIFO is opened only when the output is written: opening a FIFO here
+        // would hand its reader an end of file before the output.
         if is_special(&target) {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(&target)
-                .with_context(|| format!("{}: cannot open output", p.display()))?;
             continue;
         }
         let out = absolute_target(&target).unwrap_or_else(|| target.clone());

@@ -316,7 +316,10 @@ fn notes(d: &ColumnDrift) -> String {
         n.push(format!("from sketches (error {})", fmt_num(d.sketch_error)));
     }
     if let Some(u) = d.unseen_count {
-        let mut names = d.unseen_categories.join(", ");
+        let mut names = (d.unseen_categories.iter())
+            .map(|c| crate::display::value(c))
+            .collect::<Vec<_>>()
+            .join(", ");
         if names.chars().count() > 40 {
             names = names.chars().take(40).collect::<String>() + "...";
         }
