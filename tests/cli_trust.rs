@@ -83,8 +83,16 @@ fn usage_errors_are_one_line_with_a_hint() {
     assert_eq!(r.code, 2);
     assert_one_line(&r.stderr, "--format xml");
     assert!(r.stderr.contains("invalid value 'xml'"), "{}", r.stderr);
-    assert!(r.stderr.contains("possible values: table, json"), "{}", r.stderr);
-    assert!(r.stderr.contains("'preflight validate --help'"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("possible values: table, json"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("'preflight validate --help'"),
+        "{}",
+        r.stderr
+    );
 
     let r = run(&["frobnicate", p]);
     assert_eq!(r.code, 2);
@@ -127,7 +135,8 @@ fn negative_number_is_a_value_out_of_range_not_a_flag() {
     assert_eq!(r.code, 2);
     assert_one_line(&r.stderr, "--max-mismatch-rate -1");
     assert!(
-        r.stderr.contains("--max-mismatch-rate must be in [0, 1], got -1"),
+        r.stderr
+            .contains("--max-mismatch-rate must be in [0, 1], got -1"),
         "{}",
         r.stderr
     );
@@ -167,7 +176,11 @@ fn broken_pipe_exits_quietly() {
     let wide = wide_csv(d.path(), "wide.csv", 300, 50);
     let w = s(&wide);
     let (code, stderr) = run_into_closed_pipe(&["profile", w, "--format", "json"]);
-    assert_eq!((code, stderr.as_str()), (0, ""), "profile --format json | head");
+    assert_eq!(
+        (code, stderr.as_str()),
+        (0, ""),
+        "profile --format json | head"
+    );
     let (code, stderr) = run_into_closed_pipe(&["profile", w]);
     assert_eq!((code, stderr.as_str()), (0, ""), "profile | head");
 
@@ -267,7 +280,14 @@ fn escape_sequences_from_the_data_never_reach_the_terminal() {
     let plain = d.path().join("plain.csv");
     fs::write(&plain, "id\n1\n2\n").unwrap();
     for format in ["table", "github", "markdown"] {
-        let r = run(&["validate", s(&plain), "--schema", s(&schema), "--format", format]);
+        let r = run(&[
+            "validate",
+            s(&plain),
+            "--schema",
+            s(&schema),
+            "--format",
+            format,
+        ]);
         assert_eq!(r.code, 1, "{}", r.stderr);
         assert_no_raw_controls(&r.stdout, &format!("validate --format {format}"));
     }
@@ -305,7 +325,11 @@ fn values_with_trailing_blanks_are_visible() {
     let mut text = String::from("island,n\n");
     for i in 0..30 {
         // The most frequent value has a trailing blank.
-        text.push_str(if i % 3 == 0 { "Biscoe,1\n" } else { "Biscoe ,1\n" });
+        text.push_str(if i % 3 == 0 {
+            "Biscoe,1\n"
+        } else {
+            "Biscoe ,1\n"
+        });
     }
     fs::write(&csv, text).unwrap();
     let r = run(&["profile", s(&csv)]);
@@ -317,7 +341,10 @@ fn values_with_trailing_blanks_are_visible() {
     let r = run(&["report", s(&csv), "-o", s(&html)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let page = fs::read_to_string(&html).unwrap();
-    assert!(page.contains("&quot;Biscoe &quot;"), "no quoted value in the HTML");
+    assert!(
+        page.contains("&quot;Biscoe &quot;"),
+        "no quoted value in the HTML"
+    );
 
     // validate: the unexpected value in the anomaly message.
     let schema = d.path().join("s.yaml");
@@ -326,7 +353,14 @@ fn values_with_trailing_blanks_are_visible() {
         "version: 1\nfeatures:\n  - name: island\n    type: string\n    domain: {values: [Biscoe]}\n  - name: n\n    type: int64\n",
     )
     .unwrap();
-    let r = run(&["validate", s(&csv), "--schema", s(&schema), "--format", "json"]);
+    let r = run(&[
+        "validate",
+        s(&csv),
+        "--schema",
+        s(&schema),
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let msg = v["anomalies"]
@@ -360,13 +394,21 @@ fn stored_profile_given_as_data_is_named() {
 
     // A report where data or a profile is expected.
     let report = d.path().join("validate_out.json");
-    let r = run(&["validate", s(&penguins), "--schema", s(&schema), "-o", s(&report)]);
+    let r = run(&[
+        "validate",
+        s(&penguins),
+        "--schema",
+        s(&schema),
+        "-o",
+        s(&report),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = run(&["drift", s(&report), s(&penguins)]);
     assert_eq!(r.code, 2);
     assert_one_line(&r.stderr, "drift validate_out.json");
     assert!(
-        r.stderr.contains("validate_out.json: is the JSON report of `preflight validate`"),
+        r.stderr
+            .contains("validate_out.json: is the JSON report of `preflight validate`"),
         "{}",
         r.stderr
     );
@@ -374,7 +416,11 @@ fn stored_profile_given_as_data_is_named() {
     let r = run(&["merge", s(&report), s(&prof)]);
     assert_eq!(r.code, 2);
     assert_one_line(&r.stderr, "merge validate_out.json");
-    assert!(r.stderr.contains("report of `preflight validate`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("report of `preflight validate`"),
+        "{}",
+        r.stderr
+    );
 
     // A stored profile under another name is still a profile (by its content).
     let renamed = d.path().join("baseline.json");
@@ -432,8 +478,17 @@ fn output_files_honour_the_umask_keep_modes_and_follow_symlinks() {
     std::os::unix::fs::symlink("target.html", &link).unwrap();
     let r = run(&["report", p, "-o", s(&link)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
-    assert!(fs::read_to_string(&target).unwrap().starts_with("<!DOCTYPE html>"));
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        fs::read_to_string(&target)
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
     // No temporary file is left beside it.
     let names: Vec<String> = fs::read_dir(d.path())
         .unwrap()
@@ -456,10 +511,17 @@ fn output_naming_an_input_is_refused_before_any_work() {
         let r = run(args);
         assert_eq!(r.code, 2, "{what}: {}", r.stderr);
         assert_one_line(&r.stderr, what);
-        assert!(r.stderr.contains("is an input of this run"), "{what}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("is an input of this run"),
+            "{what}: {}",
+            r.stderr
+        );
         assert!(r.stdout.is_empty(), "{what}: {}", r.stdout);
     };
-    refused(&["profile", x, "--format", "json", "-o", x], "profile -o self");
+    refused(
+        &["profile", x, "--format", "json", "-o", x],
+        "profile -o self",
+    );
     refused(&["report", x, "-o", x], "report -o self");
     // Through another path to the same file.
     let dotted = format!("{}/./self.csv", s(d.path()));
@@ -494,7 +556,10 @@ fn output_naming_an_input_is_refused_before_any_work() {
     fs::create_dir(&dir).unwrap();
     fs::copy(fixture("penguins.csv"), dir.join("a.csv")).unwrap();
     let inside = dir.join("profile.json");
-    refused(&["profile", s(&dir), "-o", s(&inside)], "profile dir/ -o dir/x");
+    refused(
+        &["profile", s(&dir), "-o", s(&inside)],
+        "profile dir/ -o dir/x",
+    );
     let glob = format!("{}/*.csv", s(&dir));
     refused(
         &["profile", &glob, "-o", s(&dir.join("a.csv"))],
@@ -542,7 +607,14 @@ fn unwritable_output_fails_before_the_report_is_printed() {
 #[test]
 fn full_device_is_named() {
     let penguins = fixture("penguins.csv");
-    let r = run(&["profile", s(&penguins), "--format", "json", "-o", "/dev/full"]);
+    let r = run(&[
+        "profile",
+        s(&penguins),
+        "--format",
+        "json",
+        "-o",
+        "/dev/full",
+    ]);
     assert_eq!(r.code, 2);
     assert_one_line(&r.stderr, "-o /dev/full");
     assert!(r.stderr.contains("/dev/full"), "{}", r.stderr);

@@ -232,7 +232,10 @@ mod tests {
         assert_eq!(escape("a\u{1b}[31mb"), "a\\u{1b}[31mb");
         assert_eq!(escape("x\ny\tz\r"), "x\\ny\\tz\\r");
         assert_eq!(escape("\u{202e}cod.exe"), "\\u{202e}cod.exe");
-        assert_eq!(escape("\u{9b}\u{7f}\u{2066}\u{200f}"), "\\u{9b}\\u{7f}\\u{2066}\\u{200f}");
+        assert_eq!(
+            escape("\u{9b}\u{7f}\u{2066}\u{200f}"),
+            "\\u{9b}\\u{7f}\\u{2066}\\u{200f}"
+        );
     }
 
     #[test]
@@ -258,9 +261,18 @@ mod tests {
             one_line("Schema error: No field named nosuch.\nValid fields are data.a."),
             "Schema error: No field named nosuch. Valid fields are data.a."
         );
-        assert_eq!(one_line("columns: a, first\nsecond"), "columns: a, first\\nsecond");
-        assert_eq!(one_line("column `X\nY` is missing"), "column `X\\nY` is missing");
-        assert_eq!(one_line("column `a\nb` is missing"), "column `a\\nb` is missing");
+        assert_eq!(
+            one_line("columns: a, first\nsecond"),
+            "columns: a, first\\nsecond"
+        );
+        assert_eq!(
+            one_line("column `X\nY` is missing"),
+            "column `X\\nY` is missing"
+        );
+        assert_eq!(
+            one_line("column `a\nb` is missing"),
+            "column `a\\nb` is missing"
+        );
         assert_eq!(one_line("x\u{1b}[2J"), "x\\u{1b}[2J");
     }
 

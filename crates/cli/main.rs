@@ -63,8 +63,7 @@ fn main() -> ExitCode {
             use clap::error::ErrorKind;
             // clap prints help/version to stdout (exit 0); usage errors are one line on
             // stderr (exit 2), like every other error.
-            if !e.use_stderr() || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-            {
+            if !e.use_stderr() || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
                 let _ = e.print();
             } else {
                 let _ = writeln!(std::io::stderr(), "{}", usage_error(&e));

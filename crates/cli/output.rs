@@ -267,10 +267,14 @@ pub fn check_outputs<'a, P: AsRef<Path>>(
                 text.contains(['*', '?', '[']) && read_by_glob(&text, &out, p, id.as_ref())
             };
             if clash {
+                let named = if input == p {
+                    String::new()
+                } else {
+                    format!(" ({})", input.display())
+                };
                 anyhow::bail!(
-                    "{}: is an input of this run ({}); refusing to overwrite it, write the output elsewhere",
-                    p.display(),
-                    input.display()
+                    "{}: is an input of this run{named}; refusing to overwrite it, write the output elsewhere",
+                    p.display()
                 );
             }
         }

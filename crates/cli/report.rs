@@ -63,7 +63,8 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
 
 fn range_cells(c: &ColumnProfile) -> (String, String, String) {
     if let Some(t) = &c.temporal {
-        let s = |x: &Option<String>| crate::display::escape(x.as_deref().unwrap_or("")).into_owned();
+        let s =
+            |x: &Option<String>| crate::display::escape(x.as_deref().unwrap_or("")).into_owned();
         return (s(&t.min), s(&t.median), s(&t.max));
     }
     if let Some(n) = &c.numeric {

@@ -176,9 +176,13 @@ fn unchecked_notes(schema: &Schema, args: &Args) -> Vec<String> {
 pub fn run(args: Args) -> Result<ExitStatus> {
     crate::output::check_outputs(
         [args.report.output.as_deref(), args.report.html.as_deref()],
-        (args.paths.iter().chain(&args.baseline).chain(&args.training))
-            .map(std::path::Path::new)
-            .chain([args.schema.as_path()]),
+        (args
+            .paths
+            .iter()
+            .chain(&args.baseline)
+            .chain(&args.training))
+        .map(std::path::Path::new)
+        .chain([args.schema.as_path()]),
     )?;
     crate::inputs::require_data(
         &args.paths,
