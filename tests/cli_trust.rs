@@ -501,6 +501,42 @@ fn output_files_honour_the_umask_keep_modes_and_follow_symlinks() {
 }
 
 #[test]
+fn temporary_files_of_killed_runs_are_named_after_the_output_and_cleaned() {
+    let d = TempDir::new().unwrap();
+    let out = d.path().join("out.json");
+    // What a run killed while writing left: old, and one of a run writing now.
+    let stale = d.path().join(".out.json.preflight-tmp-AbC123");
+    let fresh = d.path().join(".out.json.preflight-tmp-XyZ789");
+    let other = d.path().join(".other.json.preflight-tmp-Old000");
+    for p in [&stale, &fresh, &other] {
+        fs::write(p, "partial").unwrap();
+    }
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    for p in [&stale, &other] {
+        fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+    }
+    let r = run(&["profile", s(&fixture("penguins.csv")), "-o", s(&out)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !stale.exists(),
+        "a stale temporary file of the output is removed"
+    );
+    assert!(
+        fresh.exists(),
+        "a recent one may be another run's and is kept"
+    );
+    assert!(
+        other.exists(),
+        "another output's temporary file is not touched"
+    );
+}
+
+#[test]
 fn output_naming_an_input_is_refused_before_any_work() {
     let d = TempDir::new().unwrap();
     let data = d.path().join("self.csv");

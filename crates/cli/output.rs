@@ -87,6 +87,35 @@ fn temp_beside(target: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     Ok(tmp)
 }
 
+/// A temporary file of `target` older than this was left by a killed run: the file lives
+/// only while a finished result is written out.
+const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Remove the temporary files of `target` that killed runs left behind (see [`temp_beside`]);
+/// ones younger than [`STALE_TEMP`] may belong to a run writing now and are kept.
+fn remove_stale_temps(target: &Path) {
+    let Some(name) = target.file_name() else {
+        return;
+    };
+    let prefix = format!(".{}.preflight-tmp-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(parent_dir(target)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry.file_name().to_string_lossy().starts_with(&prefix)
+            && entry.metadata().is_ok_and(|m| {
+                m.is_file()
+                    && m.modified()
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age > STALE_TEMP)
+            });
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Write `f`'s output to `path` atomically (temporary file in the same directory, then
 /// rename), or to stdout when `path` is `None` or `-`. A device or FIFO (`-o /dev/null`)
 /// is written in place: renaming a file over it would replace `/dev/null` itself when
@@ -286,6 +315,7 @@ pub fn check_outputs<'a, P: AsRef<Path>>(
             );
         }
         seen.push((out, p));
+        remove_stale_temps(&target);
         // Can the directory take the file? Create the temporary file now and remove it.
         temp_beside(&target).with_context(|| {
             format!(
