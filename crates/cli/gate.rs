@@ -185,7 +185,9 @@ pub fn render(
         CheckFormat::Markdown => markdown(suite, checks, fail_on),
         CheckFormat::Table | CheckFormat::Json => return Ok(false),
     };
-    w.write_all(text.as_bytes())?;
+    // Column names and messages carry the data's text: no escape sequence reaches a CI
+    // log or a terminal raw.
+    crate::display::Escaping::new(w).write_all(text.as_bytes())?;
     Ok(true)
 }
 

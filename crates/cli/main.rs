@@ -2,8 +2,10 @@
 //! lives in `commands/<name>.rs` with a `run(args) -> Result<ExitStatus>`.
 
 mod commands;
+mod display;
 mod gate;
 mod html;
+mod inputs;
 mod json;
 mod output;
 mod progress;
@@ -12,7 +14,7 @@ mod report;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Check data before a model trains on it and before a pipeline ships it.
 #[derive(Debug, Parser)]
@@ -56,11 +58,17 @@ impl From<ExitStatus> for ExitCode {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
-            let _ = e.print();
+            use clap::error::ErrorKind;
+            // clap prints help/version to stdout (exit 0); usage errors are one line on
+            // stderr (exit 2), like every other error.
+            if !e.use_stderr() || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = e.print();
+            } else {
+                let _ = writeln!(std::io::stderr(), "{}", usage_error(&e));
+            }
             return if e.use_stderr() {
                 ExitStatus::Error.into()
             } else {
@@ -92,7 +100,7 @@ fn main() -> ExitCode {
             let _ = writeln!(
                 std::io::stderr(),
                 "error: internal error ({}); please report it with the command you ran",
-                what.unwrap_or_else(|| "panic".to_string())
+                display::one_line(&what.unwrap_or_else(|| "panic".to_string()))
             );
             return ExitStatus::Error.into();
         }
@@ -102,8 +110,10 @@ fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitStatus::Success.into(),
         Err(err) => {
             let mut stderr = std::io::stderr().lock();
-            // One line: the error and its causes joined, as users paste it into issues.
-            let _ = writeln!(stderr, "error: {err:#}");
+            // One line: the error and its causes joined, as users paste it into issues; the
+            // data's control characters (a column name with an escape sequence or a newline)
+            // escaped.
+            let _ = writeln!(stderr, "error: {}", display::one_line(&format!("{err:#}")));
             ExitStatus::Error.into()
         }
     }
@@ -124,11 +134,87 @@ fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
     }
 }
 
-/// A closed pipe (`preflight profile x | head`) is not an error worth a message.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
+/// Parse the command line. Every option that takes a value accepts a negative number as
+/// that value (`--max-mismatch-rate -1` is a value out of range, said so by the command,
+/// not an unknown flag `-1`).
+fn parse() -> Result<Cli, clap::Error> {
+    let command = Cli::command().mut_subcommands(|sub| {
+        sub.mut_args(|arg| {
+            if arg.get_action().takes_values() {
+                arg.allow_negative_numbers(true)
+            } else {
+                arg
+            }
+        })
+    });
+    let matches = command.try_get_matches()?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// A clap usage error as one line: `error: <what> (possible values: ...); tip: ...; see
+/// 'preflight <command> --help'`. clap's own rendering takes 4 to 7 lines (the error, the
+/// values, a tip, the usage, a pointer to --help).
+fn usage_error(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let rendered = e.render().to_string();
+    let mut lines = rendered.lines();
+    let mut head = lines.next().unwrap_or("error").trim_end().to_string();
+    // An unsigned count given a negative number: clap's parser says `invalid digit found in
+    // string`; say what is wrong with the value instead.
+    if e.kind() == ErrorKind::ValueValidation
+        && let Some(ContextValue::String(v)) = e.get(ContextKind::InvalidValue)
+        && v.starts_with('-')
+        && v.parse::<f64>().is_ok()
+        && let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg)
+    {
+        head = format!("error: invalid value '{v}' for '{arg}': must not be negative");
+    }
+    let (mut items, mut notes, mut tips) = (Vec::new(), Vec::new(), Vec::new());
+    for line in lines {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with("Usage:") || t.starts_with("For more information") {
+            continue;
+        }
+        if let Some(tip) = t.strip_prefix("tip:") {
+            tips.push(tip.trim().to_string());
+        } else if let Some(note) = t.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+            notes.push(note.to_string());
+        } else {
+            items.push(t.to_string());
+        }
+    }
+    let mut out = head;
+    if !items.is_empty() {
+        out.push_str(if out.ends_with(':') { " " } else { ": " });
+        out.push_str(&items.join(", "));
+    }
+    for n in notes {
+        out.push_str(&format!(" ({n})"));
+    }
+    for t in tips {
+        out.push_str(&format!("; tip: {t}"));
+    }
+    // The subcommand the user typed, for a pointer to its help.
+    let sub = std::env::args()
+        .nth(1)
+        .filter(|a| Cli::command().find_subcommand(a).is_some());
+    match sub {
+        Some(s) => out.push_str(&format!("; see 'preflight {s} --help'")),
+        None => out.push_str("; see 'preflight --help'"),
+    }
+    display::one_line(&out)
+}
+
+/// A closed pipe (`preflight profile x | head`) is not an error worth a message. serde_json
+/// keeps the `io::Error` inside its own error (its `source()` skips it), so it is asked too.
+pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(std::io::ErrorKind::BrokenPipe)
     })
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 /// One row per column with the numbers a person scans first.
 pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
+    let w: &mut dyn std::io::Write = &mut crate::display::Escaping::new(w);
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
@@ -40,7 +41,7 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
             .map(|t| format!("{} ({})", value_text(&t.value), t.count))
             .unwrap_or_default();
         t.add_row(vec![
-            c.name.clone(),
+            crate::display::escape(&c.name).into_owned(),
             c.type_name.clone(),
             format!("{:.1}%", c.missing_fraction * 100.0),
             min,
@@ -62,7 +63,8 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
 
 fn range_cells(c: &ColumnProfile) -> (String, String, String) {
     if let Some(t) = &c.temporal {
-        let s = |x: &Option<String>| x.clone().unwrap_or_default();
+        let s =
+            |x: &Option<String>| crate::display::escape(x.as_deref().unwrap_or("")).into_owned();
         return (s(&t.min), s(&t.median), s(&t.max));
     }
     if let Some(n) = &c.numeric {
@@ -88,9 +90,11 @@ pub fn num(x: f64) -> String {
     }
 }
 
+/// A value from the data: quoted when blanks at either end or control characters would
+/// hide what it is (`"Biscoe "`).
 fn value_text(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => crate::display::value(s).into_owned(),
         Value::Number(n) => n.as_f64().map(num).unwrap_or_else(|| n.to_string()),
         other => other.to_string(),
     }

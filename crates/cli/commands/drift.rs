@@ -209,21 +209,10 @@ impl Side {
     }
 }
 
-fn is_profile(path: &str) -> bool {
-    path.to_ascii_lowercase().ends_with(".profile.json")
-}
-
 /// The side when `paths` are stored profiles (several are merged), `None` when they are
 /// data; mixing both is an error.
 pub(crate) fn load_profiles(paths: &[String]) -> Result<Option<Side>> {
-    let profiles = paths.iter().filter(|p| is_profile(p)).count();
-    if profiles > 0 && profiles < paths.len() {
-        bail!(
-            "{}: one side mixes stored profiles and data; give one or the other",
-            paths.join(" ")
-        );
-    }
-    if profiles == 0 {
+    if !crate::inputs::profiles_or_data(paths)? {
         return Ok(None);
     }
     let mut loaded = Vec::new();
@@ -336,7 +325,10 @@ fn notes(d: &ColumnDrift) -> String {
         n.push(format!("from sketches (error {})", fmt_num(d.sketch_error)));
     }
     if let Some(u) = d.unseen_count {
-        let mut names = d.unseen_categories.join(", ");
+        let mut names = (d.unseen_categories.iter())
+            .map(|c| crate::display::value(c))
+            .collect::<Vec<_>>()
+            .join(", ");
         if names.chars().count() > 40 {
             names = names.chars().take(40).collect::<String>() + "...";
         }
@@ -354,6 +346,7 @@ fn notes(d: &ColumnDrift) -> String {
 }
 
 fn table(w: &mut dyn std::io::Write, r: &Report, checks: &[Check], fail_on: FailOn) -> Result<()> {
+    let w: &mut dyn std::io::Write = &mut crate::display::Escaping::new(w);
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
@@ -373,6 +366,7 @@ fn table(w: &mut dyn std::io::Write, r: &Report, checks: &[Check], fail_on: Fail
         } else {
             d.column.clone()
         };
+        let name = crate::display::escape(&name).into_owned();
         let stat = if d.statistic.is_none() && d.p_value.is_some() {
             "inf".to_string()
         } else {
@@ -529,7 +523,13 @@ pub(crate) fn drift_checks(
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
-    crate::output::check_writable([args.report.output.as_deref(), args.report.html.as_deref()])?;
+    crate::output::check_outputs(
+        [args.report.output.as_deref(), args.report.html.as_deref()],
+        args.inputs
+            .iter()
+            .map(Path::new)
+            .chain(args.schema.as_deref()),
+    )?;
     let cfg = config(&args.methods)?;
     let schema = args.schema.as_deref().map(Schema::load).transpose()?;
     let label = label(&args, schema.as_ref())?;

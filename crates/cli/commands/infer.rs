@@ -73,12 +73,15 @@ pub struct Args {
 }
 
 fn is_profile(paths: &[String]) -> bool {
-    paths.len() == 1 && paths[0].ends_with(".json")
+    paths.len() == 1 && crate::inputs::is_stored_profile(&paths[0])
 }
 
 /// Profile the inputs, or read the stored profile; with data, also find the columns that
 /// are exactly unique (one `count(DISTINCT)` query per candidate).
 fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
+    if !is_profile(&args.paths) {
+        crate::inputs::require_data(&args.paths, "infer", " (or one stored profile)")?;
+    }
     if is_profile(&args.paths) {
         let path = Path::new(&args.paths[0]);
         let bytes =
@@ -132,7 +135,7 @@ fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
-    crate::output::check_writable([args.output.as_deref()])?;
+    crate::output::check_outputs([args.output.as_deref()], &args.paths)?;
     for (flag, t) in [
         ("--drift-threshold", args.drift_threshold),
         ("--skew-threshold", args.skew_threshold),

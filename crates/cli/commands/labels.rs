@@ -233,7 +233,12 @@ fn glob_match(pattern: &str, text: &str) -> Option<String> {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
-    crate::output::check_writable([args.output.as_deref(), args.html.as_deref()])?;
+    crate::output::check_outputs(
+        [args.output.as_deref(), args.html.as_deref()],
+        (args.paths.iter().chain(&args.pred_probs))
+            .map(std::path::Path::new)
+            .chain(args.schema.as_deref()),
+    )?;
     let config = Config {
         filter_by: args
             .filter_by
@@ -262,6 +267,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             "give the label column with --label, or annotator columns with --annotators or --long"
         );
     }
+    crate::inputs::require_data(&args.paths, "labels", "")?;
     let opts = args.input.to_options()?;
     let data = load(&args.paths, opts, args.max_rows)?;
     if data.n_rows == 0 {
@@ -281,7 +287,10 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         match format {
             CheckFormat::Json => write_json(w, &report.json),
             _ => {
-                w.write_all(report.table.as_bytes())?;
+                std::io::Write::write_all(
+                    &mut crate::display::Escaping::new(w),
+                    report.table.as_bytes(),
+                )?;
                 Ok(())
             }
         }
@@ -1233,7 +1242,8 @@ fn field_table<'a>(
 
 fn text(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        // Values from the data: blanks and control characters visible.
+        Value::String(s) => crate::display::value(s).into_owned(),
         Value::Null => "-".to_string(),
         Value::Number(n) => n.as_f64().map_or_else(
             || n.to_string(),

@@ -32,9 +32,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
-    crate::output::check_writable([args.output.as_deref()])?;
+    crate::output::check_outputs([args.output.as_deref()], &args.profiles)?;
     let mut profiles = Vec::with_capacity(args.profiles.len());
     for path in &args.profiles {
+        crate::inputs::refuse_report(&path.to_string_lossy())?;
         let bytes = std::fs::read(path)
             .with_context(|| format!("{}: cannot read profile", path.display()))?;
         profiles.push((

@@ -134,7 +134,12 @@ pub fn profile_inputs(
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
-    crate::output::check_writable([args.output.as_deref()])?;
+    crate::output::check_outputs([args.output.as_deref()], &args.paths)?;
+    crate::inputs::require_data(
+        &args.paths,
+        "profile",
+        " (`preflight merge` combines profiles)",
+    )?;
     let profile = profile_inputs(&args.paths, &args.input)?;
     let format = args.format.unwrap_or(if args.output.is_some() {
         Format::Json

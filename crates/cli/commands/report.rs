@@ -66,7 +66,10 @@ fn source(s: &Side) -> &'static str {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
-    crate::output::check_writable([args.output.as_deref()])?;
+    crate::output::check_outputs(
+        [args.output.as_deref()],
+        args.paths.iter().chain(&args.baseline),
+    )?;
     let cfg = config(&args.methods)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

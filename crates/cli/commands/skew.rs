@@ -88,6 +88,7 @@ fn table(
     checks: &[Check],
     fail_on: FailOn,
 ) -> Result<()> {
+    let w: &mut dyn std::io::Write = &mut crate::display::Escaping::new(w);
     let k = &r.keys;
     writeln!(
         w,
@@ -132,16 +133,20 @@ fn table(
             .examples
             .first()
             .map(|e| {
+                let show = |v: &Option<String>| match v {
+                    Some(v) => crate::display::value(v).into_owned(),
+                    None => "null".to_string(),
+                };
                 format!(
                     "{}: {} | {}",
-                    e.key,
-                    e.a.as_deref().unwrap_or("null"),
-                    e.b.as_deref().unwrap_or("null")
+                    crate::display::value(&e.key),
+                    show(&e.a),
+                    show(&e.b)
                 )
             })
             .unwrap_or_default();
         t.add_row(vec![
-            f.feature.clone(),
+            crate::display::escape(&f.feature).into_owned(),
             f.matched.to_string(),
             f.mismatched.to_string(),
             format!("{:.4}", f.mismatch_rate),
@@ -213,7 +218,10 @@ fn parse_size(text: &str) -> Result<Option<usize>> {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
-    crate::output::check_writable([args.report.output.as_deref(), args.report.html.as_deref()])?;
+    crate::output::check_outputs(
+        [args.report.output.as_deref(), args.report.html.as_deref()],
+        &args.inputs,
+    )?;
     if !(args.max_mismatch_rate.is_finite() && (0.0..=1.0).contains(&args.max_mismatch_rate)) {
         bail!(
             "--max-mismatch-rate must be in [0, 1], got {}",
@@ -221,11 +229,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         );
     }
     let (a_paths, b_paths) = args.inputs.split_at(1);
-    for p in &args.inputs {
-        if p.to_ascii_lowercase().ends_with(".profile.json") {
-            bail!("{p}: skew compares rows by key and needs the data, not a profile");
-        }
-    }
+    crate::inputs::require_data(&args.inputs, "skew", " (it compares rows by key)")?;
     let memory_limit = parse_size(&args.memory_limit)?;
     let opts = args.input.to_options()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

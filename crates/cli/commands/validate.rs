@@ -174,7 +174,21 @@ fn unchecked_notes(schema: &Schema, args: &Args) -> Vec<String> {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
-    crate::output::check_writable([args.report.output.as_deref(), args.report.html.as_deref()])?;
+    crate::output::check_outputs(
+        [args.report.output.as_deref(), args.report.html.as_deref()],
+        (args
+            .paths
+            .iter()
+            .chain(&args.baseline)
+            .chain(&args.training))
+        .map(std::path::Path::new)
+        .chain([args.schema.as_path()]),
+    )?;
+    crate::inputs::require_data(
+        &args.paths,
+        "validate",
+        " (a stored profile can be the --baseline or --training side)",
+    )?;
     let schema = Schema::load(&args.schema)?;
     if let Some(e) = &args.environment
         && !schema.dataset.environments.is_empty()
@@ -291,6 +305,7 @@ fn gate_checks(v: &Validation) -> Vec<Check> {
 }
 
 fn table(w: &mut dyn Write, r: &Report, checks: &[Check], fail_on: FailOn) -> Result<()> {
+    let w: &mut dyn std::io::Write = &mut crate::display::Escaping::new(w);
     writeln!(
         w,
         "{}: {} ({} rows, {} checks{})",
@@ -332,9 +347,9 @@ fn table(w: &mut dyn Write, r: &Report, checks: &[Check], fail_on: FailOn) -> Re
         }
         t.add_row([
             a.severity.to_string(),
-            a.column.clone().unwrap_or_else(|| "(dataset)".into()),
+            crate::display::escape(a.column.as_deref().unwrap_or("(dataset)")).into_owned(),
             a.kind.as_str().to_string(),
-            message,
+            crate::display::escape(&message).into_owned(),
         ]);
     }
     writeln!(w, "{t}")?;
@@ -369,7 +384,7 @@ fn comparisons_table(w: &mut dyn Write, r: &Report) -> Result<()> {
             (None, None) => "inf".into(),
         };
         t.add_row([
-            c.column.clone(),
+            crate::display::escape(&c.column).into_owned(),
             c.comparator.as_str().to_string(),
             against(c.comparator),
             c.method.clone(),

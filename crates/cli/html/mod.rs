@@ -177,10 +177,12 @@ pub fn write(path: &Path, page: &Page) -> Result<()> {
     })
 }
 
-/// A JSON value from the data as plain text.
+/// A JSON value from the data as plain text; a string with blanks at either end or
+/// control characters in double quotes, escaped (`"Biscoe "` and `Biscoe` are two bars
+/// that must not look the same).
 pub(crate) fn value_text(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => crate::display::value(s).into_owned(),
         Value::Number(n) => n
             .as_f64()
             .map(crate::report::num)

@@ -598,7 +598,14 @@ fn check_domain(f: &Feature, d: &crate::model::Domain, c: &ColumnProfile) -> Out
     let listed: Vec<String> = unexpected
         .iter()
         .take(5)
-        .map(|(k, _)| format!("`{k}`"))
+        // Quoted and escaped (`"Biscoe "`) when blanks or control characters would hide it.
+        .map(|(k, _)| {
+            if k.is_empty() || k.trim() != k || k.chars().any(char::is_control) {
+                format!("{k:?}")
+            } else {
+                format!("`{k}`")
+            }
+        })
         .collect();
     let mut a = Anomaly::new(
         Some(name),

@@ -1,0 +1,157 @@
+//! What a user-named input is: data, a stored profile, or another preflight JSON document
+//! (a validate, drift, skew or labels report). One rule for every command, so that a
+//! stored profile given where data is expected, or a report given where a profile is
+//! expected, is named for what it is instead of failing in the NDJSON reader ("Not valid
+//! JSON: EOF").
+//!
+//! The rule: a path whose name ends in `.profile.json` is meant as a stored profile; any
+//! other `.json` file holding exactly one JSON object (not NDJSON: one object per line)
+//! whose top-level keys are those of a stored profile (`version`, `row_count`, `columns`)
+//! is one too. A JSON object with the keys of a preflight report is that report. Anything
+//! else (globs, directories, other files) is data.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use serde::de::IgnoredAny;
+
+/// What one input path holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    Data,
+    /// A stored profile (`preflight profile --format json`, `preflight merge`).
+    Profile,
+    /// The JSON report of a preflight command (the command's name).
+    Report(&'static str),
+}
+
+/// The top-level keys of a file holding exactly one JSON object; `None` for anything else
+/// (NDJSON with several records, not JSON, unreadable).
+fn top_level_keys(path: &Path) -> Option<BTreeSet<String>> {
+    let file = std::fs::File::open(path).ok()?;
+    let reader = std::io::BufReader::new(file);
+    let mut values = serde_json::Deserializer::from_reader(reader)
+        .into_iter::<std::collections::BTreeMap<String, IgnoredAny>>();
+    let first = values.next()?.ok()?;
+    // A second value: NDJSON data whose first record happens to be an object.
+    if values.next().is_some() {
+        return None;
+    }
+    Some(first.into_keys().collect())
+}
+
+/// What a preflight document is, from its top-level keys.
+fn kind_of(keys: &BTreeSet<String>) -> Option<Input> {
+    let has = |k: &str| keys.contains(k);
+    if has("version") && has("row_count") && has("columns") {
+        Some(Input::Profile)
+    } else if has("passed") && has("anomalies") {
+        Some(Input::Report("validate"))
+    } else if has("dataset_drift") {
+        Some(Input::Report("drift"))
+    } else if has("skewed_features") {
+        Some(Input::Report("skew"))
+    } else if has("label_issues") {
+        Some(Input::Report("labels"))
+    } else {
+        None
+    }
+}
+
+/// What `path` holds (see the module doc for the rule).
+pub fn classify(path: &str) -> Input {
+    let lower = path.to_ascii_lowercase();
+    let named_profile = lower.ends_with(".profile.json");
+    if !lower.ends_with(".json") || !Path::new(path).is_file() {
+        return if named_profile {
+            Input::Profile
+        } else {
+            Input::Data
+        };
+    }
+    match top_level_keys(Path::new(path)).as_ref().and_then(kind_of) {
+        Some(kind) => kind,
+        // Named as a profile: reading it as one says what is wrong with it.
+        None if named_profile => Input::Profile,
+        None => Input::Data,
+    }
+}
+
+/// Whether `path` is a stored profile.
+pub fn is_stored_profile(path: &str) -> bool {
+    classify(path) == Input::Profile
+}
+
+fn report_error(path: &str, command: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{path}: is the JSON report of `preflight {command}`, not data or a stored profile; \
+         give the data, or a profile written by `preflight profile DATA --format json -o x.profile.json`"
+    )
+}
+
+/// Refuse a preflight report where a stored profile is expected (`merge`).
+pub fn refuse_report(path: &str) -> Result<()> {
+    match classify(path) {
+        Input::Report(command) => Err(report_error(path, command)),
+        _ => Ok(()),
+    }
+}
+
+/// Whether one side's `paths` are stored profiles (`true`) or data (`false`). A preflight
+/// report, or a side that mixes profiles and data, is an error.
+pub fn profiles_or_data(paths: &[String]) -> Result<bool> {
+    let mut profiles = 0;
+    for p in paths {
+        match classify(p) {
+            Input::Data => {}
+            Input::Profile => profiles += 1,
+            Input::Report(command) => return Err(report_error(p, command)),
+        }
+    }
+    if profiles > 0 && profiles < paths.len() {
+        bail!(
+            "{}: one side mixes stored profiles and data; give one or the other",
+            paths.join(" ")
+        );
+    }
+    Ok(profiles > 0)
+}
+
+/// Refuse stored profiles and reports where `command` reads the rows themselves; `hint`
+/// says what to do with a profile instead (e.g. "a stored profile can be --baseline").
+pub fn require_data(paths: &[String], command: &str, hint: &str) -> Result<()> {
+    for p in paths {
+        match classify(p) {
+            Input::Data => {}
+            Input::Profile => bail!(
+                "{p}: is a stored profile (JSON written by `preflight profile`), where {command} \
+                 expects data: it reads the rows themselves, so give the data files{hint}"
+            ),
+            Input::Report(c) => return Err(report_error(p, c)),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(ks: &[&str]) -> BTreeSet<String> {
+        ks.iter().map(|k| (*k).to_string()).collect()
+    }
+
+    #[test]
+    fn documents_are_told_apart_by_their_keys() {
+        assert_eq!(
+            kind_of(&keys(&["version", "row_count", "sources", "columns"])),
+            Some(Input::Profile)
+        );
+        assert_eq!(
+            kind_of(&keys(&["version", "passed", "anomalies", "schema"])),
+            Some(Input::Report("validate"))
+        );
+        assert_eq!(kind_of(&keys(&["id", "price"])), None);
+    }
+}
