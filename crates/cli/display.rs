@@ -6,8 +6,8 @@
 //! two). [`escape`] turns each such character into a visible escape (`\u{1b}`, `\n`);
 //! [`value`] also quotes a value whose blanks would be invisible (`"Biscoe "`).
 //! [`Escaping`] applies [`escape`] to a whole text stream (the terminal tables), so a cell
-//! that a command forgot to escape still cannot reach the terminal raw. JSON keeps the
-//! raw strings: serde_json escapes what JSON requires and a JSON reader gets the value.
+//! that a command forgot to escape still cannot reach the terminal raw. JSON writes the
+//! same characters as `\uXXXX` escapes ([`crate::json`]): a JSON reader gets the value.
 
 use std::borrow::Cow;
 use std::io::{self, Write};

@@ -9,16 +9,10 @@ use std::io::{self, Write};
 
 use serde_json::ser::{Formatter, PrettyFormatter};
 
-/// Characters written as `\uXXXX` beyond what serde_json escapes.
-pub fn is_invisible_control(ch: char) -> bool {
-    matches!(ch,
-        '\u{7f}'..='\u{9f}'
-        | '\u{200e}' | '\u{200f}'
-        | '\u{202a}'..='\u{202e}'
-        | '\u{2066}'..='\u{2069}')
-}
+use crate::display::is_unsafe;
 
-/// serde_json's pretty printer, with [`is_invisible_control`] characters escaped.
+/// serde_json's pretty printer, with every character [`is_unsafe`] calls unsafe escaped
+/// (serde_json itself escapes the C0 controls before a fragment reaches this).
 pub struct TerminalSafe(PrettyFormatter<'static>);
 
 impl TerminalSafe {
@@ -35,7 +29,7 @@ impl Formatter for TerminalSafe {
     ) -> io::Result<()> {
         let mut start = 0;
         for (i, ch) in fragment.char_indices() {
-            if is_invisible_control(ch) {
+            if is_unsafe(ch) {
                 w.write_all(&fragment.as_bytes()[start..i])?;
                 write!(w, "\\u{:04x}", u32::from(ch))?;
                 start = i + ch.len_utf8();
@@ -88,12 +82,7 @@ mod tests {
     fn bidi_overrides_and_c1_controls_are_escaped_and_read_back_unchanged() {
         let v = serde_json::json!({"rtl\u{202e}gnp.exe": ["\u{9b}31m", "\u{7f}", "\u{1b}[2J", "plain é"]});
         let text = pretty(&v);
-        assert!(
-            !text
-                .chars()
-                .any(|c| is_invisible_control(c) || c == '\u{1b}'),
-            "{text}"
-        );
+        assert!(!text.chars().any(|c| is_unsafe(c) && c != '\n'), "{text}");
         assert!(
             text.contains("rtl\\u202egnp.exe") && text.contains("\\u009b31m"),
             "{text}"
