@@ -99,7 +99,8 @@ pub fn csv_header(path: &Path, compression: Compression, delimiter: u8, quote: u
                 return Err(Error::input(
                     path,
                     "no data rows: the file holds only a header line",
-                ));
+                )
+                .into_no_rows());
             }
             Ok(_) if rest.iter().all(u8::is_ascii_whitespace) => continue,
             _ => return Ok(()),
