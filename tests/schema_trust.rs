@@ -143,7 +143,7 @@ fn custom_check_on_a_missing_column_is_a_failed_check_beside_the_other_anomalies
         &schema,
         "  - name: wing_ratio\n    sql: SELECT avg(wing_span_mm) < 100 FROM data\n  \
          - name: wing_positive\n    where: wing_span_mm > 0\n  \
-         - name: heavy_enough\n    where: body_mass_g > 0\n",
+         - name: heavy_enough\n    where: body_mass_g IS NULL OR body_mass_g > 0\n",
     );
     // The data lacks `sex`, which the schema has, and the checks' `wing_span_mm`.
     let text = fs::read_to_string(fixture("penguins.csv")).unwrap();
@@ -228,7 +228,7 @@ fn header_only_csv_is_a_row_count_anomaly_not_a_crash() {
     let unbounded = write(
         d.path(),
         "unbounded.yaml",
-        &text.replace("  rows:\n    min: 1\n", ""),
+        &text.replace("  rows:\n    min: 1\n    severity: error\n", ""),
     );
     assert!(!fs::read_to_string(&unbounded).unwrap().contains("rows:"));
     let (code, v, _) = validate_json(&data, &unbounded);

@@ -715,7 +715,7 @@ checks:
             .replace("{min: 300}", "{min: 250}")
             .replace("[Adelie, Gentoo]", "[Adelie, Gentoo, Chinstrap, \"a, b\"]")
             .replace("0.99 # measured", "0.95 # measured")
-            .replace("      - Dream\n", "      - Dream\n      - Torgersen\n      - 'no'\n")
+            .replace("      - Dream\n", "      - Dream\n      - Torgersen\n      - no\n")
             .replace("max: 6000", "max: 6500.0")
             .replace("    finite: error\n", "");
         assert_eq!(t, expected);

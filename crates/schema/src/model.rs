@@ -507,6 +507,7 @@ fn too_deep(text: &str) -> Option<usize> {
             indents.push(start);
         }
         let mut inline = 0usize;
+        let mut peak = flow;
         let mut prev = b' ';
         for (i, &c) in b.iter().enumerate().skip(start) {
             match quote {
@@ -517,7 +518,10 @@ fn too_deep(text: &str) -> Option<usize> {
                     b'"' | b'\'' if flow > 0 || matches!(prev, b' ' | b'[' | b'{' | b',') => {
                         quote = Some(c);
                     }
-                    b'[' | b'{' => flow += 1,
+                    b'[' | b'{' => {
+                        flow += 1;
+                        peak = peak.max(flow);
+                    }
                     b']' | b'}' => flow = flow.saturating_sub(1),
                     b'-' if flow == 0 && prev == b' ' && b.get(i + 1).is_none_or(|x| *x == b' ') => {
                         inline += 1;
@@ -528,7 +532,7 @@ fn too_deep(text: &str) -> Option<usize> {
             }
             prev = c;
         }
-        if indents.len() + inline + flow > MAX_DEPTH {
+        if indents.len() + inline + peak > MAX_DEPTH {
             return Some(n + 1);
         }
     }

@@ -10,7 +10,10 @@
 //! DDL, DML and statements refused; and the plan may scan no table but `data` (no table
 //! function such as `generate_series`, no recursive query: both could run unbounded).
 
+use std::sync::Arc;
+
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::source_as_provider;
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
 use datafusion::logical_expr::LogicalPlan;
@@ -105,10 +108,32 @@ pub async fn plan(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, Refuse
         .with_allow_statements(false)
         .verify_plan(&plan)
         .map_err(|_| Refused::Schema(READ_ONLY.into()))?;
+    // The tables `data` is made of: itself, or the scans of the view it is (a CSV read
+    // as text, then typed). Compared by identity, not by name: an alias can be called
+    // `data` too.
+    let data = ctx
+        .table_provider("data")
+        .await
+        .map_err(|e| Refused::Schema(one_line(&e.to_string())))?;
+    let mut trusted: Vec<*const ()> = vec![Arc::as_ptr(&data) as *const ()];
+    if let Some(view) = data.get_logical_plan() {
+        view.apply_with_subqueries(|node| {
+            if let LogicalPlan::TableScan(t) = node
+                && let Ok(p) = source_as_provider(&t.source)
+            {
+                trusted.push(Arc::as_ptr(&p) as *const ());
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })
+        .map_err(|e| Refused::Schema(one_line(&e.to_string())))?;
+    }
     let mut foreign = false;
     plan.apply_with_subqueries(|node| {
         foreign |= match node {
-            LogicalPlan::TableScan(t) => t.table_name.table() != "data",
+            LogicalPlan::TableScan(t) => !matches!(
+                source_as_provider(&t.source),
+                Ok(p) if trusted.contains(&(Arc::as_ptr(&p) as *const ()))
+            ),
             LogicalPlan::RecursiveQuery(_)
             | LogicalPlan::Extension(_)
             | LogicalPlan::Ddl(_)
