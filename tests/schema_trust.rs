@@ -143,7 +143,8 @@ fn custom_check_on_a_missing_column_is_a_failed_check_beside_the_other_anomalies
         &schema,
         "  - name: wing_ratio\n    sql: SELECT avg(wing_span_mm) < 100 FROM data\n  \
          - name: wing_positive\n    where: wing_span_mm > 0\n  \
-         - name: heavy_enough\n    where: body_mass_g IS NULL OR body_mass_g > 0\n",
+         - name: heavy_enough\n    where: body_mass_g IS NULL OR body_mass_g > 0\n  \
+         - name: species_number\n    where: CAST(species AS INT) > 0\n",
     );
     // The data lacks `sex`, which the schema has, and the checks' `wing_span_mm`.
     let text = fs::read_to_string(fixture("penguins.csv")).unwrap();
@@ -175,6 +176,10 @@ fn custom_check_on_a_missing_column_is_a_failed_check_beside_the_other_anomalies
         assert!(!m.contains('\n'), "{m}");
         assert!(m.len() < 300, "{m}");
     }
+    // A cast that fails on a value: that check fails with the reason, the rest still run.
+    let m = msg("species_number");
+    assert!(m.to_lowercase().contains("cast"), "{m}");
+    assert!(!m.contains('\n'), "{m}");
     // The check that can run still runs, and passes.
     assert!(
         !custom

@@ -340,9 +340,11 @@ async fn scan(
                     if !matches!(r.test, Test::Where) {
                         continue;
                     }
+                    // Summed, so that the expression is evaluated on every row.
                     let probe = format!(
-                        "SELECT count(*) FROM (SELECT {} FROM data)",
-                        select[r.column]
+                        "SELECT sum(CASE WHEN \"__preflight_check_{}\" THEN 1 ELSE 0 END) \
+                         FROM (SELECT {} FROM data)",
+                        r.target, select[r.column]
                     );
                     if let Err(Refused::Data(why) | Refused::Schema(why)) =
                         scalar(ctx, &probe).await
