@@ -220,6 +220,7 @@ fn header_only_csv_is_a_row_count_anomaly_not_a_crash() {
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(v["passed"], false);
     assert_eq!(v["rows"], 0);
+    common::assert_matches_schema("validate.schema.json", &v, "validate output");
     let rc = kinds(&v, "row_count");
     assert_eq!(rc.len(), 1, "{v:#}");
     assert_eq!(rc[0]["severity"], "error");
@@ -308,6 +309,27 @@ fn huge_pattern_regex_is_a_clean_error() {
         "version: 1\nfeatures:\n  - name: species\n    type: string\n    pattern: {regex: '(\\w{1000}){1000}'}\n",
         "pattern.regex",
     );
+}
+
+#[test]
+fn catastrophic_backtracking_pattern_runs_in_linear_time() {
+    let d = TempDir::new().unwrap();
+    let mut text = String::from("id,s\n");
+    for i in 0..2000 {
+        text.push_str(&format!("{i},{}b\n", "a".repeat(200)));
+    }
+    let data = write(d.path(), "a.csv", &text);
+    let schema = write(
+        d.path(),
+        "s.yaml",
+        "version: 1\nfeatures:\n  - name: id\n    type: int64\n  - name: s\n    type: string\n    \
+         pattern: {regex: '^(a+)+$'}\n",
+    );
+    let started = Instant::now();
+    let (code, v, stderr) = validate_json(&data, &schema);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(kinds(&v, "pattern_mismatch").len(), 1, "{v:#}");
+    assert!(started.elapsed() < Duration::from_secs(20));
 }
 
 #[test]

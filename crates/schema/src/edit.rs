@@ -744,6 +744,31 @@ checks:
     }
 
     #[test]
+    fn the_readme_feature_block_is_edited_in_place() {
+        let text = "version: 1\nfeatures:\n- name: island\n  type: string\n  \
+                    presence: {min_fraction: 0.9704}      # Wilson bound\n  \
+                    domain: {values: [Biscoe, Dream, Torgersen]}\n- name: species\n  \
+                    type: string\n  role: label  # the label\n";
+        let old = parse(text);
+        let mut new = old.clone();
+        new.features[0].presence.as_mut().unwrap().min_fraction = 0.9;
+        new.features[0]
+            .domain
+            .as_mut()
+            .unwrap()
+            .values
+            .push(DomainValue::Str("Atlantis".into()));
+        let Updated::Edited(t) = update_text(text, &old, &new).unwrap() else {
+            panic!("regenerated")
+        };
+        assert_eq!(
+            t,
+            text.replace("0.9704}", "0.9}")
+                .replace("Torgersen]", "Torgersen, Atlantis]")
+        );
+    }
+
+    #[test]
     fn flow_style_features_are_regenerated_with_a_reason() {
         let text = "version: 1\nfeatures: [{name: a, type: int64, range: {min: 0}}]\n";
         let old = parse(text);
