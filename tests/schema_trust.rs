@@ -84,7 +84,11 @@ fn sql_check_copy_to_the_data_file_is_refused_and_the_data_unchanged() {
         "{}",
         r.stderr
     );
-    assert_eq!(fs::read(&data).unwrap(), before, "the data file was changed");
+    assert_eq!(
+        fs::read(&data).unwrap(),
+        before,
+        "the data file was changed"
+    );
 }
 
 #[test]
@@ -103,7 +107,11 @@ fn sql_check_create_external_table_is_refused() {
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    assert!(r.stderr.contains("check 'peek': only read-only"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("check 'peek': only read-only"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("root:"), "{}", r.stderr);
 }
 
@@ -193,7 +201,10 @@ fn custom_check_on_a_missing_column_is_a_failed_check_beside_the_other_anomalies
 fn custom_sql_syntax_error_is_one_line_exit_2() {
     let d = TempDir::new().unwrap();
     let schema = penguins_schema(d.path());
-    with_checks(&schema, "  - name: typo\n    sql: SELEC count(*) FROM data\n");
+    with_checks(
+        &schema,
+        "  - name: typo\n    sql: SELEC count(*) FROM data\n",
+    );
     let r = run(&[
         "validate",
         fixture("penguins.csv").to_str().unwrap(),
@@ -224,7 +235,10 @@ fn header_only_csv_is_a_row_count_anomaly_not_a_crash() {
     let rc = kinds(&v, "row_count");
     assert_eq!(rc.len(), 1, "{v:#}");
     assert_eq!(rc[0]["severity"], "error");
-    assert!(rc[0]["message"].as_str().unwrap().contains("no rows"), "{v:#}");
+    assert!(
+        rc[0]["message"].as_str().unwrap().contains("no rows"),
+        "{v:#}"
+    );
     // The table form says so too.
     let r = run(&["validate", &data, "--schema", &schema]);
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -265,7 +279,11 @@ fn refused_quickly(text: &str, expected: &str) {
 fn deeply_nested_yaml_is_refused_in_well_under_a_second() {
     let depth = 100_000;
     refused_quickly(
-        &format!("version: 1\nfeatures: {}{}\n", "[".repeat(depth), "]".repeat(depth)),
+        &format!(
+            "version: 1\nfeatures: {}{}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ),
         "nested more than",
     );
     refused_quickly(
@@ -297,9 +315,10 @@ fn yaml_alias_bomb_is_refused_quickly() {
     text.push_str("features: *a9\n");
     refused_quickly(&text, "hostile.yaml");
     // Aliases in a field the schema has, not an unknown one.
-    let text = text
-        .replace("x0:", "description:")
-        .replace("version: 1\n", "version: 1\ndataset:\n  environments: *a9\n");
+    let text = text.replace("x0:", "description:").replace(
+        "version: 1\n",
+        "version: 1\ndataset:\n  environments: *a9\n",
+    );
     refused_quickly(&text, "hostile.yaml");
 }
 
@@ -347,7 +366,11 @@ fn update_with_clean_data_leaves_the_file_byte_identical() {
     let mut lines = all.lines();
     let header = lines.next().unwrap();
     let half: Vec<&str> = lines.step_by(2).collect();
-    let data = write(d.path(), "half.csv", &format!("{header}\n{}\n", half.join("\n")));
+    let data = write(
+        d.path(),
+        "half.csv",
+        &format!("{header}\n{}\n", half.join("\n")),
+    );
     let r = run(&["validate", &data, "--schema", &schema]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let r = run(&["infer", &data, "--update", &schema]);
@@ -377,8 +400,14 @@ fn update_with_a_new_domain_value_changes_only_that_line_and_keeps_comments() {
     assert!(r.stderr.is_empty(), "{}", r.stderr);
     assert!(r.stdout.contains("+    - Atlantis"), "{}", r.stdout);
     let after = fs::read_to_string(&schema).unwrap();
-    let added: Vec<&str> = after.lines().filter(|l| !text.lines().any(|t| t == *l)).collect();
-    let removed: Vec<&str> = text.lines().filter(|l| !after.lines().any(|t| t == *l)).collect();
+    let added: Vec<&str> = after
+        .lines()
+        .filter(|l| !text.lines().any(|t| t == *l))
+        .collect();
+    let removed: Vec<&str> = text
+        .lines()
+        .filter(|l| !after.lines().any(|t| t == *l))
+        .collect();
     assert_eq!(added, vec!["    - Atlantis"], "{after}");
     assert!(removed.is_empty(), "{removed:?}");
     assert_eq!(after.lines().count(), text.lines().count() + 1);

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use anyhow::{Context, Result};
-use preflight_schema::infer::{InferOptions, id_candidates, infer, relax};
 use preflight_schema::edit::{Updated, update_text};
+use preflight_schema::infer::{InferOptions, id_candidates, infer, relax};
 use preflight_schema::{Schema, data};
 use preflight_stats::profile::Profile;
 use preflight_stats::source::Dataset;
@@ -105,9 +105,8 @@ fn profile_and_ids(args: &Args, old: Option<&Schema>) -> Result<Profiled> {
         let p = Profile::from_json(&bytes, path)?;
         // Without the rows, only exactly counted columns can be called unique.
         let exactly_unique = |name: &String| {
-            p.column(name).is_some_and(|c| {
-                c.distinct_exact == Some(true) && c.distinct == Some(c.present)
-            })
+            p.column(name)
+                .is_some_and(|c| c.distinct_exact == Some(true) && c.distinct == Some(c.present))
         };
         let ids = id_candidates(&p)
             .into_iter()

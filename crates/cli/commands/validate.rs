@@ -171,7 +171,12 @@ fn empty(
         sources: sources.to_vec(),
         columns: Vec::new(),
     };
-    (no_rows(schema, env), sources.to_vec(), [None, None], profile)
+    (
+        no_rows(schema, env),
+        sources.to_vec(),
+        [None, None],
+        profile,
+    )
 }
 
 /// Comparators the run cannot check, said in a note rather than failed.

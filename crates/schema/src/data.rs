@@ -358,7 +358,8 @@ async fn scan(
                 for (k, why) in guilty.into_iter().rev() {
                     let r = requests.remove(k);
                     select[r.column] = format!("NULL AS \"__preflight_unused_{}\"", r.column);
-                    v.outcomes.push(could_not_run(&schema.checks[r.target], &why));
+                    v.outcomes
+                        .push(could_not_run(&schema.checks[r.target], &why));
                 }
                 if requests.is_empty() {
                     return Ok(());

@@ -14,8 +14,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::model::{Comparator, DomainValue, Feature, Schema};
 use crate::Result;
+use crate::model::{Comparator, DomainValue, Feature, Schema};
 
 /// The new text of a schema file.
 #[derive(Debug, Clone, PartialEq)]
@@ -245,7 +245,10 @@ impl<'a> Doc<'a> {
         } else {
             return Err("mixed line endings".into());
         };
-        if lines.iter().any(|l| l.starts_with('\t') || l.contains(" \t")) {
+        if lines
+            .iter()
+            .any(|l| l.starts_with('\t') || l.contains(" \t"))
+        {
             return Err("tabs in the indentation".into());
         }
         Ok(Self {
@@ -282,7 +285,9 @@ impl<'a> Doc<'a> {
 
     /// The line of `key` at column `col` among lines `range`.
     fn entry(&self, range: std::ops::Range<usize>, col: usize, key: &str) -> Option<usize> {
-        range.into_iter().find(|&i| key_at(self.line(i), col, key).is_some())
+        range
+            .into_iter()
+            .find(|&i| key_at(self.line(i), col, key).is_some())
     }
 
     /// The lines after the entry at line `i` (key at column `col`) that belong to its
@@ -394,7 +399,11 @@ impl<'a> Doc<'a> {
         let v = key_at(&line, col, "domain").ok_or_else(missing)?;
         let (vi, vline, at) = if line[v..].trim_start().starts_with('{') {
             let open = v + (line[v..].len() - line[v..].trim_start().len());
-            (i, line.clone(), flow_key(&line, open, "values").ok_or_else(missing)?)
+            (
+                i,
+                line.clone(),
+                flow_key(&line, open, "values").ok_or_else(missing)?,
+            )
         } else if !is_content(&line[v..]) {
             let child = self.child_col(i, col).ok_or_else(missing)?;
             let b = self.block(i, col);
@@ -457,8 +466,18 @@ fn block_lines<T: Serialize>(value: &T, by: usize) -> std::result::Result<Vec<St
         .collect())
 }
 
+/// Lines, and the column of the keys of the mapping they hold.
+type Block = (std::ops::Range<usize>, usize);
+
+/// The `features` sequence: its lines, the column of its `- `, and each feature's item.
+struct Features {
+    lines: std::ops::Range<usize>,
+    dash: usize,
+    items: BTreeMap<String, Block>,
+}
+
 /// The sequence item of each feature: its lines and the column of its keys.
-fn feature_items(doc: &Doc) -> std::result::Result<(std::ops::Range<usize>, usize, BTreeMap<String, (std::ops::Range<usize>, usize)>), Why> {
+fn feature_items(doc: &Doc) -> std::result::Result<Features, Why> {
     let n = doc.lines.len();
     let f = doc
         .entry(0..n, 0, "features")
@@ -469,10 +488,7 @@ fn feature_items(doc: &Doc) -> std::result::Result<(std::ops::Range<usize>, usiz
         return Err("`features` is written in flow style".into());
     }
     let block = doc.block(f, 0);
-    let starts: Vec<usize> = block
-        .clone()
-        .filter(|&j| is_content(doc.line(j)))
-        .collect();
+    let starts: Vec<usize> = block.clone().filter(|&j| is_content(doc.line(j))).collect();
     let Some(&first) = starts.first() else {
         return Err("`features` has no items".into());
     };
@@ -500,11 +516,15 @@ fn feature_items(doc: &Doc) -> std::result::Result<(std::ops::Range<usize>, usiz
         let nl = doc.line(at);
         let v = key_at(nl, col, "name").ok_or("a feature without a `name:` line")?;
         let (a, b) = scalar_span(nl, v, false).ok_or("a feature name that is not a scalar")?;
-        let name: String =
-            serde_yaml_ng::from_str(&nl[a..b]).map_err(|_| "a feature name that is not a string")?;
+        let name: String = serde_yaml_ng::from_str(&nl[a..b])
+            .map_err(|_| "a feature name that is not a string")?;
         out.insert(name, (s..end, col));
     }
-    Ok((block, dash, out))
+    Ok(Features {
+        lines: block,
+        dash,
+        items: out,
+    })
 }
 
 fn patch(text: &str, old: &Schema, new: &Schema) -> std::result::Result<String, Why> {
@@ -532,7 +552,11 @@ fn patch(text: &str, old: &Schema, new: &Schema) -> std::result::Result<String, 
         }
         _ => return Err("row bounds added or removed".into()),
     }
-    let (features, dash, items) = feature_items(&doc)?;
+    let Features {
+        lines: features,
+        dash,
+        items,
+    } = feature_items(&doc)?;
     if new.features.len() < old.features.len()
         || old
             .features
@@ -632,7 +656,10 @@ fn edit_feature(
         }
         _ => return Err(unsupported("length")),
     }
-    for (key, a, b) in [("finite", o.finite, n.finite), ("unique", o.unique, n.unique)] {
+    for (key, a, b) in [
+        ("finite", o.finite, n.finite),
+        ("unique", o.unique, n.unique),
+    ] {
         match (a, b) {
             (a, b) if a == b => {}
             (Some(_), None) => doc.delete(range.clone(), col, key)?,
@@ -715,7 +742,10 @@ checks:
             .replace("{min: 300}", "{min: 250}")
             .replace("[Adelie, Gentoo]", "[Adelie, Gentoo, Chinstrap, \"a, b\"]")
             .replace("0.99 # measured", "0.95 # measured")
-            .replace("      - Dream\n", "      - Dream\n      - Torgersen\n      - no\n")
+            .replace(
+                "      - Dream\n",
+                "      - Dream\n      - Torgersen\n      - no\n",
+            )
             .replace("max: 6000", "max: 6500.0")
             .replace("    finite: error\n", "");
         assert_eq!(t, expected);
@@ -735,7 +765,10 @@ checks:
             severity: preflight_stats::Severity::Error,
         });
         let t = edited(&old, &new);
-        assert!(t.contains("  # no Chinstrap yet\n    drift:\n      method: linf\n"), "{t}");
+        assert!(
+            t.contains("  # no Chinstrap yet\n    drift:\n      method: linf\n"),
+            "{t}"
+        );
         assert!(
             t.contains("    finite: error\n  - name: flipper\n    type: int64\n"),
             "{t}"

@@ -317,12 +317,7 @@ fn infer_domain(c: &ColumnProfile, opts: &InferOptions) -> Option<Domain> {
 /// fractional data. Features only in the new data are added as inferred; comparators
 /// asked for with `--update` are added where the file has none. Other type changes are
 /// kept for a person to decide.
-pub fn relax(
-    old: &Schema,
-    new: &Schema,
-    profile: &Profile,
-    unique: &BTreeSet<String>,
-) -> Schema {
+pub fn relax(old: &Schema, new: &Schema, profile: &Profile, unique: &BTreeSet<String>) -> Schema {
     use std::collections::HashSet;
     // The checks the new data fails, as `validate` reports them.
     let env = crate::validate::environment(old, None);
@@ -332,7 +327,8 @@ pub fn relax(
         .filter(|o| o.anomaly.is_some())
         .map(|o| (o.column.unwrap_or_default(), o.check))
         .collect();
-    let fails = |column: &str, check: &str| failed.contains(&(column.to_string(), check.to_string()));
+    let fails =
+        |column: &str, check: &str| failed.contains(&(column.to_string(), check.to_string()));
     let new_rows = profile.row_count;
     let mut out = old.clone();
     for f in &mut out.features {

@@ -475,7 +475,7 @@ impl Schema {
 
 /// The largest schema file read: 5,000 features with domains of 100 values take about
 /// 10 MB.
-pub const MAX_FILE_BYTES: u64 = 64 << 20;
+pub const MAX_FILE_BYTES: u64 = 32 << 20;
 
 /// The deepest nesting a schema file may have: a feature's domain values sit at depth 5.
 pub const MAX_DEPTH: usize = 32;
@@ -523,7 +523,10 @@ fn too_deep(text: &str) -> Option<usize> {
                         peak = peak.max(flow);
                     }
                     b']' | b'}' => flow = flow.saturating_sub(1),
-                    b'-' if flow == 0 && prev == b' ' && b.get(i + 1).is_none_or(|x| *x == b' ') => {
+                    b'-' if flow == 0
+                        && prev == b' '
+                        && b.get(i + 1).is_none_or(|x| *x == b' ') =>
+                    {
                         inline += 1;
                     }
                     b':' if flow == 0 && b.get(i + 1).is_some_and(|x| *x == b' ') => inline += 1,

@@ -210,7 +210,11 @@ mod tests {
         ] {
             assert_eq!(check_query(bad), Err(READ_ONLY.into()), "{bad}");
         }
-        assert!(check_query("SELEC 1").unwrap_err().starts_with("SQL syntax error"));
+        assert!(
+            check_query("SELEC 1")
+                .unwrap_err()
+                .starts_with("SQL syntax error")
+        );
     }
 
     #[test]
