@@ -323,6 +323,53 @@ fn yaml_alias_bomb_is_refused_quickly() {
 }
 
 #[test]
+fn oversized_schema_file_is_refused_before_it_is_read() {
+    let d = TempDir::new().unwrap();
+    let mut text = String::from("version: 1\nfeatures: []\n");
+    let filler = format!("# {}\n", "x".repeat(1022));
+    while text.len() <= 33 << 20 {
+        text.push_str(&filler);
+    }
+    let schema = write(d.path(), "big.yaml", &text);
+    let started = Instant::now();
+    let r = run(&[
+        "validate",
+        fixture("penguins.csv").to_str().unwrap(),
+        "--schema",
+        &schema,
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("big.yaml") && r.stderr.contains("32 MB"),
+        "{}",
+        r.stderr
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn sql_check_that_returns_null_is_a_failed_check() {
+    let d = TempDir::new().unwrap();
+    let schema = penguins_schema(d.path());
+    with_checks(
+        &schema,
+        "  - name: no_giants\n    sql: SELECT max(body_mass_g) < 7000 FROM data WHERE body_mass_g > 99999\n",
+    );
+    let (code, v, stderr) = validate_json(fixture("penguins.csv").to_str().unwrap(), &schema);
+    assert_eq!(code, 1, "{stderr}");
+    let custom = kinds(&v, "custom_check");
+    assert_eq!(custom.len(), 1, "{v:#}");
+    assert!(
+        custom[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("returned null"),
+        "{v:#}"
+    );
+}
+
+#[test]
 fn huge_pattern_regex_is_a_clean_error() {
     refused_quickly(
         "version: 1\nfeatures:\n  - name: species\n    type: string\n    pattern: {regex: '(\\w{1000}){1000}'}\n",

@@ -78,6 +78,8 @@ pub async fn run(
         };
         let failed = match &value {
             Value::Bool(b) => !b,
+            // NULL fails, as in a WHERE clause (an aggregate over no present values).
+            Value::Null => true,
             Value::Number(n) => fails_mostly(n.as_f64().unwrap_or(0.0), v.rows as f64, c.mostly),
             other => {
                 return Err(refused(
