@@ -349,17 +349,25 @@ fn oversized_schema_file_is_refused_before_it_is_read() {
 }
 
 #[test]
-fn sql_check_that_returns_null_is_a_failed_check() {
+fn sql_check_that_returns_null_or_no_row_is_a_failed_check() {
     let d = TempDir::new().unwrap();
     let schema = penguins_schema(d.path());
     with_checks(
         &schema,
-        "  - name: no_giants\n    sql: SELECT max(body_mass_g) < 7000 FROM data WHERE body_mass_g > 99999\n",
+        "  - name: no_giants\n    sql: SELECT max(body_mass_g) < 7000 FROM data WHERE body_mass_g > 99999\n  \
+         - name: first_giant\n    sql: SELECT body_mass_g > 0 FROM data WHERE body_mass_g > 99999 LIMIT 1\n",
     );
     let (code, v, stderr) = validate_json(fixture("penguins.csv").to_str().unwrap(), &schema);
     assert_eq!(code, 1, "{stderr}");
     let custom = kinds(&v, "custom_check");
-    assert_eq!(custom.len(), 1, "{v:#}");
+    assert_eq!(custom.len(), 2, "{v:#}");
+    assert!(
+        custom[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("returned no rows"),
+        "{v:#}"
+    );
     assert!(
         custom[0]["message"]
             .as_str()

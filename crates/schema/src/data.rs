@@ -141,7 +141,8 @@ async fn scalar(ctx: &SessionContext, sql: &str) -> std::result::Result<Value, R
         .map_err(|e| Refused::Data(sql::reason(&e)))?;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
-        return Err(Refused::Schema("the query returned no rows".into()));
+        // A filter this data leaves empty: the check cannot pass on it.
+        return Err(Refused::Data("the query returned no rows".into()));
     };
     if rows != 1 || b.num_columns() != 1 {
         return Err(Refused::Schema(format!(
