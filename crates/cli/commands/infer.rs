@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use anyhow::{Context, Result};
+use preflight_schema::edit::{Updated, update_text};
 use preflight_schema::infer::{InferOptions, id_candidates, infer, relax};
 use preflight_schema::{Schema, data};
 use preflight_stats::profile::Profile;
@@ -76,9 +77,27 @@ fn is_profile(paths: &[String]) -> bool {
     paths.len() == 1 && crate::inputs::is_stored_profile(&paths[0])
 }
 
+/// The profile, the columns to call ids (exactly unique, no nulls), and the columns
+/// verified unique in the data among those and the ones `old` (the schema being updated)
+/// marks `unique`: relaxing drops `unique` only where the data repeats a value.
+struct Profiled {
+    profile: Profile,
+    ids: BTreeSet<String>,
+    unique: BTreeSet<String>,
+}
+
 /// Profile the inputs, or read the stored profile; with data, also find the columns that
-/// are exactly unique (one `count(DISTINCT)` query per candidate).
-fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
+/// are exactly unique (one `count(DISTINCT)` query per 64 candidates).
+fn profile_and_ids(args: &Args, old: Option<&Schema>) -> Result<Profiled> {
+    let marked: Vec<String> = old
+        .map(|s| {
+            s.features
+                .iter()
+                .filter(|f| f.unique.is_some())
+                .map(|f| f.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
     if !is_profile(&args.paths) {
         crate::inputs::require_data(&args.paths, "infer", " (or one stored profile)")?;
     }
@@ -88,15 +107,27 @@ fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
             std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
         let p = Profile::from_json(&bytes, path)?;
         // Without the rows, only exactly counted columns can be called unique.
+        let exactly_unique = |name: &String| {
+            p.column(name)
+                .is_some_and(|c| c.distinct_exact == Some(true) && c.distinct == Some(c.present))
+        };
         let ids = id_candidates(&p)
             .into_iter()
+            .filter(exactly_unique)
+            .collect();
+        // ... and only exactly counted ones shown to repeat a value.
+        let unique = marked
+            .into_iter()
             .filter(|name| {
-                p.column(name).is_some_and(|c| {
-                    c.distinct_exact == Some(true) && c.distinct == Some(c.present)
-                })
+                p.column(name)
+                    .is_none_or(|c| c.distinct_exact != Some(true) || exactly_unique(name))
             })
             .collect();
-        return Ok((p, ids));
+        return Ok(Profiled {
+            profile: p,
+            ids,
+            unique,
+        });
     }
     let opts = args.input.to_options()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -109,13 +140,22 @@ fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
         let profile = ds.profile(rows).await?;
         drop(progress);
         // Exact uniqueness of the candidates, many columns per query: one pass each.
-        let mut ids = BTreeSet::new();
         let ctx = ds.context()?;
-        let candidates = id_candidates(&profile);
+        let id_like = id_candidates(&profile);
+        let mut candidates: Vec<String> = id_like.clone();
+        for name in marked {
+            if profile.column(&name).is_some() && !candidates.contains(&name) {
+                candidates.push(name);
+            }
+        }
+        let mut unique = BTreeSet::new();
         for chunk in candidates.chunks(64) {
             let exprs: Vec<String> = chunk
                 .iter()
-                .map(|name| format!("count(DISTINCT {0}) = count(*)", data::quote(name)))
+                .map(|name| {
+                    let q = data::quote(name);
+                    format!("count(DISTINCT {q}) = count({q})")
+                })
                 .collect();
             let batches = ctx
                 .sql(&format!("SELECT {} FROM data", exprs.join(", ")))
@@ -125,12 +165,21 @@ fn profile_and_ids(args: &Args) -> Result<(Profile, BTreeSet<String>)> {
             if let Some(b) = batches.iter().find(|b| b.num_rows() > 0) {
                 for (i, name) in chunk.iter().enumerate() {
                     if arrow::array::AsArray::as_boolean(b.column(i)).value(0) {
-                        ids.insert(name.clone());
+                        unique.insert(name.clone());
                     }
                 }
             }
         }
-        Ok((profile, ids))
+        let ids = unique
+            .iter()
+            .filter(|n| id_like.contains(n))
+            .cloned()
+            .collect();
+        Ok(Profiled {
+            profile,
+            ids,
+            unique,
+        })
     })
 }
 
@@ -157,7 +206,11 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         anyhow::bail!("--max-domain-ratio must be in [0, 1], got {r}");
     }
     let old = args.update.as_deref().map(Schema::load).transpose()?;
-    let (profile, unique_columns) = profile_and_ids(&args)?;
+    let Profiled {
+        profile,
+        ids: unique_columns,
+        unique,
+    } = profile_and_ids(&args, old.as_ref())?;
     if let Some(label) = &args.label
         && profile.column(label).is_none()
     {
@@ -186,17 +239,10 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     };
     // Relaxing compares against the new data's own ranges, whatever the old schema had.
-    let relaxed = relax(&old, &inferred, &profile);
-    let before = std::fs::read_to_string(old_path)
-        .with_context(|| format!("{}: cannot read", old_path.display()))?;
-    let after = if relaxed == old {
-        before.clone()
-    } else {
-        relaxed.to_yaml()?
-    };
-    let diff = similar::TextDiff::from_lines(&before, &after);
+    let relaxed = relax(&old, &inferred, &profile, &unique);
     let mut out = std::io::stdout().lock();
     if relaxed == old {
+        // Not rewritten at all: the file stays byte for byte what its author wrote.
         writeln!(
             out,
             "{}: unchanged; the data already passes it",
@@ -204,6 +250,20 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         )?;
         return Ok(ExitStatus::Success);
     }
+    let before = std::fs::read_to_string(old_path)
+        .with_context(|| format!("{}: cannot read", old_path.display()))?;
+    let after = match update_text(&before, &old, &relaxed)? {
+        Updated::Edited(text) => text,
+        Updated::Regenerated { text, reason } => {
+            eprintln!(
+                "warning: {}: written anew from the updated schema, so its comments and \
+                 formatting are dropped ({reason})",
+                old_path.display()
+            );
+            text
+        }
+    };
+    let diff = similar::TextDiff::from_lines(&before, &after);
     let target = args.output.as_deref().unwrap_or(old_path);
     write!(
         out,

@@ -9,9 +9,9 @@ use anyhow::Result;
 use arrow::datatypes::DataType;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use preflight_schema::compare::{self, ComparatorResult, Comparison};
-use preflight_schema::validate::{Validation, environment, validate};
+use preflight_schema::validate::{Validation, environment, no_rows, validate};
 use preflight_schema::{Schema, data, types};
-use preflight_stats::profile::Kind;
+use preflight_stats::profile::{Kind, Profile};
 use preflight_stats::source::{Dataset, SourceOptions};
 use serde::Serialize;
 
@@ -152,6 +152,33 @@ async fn load_side(paths: &[String], schema: &Schema, opts: &SourceOptions) -> R
     Side::profiled(paths, open(paths, schema, opts).await?).await
 }
 
+fn is_no_rows(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<preflight_stats::Error>(),
+        Some(preflight_stats::Error::NoRows { .. })
+    )
+}
+
+/// The report of data without rows: one `row_count` anomaly, nothing compared.
+fn empty(
+    schema: &Schema,
+    env: Option<&str>,
+    sources: &[String],
+) -> (Validation, Vec<String>, [Option<SideInfo>; 2], Profile) {
+    let profile = Profile {
+        version: preflight_stats::profile::PROFILE_VERSION,
+        row_count: 0,
+        sources: sources.to_vec(),
+        columns: Vec::new(),
+    };
+    (
+        no_rows(schema, env),
+        sources.to_vec(),
+        [None, None],
+        profile,
+    )
+}
+
 /// Comparators the run cannot check, said in a note rather than failed.
 fn unchecked_notes(schema: &Schema, args: &Args) -> Vec<String> {
     let mut notes = Vec::new();
@@ -205,13 +232,29 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         .enable_all()
         .build()?;
     let (validation, sources, sides, profile) = runtime.block_on(async {
-        let mut ds = open(&args.paths, &schema, &opts).await?;
+        let env = environment(&schema, args.environment.as_deref());
+        // No data rows is a finding, not a failure to run: an empty batch must fail the
+        // gate with a report like any other, never pass or crash.
+        let opened = match open(&args.paths, &schema, &opts).await {
+            Ok(ds) => Some(ds),
+            Err(e) if is_no_rows(&e) => None,
+            Err(e) => return Err(e),
+        };
+        let Some(mut ds) = opened else {
+            return anyhow::Ok(empty(&schema, env, &args.paths));
+        };
         let rows = Arc::new(AtomicU64::new(0));
         let progress =
             Progress::start(format!("validating {}", args.paths.join(" ")), rows.clone());
-        let profile = ds.profile(rows).await?;
+        let profiled = ds.profile(rows).await;
         drop(progress);
-        let env = environment(&schema, args.environment.as_deref());
+        let profile = match profiled {
+            Ok(p) => p,
+            Err(preflight_stats::Error::NoRows { .. }) => {
+                return anyhow::Ok(empty(&schema, env, ds.sources()));
+            }
+            Err(e) => return Err(e.into()),
+        };
         let mut v = validate(&schema, &profile, env);
         let mut sides = [None, None];
         for (slot, which, paths) in [

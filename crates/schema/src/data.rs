@@ -18,7 +18,8 @@ use preflight_stats::Severity;
 use regex::Regex;
 use serde_json::{Value, json};
 
-use crate::model::Schema;
+use crate::model::{CustomCheck, Schema};
+use crate::sql::{self, Refused};
 use crate::validate::{
     Anomaly, AnomalyKind, Example, Matcher, Outcome, Validation, ValueCount, pct,
 };
@@ -65,19 +66,26 @@ pub async fn run(
         }
         v.outcomes.push(unique(ctx, &f.name, sev).await?);
     }
-    for (i, c) in schema.checks.iter().enumerate() {
+    for c in &schema.checks {
         let Some(sql) = &c.sql else { continue };
-        let at = format!("checks[{i}] (`{}`)", c.name);
-        let value = scalar(ctx, sql)
-            .await
-            .map_err(|e| Error::schema(schema_path, format!("{at}: {e}")))?;
+        let value = match scalar(ctx, sql).await {
+            Ok(value) => value,
+            Err(Refused::Schema(e)) => return Err(refused(schema_path, &c.name, &e)),
+            Err(Refused::Data(e)) => {
+                v.outcomes.push(could_not_run(c, &e));
+                continue;
+            }
+        };
         let failed = match &value {
             Value::Bool(b) => !b,
+            // NULL fails, as in a WHERE clause (an aggregate over no present values).
+            Value::Null => true,
             Value::Number(n) => fails_mostly(n.as_f64().unwrap_or(0.0), v.rows as f64, c.mostly),
             other => {
-                return Err(Error::schema(
+                return Err(refused(
                     schema_path,
-                    format!("{at}: the query returned {other}, expected a boolean or a count"),
+                    &c.name,
+                    &format!("the query returned {other}, expected a boolean or a count"),
                 ));
             }
         };
@@ -101,24 +109,46 @@ pub async fn run(
     scan(schema, schema_path, v, ctx).await
 }
 
+/// A check the schema got wrong: the run stops, naming the check.
+fn refused(schema_path: &Path, name: &str, e: &str) -> Error {
+    Error::schema(schema_path, format!("check '{name}': {e}"))
+}
+
+/// A valid check that cannot run on this data (it names a column the data lacks, a cell
+/// does not convert): a failed check beside every other finding, not the end of the run.
+fn could_not_run(c: &CustomCheck, reason: &str) -> Outcome {
+    let mut a = Anomaly::new(
+        None,
+        AnomalyKind::CustomCheck,
+        c.severity,
+        format!("check `{}` could not run on this data: {reason}", c.name),
+    );
+    a.observed = Some(Value::Null);
+    Outcome {
+        column: None,
+        check: c.name.clone(),
+        anomaly: Some(a),
+        scan: None,
+    }
+}
+
 /// The single value of a one-row, one-column query, as JSON.
-async fn scalar(ctx: &SessionContext, sql: &str) -> std::result::Result<Value, String> {
-    let batches = ctx
-        .sql(sql)
-        .await
-        .map_err(|e| e.to_string())?
+async fn scalar(ctx: &SessionContext, sql: &str) -> std::result::Result<Value, Refused> {
+    let batches = sql::query(ctx, sql)
+        .await?
         .collect()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Refused::Data(sql::reason(&e)))?;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
-        return Err("the query returned no rows".into());
+        // A filter this data leaves empty: the check cannot pass on it.
+        return Err(Refused::Data("the query returned no rows".into()));
     };
     if rows != 1 || b.num_columns() != 1 {
-        return Err(format!(
+        return Err(Refused::Schema(format!(
             "the query returned {rows} rows of {} columns, expected one value",
             b.num_columns()
-        ));
+        )));
     }
     let col = b.column(0);
     if col.is_null(0) {
@@ -127,7 +157,7 @@ async fn scalar(ctx: &SessionContext, sql: &str) -> std::result::Result<Value, S
     Ok(match col.data_type() {
         DataType::Boolean => Value::Bool(col.as_boolean().value(0)),
         dt if dt.is_numeric() => {
-            let f = cast(col, &DataType::Float64).map_err(|e| e.to_string())?;
+            let f = cast(col, &DataType::Float64).map_err(|e| Refused::Data(e.to_string()))?;
             json!(f.as_primitive::<Float64Type>().value(0))
         }
         _ => Value::String(text_at(col, 0)),
@@ -142,7 +172,7 @@ async fn unique(ctx: &SessionContext, name: &str, sev: Severity) -> Result<Outco
         &format!("SELECT count({q}) - count(DISTINCT {q}) FROM data"),
     )
     .await
-    .map_err(Error::Internal)?;
+    .map_err(|e| Error::Internal(e.message().to_string()))?;
     let dupes = counts.as_f64().unwrap_or(0.0) as u64;
     let mut anomaly = None;
     let mut scan = None;
@@ -280,37 +310,69 @@ async fn scan(
     }
     for (i, c) in schema.checks.iter().enumerate() {
         let Some(expr) = &c.where_ else { continue };
-        let column = select.len();
-        select.push(format!(
-            "coalesce(({expr}), false) AS \"__preflight_check_{i}\""
-        ));
+        let column = format!("coalesce(({expr}), false) AS \"__preflight_check_{i}\"");
+        // Planned alone first: a check that cannot run on this data fails by itself, and
+        // the others still run.
+        match sql::plan(ctx, &format!("SELECT {column} FROM data")).await {
+            Ok(_) => {}
+            Err(Refused::Schema(e)) => return Err(refused(schema_path, &c.name, &e)),
+            Err(Refused::Data(e)) => {
+                v.outcomes.push(could_not_run(c, &e));
+                continue;
+            }
+        }
         requests.push(Request {
-            column,
+            column: select.len(),
             test: Test::Where,
             target: i,
             found: Found::default(),
         });
+        select.push(column);
     }
     if requests.is_empty() {
         return Ok(());
     }
-    let sql = format!("SELECT {} FROM data", select.join(", "));
-    let df = match ctx.sql(&sql).await {
-        Ok(df) => df,
-        Err(e) => return Err(blame_check(schema, schema_path, &e.to_string())),
-    };
-    let mut stream = df
-        .execute_stream()
-        .await
-        .map_err(|e| blame_check(schema, schema_path, &e.to_string()))?;
-    let mut row0 = 0u64;
-    while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(|e| blame_check(schema, schema_path, &e.to_string()))?;
-        for r in &mut requests {
-            evaluate(r, batch.column(r.column), row0)?;
+    let row0 = loop {
+        match read_rows(ctx, &select, &mut requests).await {
+            Ok(rows) => break rows,
+            Err(e) => {
+                // A `where` expression failed on a value (a cast, a division): find which,
+                // fail it with the reason, and read the rows again without it.
+                let mut guilty = Vec::new();
+                for (k, r) in requests.iter().enumerate() {
+                    if !matches!(r.test, Test::Where) {
+                        continue;
+                    }
+                    // Summed, so that the expression is evaluated on every row.
+                    let probe = format!(
+                        "SELECT sum(CASE WHEN \"__preflight_check_{}\" THEN 1 ELSE 0 END) \
+                         FROM (SELECT {} FROM data)",
+                        r.target, select[r.column]
+                    );
+                    if let Err(Refused::Data(why) | Refused::Schema(why)) =
+                        scalar(ctx, &probe).await
+                    {
+                        guilty.push((k, why));
+                    }
+                }
+                if guilty.is_empty() {
+                    return Err(blame_check(schema, schema_path, e.message()));
+                }
+                for (k, why) in guilty.into_iter().rev() {
+                    let r = requests.remove(k);
+                    select[r.column] = format!("NULL AS \"__preflight_unused_{}\"", r.column);
+                    v.outcomes
+                        .push(could_not_run(&schema.checks[r.target], &why));
+                }
+                if requests.is_empty() {
+                    return Ok(());
+                }
+                for r in &mut requests {
+                    r.found = Found::default();
+                }
+            }
         }
-        row0 += batch.num_rows() as u64;
-    }
+    };
     for r in requests {
         match r.test {
             Test::Where => {
@@ -397,6 +459,30 @@ async fn scan(
         }
     }
     Ok(())
+}
+
+/// Read the selected columns in row order, feeding every request; returns the row count.
+async fn read_rows(
+    ctx: &SessionContext,
+    select: &[String],
+    requests: &mut [Request],
+) -> std::result::Result<u64, Refused> {
+    let text = format!("SELECT {} FROM data", select.join(", "));
+    let engine = |e: datafusion::error::DataFusionError| Refused::Data(sql::reason(&e));
+    let mut stream = sql::query(ctx, &text)
+        .await?
+        .execute_stream()
+        .await
+        .map_err(engine)?;
+    let mut row0 = 0u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(engine)?;
+        for r in requests.iter_mut() {
+            evaluate(r, batch.column(r.column), row0).map_err(|e| Refused::Data(e.to_string()))?;
+        }
+        row0 += batch.num_rows() as u64;
+    }
+    Ok(row0)
 }
 
 /// SQL errors of the scan come from a custom `where` expression (the rest is generated).

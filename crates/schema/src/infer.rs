@@ -309,30 +309,66 @@ fn infer_domain(c: &ColumnProfile, opts: &InferOptions) -> Option<Domain> {
 }
 
 /// Relax `old` so that data profiled as `new` passes it; returns the relaxed schema.
-/// Features only in the new data are added as inferred; bounds widen, domains grow,
-/// `finite` and `unique` are dropped where the new data breaks them. Types widen from
-/// integer to float; other type changes are kept for a person to decide.
-pub fn relax(old: &Schema, new: &Schema, profile: &Profile) -> Schema {
+/// Only what the new data violates changes (a schema the data already passes comes back
+/// equal): a presence bound is lowered only below an observed fraction under it, a domain
+/// grows only by the values outside it, a range widens only where exceeded, `finite` is
+/// dropped only for NaN or infinities, `unique` only for repeated values (`unique` names
+/// the columns verified unique in the new data), integer types widen to float only for
+/// fractional data. Features only in the new data are added as inferred; comparators
+/// asked for with `--update` are added where the file has none. Other type changes are
+/// kept for a person to decide.
+pub fn relax(old: &Schema, new: &Schema, profile: &Profile, unique: &BTreeSet<String>) -> Schema {
+    use std::collections::HashSet;
+    // The checks the new data fails, as `validate` reports them.
+    let env = crate::validate::environment(old, None);
+    let failed: HashSet<(String, String)> = crate::validate::validate(old, profile, env)
+        .outcomes
+        .into_iter()
+        .filter(|o| o.anomaly.is_some())
+        .map(|o| (o.column.unwrap_or_default(), o.check))
+        .collect();
+    let fails =
+        |column: &str, check: &str| failed.contains(&(column.to_string(), check.to_string()));
     let new_rows = profile.row_count;
     let mut out = old.clone();
     for f in &mut out.features {
         let Some(n) = new.feature(&f.name) else {
             continue;
         };
-        if let (Some(p), Some(q)) = (&mut f.presence, &n.presence) {
-            p.min_fraction = p.min_fraction.min(q.min_fraction);
-        } else if n.presence.is_none()
+        let Some(c) = profile.column(&f.name) else {
+            continue;
+        };
+        let name = f.name.clone();
+        if fails(&name, "type") {
+            let (fe, ne) = (
+                crate::types::family(&f.type_name),
+                crate::types::family(&n.type_name),
+            );
+            if fe == Some(Kind::Integer) && ne == Some(Kind::Float) {
+                f.type_name = n.type_name.clone();
+            }
+        }
+        if fails(&name, "presence")
             && let Some(p) = &mut f.presence
         {
-            p.min_fraction = 0.0;
+            let observed = if c.count == 0 {
+                1.0
+            } else {
+                c.present as f64 / c.count as f64
+            };
+            let bound = n.presence.as_ref().map_or(0.0, |q| q.min_fraction);
+            p.min_fraction = p.min_fraction.min(bound).min(floor4(observed));
         }
-        if let Some(d) = &mut f.domain {
-            match profile.column(&f.name).and_then(value_counts) {
+        if fails(&name, "domain")
+            && let Some(d) = &mut f.domain
+        {
+            match value_counts(c) {
                 Some(seen) => {
                     let mut added: Vec<DomainValue> = seen
                         .into_iter()
+                        .filter(|(_, k)| *k > 0)
                         .map(|(v, _)| v)
-                        .filter(|v| !d.values.contains(v))
+                        .filter(|v| !d.values.iter().any(|x| x.text() == v.text()))
                         .collect();
                     added.sort();
                     d.values.extend(added);
@@ -341,20 +377,43 @@ pub fn relax(old: &Schema, new: &Schema, profile: &Profile) -> Schema {
                 None => f.domain = None,
             }
         }
-        if let Some(r) = &mut f.range {
-            let (lo, hi) = profile
-                .column(&f.name)
-                .and_then(|c| c.numeric.as_ref())
-                .map_or((None, None), |m| (m.min, m.max));
-            if let (Some(min), Some(lo)) = (r.min, lo) {
-                r.min = Some(min.min(lo));
+        if fails(&name, "range")
+            && let Some(r) = &mut f.range
+        {
+            let (lo, hi) = c.numeric.as_ref().map_or((None, None), |m| (m.min, m.max));
+            if let (Some(min), Some(lo)) = (r.min, lo)
+                && lo < min
+            {
+                r.min = Some(lo);
             }
-            if let (Some(max), Some(hi)) = (r.max, hi) {
-                r.max = Some(max.max(hi));
+            if let (Some(max), Some(hi)) = (r.max, hi)
+                && hi > max
+            {
+                r.max = Some(hi);
             }
         }
-        if f.finite.is_some() && n.finite.is_none() && n.type_name == f.type_name {
+        if fails(&name, "finite") {
             f.finite = None;
+        }
+        if fails(&name, "length")
+            && let (Some(l), Some(s)) = (&mut f.length, &c.string)
+        {
+            if let (Some(min), Some(x)) = (l.min, s.min_length)
+                && x < min
+            {
+                l.min = Some(x);
+            }
+            if let (Some(max), Some(x)) = (l.max, s.max_length)
+                && x > max
+            {
+                l.max = Some(x);
+            }
+        }
+        if f.unique.is_some() && c.present > 0 && !unique.contains(&name) {
+            f.unique = None;
+            if f.role == Role::Id {
+                f.role = Role::Feature;
+            }
         }
         // Thresholds asked for with --update are added where the file has none.
         if f.drift.is_none() {
@@ -363,26 +422,15 @@ pub fn relax(old: &Schema, new: &Schema, profile: &Profile) -> Schema {
         if f.skew.is_none() {
             f.skew.clone_from(&n.skew);
         }
-        if f.unique.is_some() && n.unique.is_none() {
-            f.unique = None;
-            if f.role == Role::Id {
-                f.role = Role::Feature;
-            }
-        }
-        let (fe, ne) = (
-            crate::types::family(&f.type_name),
-            crate::types::family(&n.type_name),
-        );
-        if fe == Some(Kind::Integer) && ne == Some(Kind::Float) {
-            f.type_name = n.type_name.clone();
-        }
     }
     for n in &new.features {
         if old.feature(&n.name).is_none() {
             out.features.push(n.clone());
         }
     }
-    if let Some(r) = &mut out.dataset.rows {
+    if fails("", "rows")
+        && let Some(r) = &mut out.dataset.rows
+    {
         if let Some(min) = r.min {
             r.min = Some(min.min(new_rows));
         }

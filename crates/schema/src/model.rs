@@ -262,6 +262,20 @@ impl Schema {
 
     /// Parse a schema file's text; errors name the file, the line and the field.
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        // Bounded before the YAML parser sees it: a 200 KB file nested thousands deep took
+        // the parser 20 s to reject.
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(Error::schema(path, too_large(text.len() as u64)));
+        }
+        if let Some(line) = too_deep(text) {
+            return Err(Error::schema(
+                path,
+                format!(
+                    "line {line}: nested more than {MAX_DEPTH} levels deep; a schema file needs \
+                     a handful (is this a preflight schema file?)"
+                ),
+            ));
+        }
         let schema: Schema = serde_yaml_ng::from_str(text).map_err(|e| {
             let place = e
                 .location()
@@ -280,6 +294,12 @@ impl Schema {
     }
 
     pub fn load(path: &Path) -> Result<Self> {
+        if let Ok(m) = std::fs::metadata(path)
+            && m.is_file()
+            && m.len() > MAX_FILE_BYTES
+        {
+            return Err(Error::schema(path, too_large(m.len())));
+        }
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::schema(path, format!("cannot read: {e}")))?;
         Self::parse(&text, path)
@@ -432,6 +452,15 @@ impl Schema {
             if c.where_.is_some() == c.sql.is_some() {
                 return Err(fail(&at, n, "give exactly one of `where` or `sql`".into()));
             }
+            // A schema file can come from a pull request: its SQL may only read `data`.
+            let text_ok = match (&c.sql, &c.where_) {
+                (Some(sql), _) => crate::sql::check_query(sql),
+                (None, Some(expr)) => crate::sql::check_where(expr),
+                (None, None) => Ok(()),
+            };
+            if let Err(e) = text_ok {
+                return Err(fail(&format!("check '{}'", c.name), n, e));
+            }
             if !(0.0..=1.0).contains(&c.mostly) {
                 return Err(fail(
                     &format!("{at}.mostly"),
@@ -442,6 +471,75 @@ impl Schema {
         }
         Ok(())
     }
+}
+
+/// The largest schema file read: 5,000 features with domains of 100 values take about
+/// 10 MB.
+pub const MAX_FILE_BYTES: u64 = 32 << 20;
+
+/// The deepest nesting a schema file may have: a feature's domain values sit at depth 5.
+pub const MAX_DEPTH: usize = 32;
+
+fn too_large(bytes: u64) -> String {
+    format!(
+        "{bytes} bytes, more than the {} MB a schema file may have (is this a preflight schema file?)",
+        MAX_FILE_BYTES >> 20
+    )
+}
+
+/// The 1-based line where the nesting first goes deeper than [`MAX_DEPTH`], from a cheap
+/// scan: open flow brackets (`[`, `{`) outside quotes and comments, plus the block
+/// levels (the stack of indentations, and each `- ` or `key: ` that opens a nested
+/// collection on the same line). It counts a little more than YAML does where a plain
+/// value holds `: ` or ` - `; what matters is that thousands of levels cannot pass, in
+/// one pass over the bytes.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut flow = 0usize;
+    let mut indents: Vec<usize> = Vec::new();
+    let mut quote: Option<u8> = None;
+    for (n, line) in text.lines().enumerate() {
+        let b = line.as_bytes();
+        let start = b.iter().take_while(|c| **c == b' ').count();
+        if quote.is_none() && flow == 0 && start < b.len() && b[start] != b'#' {
+            while indents.last().is_some_and(|&i| i >= start) {
+                indents.pop();
+            }
+            indents.push(start);
+        }
+        let mut inline = 0usize;
+        let mut peak = flow;
+        let mut prev = b' ';
+        for (i, &c) in b.iter().enumerate().skip(start) {
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None => match c {
+                    b'#' if prev == b' ' || i == start => break,
+                    b'"' | b'\'' if flow > 0 || matches!(prev, b' ' | b'[' | b'{' | b',') => {
+                        quote = Some(c);
+                    }
+                    b'[' | b'{' => {
+                        flow += 1;
+                        peak = peak.max(flow);
+                    }
+                    b']' | b'}' => flow = flow.saturating_sub(1),
+                    b'-' if flow == 0
+                        && prev == b' '
+                        && b.get(i + 1).is_none_or(|x| *x == b' ') =>
+                    {
+                        inline += 1;
+                    }
+                    b':' if flow == 0 && b.get(i + 1).is_some_and(|x| *x == b' ') => inline += 1,
+                    _ => {}
+                },
+            }
+            prev = c;
+        }
+        if indents.len() + inline + peak > MAX_DEPTH {
+            return Some(n + 1);
+        }
+    }
+    None
 }
 
 /// The 1-based line where `name:` introduces the feature or check called `name`.

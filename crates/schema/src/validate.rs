@@ -294,6 +294,43 @@ pub fn validate(schema: &Schema, profile: &Profile, environment: Option<&str>) -
     }
 }
 
+/// Data without a single row: no feature check can run, and an empty batch must never
+/// pass. A `row_count` anomaly at error severity whatever the schema's bound (its severity
+/// was chosen for a short batch, not for one with nothing to check); a schema that
+/// allows empty data explicitly (`rows: {min: 0}`) gets it as a warning.
+pub fn no_rows(schema: &Schema, environment: Option<&str>) -> Validation {
+    let rows = schema.dataset.rows.as_ref();
+    let (min, max) = (rows.and_then(|r| r.min), rows.and_then(|r| r.max));
+    let allowed = min == Some(0);
+    let severity = if allowed {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    let a = Anomaly::new(
+        None,
+        AnomalyKind::RowCount,
+        severity,
+        format!(
+            "the data has no rows, expected at least {}; none of the {} features could be checked",
+            min.unwrap_or(1),
+            schema.features.len()
+        ),
+    )
+    .with(json!(0), json!({"min": min.unwrap_or(1), "max": max}));
+    Validation {
+        rows: 0,
+        environment: environment.map(str::to_string),
+        outcomes: vec![Outcome {
+            column: None,
+            check: "rows".into(),
+            anomaly: Some(a),
+            scan: None,
+        }],
+        comparisons: Vec::new(),
+    }
+}
+
 fn check_feature(
     f: &Feature,
     col: Option<&ColumnProfile>,

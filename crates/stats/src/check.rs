@@ -96,10 +96,10 @@ pub fn csv_header(path: &Path, compression: Compression, delimiter: u8, quote: u
         rest.clear();
         match limited.read_until(b'\n', &mut rest) {
             Ok(0) => {
-                return Err(Error::input(
-                    path,
-                    "no data rows: the file holds only a header line",
-                ));
+                return Err(
+                    Error::input(path, "no data rows: the file holds only a header line")
+                        .into_no_rows(),
+                );
             }
             Ok(_) if rest.iter().all(u8::is_ascii_whitespace) => continue,
             _ => return Ok(()),

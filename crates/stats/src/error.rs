@@ -18,6 +18,11 @@ pub enum Error {
     #[error("{path}: {message}")]
     Profile { path: PathBuf, message: String },
 
+    /// The input holds no data rows (a header-only CSV, a zero-row Parquet file): a
+    /// variant of its own so that a checking command can report it as a finding.
+    #[error("{path}: {message}")]
+    NoRows { path: PathBuf, message: String },
+
     /// DataFusion failed in a way no file can be blamed for.
     #[error("query engine: {0}")]
     Engine(String),
@@ -28,6 +33,16 @@ impl Error {
         Self::Input {
             path: path.into(),
             message: one_line(&message.into()),
+        }
+    }
+}
+
+impl Error {
+    /// The same error, marked as an input without data rows.
+    pub(crate) fn into_no_rows(self) -> Self {
+        match self {
+            Self::Input { path, message } => Self::NoRows { path, message },
+            e => e,
         }
     }
 }

@@ -538,7 +538,7 @@ impl Dataset {
             } else {
                 "contains no rows"
             };
-            return Err(inp.blame(what));
+            return Err(inp.blame(what).into_no_rows());
         }
         Ok(builder.finish(inp.sources.clone()))
     }
