@@ -435,7 +435,7 @@ pub(crate) fn merge(
         for f in schema.fields() {
             let Some(&ci) = index.get(f.name()) else {
                 index.insert(f.name().clone(), fields.len());
-                fields.push(f.as_ref().clone().with_nullable(true));
+                fields.push(f.as_ref().clone());
                 first_in.push(fi);
                 let mut p = vec![false; schemas.len()];
                 p[fi] = true;
@@ -443,6 +443,9 @@ pub(crate) fn merge(
                 continue;
             };
             present[ci][fi] = true;
+            if f.is_nullable() {
+                fields[ci].set_nullable(true);
+            }
             let have = fields[ci].data_type();
             if have == f.data_type() || forced.iter().any(|(n, _)| n == f.name()) {
                 continue;
@@ -463,6 +466,12 @@ pub(crate) fn merge(
                     ));
                 }
             }
+        }
+    }
+    // A column some files lack is null in their rows.
+    for (f, p) in fields.iter_mut().zip(&present) {
+        if p.contains(&false) {
+            f.set_nullable(true);
         }
     }
     let absent = present
