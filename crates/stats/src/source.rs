@@ -1070,11 +1070,16 @@ impl Inputs {
         // The table's own scan, without a logical plan around it: nothing to optimize in a
         // scan of every column, and the optimizer's checks of a plan cost time that grows
         // faster than the number of columns (100,000 of them took seconds per check).
-        let plan = table
+        let mut plan = table
             .view
             .scan(&state, None, &[], None)
             .await
             .map_err(|e| e.to_string())?;
+        // The physical rules still run: they split a large file into byte ranges.
+        let options = state.config_options().clone();
+        for rule in state.physical_optimizers() {
+            plan = rule.optimize(plan, &options).map_err(|e| e.to_string())?;
+        }
         execute_stream_partitioned(plan, state.task_ctx()).map_err(|e| e.to_string())
     }
 
