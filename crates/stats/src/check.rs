@@ -46,14 +46,219 @@ pub fn parquet_footer(path: &Path) -> Result<()> {
     }
     let parsed = std::panic::catch_unwind(|| ParquetMetaDataReader::new().parse_and_finish(&f));
     match parsed {
-        Ok(Ok(_)) => Ok(()),
+        Ok(Ok(meta)) => {
+            // The arrow reader keys columns by name: a second `a` would be dropped silently.
+            let root = meta.file_metadata().schema_descr().root_schema();
+            let names: Vec<&str> = root.get_fields().iter().map(|f| f.name()).collect();
+            duplicate_names(&names).map_or(Ok(()), |(a, i, j)| {
+                Err(err(format!(
+                    "column name `{a}` appears twice in the file's schema (columns {i} and {j}); rename one"
+                )))
+            })
+        }
         Ok(Err(e)) => Err(err(format!("corrupt Parquet footer: {e}"))),
         Err(_) => Err(err("corrupt Parquet footer".into())),
     }
 }
 
+/// Validate an Arrow IPC file (file or stream format) before DataFusion reads it: the
+/// reader allocates what the file declares (metadata and body lengths, the uncompressed
+/// size of compressed buffers) before it finds the file too short, so a crafted or
+/// truncated file of a few bytes could take gigabytes. Every declared length must fit in
+/// the file. Only the message headers are read.
+pub fn arrow_ipc(path: &Path) -> Result<()> {
+    let err = |m: String| Error::input(path, m);
+    let mut f = File::open(path).map_err(|e| err(e.to_string()))?;
+    let len = f.metadata().map_err(|e| err(e.to_string()))?.len();
+    let mut head = [0u8; 8];
+    let n = read_at(&mut f, 0, &mut head).map_err(|e| err(e.to_string()))?;
+    if n >= 6 && &head[..6] == b"ARROW1" {
+        ipc_file(&mut f, len).map_err(|m| err(format!("corrupt Arrow IPC file: {m}")))
+    } else {
+        ipc_stream(&mut f, 0, len, None)
+            .map_err(|m| err(format!("corrupt Arrow IPC stream: {m}")))
+            .map(|_| ())
+    }
+}
+
+fn read_at(f: &mut File, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+    f.seek(SeekFrom::Start(offset))?;
+    let mut done = 0;
+    while done < buf.len() {
+        match f.read(&mut buf[done..])? {
+            0 => break,
+            n => done += n,
+        }
+    }
+    Ok(done)
+}
+
+/// The file format: magic, messages, footer (flatbuffer), footer length, magic.
+fn ipc_file(f: &mut File, len: u64) -> std::result::Result<(), String> {
+    if len < 8 + 10 {
+        return Err(format!(
+            "{len} bytes is too short for a footer (truncated?)"
+        ));
+    }
+    let mut tail = [0u8; 10];
+    read_at(f, len - 10, &mut tail).map_err(|e| e.to_string())?;
+    if &tail[4..] != b"ARROW1" {
+        return Err("the file does not end with the ARROW1 magic bytes (truncated?)".into());
+    }
+    let footer_len = i32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+    let data_end = len - 10;
+    if footer_len <= 0 || u64::from(footer_len.unsigned_abs()) > data_end - 8 {
+        return Err(format!(
+            "footer length {footer_len} does not fit in the file's {len} bytes"
+        ));
+    }
+    let footer_start = data_end - u64::from(footer_len.unsigned_abs());
+    let mut footer = vec![0u8; footer_len.unsigned_abs() as usize];
+    read_at(f, footer_start, &mut footer).map_err(|e| e.to_string())?;
+    let footer = arrow::ipc::root_as_footer(&footer).map_err(|e| format!("footer: {e}"))?;
+    let blocks = footer
+        .recordBatches()
+        .into_iter()
+        .flatten()
+        .chain(footer.dictionaries().into_iter().flatten());
+    for b in blocks {
+        let (offset, meta, body) = (b.offset(), b.metaDataLength(), b.bodyLength());
+        let fits = offset >= 8
+            && meta > 0
+            && body >= 0
+            && (offset as u64)
+                .checked_add(meta as u64)
+                .and_then(|x| x.checked_add(body as u64))
+                .is_some_and(|end| end <= footer_start);
+        if !fits {
+            return Err(format!(
+                "a block at byte {offset} declares {meta} bytes of metadata and {body} of data, beyond the data's {footer_start} bytes"
+            ));
+        }
+        let end = ipc_stream(f, offset as u64, footer_start, Some(1))?;
+        if end > offset as u64 + meta as u64 + body as u64 {
+            return Err(format!(
+                "the message at byte {offset} is longer than its block"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Walk the messages from `start` (all of them, or `limit`), checking that each one's
+/// metadata and body end before `end`. Returns where the last one read ends.
+fn ipc_stream(
+    f: &mut File,
+    start: u64,
+    end: u64,
+    limit: Option<usize>,
+) -> std::result::Result<u64, String> {
+    let mut pos = start;
+    let mut count = 0usize;
+    while pos < end && limit.is_none_or(|l| count < l) {
+        let mut word = [0u8; 4];
+        if read_at(f, pos, &mut word).map_err(|e| e.to_string())? < 4 {
+            return Err(format!("truncated message length at byte {pos}"));
+        }
+        let mut at = pos + 4;
+        if word == [0xFF; 4] {
+            if read_at(f, at, &mut word).map_err(|e| e.to_string())? < 4 {
+                return Err(format!("truncated message length at byte {at}"));
+            }
+            at += 4;
+        }
+        let meta = i32::from_le_bytes(word);
+        if meta == 0 {
+            return Ok(at); // end of stream
+        }
+        if meta < 0 || at + u64::from(meta.unsigned_abs()) > end {
+            return Err(format!(
+                "the message at byte {pos} declares {meta} bytes of metadata, beyond the end of the data ({end} bytes)"
+            ));
+        }
+        let mut buf = vec![0u8; meta.unsigned_abs() as usize];
+        read_at(f, at, &mut buf).map_err(|e| e.to_string())?;
+        let message = arrow::ipc::root_as_message(&buf)
+            .map_err(|e| format!("the message at byte {pos}: {e}"))?;
+        let body = message.bodyLength();
+        let body_start = at + u64::from(meta.unsigned_abs());
+        if body < 0 || body_start + body as u64 > end {
+            return Err(format!(
+                "the message at byte {pos} declares a body of {body} bytes, beyond the end of the data ({end} bytes)"
+            ));
+        }
+        let batch = message
+            .header_as_record_batch()
+            .or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()));
+        if let Some(batch) = batch {
+            check_buffers(f, &batch, body_start, body as u64)
+                .map_err(|m| format!("the message at byte {pos}: {m}"))?;
+        }
+        pos = body_start + body as u64;
+        count += 1;
+    }
+    Ok(pos)
+}
+
+/// Buffers lie within the body; a compressed buffer's declared size (its first 8 bytes)
+/// is bounded by the most any codec reaches on real data.
+fn check_buffers(
+    f: &mut File,
+    batch: &arrow::ipc::RecordBatch,
+    body_start: u64,
+    body: u64,
+) -> std::result::Result<(), String> {
+    const MAX_RATIO: u64 = 1 << 15;
+    let compressed = batch.compression().is_some();
+    for b in batch.buffers().into_iter().flatten() {
+        let (offset, length) = (b.offset(), b.length());
+        if offset < 0
+            || length < 0
+            || (offset as u64)
+                .checked_add(length as u64)
+                .is_none_or(|e| e > body)
+        {
+            return Err(format!(
+                "a buffer at {offset} of {length} bytes lies outside the body of {body} bytes"
+            ));
+        }
+        if compressed && length >= 8 {
+            let mut prefix = [0u8; 8];
+            read_at(f, body_start + offset as u64, &mut prefix).map_err(|e| e.to_string())?;
+            let declared = i64::from_le_bytes(prefix);
+            if declared > 0
+                && declared as u64 > (length as u64).saturating_mul(MAX_RATIO) + (1 << 20)
+            {
+                return Err(format!(
+                    "a compressed buffer of {length} bytes declares {declared} bytes uncompressed"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The first name that appears twice, with both 1-based positions. Linear: a header may
+/// have 100,000 names.
+pub(crate) fn duplicate_names<'a>(names: &[&'a str]) -> Option<(&'a str, usize, usize)> {
+    let mut seen = ahash::AHashMap::with_capacity(names.len());
+    for (j, n) in names.iter().enumerate() {
+        if let Some(i) = seen.insert(*n, j) {
+            return Some((n, i + 1, j + 1));
+        }
+    }
+    None
+}
+
 /// Header names of a CSV file must be unique: DataFusion would silently merge them.
-pub fn csv_header(path: &Path, compression: Compression, delimiter: u8, quote: u8) -> Result<()> {
+/// Returns the number of fields of the first line (0 when it cannot be read here).
+pub fn csv_header(
+    path: &Path,
+    compression: Compression,
+    delimiter: u8,
+    quote: u8,
+    has_header: bool,
+) -> Result<usize> {
     let file = File::open(path).map_err(|e| Error::input(path, e.to_string()))?;
     let reader: Box<dyn Read> = match compression {
         Compression::None => Box::new(file),
@@ -63,13 +268,13 @@ pub fn csv_header(path: &Path, compression: Compression, delimiter: u8, quote: u
                 .map_err(|e| Error::input(path, e.to_string()))?,
         ),
         // DataFusion reports these itself; the header check is a nicety.
-        Compression::Bzip2 | Compression::Xz => return Ok(()),
+        Compression::Bzip2 | Compression::Xz => return Ok(0),
     };
     let mut line = Vec::new();
     // A header longer than 16 MiB is not a header; leave it to the reader to complain.
     let mut limited = BufReader::new(reader.take(16 << 20));
     if limited.read_until(b'\n', &mut line).is_err() {
-        return Ok(()); // decoding errors are reported, with context, by the reader
+        return Ok(0); // decoding errors are reported, with context, by the reader
     }
     let text = String::from_utf8_lossy(&line);
     let names = split_header(
@@ -77,17 +282,17 @@ pub fn csv_header(path: &Path, compression: Compression, delimiter: u8, quote: u
         delimiter as char,
         quote as char,
     );
-    for (i, a) in names.iter().enumerate() {
-        if let Some(j) = names.iter().skip(i + 1).position(|b| b == a) {
-            return Err(Error::input(
-                path,
-                format!(
-                    "column name `{a}` appears twice in the header (columns {} and {}); rename one",
-                    i + 1,
-                    i + j + 2
-                ),
-            ));
-        }
+    if !has_header {
+        return Ok(names.len());
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    if let Some((a, i, j)) = duplicate_names(&names) {
+        return Err(Error::input(
+            path,
+            format!(
+                "column name `{a}` appears twice in the header (columns {i} and {j}); rename one"
+            ),
+        ));
     }
     // A header and nothing else: there is nothing to profile or validate, and DataFusion
     // would infer every column as Null.
@@ -102,8 +307,171 @@ pub fn csv_header(path: &Path, compression: Compression, delimiter: u8, quote: u
                 );
             }
             Ok(_) if rest.iter().all(u8::is_ascii_whitespace) => continue,
-            _ => return Ok(()),
+            _ => return Ok(names.len()),
         }
+    }
+}
+
+/// The file's bytes, decompressed as the reader will see them.
+pub(crate) fn open_text(path: &Path, compression: Compression) -> Result<Box<dyn Read + Send>> {
+    let file = File::open(path).map_err(|e| Error::input(path, e.to_string()))?;
+    compression
+        .to_datafusion()
+        .convert_read(file)
+        .map_err(|e| Error::input(path, e.to_string()))
+}
+
+/// A quote that opens a field and is never closed makes the CSV reader take the rest of
+/// the file as one cell: rows vanish without an error. Find it before reading, naming the
+/// line where the quote opened. One pass of `memchr` over the bytes, looking only at
+/// quote characters.
+pub fn csv_quotes(
+    path: &Path,
+    compression: Compression,
+    delimiter: u8,
+    quote: u8,
+    escape: Option<u8>,
+) -> Result<()> {
+    let mut reader = open_text(path, compression)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut scan = QuoteScan::new(delimiter, quote, escape);
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => scan.feed(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // Decoding errors are reported, with context, by the reader.
+            Err(_) => return Ok(()),
+        }
+    }
+    let Some(open) = scan.finish() else {
+        return Ok(());
+    };
+    let line = line_at(path, compression, open)?;
+    Err(Error::input(
+        path,
+        format!(
+            "unterminated quote: the quoted field that opens at line {line} runs to the end of the file"
+        ),
+    ))
+}
+
+/// The 1-based line of a byte offset.
+fn line_at(path: &Path, compression: Compression, offset: u64) -> Result<u64> {
+    let mut reader = open_text(path, compression)?.take(offset);
+    let mut buf = vec![0u8; 1 << 16];
+    let mut newlines = 0u64;
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => newlines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::input(path, e.to_string())),
+        }
+    }
+    Ok(newlines + 1)
+}
+
+/// The quoting state of a CSV byte stream fed in chunks, as csv-core (arrow's CSV parser)
+/// reads it: a quote opens a quoted field only at the start of a field; inside one, a
+/// doubled quote or an escaped character is literal and any other quote closes it.
+struct QuoteScan {
+    delimiter: u8,
+    quote: u8,
+    escape: Option<u8>,
+    /// Offset of the next chunk's first byte.
+    offset: u64,
+    /// The byte before the next chunk (a line end at the start of the file).
+    prev: u8,
+    /// Offset of the quote that opened the quoted field we are in.
+    open: Option<u64>,
+    /// The last chunk ended inside a quoted field on a quote or an escape character,
+    /// whose meaning depends on the next byte.
+    pending: Option<u8>,
+    bom: bool,
+}
+
+impl QuoteScan {
+    fn new(delimiter: u8, quote: u8, escape: Option<u8>) -> Self {
+        Self {
+            delimiter,
+            quote,
+            escape,
+            offset: 0,
+            prev: b'\n',
+            open: None,
+            pending: None,
+            bom: false,
+        }
+    }
+
+    fn feed(&mut self, chunk: &[u8]) {
+        let Some(&last) = chunk.last() else { return };
+        if self.offset == 0 && chunk.starts_with(b"\xEF\xBB\xBF") {
+            self.bom = true;
+        }
+        let mut i = 0;
+        match self.pending.take() {
+            Some(b) if b == self.quote => {
+                if chunk[0] == self.quote {
+                    i = 1; // a doubled quote: still inside
+                } else {
+                    self.open = None;
+                }
+            }
+            Some(_) => i = 1, // the escaped byte
+            None => {}
+        }
+        while i < chunk.len() {
+            let rest = &chunk[i..];
+            if self.open.is_none() {
+                let Some(k) = memchr::memchr(self.quote, rest) else {
+                    break;
+                };
+                let p = i + k;
+                let abs = self.offset + p as u64;
+                let before = if p == 0 { self.prev } else { chunk[p - 1] };
+                if before == self.delimiter
+                    || before == b'\n'
+                    || before == b'\r'
+                    || abs == 0
+                    || (abs == 3 && self.bom)
+                {
+                    self.open = Some(abs);
+                }
+                i = p + 1;
+            } else {
+                let found = match self.escape {
+                    Some(e) => memchr::memchr2(self.quote, e, rest),
+                    None => memchr::memchr(self.quote, rest),
+                };
+                let Some(k) = found else { break };
+                let p = i + k;
+                let b = chunk[p];
+                if p + 1 == chunk.len() {
+                    self.pending = Some(b);
+                    break;
+                }
+                if b != self.quote {
+                    i = p + 2; // escape: the next byte is literal
+                } else if chunk[p + 1] == self.quote {
+                    i = p + 2; // doubled quote
+                } else {
+                    self.open = None;
+                    i = p + 1;
+                }
+            }
+        }
+        self.prev = last;
+        self.offset += chunk.len() as u64;
+    }
+
+    /// Where the quoted field that the input ends in opened, if it does.
+    fn finish(self) -> Option<u64> {
+        if self.pending == Some(self.quote) {
+            return None; // closed by the last byte
+        }
+        self.open
     }
 }
 
@@ -183,7 +551,39 @@ pub fn typed_cells(
 
 #[cfg(test)]
 mod tests {
-    use super::split_header;
+    use super::{QuoteScan, split_header};
+
+    /// Feed `text` in chunks of `step` bytes; where the unclosed quote opened.
+    fn open_quote(text: &[u8], step: usize) -> Option<u64> {
+        let mut s = QuoteScan::new(b',', b'"', None);
+        for c in text.chunks(step) {
+            s.feed(c);
+        }
+        s.finish()
+    }
+
+    #[test]
+    fn quote_scan_finds_the_unclosed_quote_whatever_the_chunking() {
+        let cases: [(&[u8], Option<u64>); 7] = [
+            (b"a,b\n1,\"x\"\"y\"\n2,z\n", None),
+            (b"a,b\n1,\"x\n2,z\n", Some(6)),
+            (b"a,b\n1,5'11\"\n2,z\n", None),
+            (b"\"a\",b\n\"1\n2\",3\n", None),
+            (b"\"a\",b\n\"1\n2,3\n", Some(6)),
+            (b"a,b\r\n\"x\"y\"z,1\r\n", None),
+            (b"a,b\n1,\"\"", None),
+        ];
+        for (text, want) in cases {
+            for step in 1..=text.len() {
+                assert_eq!(
+                    open_quote(text, step),
+                    want,
+                    "{} in chunks of {step}",
+                    String::from_utf8_lossy(text)
+                );
+            }
+        }
+    }
 
     #[test]
     fn header_split_honours_quotes() {

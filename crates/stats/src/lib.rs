@@ -9,12 +9,15 @@
 //!   versioned, mergeable JSON document every other command reads.
 
 mod check;
+mod concat;
 pub mod drift;
 pub mod error;
+mod infer;
 pub mod labels;
 pub mod profile;
 pub mod severity;
 pub mod source;
+mod typed;
 
 pub use error::{Error, Result};
 

@@ -25,13 +25,16 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::context::{SessionConfig, SessionContext};
-use datafusion::logical_expr::{Expr, cast, lit, when};
+use datafusion::logical_expr::{Expr, cast, lit};
 use datafusion::physical_plan::{SendableRecordBatchStream, execute_stream_partitioned};
 use futures::StreamExt;
 
 use crate::check;
+use crate::concat::ConcatTable;
 use crate::error::{Error, Result, one_line};
+use crate::infer;
 use crate::profile::{Profile, ProfileBuilder};
+use crate::typed::TypedTable;
 
 /// File formats preflight reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +113,7 @@ impl Compression {
         (name, Self::None)
     }
 
-    fn to_datafusion(self) -> FileCompressionType {
+    pub(crate) fn to_datafusion(self) -> FileCompressionType {
         match self {
             Self::None => FileCompressionType::UNCOMPRESSED,
             Self::Gzip => FileCompressionType::GZIP,
@@ -226,6 +229,8 @@ struct Inputs {
     dir_input: Option<PathBuf>,
     /// Partitions read at once: one per core unless `--partitions` says otherwise.
     workers: usize,
+    /// Rows per batch (see [`batch_size`]).
+    batch_size: usize,
 }
 
 /// The data as DataFusion sees it.
@@ -235,10 +240,14 @@ struct Inputs {
 /// read as text (`raw`) and `view` turns the null spellings into nulls and casts each
 /// column to its inferred (or forced) type, in the same streaming plan.
 struct Table {
-    raw: Arc<ListingTable>,
+    raw: Arc<dyn TableProvider>,
     view: Arc<dyn TableProvider>,
     /// Column types of the file columns as the user will see them.
     typed: SchemaRef,
+    /// Each file's own columns, in the order of `Inputs::files`.
+    file_schemas: Vec<SchemaRef>,
+    /// Columns some files lack, with those files.
+    absent: Vec<(String, Vec<String>)>,
 }
 
 /// What one user-named path resolved to.
@@ -248,7 +257,9 @@ struct Resolved {
 }
 
 fn resolve(path: &str) -> Result<Resolved> {
-    if path.contains(['*', '?', '[']) {
+    // A file may be named `br[1].csv`: a path that exists is taken literally.
+    let exists = std::fs::symlink_metadata(path).is_ok();
+    if !exists && path.contains(['*', '?', '[']) {
         let entries =
             glob::glob(path).map_err(|e| Error::input(path, format!("bad glob pattern: {e}")))?;
         let mut files: Vec<PathBuf> = entries
@@ -268,7 +279,7 @@ fn resolve(path: &str) -> Result<Resolved> {
     let meta = std::fs::metadata(p).map_err(|e| Error::input(path, io_message(&e)))?;
     if meta.is_dir() {
         let mut files = Vec::new();
-        walk(p, &mut files).map_err(|e| Error::input(path, io_message(&e)))?;
+        walk(p, &mut Vec::new(), &mut files)?;
         files.sort();
         if files.is_empty() {
             return Err(Error::input(path, "directory contains no data files"));
@@ -286,26 +297,45 @@ fn resolve(path: &str) -> Result<Resolved> {
 }
 
 /// Data files below a directory; hidden and `_`-prefixed entries (`_SUCCESS`, `.crc`) are
-/// bookkeeping of the tools that wrote them.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
+/// bookkeeping of the tools that wrote them. Symbolic links are followed, but a link back
+/// to a directory being walked (`ancestors`, by device and inode) is a loop, not data.
+fn walk(dir: &Path, ancestors: &mut Vec<(u64, u64)>, out: &mut Vec<PathBuf>) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let err = |p: &Path, e: &std::io::Error| Error::input(p, io_message(e));
+    let meta = std::fs::metadata(dir).map_err(|e| err(dir, &e))?;
+    let id = (meta.dev(), meta.ino());
+    if ancestors.contains(&id) {
+        return Err(Error::input(dir, "symbolic link loop"));
+    }
+    ancestors.push(id);
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| err(dir, &e))? {
+        entries.push(entry.map_err(|e| err(dir, &e))?);
+    }
+    for entry in entries {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if name.starts_with('.') || name.starts_with('_') {
             continue;
         }
         let path = entry.path();
-        if path.is_dir() {
-            walk(&path, out)?;
+        let meta = std::fs::metadata(&path).map_err(|e| err(&path, &e))?;
+        if meta.is_dir() {
+            walk(&path, ancestors, out)?;
         } else {
             out.push(path);
         }
     }
+    ancestors.pop();
     Ok(())
 }
 
 fn io_message(e: &std::io::Error) -> String {
+    // ELOOP (std's ErrorKind::FilesystemLoop is not stable).
+    const ELOOP: i32 = if cfg!(target_os = "linux") { 40 } else { 62 };
+    if e.raw_os_error() == Some(ELOOP) {
+        return "symbolic link loop".into();
+    }
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
@@ -335,6 +365,14 @@ impl Dataset {
     pub async fn open(paths: &[String], opts: &SourceOptions) -> Result<Self> {
         if paths.is_empty() {
             return Err(Error::Usage("no input files given".into()));
+        }
+        if opts.partitions > MAX_PARTITIONS {
+            // Every partition holds a profile state per column: a million of them is
+            // gigabytes before the first row.
+            return Err(Error::Usage(format!(
+                "--partitions {} is out of range: give 1 to {MAX_PARTITIONS}, or 0 for one per core",
+                opts.partitions
+            )));
         }
         let mut files = Vec::new();
         let mut dirs = Vec::new();
@@ -392,11 +430,22 @@ impl Dataset {
             ));
         }
         // Checks DataFusion would get wrong or panic on, file by file.
+        let mut widest = 0usize;
         for f in &files {
             match format {
                 Format::Parquet => check::parquet_footer(f)?,
-                Format::Csv if opts.csv.has_header => {
-                    check::csv_header(f, compression, delimiter_for(opts, f), opts.csv.quote)?;
+                Format::Arrow if compression == Compression::None => check::arrow_ipc(f)?,
+                Format::Csv => {
+                    let delimiter = delimiter_for(opts, f);
+                    let width = check::csv_header(
+                        f,
+                        compression,
+                        delimiter,
+                        opts.csv.quote,
+                        opts.csv.has_header,
+                    )?;
+                    widest = widest.max(width);
+                    check::csv_quotes(f, compression, delimiter, opts.csv.quote, opts.csv.escape)?;
                 }
                 _ => {}
             }
@@ -407,7 +456,10 @@ impl Dataset {
         } else {
             opts.partitions
         };
-        let mut config = SessionConfig::new().with_target_partitions(partitions);
+        let batch_size = batch_size(format, widest);
+        let mut config = SessionConfig::new()
+            .with_target_partitions(partitions)
+            .with_batch_size(batch_size);
         // DataFusion lets a partition's stream take byte ranges or files that sibling streams
         // have not opened yet, so which rows a partition reads depends on timing, and so do
         // the partition states a profile merges (digests, moments to the last bit). Our
@@ -426,6 +478,7 @@ impl Dataset {
             opts: opts.clone(),
             dir_input,
             workers: partitions,
+            batch_size,
         };
         let table = inputs.build_table(false).await?;
         Ok(Self { inputs, table })
@@ -463,7 +516,9 @@ impl Dataset {
     /// partition: batches arrive in the input's row order (files in order, rows in file
     /// order), so row numbers can be counted. Registered as table `data`.
     pub fn ordered_context(&self) -> Result<SessionContext> {
-        let config = SessionConfig::new().with_target_partitions(1);
+        let config = SessionConfig::new()
+            .with_target_partitions(1)
+            .with_batch_size(self.inputs.batch_size);
         let ctx = SessionContext::new_with_config(config);
         ctx.register_table("data", self.table.view.clone())?;
         Ok(ctx)
@@ -517,11 +572,12 @@ impl Dataset {
             Ok(b) => b,
             Err(first)
                 if matches!(self.inputs.format, Format::Csv | Format::Json)
-                    && is_parse_error(&first)
-                    && self.inputs.opts.types.is_empty() =>
+                    && is_parse_error(&first) =>
             {
                 // The types guessed from the first rows do not hold further down: infer
-                // from every row, once, rather than fail or guess silently.
+                // from every row, once, rather than fail or guess silently. A value that
+                // fits no type but text (an impossible date) makes its column text; a
+                // column forced with --type keeps its type, and its bad cell is reported.
                 rows_read.store(0, Ordering::Relaxed);
                 self.table = self.inputs.build_table(true).await?;
                 match self.inputs.profile_table(&self.table, rows_read).await {
@@ -540,9 +596,37 @@ impl Dataset {
             };
             return Err(inp.blame(what).into_no_rows());
         }
-        Ok(builder.finish(inp.sources.clone()))
+        let mut profile = builder.finish(inp.sources.clone());
+        for (name, files) in &self.table.absent {
+            if let Some(c) = profile.columns.iter_mut().find(|c| c.name == *name) {
+                c.absent_in.clone_from(files);
+            }
+        }
+        Ok(profile)
     }
 }
+
+/// Rows of each CSV or NDJSON file its column types are inferred from (DataFusion's
+/// default); when a later value does not fit, the types are inferred again from every row.
+const INFER_ROWS: usize = 1000;
+
+/// Cells of one CSV batch the reader holds at most (see [`batch_size`]).
+const CSV_BATCH_CELLS: usize = 1 << 23;
+
+/// Rows per batch: DataFusion's 8,192, fewer for wide CSV files. arrow-csv reserves room
+/// for every cell of a batch before reading it (two 8-byte words per cell), so 8,192 rows
+/// of a 100,000-column header asked for 13 GB, zeroed, for a file of two rows.
+fn batch_size(format: Format, columns: usize) -> usize {
+    const DEFAULT: usize = 8192;
+    if format == Format::Csv && columns > 0 {
+        (CSV_BATCH_CELLS / columns).clamp(1, DEFAULT)
+    } else {
+        DEFAULT
+    }
+}
+
+/// The most partitions `--partitions` may ask for.
+pub const MAX_PARTITIONS: usize = 1024;
 
 /// Scan partitions per worker for narrow tables: see [`Inputs::scan_streams`].
 const SPLIT: usize = 4;
@@ -671,86 +755,221 @@ impl Inputs {
         }
     }
 
-    async fn build_table(&self, infer_all: bool) -> Result<Table> {
-        let options =
-            ListingOptions::new(self.file_format(infer_all)).with_file_extension(self.extension());
-        let state = self.ctx.state();
-        let mut config =
-            ListingTableConfig::new_with_multi_paths(self.urls()?).with_listing_options(options);
-        if self.dir_input.is_some() {
-            config = config
-                .infer_partitions_from_path(&state)
-                .await
-                .map_err(|e| self.blame(&e.to_string()))?;
+    /// Each file's columns as the file has them, from its own header, keys or footer.
+    async fn file_schemas(&self, infer_all: bool) -> Result<Vec<SchemaRef>> {
+        let max_rows = if infer_all { usize::MAX } else { INFER_ROWS };
+        let mut out = Vec::with_capacity(self.files.len());
+        for f in &self.files {
+            let schema = match self.format {
+                Format::Csv => {
+                    let dialect = infer::CsvDialect {
+                        delimiter: delimiter_for(&self.opts, f),
+                        quote: self.opts.csv.quote,
+                        escape: self.opts.csv.escape,
+                        has_header: self.opts.csv.has_header,
+                        nulls: &self.opts.csv.null_values,
+                    };
+                    infer::csv_schema(f, self.compression, &dialect, max_rows)?
+                }
+                Format::Json => infer::json_schema(f, self.compression, max_rows)?,
+                Format::Parquet | Format::Arrow => {
+                    let options =
+                        ListingOptions::new(self.file_format(false)).with_file_extension("");
+                    let config = ListingTableConfig::new(file_url(f)?)
+                        .with_listing_options(options)
+                        .infer_schema(&self.ctx.state())
+                        .await
+                        .map_err(|e| Error::input(f, clean_engine_message(&e.to_string())))?;
+                    config
+                        .file_schema
+                        .map_or_else(Schema::empty, |s| s.as_ref().clone())
+                }
+            };
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            if let Some((a, i, j)) = check::duplicate_names(&names) {
+                return Err(Error::input(
+                    f,
+                    format!("column name `{a}` appears twice (columns {i} and {j}); rename one"),
+                ));
+            }
+            out.push(Arc::new(schema));
         }
-        let config = match config.infer_schema(&state).await {
-            Ok(c) => c,
-            Err(e) => return Err(self.diagnose_schema(e).await),
-        };
-        let inferred = config
-            .file_schema
-            .clone()
-            .unwrap_or_else(|| Arc::new(Schema::empty()));
-        self.check_duplicates(&inferred)?;
-        let typed = self.apply_overrides(&inferred)?;
-        if self.format != Format::Csv {
-            let raw = Arc::new(
-                ListingTable::try_new(config.with_schema(typed.clone()))
-                    .map_err(|e| self.blame(&e.to_string()))?,
-            );
-            return Ok(Table {
-                view: raw.clone(),
-                raw,
-                typed,
-            });
-        }
-        let raw = Arc::new(
-            ListingTable::try_new(config.with_schema(text_schema(&typed)))
-                .map_err(|e| self.blame(&e.to_string()))?,
-        );
-        let df = self.ctx.read_table(raw.clone())?;
-        let nulls: Vec<Expr> = std::iter::once("")
-            .chain(self.opts.csv.null_values.iter().map(String::as_str))
-            .map(lit)
-            .collect();
-        let exprs: Vec<Expr> = df
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| {
-                let name = f.name();
-                let c = Expr::Column(Column::new_unqualified(name));
-                let Some(target) = typed.field_with_name(name).ok().map(|t| t.data_type()) else {
-                    return Ok(c); // a partition column
-                };
-                let is_null = c.clone().in_list(nulls.clone(), false);
-                let value = if *target == DataType::Utf8 {
-                    c
-                } else {
-                    cast(c, target.clone())
-                };
-                Ok(when(is_null, lit(ScalarValue::try_from(target)?))
-                    .otherwise(value)?
-                    .alias(name))
-            })
-            .collect::<datafusion::error::Result<_>>()?;
-        let view = df.select(exprs)?.into_view();
-        Ok(Table { raw, view, typed })
+        Ok(out)
     }
 
-    fn check_duplicates(&self, schema: &Schema) -> Result<()> {
-        let fields = schema.fields();
-        for (i, f) in fields.iter().enumerate() {
-            if let Some(j) = fields.iter().skip(i + 1).position(|g| g.name() == f.name()) {
-                return Err(self.blame(&format!(
-                    "column name `{}` appears twice (columns {} and {}); rename one",
-                    f.name(),
-                    i + 1,
-                    i + j + 2
-                )));
-            }
+    /// Hive partition columns (`key=value` directories) of a directory input.
+    async fn partition_cols(&self) -> Result<Vec<(String, DataType)>> {
+        if self.dir_input.is_none() {
+            return Ok(Vec::new());
         }
-        Ok(())
+        let options =
+            ListingOptions::new(self.file_format(false)).with_file_extension(self.extension());
+        let config = ListingTableConfig::new_with_multi_paths(self.urls()?)
+            .with_listing_options(options)
+            .infer_partitions_from_path(&self.ctx.state())
+            .await
+            .map_err(|e| self.blame(&clean_engine_message(&e.to_string())))?;
+        Ok(config
+            .options
+            .map(|o| o.table_partition_cols)
+            .unwrap_or_default())
+    }
+
+    async fn build_table(&self, infer_all: bool) -> Result<Table> {
+        let file_schemas = self.file_schemas(infer_all).await?;
+        let merged = infer::merge(self.format, &self.files, &file_schemas, &self.opts.types)?;
+        let typed = self.apply_overrides(&merged.schema)?;
+        let partition_cols = self.partition_cols().await?;
+        let csv = self.format == Format::Csv;
+        // One listing of all files when DataFusion reads them right: Parquet and NDJSON
+        // columns are matched by name, CSV columns by position (so the headers must agree),
+        // Arrow files are read with their own schema (so the schemas must).
+        let uniform = match self.format {
+            Format::Parquet | Format::Json => true,
+            Format::Csv => file_schemas.iter().all(|s| {
+                s.fields().len() == typed.fields().len()
+                    && s.fields()
+                        .iter()
+                        .zip(typed.fields())
+                        .all(|(a, b)| a.name() == b.name())
+            }),
+            Format::Arrow => file_schemas.iter().all(|s| s.fields() == typed.fields()),
+        };
+        let raw: Arc<dyn TableProvider> = if uniform {
+            let options = ListingOptions::new(self.file_format(infer_all))
+                .with_file_extension(self.extension())
+                .with_table_partition_cols(partition_cols.clone());
+            let schema = if csv {
+                text_schema(&typed)
+            } else {
+                typed.clone()
+            };
+            let config = ListingTableConfig::new_with_multi_paths(self.urls()?)
+                .with_listing_options(options)
+                .with_schema(schema);
+            Arc::new(
+                ListingTable::try_new(config)
+                    .map_err(|e| self.blame(&clean_engine_message(&e.to_string())))?,
+            )
+        } else {
+            self.per_file_table(&file_schemas, &typed, &partition_cols)?
+        };
+        let absent = typed
+            .fields()
+            .iter()
+            .zip(&merged.absent)
+            .filter(|(_, files)| !files.is_empty())
+            .map(|(f, files)| {
+                let names = files
+                    .iter()
+                    .map(|&i| self.files[i].display().to_string())
+                    .collect();
+                (f.name().clone(), names)
+            })
+            .collect();
+        let mut table = Table {
+            view: raw.clone(),
+            raw,
+            typed: typed.clone(),
+            file_schemas,
+            absent,
+        };
+        if !csv {
+            return Ok(table);
+        }
+        // Typed batch by batch (see `typed`): the file columns come first, in the order of
+        // `typed`, then the partition columns, passed through.
+        let raw_schema = table.raw.schema();
+        let mut fields: Vec<Field> = typed.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.extend(
+            raw_schema
+                .fields()
+                .iter()
+                .skip(typed.fields().len())
+                .map(|f| f.as_ref().clone()),
+        );
+        let is_typed = (0..fields.len())
+            .map(|i| i < typed.fields().len())
+            .collect();
+        table.view = Arc::new(TypedTable::new(
+            table.raw.clone(),
+            Arc::new(Schema::new(fields)),
+            is_typed,
+            self.opts.csv.null_values.clone(),
+        ));
+        Ok(table)
+    }
+
+    /// Files whose columns differ, each read with its own layout and projected by name
+    /// onto the dataset's columns (a column a file lacks is null there), then read as one
+    /// table in file order.
+    fn per_file_table(
+        &self,
+        file_schemas: &[SchemaRef],
+        typed: &SchemaRef,
+        partition_cols: &[(String, DataType)],
+    ) -> Result<Arc<dyn TableProvider>> {
+        let csv = self.format == Format::Csv;
+        let target = if csv {
+            text_schema(typed)
+        } else {
+            typed.clone()
+        };
+        let mut parts: Vec<Arc<dyn TableProvider>> = Vec::with_capacity(self.files.len());
+        for (f, schema) in self.files.iter().zip(file_schemas) {
+            let own = if csv {
+                text_schema(schema)
+            } else {
+                schema.clone()
+            };
+            let options = ListingOptions::new(self.file_format(false)).with_file_extension("");
+            let config = ListingTableConfig::new(file_url(f)?)
+                .with_listing_options(options)
+                .with_schema(own.clone());
+            let table = ListingTable::try_new(config)
+                .map_err(|e| Error::input(f, clean_engine_message(&e.to_string())))?;
+            let df = self.ctx.read_table(Arc::new(table))?;
+            let mut exprs = Vec::with_capacity(target.fields().len() + partition_cols.len());
+            for t in target.fields() {
+                let c = Expr::Column(Column::new_unqualified(t.name()));
+                let e = match own.field_with_name(t.name()) {
+                    Ok(have) if have.data_type() == t.data_type() => c,
+                    Ok(_) => cast(c, t.data_type().clone()),
+                    Err(_) => lit(ScalarValue::try_from(t.data_type())?),
+                };
+                exprs.push(e.alias(t.name()));
+            }
+            let values = self.partition_values(f);
+            for (name, dt) in partition_cols {
+                let v = values
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone());
+                exprs.push(cast(lit(ScalarValue::Utf8(v)), dt.clone()).alias(name));
+            }
+            parts.push(df.select(exprs)?.into_view());
+        }
+        let schema = parts.first().map_or_else(|| target.clone(), |p| p.schema());
+        Ok(Arc::new(ConcatTable::new(schema, parts)))
+    }
+
+    /// The `key=value` directories between the input directory and a file.
+    fn partition_values(&self, f: &Path) -> Vec<(String, String)> {
+        let Some(dir) = &self.dir_input else {
+            return Vec::new();
+        };
+        let Ok(rel) = f.strip_prefix(dir) else {
+            return Vec::new();
+        };
+        rel.parent()
+            .into_iter()
+            .flat_map(Path::components)
+            .filter_map(|c| {
+                let c = c.as_os_str().to_str()?;
+                let (k, v) = c.split_once('=')?;
+                Some((k.to_string(), v.to_string()))
+            })
+            .collect()
     }
 
     fn apply_overrides(&self, schema: &Schema) -> Result<SchemaRef> {
@@ -788,26 +1007,7 @@ impl Inputs {
             (None, [one]) => one.clone(),
             _ => PathBuf::from(self.sources.join(" ")),
         };
-        Error::input(who, clean_engine_message(message))
-    }
-
-    /// Schema inference failed: find the file to blame by inferring each one alone.
-    async fn diagnose_schema(&self, e: datafusion::error::DataFusionError) -> Error {
-        if self.files.len() > 1 {
-            let state = self.ctx.state();
-            for f in &self.files {
-                let Ok(url) = file_url(f) else { continue };
-                let options = ListingOptions::new(self.file_format(false)).with_file_extension("");
-                if let Err(err) = ListingTableConfig::new(url)
-                    .with_listing_options(options)
-                    .infer_schema(&state)
-                    .await
-                {
-                    return Error::input(f, clean_engine_message(&err.to_string()));
-                }
-            }
-        }
-        self.blame(&e.to_string())
+        Error::input(who, message)
     }
 
     async fn profile_table(
@@ -860,36 +1060,52 @@ impl Inputs {
         &self,
         table: &Table,
     ) -> std::result::Result<Vec<SendableRecordBatchStream>, String> {
-        let df = self
-            .ctx
-            .read_table(table.view.clone())
-            .map_err(|e| e.to_string())?;
-        let (mut state, plan) = df.into_parts();
+        let mut state = self.ctx.state();
         let split = if table.view.schema().fields().len() >= WIDE {
             1
         } else {
             SPLIT
         };
         state.config_mut().options_mut().execution.target_partitions = self.workers * split;
-        let plan = state
-            .create_physical_plan(&plan)
+        // The table's own scan, without a logical plan around it: nothing to optimize in a
+        // scan of every column, and the optimizer's checks of a plan cost time that grows
+        // faster than the number of columns (100,000 of them took seconds per check).
+        let mut plan = table
+            .view
+            .scan(&state, None, &[], None)
             .await
             .map_err(|e| e.to_string())?;
+        // The physical rules still run: they split a large file into byte ranges.
+        let options = state.config_options().clone();
+        for rule in state.physical_optimizers() {
+            plan = rule.optimize(plan, &options).map_err(|e| e.to_string())?;
+        }
         execute_stream_partitioned(plan, state.task_ctx()).map_err(|e| e.to_string())
     }
 
     /// A read failed: re-read the files one at a time, unsplit, so the error names the
     /// file and a line number that counts from its start.
     async fn diagnose_read(&self, table: &Table, message: &str) -> Error {
-        if self.format == Format::Csv || self.files.len() > 1 {
-            let schema = file_schema(&table.raw);
-            for f in &self.files {
-                if let Err(e) = self.read_one(f, schema.clone(), &table.typed).await {
+        if matches!(self.format, Format::Csv | Format::Json) || self.files.len() > 1 {
+            for (f, own) in self.files.iter().zip(&table.file_schemas) {
+                if self.format == Format::Json {
+                    // arrow-json counts lines within a batch; find the record ourselves.
+                    if let Err(e) = infer::json_keys(f, self.compression, usize::MAX) {
+                        return e;
+                    }
+                }
+                let schema = match self.format {
+                    Format::Csv => text_schema(own),
+                    Format::Arrow => own.clone(),
+                    // Read by name, as the dataset reads them.
+                    Format::Parquet | Format::Json => table.typed.clone(),
+                };
+                if let Err(e) = self.read_one(f, schema, &table.typed).await {
                     return Error::input(f, clean_engine_message(&e));
                 }
             }
         }
-        self.blame(message)
+        self.blame(&clean_engine_message(message))
     }
 
     async fn read_one(
@@ -899,6 +1115,7 @@ impl Inputs {
         typed: &Schema,
     ) -> std::result::Result<(), String> {
         let config = SessionConfig::new()
+            .with_batch_size(self.batch_size)
             .with_target_partitions(1)
             .with_repartition_file_scans(false);
         let ctx = SessionContext::new_with_config(config);
@@ -924,7 +1141,23 @@ impl Inputs {
 
 fn file_url(f: &Path) -> Result<ListingTableUrl> {
     let abs = std::path::absolute(f).map_err(|e| Error::input(f, io_message(&e)))?;
-    ListingTableUrl::parse(abs.to_string_lossy()).map_err(|e| Error::input(f, e.to_string()))
+    let abs = abs.to_string_lossy();
+    // DataFusion takes a path with glob characters for a pattern; a `file://` URL is taken
+    // as it is (`br[1].csv` names one file).
+    let text = if abs.contains(['*', '?', '[', ']', '{', '}', '%', '#']) {
+        let mut url = String::from("file://");
+        for b in abs.bytes() {
+            if b.is_ascii_alphanumeric() || b"/._-~".contains(&b) {
+                url.push(char::from(b));
+            } else {
+                url.push_str(&format!("%{b:02X}"));
+            }
+        }
+        url
+    } else {
+        abs.into_owned()
+    };
+    ListingTableUrl::parse(text).map_err(|e| Error::input(f, e.to_string()))
 }
 
 /// The same columns, all text: how CSV is read before typing (see [`Table`]).
@@ -938,20 +1171,6 @@ fn text_schema(typed: &Schema) -> SchemaRef {
     ))
 }
 
-/// The table schema without hive partition columns.
-fn file_schema(table: &ListingTable) -> SchemaRef {
-    let schema = table.schema();
-    let n = table.options().table_partition_cols.len();
-    let keep = schema.fields().len().saturating_sub(n);
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .take(keep)
-        .map(|f| f.as_ref().clone())
-        .collect();
-    Arc::new(Schema::new(fields))
-}
-
 fn is_parse_error(msg: &str) -> bool {
     msg.contains("Error while parsing value")
         || msg.contains("Error parsing column")
@@ -963,6 +1182,8 @@ fn is_parse_error(msg: &str) -> bool {
 /// number they would see in an editor.
 fn clean_engine_message(msg: &str) -> String {
     let mut m = one_line(msg);
+    // Each `ArrowError(` unwrapped leaves one `)` at the end; other parentheses are text.
+    let wrapped = m.matches("ArrowError(").count();
     for prefix in [
         "External error: ",
         "Arrow error: ",
@@ -982,5 +1203,20 @@ fn clean_engine_message(msg: &str) -> String {
     if let Some(i) = m.find(". Row data: ") {
         m.truncate(i);
     }
-    m.trim_end_matches(')').to_string()
+    // arrow-csv: "Encountered invalid UTF-8 data for line 3 and field 2"
+    if let Some(rest) = m
+        .find("Encountered invalid UTF-8 data for line ")
+        .map(|i| m[i + 40..].to_string())
+        && let Some((line, field)) = rest.split_once(" and field ")
+    {
+        let field: String = field.chars().take_while(char::is_ascii_digit).collect();
+        m = format!("invalid UTF-8 at line {line}, column {field}");
+        return m;
+    }
+    for _ in 0..wrapped {
+        if m.ends_with(')') {
+            m.pop();
+        }
+    }
+    m
 }

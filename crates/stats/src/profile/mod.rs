@@ -165,6 +165,8 @@ struct ProfileFile {
 #[derive(Deserialize)]
 struct ColumnFile {
     state: ColumnState,
+    #[serde(default)]
+    absent_in: Vec<String>,
 }
 
 impl Profile {
@@ -183,12 +185,17 @@ impl Profile {
                 file.version
             )));
         }
+        let absent: Vec<Vec<String>> = file.columns.iter().map(|c| c.absent_in.clone()).collect();
         let builder = ProfileBuilder {
             rows: file.row_count,
             columns: file.columns.into_iter().map(|c| c.state).collect(),
         };
         builder.check().map_err(err)?;
-        Ok(builder.finish(file.sources))
+        let mut profile = builder.finish(file.sources);
+        for (c, a) in profile.columns.iter_mut().zip(absent) {
+            c.absent_in = a;
+        }
+        Ok(profile)
     }
 
     pub fn builder(&self) -> ProfileBuilder {
@@ -248,7 +255,18 @@ impl Profile {
             })?;
             sources.extend(p.sources.iter().cloned());
         }
-        Ok(builder.finish(sources))
+        let mut merged = builder.finish(sources);
+        // A column absent from some files of a part is absent from them in the whole.
+        for (i, c) in merged.columns.iter_mut().enumerate() {
+            for (_, p) in profiles {
+                for f in &p.columns[i].absent_in {
+                    if !c.absent_in.contains(f) {
+                        c.absent_in.push(f.clone());
+                    }
+                }
+            }
+        }
+        Ok(merged)
     }
 
     pub fn column(&self, name: &str) -> Option<&ColumnProfile> {
@@ -310,6 +328,10 @@ pub struct ColumnProfile {
     #[serde(rename = "type")]
     pub type_name: String,
     pub kind: Kind,
+    /// Input files that lack this column (it is null in their rows): files of one
+    /// dataset whose columns differ. Left out when every file has it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub absent_in: Vec<String>,
     /// Rows, missing or not.
     pub count: u64,
     /// Null (missing) rows.
@@ -430,6 +452,7 @@ impl ColumnProfile {
             name: state.name.clone(),
             type_name: state.type_name.clone(),
             kind: state.kind,
+            absent_in: Vec::new(),
             count: state.count,
             missing: state.missing,
             present,
