@@ -319,7 +319,8 @@ fn merge_names_truncated_profiles_and_reports_of_another_kind() {
     assert_eq!(r.code, 2);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     assert!(
-        r.stderr.contains("validate_out.json") && r.stderr.contains("a `validate` report"),
+        r.stderr.contains("validate_out.json")
+            && r.stderr.contains("report of `preflight validate`"),
         "{}",
         r.stderr
     );

@@ -39,12 +39,21 @@ fn push_escaped(out: &mut String, c: char) {
 /// `s` with every unsafe character (see [`is_unsafe`]) written as a visible escape:
 /// `\n`, `\r`, `\t`, or `\u{1b}` (Rust's notation). Borrowed when there is none.
 pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    escape_where(s, is_unsafe)
+}
+
+/// [`escape`] for a multi-line document (an HTML page): line breaks and tabs stay.
+pub fn escape_keeping_lines(s: &str) -> Cow<'_, str> {
+    escape_where(s, |c| is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+fn escape_where(s: &str, unsafe_char: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(&unsafe_char) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if is_unsafe(c) {
+        if unsafe_char(c) {
             push_escaped(&mut out, c);
         } else {
             out.push(c);

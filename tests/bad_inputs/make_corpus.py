@@ -62,9 +62,10 @@ w("csv/quote_inside_field.csv", 'a,b\n1,x"y\n2,z\n')
 w("csv/hostile_names.csv",
   '"<script>alert(1)</script>","evil\x1b[31mred","new\nline","rtl\u202egnp.exe"\n'
   '1,"\x1b[2J\x1b[Hcleared","cell\u202eabc","<b>bold</b>"\n2,"x","y","z"\n')
-w("csv/whitespace_values.csv", "island\nBiscoe\nBiscoe \nBiscoe\n Dream\nDream\n")
+w("csv/whitespace_values.csv", "island\nBiscoe \nBiscoe\nBiscoe \n Dream\nBiscoe \n")
 w("csv/parquet_named.csv", parquet_bytes(pa.table({"a": [1, 2, 3]})))
-w("csv/truncated.csv.gz", gzip.compress(b"a,b\n" + b"1,2\n" * 5000)[:200])
+gz = gzip.compress(b"a,b\n" + "".join(f"{i},{i * 7 % 13}\n" for i in range(5000)).encode())
+w("csv/truncated.csv.gz", gz[: len(gz) // 2])
 w("csv/swapped_headers/jan.csv", "price,weight\n10.5,1\n11.5,2\n")
 w("csv/swapped_headers/feb.csv", "weight,price\n3,12.5\n4,13.5\n")
 w("csv/different_headers/one.csv", "a,b\n1,2\n")
@@ -108,7 +109,8 @@ w("ndjson/broken_line3.ndjson", '{"a": 1}\n{"a": 2}\n{"a": \n{"a": 4}\n')
 w("ndjson/not_objects.ndjson", "[1, 2]\n[3, 4]\n")
 w("ndjson/mixed_types.ndjson", '{"a": 1}\n{"a": "x"}\n')
 w("ndjson/deep.ndjson", '{"a": ' + "[" * 5000 + "]" * 5000 + "}\n")
-w("ndjson/truncated.ndjson.gz", gzip.compress(b'{"a": 1}\n' * 5000)[:100])
+gz = gzip.compress("".join(f'{{"a": {i}}}\n' for i in range(5000)).encode())
+w("ndjson/truncated.ndjson.gz", gz[: len(gz) // 2])
 w("ndjson/key_order.ndjson", '{"z": 1, "a": 2, "m": 3}\n{"z": 4, "a": 5, "m": 6}\n')
 
 # ---- Arrow IPC --------------------------------------------------------------------------

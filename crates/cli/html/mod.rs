@@ -163,9 +163,16 @@ impl<'a> Page<'a> {
     }
 }
 
-/// The whole page as a string.
+/// The whole page as a string. Control characters from the data (a column named with an
+/// escape sequence, a bidi override in a value) are shown as visible escapes (`\u{1b}`),
+/// as in the terminal: maud escapes HTML, not these, and the page's own text holds none
+/// but line breaks and tabs.
 pub fn render(page: &Page) -> String {
-    page::page(page).into_string()
+    let html = page::page(page).into_string();
+    match crate::display::escape_keeping_lines(&html) {
+        std::borrow::Cow::Borrowed(_) => html,
+        std::borrow::Cow::Owned(escaped) => escaped,
+    }
 }
 
 /// Render and write atomically.
