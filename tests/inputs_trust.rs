@@ -11,17 +11,8 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use common::{column, profile_json, run};
+use common::{column, profile_json, run, write};
 use tempfile::TempDir;
-
-fn write(dir: &Path, name: &str, content: &[u8]) -> String {
-    let p = dir.join(name);
-    if let Some(parent) = p.parent() {
-        fs::create_dir_all(parent).unwrap();
-    }
-    fs::write(&p, content).unwrap();
-    p.to_str().unwrap().to_string()
-}
 
 /// Runs `preflight <args>`, expects exit 2 and one stderr line naming `names` and
 /// mentioning `mentions`; returns that line.

@@ -18,6 +18,16 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Write `content` to `dir/name` (creating directories); returns the path as a string.
+pub fn write(dir: &Path, name: &str, content: &[u8]) -> String {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).expect("create directory");
+    }
+    std::fs::write(&p, content).expect("write file");
+    p.to_str().expect("UTF-8 path").to_string()
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
