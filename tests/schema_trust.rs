@@ -488,3 +488,35 @@ fn update_of_a_flow_style_schema_warns_that_comments_were_dropped() {
     assert!(r.stderr.contains("comments"), "{}", r.stderr);
     assert!(fs::read_to_string(&schema).unwrap().contains("2007"));
 }
+
+/// `infer --update s.yaml data | head`: the diff used to be printed before the schema was
+/// written, so a reader that had gone (a closed pipe) ended the run with the file unchanged.
+#[test]
+fn update_whose_diff_reader_has_gone_still_writes_the_schema() {
+    let d = TempDir::new().unwrap();
+    let schema = penguins_schema(d.path());
+    let before = fs::read_to_string(&schema).unwrap();
+    let all = fs::read_to_string(fixture("penguins.csv")).unwrap();
+    let data = write(
+        d.path(),
+        "atlantis.csv",
+        &all.replacen(",Torgersen,", ",Atlantis,", 2),
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_preflight"))
+        .args(["infer", &data, "--update", &schema])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before anything is written
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = fs::read_to_string(&schema).unwrap();
+    assert_ne!(after, before, "the schema was not updated");
+    assert!(after.contains("- Atlantis"), "{after}");
+}

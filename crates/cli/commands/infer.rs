@@ -2,7 +2,6 @@
 //! existing one so that new data passes it, showing the diff.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -240,14 +239,15 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     };
     // Relaxing compares against the new data's own ranges, whatever the old schema had.
     let relaxed = relax(&old, &inferred, &profile, &unique);
-    let mut out = std::io::stdout().lock();
     if relaxed == old {
         // Not rewritten at all: the file stays byte for byte what its author wrote.
-        writeln!(
-            out,
-            "{}: unchanged; the data already passes it",
-            old_path.display()
-        )?;
+        emit(None, |w| {
+            Ok(writeln!(
+                w,
+                "{}: unchanged; the data already passes it",
+                old_path.display()
+            )?)
+        })?;
         return Ok(ExitStatus::Success);
     }
     let before = std::fs::read_to_string(old_path)
@@ -265,14 +265,18 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     };
     let diff = similar::TextDiff::from_lines(&before, &after);
     let target = args.output.as_deref().unwrap_or(old_path);
-    write!(
-        out,
-        "{}",
-        diff.unified_diff().context_radius(2).header(
-            &old_path.display().to_string(),
-            &target.display().to_string()
-        )
-    )?;
+    // The schema first, then the diff: a reader that stops early (`| head`) must not keep
+    // the schema from being written.
     emit(Some(target), |w| Ok(w.write_all(after.as_bytes())?))?;
+    emit(None, |w| {
+        Ok(write!(
+            w,
+            "{}",
+            diff.unified_diff().context_radius(2).header(
+                &old_path.display().to_string(),
+                &target.display().to_string()
+            )
+        )?)
+    })?;
     Ok(ExitStatus::Success)
 }
