@@ -48,7 +48,18 @@ fn round_trip(profile: &Profile) {
     match Profile::from_json(&json, Path::new("fuzz.profile.json")) {
         Ok(back) => {
             let again = serde_json::to_vec(&back).unwrap_or_default();
-            assert!(again == json, "a stored profile reads back differently");
+            if again != json {
+                let at = json.iter().zip(&again).take_while(|(a, b)| a == b).count();
+                let around = |v: &[u8]| {
+                    String::from_utf8_lossy(&v[at.saturating_sub(80)..(at + 80).min(v.len())])
+                        .into_owned()
+                };
+                panic!(
+                    "a stored profile reads back differently at byte {at}:\nwritten: {}\nread back: {}",
+                    around(&json),
+                    around(&again)
+                );
+            }
         }
         Err(e) => panic!("a profile preflight wrote does not read back: {e}"),
     }
