@@ -48,7 +48,10 @@ fn round_trip(profile: &Profile) {
     match Profile::from_json(&json, Path::new("fuzz.profile.json")) {
         Ok(back) => {
             let again = serde_json::to_vec(&back).unwrap_or_default();
-            if again != json {
+            // A frequent-items sketch's binary image lists its items in hash-table order,
+            // which a read-back sketch may not keep; the items and counts it answers with
+            // (the `top_values` beside it) must still be the same.
+            if again != json && without_sketch_images(&again) != without_sketch_images(&json) {
                 let at = json.iter().zip(&again).take_while(|(a, b)| a == b).count();
                 let around = |v: &[u8]| {
                     String::from_utf8_lossy(&v[at.saturating_sub(80)..(at + 80).min(v.len())])
@@ -63,6 +66,23 @@ fn round_trip(profile: &Profile) {
         }
         Err(e) => panic!("a profile preflight wrote does not read back: {e}"),
     }
+}
+
+/// The JSON with every `frequent_items` image left out.
+fn without_sketch_images(json: &[u8]) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.remove("frequent_items");
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::from_slice(json).unwrap_or(serde_json::Value::Null);
+    strip(&mut v);
+    v
 }
 
 /// CSV with a header, schema inferred from the first 100 rows (as `profile` does).
