@@ -43,19 +43,9 @@ fn top_level_keys(path: &Path) -> Option<BTreeSet<String>> {
 
 /// What a preflight document is, from its top-level keys.
 fn kind_of(keys: &BTreeSet<String>) -> Option<Input> {
-    let has = |k: &str| keys.contains(k);
-    if has("version") && has("row_count") && has("columns") {
-        Some(Input::Profile)
-    } else if has("passed") && has("anomalies") {
-        Some(Input::Report("validate"))
-    } else if has("dataset_drift") {
-        Some(Input::Report("drift"))
-    } else if has("skewed_features") {
-        Some(Input::Report("skew"))
-    } else if has("label_issues") {
-        Some(Input::Report("labels"))
-    } else {
-        None
+    match preflight_stats::profile::document_kind(|k| keys.contains(k))? {
+        "profile" => Some(Input::Profile),
+        command => Some(Input::Report(command)),
     }
 }
 

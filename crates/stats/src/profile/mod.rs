@@ -289,21 +289,11 @@ fn not_a_profile(bytes: &[u8], e: &serde_json::Error) -> String {
         Category::Data => {
             let doc: Option<Value> = serde_json::from_slice(bytes).ok();
             let has = |key: &str| doc.as_ref().is_some_and(|d| d.get(key).is_some());
-            let kind = if has("anomalies") && has("passed") {
-                Some("a `validate` report")
-            } else if has("dataset_drift") {
-                Some("a `drift` report")
-            } else if has("label_issues") {
-                Some("a `labels` report")
-            } else if has("pairs") || has("matched") {
-                Some("a `skew` report")
-            } else {
-                None
-            };
+            let kind = document_kind(has).filter(|k| *k != "profile");
             let detail = one_line_serde(e);
             match kind {
                 Some(kind) => format!(
-                    "not a stored profile: this JSON looks like {kind}; `preflight profile --format json` writes profiles"
+                    "not a stored profile: this JSON looks like a `{kind}` report; `preflight profile --format json` writes profiles"
                 ),
                 None if doc.as_ref().is_some_and(|d| !d.is_object()) => {
                     "not a stored profile: the JSON is not an object".to_string()
@@ -311,6 +301,25 @@ fn not_a_profile(bytes: &[u8], e: &serde_json::Error) -> String {
                 None => format!("not a stored profile: {detail}"),
             }
         }
+    }
+}
+
+/// Which preflight document a JSON object is, from its top-level keys (`has`): `"profile"`
+/// for a stored profile, else the command whose report it is (`"validate"`, `"drift"`,
+/// `"skew"`, `"labels"`), or `None`. The one rule for telling them apart.
+pub fn document_kind(has: impl Fn(&str) -> bool) -> Option<&'static str> {
+    if has("version") && has("row_count") && has("columns") {
+        Some("profile")
+    } else if has("passed") && has("anomalies") {
+        Some("validate")
+    } else if has("dataset_drift") {
+        Some("drift")
+    } else if has("skewed_features") {
+        Some("skew")
+    } else if has("label_issues") {
+        Some("labels")
+    } else {
+        None
     }
 }
 
