@@ -9,7 +9,7 @@ mod inputs;
 mod json;
 mod output;
 mod progress;
-mod report;
+mod render;
 
 use std::io::Write;
 use std::process::ExitCode;

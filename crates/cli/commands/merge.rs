@@ -7,7 +7,7 @@ use preflight_stats::profile::Profile;
 
 use crate::ExitStatus;
 use crate::output::{Format, emit, write_json};
-use crate::report;
+use crate::render;
 
 /// Merge profiles of parts (partitions, days, machines) into the profile of the whole.
 #[derive(Debug, clap::Args)]
@@ -46,7 +46,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let merged = Profile::merge_all(&profiles)?;
     emit(args.output.as_deref(), |w| match args.format {
         Format::Json => write_json(w, &merged),
-        Format::Table => report::profile_table(w, &merged),
+        Format::Table => render::profile_table(w, &merged),
     })?;
     Ok(ExitStatus::Success)
 }

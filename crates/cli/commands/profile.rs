@@ -12,7 +12,7 @@ use preflight_stats::source::{
 use crate::ExitStatus;
 use crate::output::{Format, emit, write_json};
 use crate::progress::Progress;
-use crate::report;
+use crate::render;
 
 /// Profile datasets: counts, missing values, ranges, quantiles, histograms, distinct and
 /// most frequent values of every column, in one streaming pass.
@@ -148,7 +148,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     });
     emit(args.output.as_deref(), |w| match format {
         Format::Json => write_json(w, &profile),
-        Format::Table => report::profile_table(w, &profile),
+        Format::Table => render::profile_table(w, &profile),
     })?;
     Ok(ExitStatus::Success)
 }

@@ -11,7 +11,7 @@ use preflight_stats::profile::{ColumnProfile, Kind, Profile};
 
 use super::charts::{self, BarRow, HistSide};
 use super::{Finding, Page, TOP_FINDINGS, clip, value_text};
-use crate::report::num;
+use crate::render::num;
 
 const CSS: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("script.js");

@@ -1,29 +1,24 @@
-//! Terminal renderings (comfy-table).
+//! The profile as a terminal table.
 
 use std::io::Write;
 
 use anyhow::Result;
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
 use preflight_stats::profile::{ColumnProfile, Profile};
 use serde_json::Value;
 
 /// One row per column with the numbers a person scans first.
 pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
     let w: &mut dyn std::io::Write = &mut crate::display::Escaping::new(w);
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header([
-            "column",
-            "type",
-            "missing",
-            "min",
-            "median",
-            "max",
-            "distinct",
-            "top value",
-        ]);
+    let mut t = super::table(&[
+        "column",
+        "type",
+        "missing",
+        "min",
+        "median",
+        "max",
+        "distinct",
+        "top value",
+    ]);
     for c in &p.columns {
         let (min, med, max) = range_cells(c);
         let distinct = match (c.distinct, c.distinct_exact) {
@@ -51,11 +46,7 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
             truncate(&top, 40),
         ]);
     }
-    for i in [2, 3, 4, 5, 6] {
-        if let Some(col) = t.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    super::align_right(&mut t, &[2, 3, 4, 5, 6]);
     writeln!(w, "{t}")?;
     writeln!(w, "{} rows, {} columns", p.row_count, p.columns.len())?;
     Ok(())
