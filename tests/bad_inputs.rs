@@ -350,6 +350,30 @@ fn cases() -> Vec<Case> {
             &["corrupt_footer.parquet"],
         ),
         bad(
+            "parquet: embedded Arrow schema with an impossible type (fuzz crash)",
+            &[
+                "profile",
+                "{c}/parquet/bad_arrow_schema.parquet",
+                "-o",
+                "{o}",
+            ],
+            &["bad_arrow_schema.parquet", "ARROW:schema"],
+        ),
+        bad(
+            "parquet: column chunk at a negative offset (fuzz crash)",
+            &[
+                "profile",
+                "{c}/parquet/negative_chunk_offset.parquet",
+                "-o",
+                "{o}",
+            ],
+            &[
+                "negative_chunk_offset.parquet",
+                "column chunk 1 (`island`) of row group 0",
+                "outside the file",
+            ],
+        ),
+        bad(
             "parquet zero rows",
             &["profile", "{c}/parquet/zero_rows.parquet", "-o", "{o}"],
             &["zero_rows.parquet", "no rows"],

@@ -83,6 +83,17 @@ corrupt = bytearray(good)
 for i in range(len(corrupt) - 40, len(corrupt) - 8):
     corrupt[i] ^= 0xFF
 w("parquet/corrupt_footer.parquet", bytes(corrupt))
+# Crafted by the `parquet` fuzz target (fuzz/upstream/parquet/): arrow-ipc and parquet
+# panic on these footers unless preflight's pre-check decodes them first.
+UPSTREAM = os.path.join(HERE, "..", "..", "fuzz", "upstream", "parquet")
+for name, crash in [
+    # ARROW:schema holds an integer type of an impossible bit width
+    ("bad_arrow_schema.parquet", "crash-22e2a7a4ffd709ef3b5f5a4cca5d173a792f6d62"),
+    # a column chunk starting at a negative offset
+    ("negative_chunk_offset.parquet", "crash-b4d56194ed9631298488d2c32a4b2b9debc6d6a4"),
+]:
+    with open(os.path.join(UPSTREAM, crash), "rb") as f:
+        w("parquet/" + name, f.read())
 w("parquet/zero_rows.parquet",
   parquet_bytes(pa.table({"a": pa.array([], pa.int64()), "b": pa.array([], pa.string())})))
 w("parquet/nested.parquet", parquet_bytes(pa.table({

@@ -50,15 +50,62 @@ pub fn parquet_footer(path: &Path) -> Result<()> {
             // The arrow reader keys columns by name: a second `a` would be dropped silently.
             let root = meta.file_metadata().schema_descr().root_schema();
             let names: Vec<&str> = root.get_fields().iter().map(|f| f.name()).collect();
-            duplicate_names(&names).map_or(Ok(()), |(a, i, j)| {
-                Err(err(format!(
+            if let Some((a, i, j)) = duplicate_names(&names) {
+                return Err(err(format!(
                     "column name `{a}` appears twice in the file's schema (columns {i} and {j}); rename one"
-                )))
-            })
+                )));
+            }
+            parquet_layout(&meta, len).map_err(err)
         }
         Ok(Err(e)) => Err(err(format!("corrupt Parquet footer: {e}"))),
         Err(_) => Err(err("corrupt Parquet footer".into())),
     }
+}
+
+/// What the reader decodes from the footer before it reads any data: the Arrow schema the
+/// writer embedded (`ARROW:schema`), which arrow-ipc panics on when a type is unknown or
+/// impossible (an integer 0 bits wide), and each column chunk's byte range, which the
+/// parquet crate panics on when negative. Both are decoded here, under `catch_unwind`, so
+/// that the error names the file rather than surfacing as a panic.
+fn parquet_layout(
+    meta: &parquet::file::metadata::ParquetMetaData,
+    len: u64,
+) -> std::result::Result<(), String> {
+    let file = meta.file_metadata();
+    let schema = std::panic::catch_unwind(|| {
+        parquet::arrow::parquet_to_arrow_schema(file.schema_descr(), file.key_value_metadata())
+    });
+    match schema {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Err(format!("corrupt Parquet schema: {e}")),
+        Err(_) => {
+            return Err(
+                "corrupt Parquet footer: its embedded Arrow schema (ARROW:schema) names a type that cannot be decoded"
+                    .into(),
+            );
+        }
+    }
+    for (g, rg) in meta.row_groups().iter().enumerate() {
+        for (c, col) in rg.columns().iter().enumerate() {
+            // Where the reader starts, as in `ColumnChunkMetaData::byte_range`.
+            let start = col
+                .dictionary_page_offset()
+                .unwrap_or(col.data_page_offset());
+            let size = col.compressed_size();
+            let fits = start >= 0
+                && size >= 0
+                && (start as u64)
+                    .checked_add(size as u64)
+                    .is_some_and(|end| end <= len);
+            if !fits {
+                return Err(format!(
+                    "corrupt Parquet footer: column chunk {c} (`{}`) of row group {g} lies outside the file (offset {start}, {size} bytes; the file has {len})",
+                    col.column_path().string()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Validate an Arrow IPC file (file or stream format) before DataFusion reads it: the
