@@ -438,7 +438,23 @@ fn cases() -> Vec<Case> {
         bad(
             "ndjson mixed types",
             &["profile", "{c}/ndjson/mixed_types.ndjson", "-o", "{o}"],
-            &["mixed_types.ndjson", "'a'"],
+            &[
+                "mixed_types.ndjson",
+                "key `a` holds a string (\"x\") at line 2 but a number (1) at line 1",
+            ],
+        ),
+        bad(
+            "ndjson key that is a number, then an object",
+            &[
+                "profile",
+                "{c}/ndjson/scalar_then_object.ndjson",
+                "-o",
+                "{o}",
+            ],
+            &[
+                "scalar_then_object.ndjson",
+                "key `a` holds an object ({\"q\":1}) at line 2",
+            ],
         ),
         bad(
             "ndjson nested 5,000 deep",

@@ -596,9 +596,106 @@ pub fn typed_cells(
     Ok(())
 }
 
+/// The JSON type of a value, as NDJSON readers tell columns apart (integers and floats
+/// are one: both fit a float column).
+fn json_kind(v: &serde_json::Value) -> Option<&'static str> {
+    use serde_json::Value as V;
+    match v {
+        V::Null => None,
+        V::Bool(_) => Some("a boolean"),
+        V::Number(_) => Some("a number"),
+        V::String(_) => Some("a string"),
+        V::Array(_) => Some("an array"),
+        V::Object(_) => Some("an object"),
+    }
+}
+
+/// Records each key's JSON type (nested keys as `a.b`, array elements as `a[]`) and
+/// returns the first key whose type differs from the one it had before.
+fn json_kinds_of<'v>(
+    prefix: &str,
+    v: &'v serde_json::Value,
+    line: u64,
+    seen: &mut std::collections::HashMap<String, (&'static str, u64, String)>,
+) -> Option<(String, &'static str, String, (&'static str, u64, String))> {
+    let Some(kind) = json_kind(v) else {
+        return None;
+    };
+    let shown = || {
+        let t = v.to_string();
+        if t.chars().count() > 40 {
+            t.chars().take(39).collect::<String>() + "…"
+        } else {
+            t
+        }
+    };
+    if !prefix.is_empty() {
+        match seen.get(prefix) {
+            Some(first) if first.0 != kind => {
+                return Some((prefix.to_string(), kind, shown(), first.clone()));
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(prefix.to_string(), (kind, line, shown()));
+            }
+        }
+    }
+    match v {
+        serde_json::Value::Object(m) => m.iter().find_map(|(k, x)| {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            json_kinds_of(&key, x, line, seen)
+        }),
+        serde_json::Value::Array(a) => {
+            let key = format!("{prefix}[]");
+            a.iter().find_map(|x| json_kinds_of(&key, x, line, seen))
+        }
+        _ => None,
+    }
+}
+
+/// NDJSON whose key holds a number on one line and a string (or an object, ...) on another
+/// cannot be read into one column: arrow-json infers the column as text, then fails on the
+/// number, naming neither line. Run when reading has failed, this finds the first line
+/// where a key changes type and names both lines.
+pub fn ndjson_kinds(path: &Path, compression: Compression) -> Result<()> {
+    let mut reader = BufReader::new(open_text(path, compression)?);
+    let mut seen = std::collections::HashMap::new();
+    let mut text = String::new();
+    let mut line = 0u64;
+    loop {
+        text.clear();
+        line += 1;
+        match reader.read_line(&mut text) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            // Other problems (bad UTF-8, bad JSON) are reported by the key scan.
+            Err(_) => return Ok(()),
+        }
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        if let Some((key, kind, shown, (first, first_line, first_shown))) =
+            json_kinds_of("", &value, line, &mut seen)
+        {
+            return Err(Error::input(
+                path,
+                format!(
+                    "key `{}` holds {kind} ({shown}) at line {line} but {first} ({first_shown}) at line {first_line}; every value of a key must have one JSON type, or be null",
+                    crate::error::one_line(&key)
+                ),
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{QuoteScan, split_header};
+    use super::{QuoteScan, ndjson_kinds, split_header};
+    use crate::source::Compression;
 
     /// Feed `text` in chunks of `step` bytes; where the unclosed quote opened.
     fn open_quote(text: &[u8], step: usize) -> Option<u64> {
@@ -637,6 +734,41 @@ mod tests {
         assert_eq!(
             split_header(r#"a,"b,c","d""e""#, ',', '"'),
             vec!["a", "b,c", "d\"e"]
+        );
+    }
+
+    fn kinds(text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.ndjson");
+        std::fs::write(&p, text).unwrap();
+        match ndjson_kinds(&p, Compression::None) {
+            Ok(()) => String::new(),
+            Err(e) => e
+                .to_string()
+                .split(": ")
+                .skip(1)
+                .collect::<Vec<_>>()
+                .join(": "),
+        }
+    }
+
+    #[test]
+    fn ndjson_kinds_names_the_line_where_a_key_changes_type() {
+        assert_eq!(
+            kinds("{\"a\":1,\"b\":\"x\"}\n{\"a\":null}\n\n{\"a\":\"three\"}\n"),
+            "key `a` holds a string (\"three\") at line 4 but a number (1) at line 1; every value of a key must have one JSON type, or be null"
+        );
+        // Integers and floats share a column; nulls fit any.
+        assert_eq!(kinds("{\"a\":1}\n{\"a\":2.5}\n{\"a\":null}\n"), "");
+        // Nested keys and array elements are named by path.
+        assert!(
+            kinds("{\"s\":{\"x\":1}}\n{\"s\":{\"x\":[1]}}\n")
+                .starts_with("key `s.x` holds an array ([1]) at line 2 but a number (1) at line 1")
+        );
+        assert!(
+            kinds("{\"l\":[1,\"a\"]}\n").starts_with(
+                "key `l[]` holds a string (\"a\") at line 1 but a number (1) at line 1"
+            )
         );
     }
 }

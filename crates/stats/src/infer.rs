@@ -397,8 +397,14 @@ pub(crate) fn json_schema(
 ) -> Result<Schema> {
     let order = json_keys(path, compression, max_records)?;
     let reader = BufReader::new(open_text(path, compression)?);
-    let (schema, _) = arrow::json::reader::infer_json_schema(reader, Some(max_records))
-        .map_err(|e| Error::input(path, e.to_string()))?;
+    let (schema, _) = match arrow::json::reader::infer_json_schema(reader, Some(max_records)) {
+        Ok(inferred) => inferred,
+        Err(e) => {
+            // arrow-json names neither line of a key that changes type: find them.
+            crate::check::ndjson_kinds(path, compression)?;
+            return Err(Error::input(path, e.to_string()));
+        }
+    };
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     let rank: HashMap<&str, usize> = order
         .iter()

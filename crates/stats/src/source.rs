@@ -1093,6 +1093,9 @@ impl Inputs {
                     if let Err(e) = infer::json_keys(f, self.compression, usize::MAX) {
                         return e;
                     }
+                    if let Err(e) = check::ndjson_kinds(f, self.compression) {
+                        return e;
+                    }
                 }
                 let schema = match self.format {
                     Format::Csv => text_schema(own),
