@@ -1,12 +1,14 @@
 //! The `preflight` binary: argument parsing, exit codes, output plumbing. Each subcommand
 //! lives in `commands/<name>.rs` with a `run(args) -> Result<ExitStatus>`.
 
+mod args;
 mod commands;
 mod display;
 mod gate;
 mod html;
 mod inputs;
 mod json;
+mod load;
 mod output;
 mod progress;
 mod render;

@@ -3,14 +3,15 @@
 //! last one) or training statistics (`skew`: serving data against the training data).
 //!
 //! A feature's [`Comparator`] names a `preflight drift` method and a threshold; the
-//! distance (or p-value) comes from [`preflight_stats::drift::compare::compare_column`]
-//! on what each profile knows of the column: exact while a profile kept every value or
+//! distance (or p-value) comes from [`preflight_stats::drift::plan::compare_profiles`]
+//! (the comparators are its plan) on what each profile knows of the column: exact while a profile kept every value or
 //! exact counts (<= 2,048 values, <= 1,024 distinct), its sketches beyond (the result
 //! then says `exact: false`). As in TFDV a check runs only where the schema sets a
 //! threshold, and every comparison is reported, passed or not.
 
 use preflight_stats::Severity;
-use preflight_stats::drift::compare::{ColumnDrift, ColumnSample, CompareOptions, compare_column};
+use preflight_stats::drift::compare::ColumnDrift;
+use preflight_stats::drift::plan::{self, DriftPlan, Order, compare_profiles};
 use preflight_stats::drift::{Method, MethodKind};
 use preflight_stats::profile::Profile;
 use serde::Serialize;
@@ -98,7 +99,8 @@ pub fn features(schema: &Schema, which: Comparison) -> Vec<&Feature> {
 /// training data) and `current` (the validated data), for the features expected in
 /// `environment`. A feature absent from the current data is not compared (validation
 /// reports the missing column); absent from `other`, or of a kind the method cannot
-/// compare, it is a `not_compared` warning.
+/// compare, it is a `not_compared` warning. The comparison itself is
+/// [`compare_profiles`]'s, with the comparators as the plan.
 pub fn compare(
     schema: &Schema,
     which: Comparison,
@@ -106,61 +108,78 @@ pub fn compare(
     current: &Profile,
     environment: Option<&str>,
 ) -> (Vec<Outcome>, Vec<ComparatorResult>) {
-    let mut outcomes = Vec::new();
-    let mut results = Vec::new();
+    let check = which.as_str();
+    let not_compared = |f: &Feature, reason: String| {
+        let a = Anomaly::new(
+            Some(&f.name),
+            AnomalyKind::NotCompared,
+            Severity::Warning,
+            format!(
+                "{check} of `{}` was not checked against {}: {reason}",
+                f.name,
+                which.other_side()
+            ),
+        );
+        Outcome {
+            column: Some(f.name.clone()),
+            check: check.to_string(),
+            anomaly: Some(a),
+            scan: None,
+        }
+    };
+    // The comparators to run, each with its feature (or why it cannot run), schema order.
+    let mut planned: Vec<(&Feature, &Comparator, Result<Method, String>)> = Vec::new();
     for f in features(schema, which) {
         let Some(cmp) = which.of(f) else { continue };
         let expected_here = environment
             .is_none_or(|e| f.environments.is_empty() || f.environments.iter().any(|x| x == e));
-        let Some(cur) = current.column(&f.name) else {
-            continue;
-        };
-        if !expected_here {
+        if current.column(&f.name).is_none() || !expected_here {
             continue;
         }
-        let check = which.as_str();
-        let not_compared = |reason: String| {
-            let a = Anomaly::new(
-                Some(&f.name),
-                AnomalyKind::NotCompared,
-                Severity::Warning,
-                format!(
-                    "{check} of `{}` was not checked against {}: {reason}",
-                    f.name,
-                    which.other_side()
-                ),
-            );
-            Outcome {
-                column: Some(f.name.clone()),
-                check: check.to_string(),
-                anomaly: Some(a),
-                scan: None,
-            }
+        let method = if other.column(&f.name).is_none() {
+            Err("the column is not there".to_string())
+        } else {
+            // Schema::load checked the name.
+            (cmp.method.parse::<Method>()).map_err(|_| format!("unknown method `{}`", cmp.method))
         };
-        let Some(base) = other.column(&f.name) else {
-            outcomes.push(not_compared("the column is not there".into()));
-            continue;
-        };
-        // Schema::load checked the name.
-        let Ok(method) = cmp.method.parse::<Method>() else {
-            outcomes.push(not_compared(format!("unknown method `{}`", cmp.method)));
-            continue;
-        };
-        let opts = CompareOptions {
-            method: Some(method),
-            threshold: Some(cmp.threshold),
-            reference_rows: other.row_count,
-        };
-        let d = match compare_column(
-            &ColumnSample::from_profile(base),
-            &ColumnSample::from_profile(cur),
-            &opts,
-        ) {
-            Ok(d) => d,
-            Err(skipped) => {
-                outcomes.push(not_compared(skipped.reason));
+        planned.push((f, cmp, method));
+    }
+    let plan = DriftPlan {
+        comparators: (planned.iter())
+            .filter_map(|(f, cmp, method)| {
+                Some(plan::Comparator {
+                    column: f.name.clone(),
+                    method: *method.as_ref().ok()?,
+                    threshold: cmp.threshold,
+                    severity: cmp.severity,
+                })
+            })
+            .collect(),
+        order: Order::Planned,
+        ..DriftPlan::default()
+    };
+    // Neither named columns nor the same-columns rule: pairing cannot fail.
+    let comparison = compare_profiles(other, current, &plan).unwrap_or_default();
+
+    let mut outcomes = Vec::new();
+    let mut results = Vec::new();
+    for (f, cmp, method) in planned {
+        let method = match method {
+            Ok(m) => m,
+            Err(reason) => {
+                outcomes.push(not_compared(f, reason));
                 continue;
             }
+        };
+        let Some(d) = comparison
+            .result(&f.name, method, cmp.threshold)
+            .map(|r| &r.drift)
+        else {
+            let reason = (comparison.skipped.iter())
+                .find(|s| s.column == f.name)
+                .map_or_else(|| "not compared".to_string(), |s| s.reason.clone());
+            outcomes.push(not_compared(f, reason));
+            continue;
         };
         let result = ComparatorResult {
             column: f.name.clone(),
@@ -175,7 +194,7 @@ pub fn compare(
             sketch_error: d.sketch_error,
             peak: d.peak.clone(),
         };
-        let anomaly = d.drifted.then(|| exceeded(which, cmp, &d, &result));
+        let anomaly = d.drifted.then(|| exceeded(which, cmp, d, &result));
         outcomes.push(Outcome {
             column: Some(f.name.clone()),
             check: check.to_string(),
