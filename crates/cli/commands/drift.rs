@@ -1,7 +1,6 @@
 //! `preflight drift`: per-column drift between a reference and a current dataset, either
 //! side data or a stored profile, and the dataset-level verdict.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
@@ -9,7 +8,8 @@ use preflight_schema::Schema;
 use preflight_schema::model::Role;
 use preflight_stats::drift::compare::Skipped;
 use preflight_stats::drift::plan::{
-    ColumnResult, Comparator, DriftPlan, Order, Refine, SidesOf, compare_profiles_with,
+    CategoryCounts, ColumnResult, ColumnValues, Comparator, DriftPlan, Order, Refine,
+    compare_profiles_with,
 };
 use preflight_stats::drift::sample::{category_counts, numeric_values};
 use preflight_stats::drift::{AUTO_METHOD_HELP, Method};
@@ -145,7 +145,7 @@ struct ReadValues<'a> {
 impl Refine for ReadValues<'_> {
     type Error = anyhow::Error;
 
-    fn numeric_values(&mut self, columns: &[String]) -> Result<Option<Vec<SidesOf<Vec<f64>>>>> {
+    fn numeric_values(&mut self, columns: &[String]) -> Result<Option<ColumnValues>> {
         let [r, c] = self.sides.map(|s| s.dataset.as_ref());
         let (r, c) = self.runtime.block_on(async {
             let r = match r {
@@ -161,7 +161,7 @@ impl Refine for ReadValues<'_> {
         Ok(Some(r.into_iter().zip(c).collect()))
     }
 
-    fn category_counts(&mut self, column: &str) -> Result<Option<SidesOf<BTreeMap<String, u64>>>> {
+    fn category_counts(&mut self, column: &str) -> Result<Option<CategoryCounts>> {
         let [r, c] = self.sides.map(|s| s.dataset.as_ref());
         let counts = self.runtime.block_on(async {
             let r = match r {

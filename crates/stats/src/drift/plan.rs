@@ -196,20 +196,20 @@ pub trait Refine {
 
     /// The non-null values of numeric (or date/time) columns, one `(reference, current)`
     /// pair per column of `columns`, in that order; NaN and infinities may be kept.
-    fn numeric_values(
-        &mut self,
-        columns: &[String],
-    ) -> Result<Option<Vec<SidesOf<Vec<f64>>>>, Self::Error>;
+    fn numeric_values(&mut self, columns: &[String]) -> Result<Option<ColumnValues>, Self::Error>;
 
     /// Exact value counts of a string column on both sides.
-    fn category_counts(
-        &mut self,
-        column: &str,
-    ) -> Result<Option<SidesOf<BTreeMap<String, u64>>>, Self::Error>;
+    fn category_counts(&mut self, column: &str) -> Result<Option<CategoryCounts>, Self::Error>;
 }
 
 /// What a [`Refine`] hook read of one column: (reference, current).
 pub type SidesOf<T> = (T, T);
+
+/// [`Refine::numeric_values`]: the values of each column asked for, on both sides.
+pub type ColumnValues = Vec<SidesOf<Vec<f64>>>;
+
+/// [`Refine::category_counts`]: value counts on both sides.
+pub type CategoryCounts = SidesOf<BTreeMap<String, u64>>;
 
 /// No refinement: the profiles' knowledge only.
 #[derive(Debug, Clone, Copy, Default)]
@@ -218,17 +218,11 @@ pub struct ProfilesOnly;
 impl Refine for ProfilesOnly {
     type Error = PlanError;
 
-    fn numeric_values(
-        &mut self,
-        _: &[String],
-    ) -> Result<Option<Vec<SidesOf<Vec<f64>>>>, PlanError> {
+    fn numeric_values(&mut self, _: &[String]) -> Result<Option<ColumnValues>, PlanError> {
         Ok(None)
     }
 
-    fn category_counts(
-        &mut self,
-        _: &str,
-    ) -> Result<Option<SidesOf<BTreeMap<String, u64>>>, PlanError> {
+    fn category_counts(&mut self, _: &str) -> Result<Option<CategoryCounts>, PlanError> {
         Ok(None)
     }
 }
@@ -724,15 +718,12 @@ mod tests {
         fn numeric_values(
             &mut self,
             columns: &[String],
-        ) -> Result<Option<Vec<SidesOf<Vec<f64>>>>, PlanError> {
+        ) -> Result<Option<ColumnValues>, PlanError> {
             self.numeric.push(columns.to_vec());
             Ok(Some(vec![self.values.clone(); columns.len()]))
         }
 
-        fn category_counts(
-            &mut self,
-            column: &str,
-        ) -> Result<Option<SidesOf<BTreeMap<String, u64>>>, PlanError> {
+        fn category_counts(&mut self, column: &str) -> Result<Option<CategoryCounts>, PlanError> {
             self.categories.push(column.to_string());
             let counts = BTreeMap::from([("a".to_string(), 3), ("b".to_string(), 1)]);
             Ok(Some((counts.clone(), counts)))
