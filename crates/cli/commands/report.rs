@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::ExitStatus;
 use crate::args::{InputArgs, MethodArgs};
-use crate::gate::{self, Check, FailOn, drift_checks};
+use crate::gate::{self, Check, FailOn, drift_checks, nothing_compared_check};
 use crate::html::{self, DatasetInfo, Finding, Page, Verdict};
 use crate::load::load;
 
@@ -24,8 +24,10 @@ drift (the same methods and thresholds as `preflight drift`, computed from the t
 Findings (drifted columns, columns only on one side) come first. Either side may be data \
 (files, globs, directories) or stored profiles (`*.profile.json`).
 
-Exit status: 0 written (1 with --baseline when the dataset drifted, or with --fail-on \
-warning when any column drifted or a column is missing on one side); 2 could not run.
+Exit status: 0 written (1 with --baseline when the dataset drifted, when no column was \
+compared (no column in common, or every one skipped) unless --allow-empty is given, or with \
+--fail-on warning when any column drifted or a column is missing on one side); 2 could not \
+run.
 
 Validation, drift, skew and label results have their own pages: `preflight validate ... \
 --html FILE`, `preflight labels ... --html FILE`.
@@ -46,6 +48,10 @@ pub struct Args {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub methods: MethodArgs,
+    /// With --baseline: accept a comparison that compared no column (no column in common,
+    /// or every column skipped): a warning instead of a failed check.
+    #[arg(long)]
+    pub allow_empty: bool,
     /// The lowest severity that fails the run (exit 1).
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
@@ -88,6 +94,11 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let comparison = compare_profiles(&baseline.profile, &current.profile, &plan)?;
     let summary = comparison.summary(methods.drift_share);
     let mut checks = drift_checks(&comparison.results, &summary, methods.drift_share);
+    // A comparison that compared nothing must not pass, as in `drift` (issue 12).
+    checks.extend(nothing_compared_check(
+        comparison.nothing_compared.as_deref(),
+        args.allow_empty,
+    ));
     for name in &comparison.only_in_reference {
         checks.push(Check::failed(
             Some(name.clone()),
