@@ -389,6 +389,10 @@ pub fn markdown(suite: &str, checks: &[Check], fail_on: FailOn) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+    use preflight_stats::drift::Method;
+    use preflight_stats::drift::compare::ColumnDrift;
+
     use super::*;
 
     fn sample() -> Vec<Check> {
@@ -456,5 +460,92 @@ of rows</failure>
             markdown("validate x.csv", &sample(), FailOn::Error),
             expected
         );
+    }
+
+    fn drift(column: &str, method: Method, stat: f64, drifted: bool) -> ColumnDrift {
+        ColumnDrift {
+            column: column.into(),
+            type_name: "double".into(),
+            method,
+            statistic: Some(stat),
+            p_value: (method.kind() == MethodKind::PValue).then_some(0.01),
+            threshold: 0.1,
+            drifted,
+            exact: true,
+            sketch_error: None,
+            reference_values: 10,
+            current_values: 10,
+            reference_missing: 0,
+            current_missing: 0,
+            unseen_categories: vec![],
+            unseen_count: None,
+            out_of_range: None,
+            peak: None,
+            cramers_v: None,
+            wasserstein_distance: None,
+        }
+    }
+
+    #[test]
+    fn drift_checks_put_the_verdict_first_and_fail_schema_comparators_at_their_severity() {
+        let results = vec![
+            ColumnResult {
+                drift: drift("a", Method::Psi, 0.25, true),
+                label: false,
+                schema_severity: Some(Severity::Error),
+            },
+            ColumnResult {
+                drift: drift("b", Method::Ks, 0.3, true),
+                label: false,
+                schema_severity: None,
+            },
+            ColumnResult {
+                drift: drift("c", Method::Psi, 0.05, false),
+                label: false,
+                schema_severity: None,
+            },
+        ];
+        let summary = DriftSummary {
+            compared: 3,
+            drifted: 2,
+            share: 2.0 / 3.0,
+            dataset_drift: true,
+        };
+        let checks = drift_checks(&results, &summary, 0.5);
+        assert_eq!(checks.len(), 4);
+        assert_eq!(
+            checks[0].failure.as_ref().unwrap().message,
+            "2 of 3 columns drifted (67%), at or above the 50% share that means dataset drift"
+        );
+        assert_eq!(checks[1].kind, "drift (psi, schema)");
+        assert_eq!(
+            checks[1].failure,
+            Some(Failure {
+                severity: Severity::Error,
+                message: "drifted: distance 0.2500 at or above threshold 0.1".into()
+            })
+        );
+        assert_eq!(checks[2].kind, "drift (ks)");
+        assert_eq!(
+            checks[2].failure.as_ref().unwrap().message,
+            "drifted: p-value 0.0100 below threshold 0.1"
+        );
+        assert_eq!(
+            checks[2].failure.as_ref().unwrap().severity,
+            Severity::Warning
+        );
+        assert_eq!(checks[3], Check::passed(Some("c".into()), "drift (psi)"));
+
+        assert_eq!(nothing_compared_check(None, false), None);
+        let c = nothing_compared_check(Some("nothing"), false).unwrap();
+        assert_eq!(
+            c.failure.unwrap(),
+            Failure {
+                severity: Severity::Error,
+                message: "nothing (--allow-empty accepts this)".into()
+            }
+        );
+        let c = nothing_compared_check(Some("nothing"), true).unwrap();
+        assert_eq!(c.failure.unwrap().severity, Severity::Warning);
     }
 }

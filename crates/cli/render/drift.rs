@@ -4,19 +4,20 @@
 use std::io::Write;
 
 use anyhow::Result;
-use preflight_stats::drift::compare::ColumnDrift;
-use preflight_stats::drift::compare::Skipped;
+use preflight_stats::drift::compare::{ColumnDrift, Skipped};
 use preflight_stats::drift::plan::{ColumnResult, DriftSummary};
 
 use super::{align_right, fmt_num, table};
 use crate::gate::{Check, FailOn, verdict};
 
-/// What the table shows.
+/// What the table shows: a comparison's results and its dataset verdict.
 pub struct DriftTable<'a> {
     pub columns: &'a [ColumnResult],
     pub skipped: &'a [Skipped],
+    /// Why no column was compared, when none was.
     pub nothing_compared: Option<&'a str>,
     pub summary: DriftSummary,
+    /// The share of drifted columns that means dataset drift (`--drift-share`).
     pub drift_share: f64,
 }
 
@@ -47,6 +48,8 @@ pub fn notes(d: &ColumnDrift) -> String {
     n.join("; ")
 }
 
+/// One row per result (label first, then most severe), the skipped columns, the
+/// dataset verdict.
 pub fn drift_table(
     w: &mut dyn Write,
     r: &DriftTable,

@@ -13,6 +13,7 @@ use super::{fmt_num, table};
 use crate::gate::{Check, FailOn, verdict};
 use crate::load::SideInfo;
 
+/// The `validate --format json` document (schemas/), which the table reads too.
 #[derive(Serialize)]
 pub struct ValidateReport<'a> {
     pub version: u32,
@@ -32,6 +33,7 @@ pub struct ValidateReport<'a> {
     pub notes: Vec<String>,
 }
 
+/// How many checks ran, and how many failed at each severity.
 #[derive(Serialize)]
 pub struct Summary {
     pub checks: usize,
@@ -39,6 +41,7 @@ pub struct Summary {
     pub warnings: usize,
 }
 
+/// The verdict line, the notes, the comparators checked and the anomalies.
 pub fn validate_table(
     w: &mut dyn Write,
     r: &ValidateReport,

@@ -3,6 +3,9 @@
 //!
 //! - [`compare`]: one column of a reference and a current dataset, from every value
 //!   (exact) or from a profile's sketches, with Evidently's method choice;
+//! - [`plan`]: two whole profiles ([`plan::compare_profiles`]): column pairing, skip
+//!   rules, methods and schema comparators per column, an exact-refinement hook, the
+//!   order of the results; what `drift`, `report` and the schema's comparators share;
 //! - [`sample`]: reads every numeric value of some columns for the exact path;
 //! - [`skew`]: feature skew of two datasets joined on a key, in SQL.
 //!

@@ -46,8 +46,8 @@ pub enum Order {
     /// threshold); ties by column name, method and threshold (`preflight drift`).
     #[default]
     Severity,
-    /// As planned: the selected columns in the reference's order, and per column the
-    /// methods, then the comparators (`report`, the schema's comparators).
+    /// As planned: the label, then the selected columns in the reference's order, and per
+    /// column the methods, then the comparators (`report`, the schema's comparators).
     Planned,
 }
 
