@@ -6,12 +6,14 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::Result;
 use preflight_stats::Severity;
+use preflight_stats::drift::MethodKind;
+use preflight_stats::drift::plan::{ColumnResult, DriftSummary};
 
 use crate::ExitStatus;
+use crate::render::fmt_num;
 
 /// Output formats of the checking commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -28,28 +30,9 @@ pub enum CheckFormat {
     Markdown,
 }
 
-/// The output flags every checking command shares.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ReportArgs {
-    /// Output format [default: table, or json with -o].
-    #[arg(long, value_enum)]
-    pub format: Option<CheckFormat>,
-    /// Write to FILE (atomically) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// The lowest severity that fails the run (exit 1).
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
-    /// Also write a self-contained HTML report to FILE (atomically).
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-}
-
-impl ReportArgs {
-    pub fn format(&self) -> CheckFormat {
-        resolve_format(self.format, self.output.is_some())
-    }
-}
+/// The output flags every checking command shares (moved to `crate::args`).
+#[allow(unused_imports)]
+pub use crate::args::ReportArgs;
 
 /// The format asked for, else JSON into a file and a table on the terminal.
 pub fn resolve_format(asked: Option<CheckFormat>, to_file: bool) -> CheckFormat {
@@ -139,6 +122,85 @@ pub fn status(checks: &[Check], fail_on: FailOn) -> ExitStatus {
     } else {
         ExitStatus::Success
     }
+}
+
+/// The checks of a drift comparison (`drift`, `report --baseline`): the dataset verdict
+/// first, then one per result. A result with a schema severity is a schema comparator and
+/// fails at that severity; the others are warnings that fail the run only through dataset
+/// drift (or --fail-on warning).
+pub fn drift_checks(
+    results: &[ColumnResult],
+    summary: &DriftSummary,
+    drift_share: f64,
+) -> Vec<Check> {
+    let mut checks: Vec<Check> = Vec::with_capacity(results.len() + 1);
+    checks.push(if summary.dataset_drift {
+        Check::failed(
+            None,
+            "dataset_drift",
+            Severity::Error,
+            format!(
+                "{} of {} columns drifted ({:.0}%), at or above the {:.0}% share that means dataset drift",
+                summary.drifted,
+                summary.compared,
+                summary.share * 100.0,
+                drift_share * 100.0
+            ),
+        )
+    } else {
+        Check::passed(None, "dataset_drift")
+    });
+    for r in results {
+        let d = &r.drift;
+        let (kind, severity) = match r.schema_severity {
+            Some(sev) => (format!("drift ({}, schema)", d.method), sev),
+            None => (format!("drift ({})", d.method), Severity::Warning),
+        };
+        checks.push(if d.drifted {
+            let what = match d.method.kind() {
+                MethodKind::PValue => format!(
+                    "p-value {} below threshold {}",
+                    fmt_num(d.p_value),
+                    d.threshold
+                ),
+                MethodKind::Distance => format!(
+                    "distance {} at or above threshold {}",
+                    fmt_num(d.statistic),
+                    d.threshold
+                ),
+            };
+            let extra = crate::render::drift::notes(d);
+            Check::failed(
+                Some(d.column.clone()),
+                kind,
+                severity,
+                if extra.is_empty() {
+                    format!("drifted: {what}")
+                } else {
+                    format!("drifted: {what}; {extra}")
+                },
+            )
+        } else {
+            Check::passed(Some(d.column.clone()), kind)
+        });
+    }
+    checks
+}
+
+/// The check of a comparison that compared nothing, when it did not: a gate that
+/// compared nothing must not pass (issue 12); `allow_empty` makes it a warning.
+pub fn nothing_compared_check(reason: Option<&str>, allow_empty: bool) -> Option<Check> {
+    let reason = reason?;
+    Some(if allow_empty {
+        Check::failed(None, "nothing_compared", Severity::Warning, reason)
+    } else {
+        Check::failed(
+            None,
+            "nothing_compared",
+            Severity::Error,
+            format!("{reason} (--allow-empty accepts this)"),
+        )
+    })
 }
 
 /// Counts of failed checks by severity: (errors, warnings).
@@ -327,6 +389,10 @@ pub fn markdown(suite: &str, checks: &[Check], fail_on: FailOn) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+    use preflight_stats::drift::Method;
+    use preflight_stats::drift::compare::ColumnDrift;
+
     use super::*;
 
     fn sample() -> Vec<Check> {
@@ -394,5 +460,92 @@ of rows</failure>
             markdown("validate x.csv", &sample(), FailOn::Error),
             expected
         );
+    }
+
+    fn drift(column: &str, method: Method, stat: f64, drifted: bool) -> ColumnDrift {
+        ColumnDrift {
+            column: column.into(),
+            type_name: "double".into(),
+            method,
+            statistic: Some(stat),
+            p_value: (method.kind() == MethodKind::PValue).then_some(0.01),
+            threshold: 0.1,
+            drifted,
+            exact: true,
+            sketch_error: None,
+            reference_values: 10,
+            current_values: 10,
+            reference_missing: 0,
+            current_missing: 0,
+            unseen_categories: vec![],
+            unseen_count: None,
+            out_of_range: None,
+            peak: None,
+            cramers_v: None,
+            wasserstein_distance: None,
+        }
+    }
+
+    #[test]
+    fn drift_checks_put_the_verdict_first_and_fail_schema_comparators_at_their_severity() {
+        let results = vec![
+            ColumnResult {
+                drift: drift("a", Method::Psi, 0.25, true),
+                label: false,
+                schema_severity: Some(Severity::Error),
+            },
+            ColumnResult {
+                drift: drift("b", Method::Ks, 0.3, true),
+                label: false,
+                schema_severity: None,
+            },
+            ColumnResult {
+                drift: drift("c", Method::Psi, 0.05, false),
+                label: false,
+                schema_severity: None,
+            },
+        ];
+        let summary = DriftSummary {
+            compared: 3,
+            drifted: 2,
+            share: 2.0 / 3.0,
+            dataset_drift: true,
+        };
+        let checks = drift_checks(&results, &summary, 0.5);
+        assert_eq!(checks.len(), 4);
+        assert_eq!(
+            checks[0].failure.as_ref().unwrap().message,
+            "2 of 3 columns drifted (67%), at or above the 50% share that means dataset drift"
+        );
+        assert_eq!(checks[1].kind, "drift (psi, schema)");
+        assert_eq!(
+            checks[1].failure,
+            Some(Failure {
+                severity: Severity::Error,
+                message: "drifted: distance 0.2500 at or above threshold 0.1".into()
+            })
+        );
+        assert_eq!(checks[2].kind, "drift (ks)");
+        assert_eq!(
+            checks[2].failure.as_ref().unwrap().message,
+            "drifted: p-value 0.0100 below threshold 0.1"
+        );
+        assert_eq!(
+            checks[2].failure.as_ref().unwrap().severity,
+            Severity::Warning
+        );
+        assert_eq!(checks[3], Check::passed(Some("c".into()), "drift (psi)"));
+
+        assert_eq!(nothing_compared_check(None, false), None);
+        let c = nothing_compared_check(Some("nothing"), false).unwrap();
+        assert_eq!(
+            c.failure.unwrap(),
+            Failure {
+                severity: Severity::Error,
+                message: "nothing (--allow-empty accepts this)".into()
+            }
+        );
+        let c = nothing_compared_check(Some("nothing"), true).unwrap();
+        assert_eq!(c.failure.unwrap().severity, Severity::Warning);
     }
 }

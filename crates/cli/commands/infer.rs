@@ -3,8 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use anyhow::{Context, Result};
 use preflight_schema::edit::{Updated, update_text};
@@ -13,10 +11,9 @@ use preflight_schema::{Schema, data};
 use preflight_stats::profile::Profile;
 use preflight_stats::source::Dataset;
 
-use super::profile::InputArgs;
 use crate::ExitStatus;
+use crate::args::InputArgs;
 use crate::output::emit;
-use crate::progress::Progress;
 
 /// Infer a schema (types, presence, domains, ranges, ids, environments) from data.
 #[derive(Debug, clap::Args)]
@@ -129,15 +126,9 @@ fn profile_and_ids(args: &Args, old: Option<&Schema>) -> Result<Profiled> {
         });
     }
     let opts = args.input.to_options()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
+    crate::load::runtime()?.block_on(async {
         let mut ds = Dataset::open(&args.paths, &opts).await?;
-        let rows = Arc::new(AtomicU64::new(0));
-        let progress = Progress::start(format!("profiling {}", args.paths.join(" ")), rows.clone());
-        let profile = ds.profile(rows).await?;
-        drop(progress);
+        let profile = crate::load::profile_dataset(&args.paths, &mut ds).await?;
         // Exact uniqueness of the candidates, many columns per query: one pass each.
         let ctx = ds.context()?;
         let id_like = id_candidates(&profile);

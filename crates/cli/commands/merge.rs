@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use preflight_stats::profile::Profile;
 
 use crate::ExitStatus;
@@ -36,12 +36,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let mut profiles = Vec::with_capacity(args.profiles.len());
     for path in &args.profiles {
         crate::inputs::refuse_report(&path.to_string_lossy())?;
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("{}: cannot read profile", path.display()))?;
-        profiles.push((
-            path.display().to_string(),
-            Profile::from_json(&bytes, path)?,
-        ));
+        profiles.push((path.display().to_string(), crate::load::read_profile(path)?));
     }
     let merged = Profile::merge_all(&profiles)?;
     emit(args.output.as_deref(), |w| match args.format {

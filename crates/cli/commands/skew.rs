@@ -1,16 +1,14 @@
 //! `preflight skew`: per-example feature skew between two datasets joined on a key.
 
 use anyhow::{Result, bail};
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
 use preflight_stats::Severity;
 use preflight_stats::drift::skew::{SkewReport, skew};
 use preflight_stats::source::Dataset;
 use serde::Serialize;
 
 use crate::ExitStatus;
-use crate::commands::profile::InputArgs;
-use crate::gate::{Check, CheckFormat, FailOn, ReportArgs, render, status, verdict};
+use crate::args::{InputArgs, ReportArgs};
+use crate::gate::{Check, CheckFormat, render, status};
 use crate::output::{emit, write_json};
 
 /// Version of the `skew --format json` document.
@@ -82,103 +80,6 @@ struct Report<'a> {
     report: &'a SkewReport,
 }
 
-fn table(
-    w: &mut dyn std::io::Write,
-    r: &SkewReport,
-    checks: &[Check],
-    fail_on: FailOn,
-) -> Result<()> {
-    let w: &mut dyn std::io::Write = &mut crate::display::Escaping::new(w);
-    let k = &r.keys;
-    writeln!(
-        w,
-        "key `{}`: {} matched; only in A {} keys ({} rows), only in B {} keys ({} rows); \
-         duplicated in A {} keys ({} rows), in B {} keys ({} rows), {} not compared; null keys A {}, B {}",
-        r.key,
-        k.matched,
-        k.only_in_a_keys,
-        k.only_in_a_rows,
-        k.only_in_b_keys,
-        k.only_in_b_rows,
-        k.duplicate_keys_a,
-        k.duplicate_rows_a,
-        k.duplicate_keys_b,
-        k.duplicate_rows_b,
-        k.ambiguous,
-        k.null_keys_a,
-        k.null_keys_b
-    )?;
-    if let Some(reason) = r.nothing_compared() {
-        writeln!(w, "{reason}")?;
-    }
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header([
-            "feature",
-            "matched",
-            "mismatched",
-            "rate",
-            "result",
-            "example (key: A | B)",
-        ]);
-    let mut rows: Vec<_> = r.features.iter().collect();
-    rows.sort_by(|a, b| {
-        b.mismatch_rate
-            .total_cmp(&a.mismatch_rate)
-            .then_with(|| a.feature.cmp(&b.feature))
-    });
-    for f in rows {
-        let ex = f
-            .examples
-            .first()
-            .map(|e| {
-                let show = |v: &Option<String>| match v {
-                    Some(v) => crate::display::value(v).into_owned(),
-                    None => "null".to_string(),
-                };
-                format!(
-                    "{}: {} | {}",
-                    crate::display::value(&e.key),
-                    show(&e.a),
-                    show(&e.b)
-                )
-            })
-            .unwrap_or_default();
-        t.add_row(vec![
-            crate::display::escape(&f.feature).into_owned(),
-            f.matched.to_string(),
-            f.mismatched.to_string(),
-            format!("{:.4}", f.mismatch_rate),
-            if f.matched == 0 {
-                "no pairs"
-            } else if f.mismatched > 0 {
-                "skewed"
-            } else {
-                "same"
-            }
-            .to_string(),
-            ex,
-        ]);
-    }
-    for i in 1..=3 {
-        if let Some(col) = t.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    writeln!(w, "{t}")?;
-    if !r.only_in_a_columns.is_empty() || !r.only_in_b_columns.is_empty() {
-        writeln!(
-            w,
-            "not compared: columns only in A [{}], only in B [{}]",
-            r.only_in_a_columns.join(", "),
-            r.only_in_b_columns.join(", ")
-        )?;
-    }
-    writeln!(w, "{}", verdict(checks, fail_on))?;
-    Ok(())
-}
-
 /// `--memory-limit`: bytes, `None` for `unlimited`.
 fn parse_size(text: &str) -> Result<Option<usize>> {
     let t = text.trim();
@@ -232,9 +133,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     crate::inputs::require_data(&args.inputs, "skew", " (it compares rows by key)")?;
     let memory_limit = parse_size(&args.memory_limit)?;
     let opts = args.input.to_options()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = crate::load::runtime()?;
     let (a_name, b_name) = (a_paths.join(" "), b_paths.join(" "));
     let report = runtime.block_on(async {
         let a = Dataset::open(a_paths, &opts).await?;
@@ -311,11 +210,13 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let suite = format!("skew {a_name} vs {b_name} on {}", args.key);
     emit(args.report.output.as_deref(), |w| match format {
         CheckFormat::Json => write_json(w, &out),
-        CheckFormat::Table => table(w, &report, &checks, args.report.fail_on),
+        CheckFormat::Table => {
+            crate::render::skew::skew_table(w, &report, &checks, args.report.fail_on)
+        }
         _ => render(w, format, &suite, &b_name, &checks, args.report.fail_on).map(|_| ()),
     })?;
     if let Some(path) = &args.report.html {
-        let page = super::report::checks_page(
+        let page = crate::html::checks_page(
             suite,
             [("A", a_paths), ("B", b_paths)],
             &checks,

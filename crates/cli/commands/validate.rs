@@ -1,26 +1,24 @@
 //! `preflight validate`: check data against a stored schema; exit 1 when a check fails.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use anyhow::Result;
 use arrow::datatypes::DataType;
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use preflight_schema::compare::{self, ComparatorResult, Comparison};
+use preflight_schema::compare::{self, Comparison};
 use preflight_schema::validate::{Validation, environment, no_rows, validate};
 use preflight_schema::{Schema, data, types};
 use preflight_stats::profile::{Kind, Profile};
 use preflight_stats::source::{Dataset, SourceOptions};
-use serde::Serialize;
 
-use super::drift::{Side, SideInfo, fmt_num, load_profiles};
-use super::profile::InputArgs;
 use crate::ExitStatus;
-use crate::gate::{self, Check, CheckFormat, FailOn, ReportArgs};
+use crate::args::{InputArgs, ReportArgs};
+use crate::gate::{self, Check, CheckFormat};
+use crate::load::{Side, SideInfo, load_profiles};
 use crate::output::{emit, write_json};
 use crate::progress::Progress;
+use crate::render::validate::{Summary, ValidateReport, validate_table};
 
 /// The `validate --format json` document's version.
 const REPORT_VERSION: u32 = 1;
@@ -80,32 +78,6 @@ pub struct Args {
     pub input: InputArgs,
     #[command(flatten)]
     pub report: ReportArgs,
-}
-
-#[derive(Serialize)]
-struct Report<'a> {
-    version: u32,
-    passed: bool,
-    schema: String,
-    sources: &'a [String],
-    environment: Option<&'a str>,
-    rows: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    baseline: Option<SideInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    training: Option<SideInfo>,
-    summary: Summary,
-    anomalies: Vec<&'a preflight_schema::validate::Anomaly>,
-    /// Every drift and skew comparator checked, passed or not.
-    comparisons: &'a [ComparatorResult],
-    notes: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct Summary {
-    checks: usize,
-    errors: usize,
-    warnings: usize,
 }
 
 /// CSV has no types: read the columns the schema calls strings as strings (digits stay
@@ -228,9 +200,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         );
     }
     let opts = args.input.to_options()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = crate::load::runtime()?;
     let (validation, sources, sides, profile) = runtime.block_on(async {
         let env = environment(&schema, args.environment.as_deref());
         // No data rows is a finding, not a failure to run: an empty batch must fail the
@@ -289,7 +259,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         }
         let anomalies = validation.anomalies();
         let (errors, warnings) = gate::tally(&checks);
-        let report = Report {
+        let report = ValidateReport {
             version: REPORT_VERSION,
             passed: status == ExitStatus::Success,
             schema: args.schema.display().to_string(),
@@ -309,12 +279,12 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         };
         match format {
             CheckFormat::Json => write_json(w, &report),
-            _ => table(w, &report, &checks, args.report.fail_on),
+            _ => validate_table(w, &report, &checks, args.report.fail_on),
         }
     })?;
     if let Some(path) = &args.report.html {
         let anomalies = validation.anomalies();
-        let page = super::report::validation_page(
+        let page = crate::html::validation_page(
             suite,
             &profile,
             &args.schema,
@@ -345,105 +315,4 @@ fn gate_checks(v: &Validation) -> Vec<Check> {
             ),
         })
         .collect()
-}
-
-fn table(w: &mut dyn Write, r: &Report, checks: &[Check], fail_on: FailOn) -> Result<()> {
-    let w: &mut dyn std::io::Write = &mut crate::display::Escaping::new(w);
-    writeln!(
-        w,
-        "{}: {} ({} rows, {} checks{})",
-        r.sources.join(" "),
-        gate::verdict(checks, fail_on),
-        r.rows,
-        checks.len(),
-        r.environment
-            .map(|e| format!(", environment {e}"))
-            .unwrap_or_default()
-    )?;
-    for n in &r.notes {
-        writeln!(w, "note: {n}")?;
-    }
-    if !r.comparisons.is_empty() {
-        comparisons_table(w, r)?;
-    }
-    if r.anomalies.is_empty() {
-        return Ok(());
-    }
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(["severity", "column", "anomaly", "message"]);
-    for a in &r.anomalies {
-        let mut message = a.message.clone();
-        if !a.examples.is_empty() {
-            let shown: Vec<String> = a
-                .examples
-                .iter()
-                .take(3)
-                .map(|e| match &e.value {
-                    serde_json::Value::Null => format!("row {}", e.row),
-                    serde_json::Value::String(s) => format!("row {}: {s:?}", e.row),
-                    v => format!("row {}: {v}", e.row),
-                })
-                .collect();
-            message = format!("{message} (e.g. {})", shown.join("; "));
-        }
-        t.add_row([
-            a.severity.to_string(),
-            crate::display::escape(a.column.as_deref().unwrap_or("(dataset)")).into_owned(),
-            a.kind.as_str().to_string(),
-            crate::display::escape(&message).into_owned(),
-        ]);
-    }
-    writeln!(w, "{t}")?;
-    Ok(())
-}
-
-/// Every comparator checked, with its statistic and threshold (TFDV reports them all).
-fn comparisons_table(w: &mut dyn Write, r: &Report) -> Result<()> {
-    let against = |which: Comparison| {
-        let side = match which {
-            Comparison::Drift => r.baseline.as_ref(),
-            Comparison::Skew => r.training.as_ref(),
-        };
-        side.map(|s| s.inputs.join(" ")).unwrap_or_default()
-    };
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header([
-            "column",
-            "check",
-            "against",
-            "method",
-            "statistic",
-            "threshold",
-            "result",
-        ]);
-    for c in r.comparisons {
-        let decided = match (c.p_value, c.statistic) {
-            (Some(p), _) => format!("p = {}", fmt_num(Some(p))),
-            (None, Some(s)) => fmt_num(Some(s)),
-            (None, None) => "inf".into(),
-        };
-        t.add_row([
-            crate::display::escape(&c.column).into_owned(),
-            c.comparator.as_str().to_string(),
-            against(c.comparator),
-            c.method.clone(),
-            if c.exact {
-                decided
-            } else {
-                format!("~{decided}")
-            },
-            fmt_num(Some(c.threshold)),
-            if c.exceeded {
-                format!("exceeded ({})", c.severity)
-            } else {
-                "ok".into()
-            },
-        ]);
-    }
-    writeln!(w, "{t}")?;
-    Ok(())
 }

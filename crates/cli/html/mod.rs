@@ -14,6 +14,9 @@
 mod charts;
 mod labels;
 mod page;
+mod pages;
+
+pub(crate) use pages::{checks_page, drift_page, source, validation_page};
 
 use std::path::Path;
 

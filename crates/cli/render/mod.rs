@@ -2,7 +2,10 @@
 //! table. Each command's table lives in the submodule named after the command; the HTML
 //! pages live in `crate::html`.
 
+pub mod drift;
 pub mod profile;
+pub mod skew;
+pub mod validate;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
@@ -26,5 +29,15 @@ pub fn align_right(t: &mut Table, columns: &[usize]) {
         if let Some(col) = t.column_mut(i) {
             col.set_cell_alignment(CellAlignment::Right);
         }
+    }
+}
+
+/// A statistic, p-value or threshold in the drift, validate and skew tables and
+/// messages: 4 decimals, scientific notation below 1e-3 and from 1e6; `-` for none.
+pub fn fmt_num(x: Option<f64>) -> String {
+    match x {
+        None => "-".into(),
+        Some(v) if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) => format!("{v:.3e}"),
+        Some(v) => format!("{v:.4}"),
     }
 }

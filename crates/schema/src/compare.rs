@@ -3,14 +3,15 @@
 //! last one) or training statistics (`skew`: serving data against the training data).
 //!
 //! A feature's [`Comparator`] names a `preflight drift` method and a threshold; the
-//! distance (or p-value) comes from [`preflight_stats::drift::compare::compare_column`]
-//! on what each profile knows of the column: exact while a profile kept every value or
+//! distance (or p-value) comes from [`preflight_stats::drift::plan::compare_profiles`]
+//! (the comparators are its plan) on what each profile knows of the column: exact while a profile kept every value or
 //! exact counts (<= 2,048 values, <= 1,024 distinct), its sketches beyond (the result
 //! then says `exact: false`). As in TFDV a check runs only where the schema sets a
 //! threshold, and every comparison is reported, passed or not.
 
 use preflight_stats::Severity;
-use preflight_stats::drift::compare::{ColumnDrift, ColumnSample, CompareOptions, compare_column};
+use preflight_stats::drift::compare::ColumnDrift;
+use preflight_stats::drift::plan::{self, DriftPlan, Order, compare_profiles};
 use preflight_stats::drift::{Method, MethodKind};
 use preflight_stats::profile::Profile;
 use serde::Serialize;
@@ -98,7 +99,8 @@ pub fn features(schema: &Schema, which: Comparison) -> Vec<&Feature> {
 /// training data) and `current` (the validated data), for the features expected in
 /// `environment`. A feature absent from the current data is not compared (validation
 /// reports the missing column); absent from `other`, or of a kind the method cannot
-/// compare, it is a `not_compared` warning.
+/// compare, it is a `not_compared` warning. The comparison itself is
+/// [`compare_profiles`]'s, with the comparators as the plan.
 pub fn compare(
     schema: &Schema,
     which: Comparison,
@@ -106,61 +108,78 @@ pub fn compare(
     current: &Profile,
     environment: Option<&str>,
 ) -> (Vec<Outcome>, Vec<ComparatorResult>) {
-    let mut outcomes = Vec::new();
-    let mut results = Vec::new();
+    let check = which.as_str();
+    let not_compared = |f: &Feature, reason: String| {
+        let a = Anomaly::new(
+            Some(&f.name),
+            AnomalyKind::NotCompared,
+            Severity::Warning,
+            format!(
+                "{check} of `{}` was not checked against {}: {reason}",
+                f.name,
+                which.other_side()
+            ),
+        );
+        Outcome {
+            column: Some(f.name.clone()),
+            check: check.to_string(),
+            anomaly: Some(a),
+            scan: None,
+        }
+    };
+    // The comparators to run, each with its feature (or why it cannot run), schema order.
+    let mut planned: Vec<(&Feature, &Comparator, Result<Method, String>)> = Vec::new();
     for f in features(schema, which) {
         let Some(cmp) = which.of(f) else { continue };
         let expected_here = environment
             .is_none_or(|e| f.environments.is_empty() || f.environments.iter().any(|x| x == e));
-        let Some(cur) = current.column(&f.name) else {
-            continue;
-        };
-        if !expected_here {
+        if current.column(&f.name).is_none() || !expected_here {
             continue;
         }
-        let check = which.as_str();
-        let not_compared = |reason: String| {
-            let a = Anomaly::new(
-                Some(&f.name),
-                AnomalyKind::NotCompared,
-                Severity::Warning,
-                format!(
-                    "{check} of `{}` was not checked against {}: {reason}",
-                    f.name,
-                    which.other_side()
-                ),
-            );
-            Outcome {
-                column: Some(f.name.clone()),
-                check: check.to_string(),
-                anomaly: Some(a),
-                scan: None,
-            }
+        let method = if other.column(&f.name).is_none() {
+            Err("the column is not there".to_string())
+        } else {
+            // Schema::load checked the name.
+            (cmp.method.parse::<Method>()).map_err(|_| format!("unknown method `{}`", cmp.method))
         };
-        let Some(base) = other.column(&f.name) else {
-            outcomes.push(not_compared("the column is not there".into()));
-            continue;
-        };
-        // Schema::load checked the name.
-        let Ok(method) = cmp.method.parse::<Method>() else {
-            outcomes.push(not_compared(format!("unknown method `{}`", cmp.method)));
-            continue;
-        };
-        let opts = CompareOptions {
-            method: Some(method),
-            threshold: Some(cmp.threshold),
-            reference_rows: other.row_count,
-        };
-        let d = match compare_column(
-            &ColumnSample::from_profile(base),
-            &ColumnSample::from_profile(cur),
-            &opts,
-        ) {
-            Ok(d) => d,
-            Err(skipped) => {
-                outcomes.push(not_compared(skipped.reason));
+        planned.push((f, cmp, method));
+    }
+    let plan = DriftPlan {
+        comparators: (planned.iter())
+            .filter_map(|(f, cmp, method)| {
+                Some(plan::Comparator {
+                    column: f.name.clone(),
+                    method: *method.as_ref().ok()?,
+                    threshold: cmp.threshold,
+                    severity: cmp.severity,
+                })
+            })
+            .collect(),
+        order: Order::Planned,
+        ..DriftPlan::default()
+    };
+    // Neither named columns nor the same-columns rule: pairing cannot fail.
+    let comparison = compare_profiles(other, current, &plan).unwrap_or_default();
+
+    let mut outcomes = Vec::new();
+    let mut results = Vec::new();
+    for (f, cmp, method) in planned {
+        let method = match method {
+            Ok(m) => m,
+            Err(reason) => {
+                outcomes.push(not_compared(f, reason));
                 continue;
             }
+        };
+        let Some(d) = comparison
+            .result(&f.name, method, cmp.threshold)
+            .map(|r| &r.drift)
+        else {
+            let reason = (comparison.skipped.iter())
+                .find(|s| s.column == f.name)
+                .map_or_else(|| "not compared".to_string(), |s| s.reason.clone());
+            outcomes.push(not_compared(f, reason));
+            continue;
         };
         let result = ComparatorResult {
             column: f.name.clone(),
@@ -175,7 +194,7 @@ pub fn compare(
             sketch_error: d.sketch_error,
             peak: d.peak.clone(),
         };
-        let anomaly = d.drifted.then(|| exceeded(which, cmp, &d, &result));
+        let anomaly = d.drifted.then(|| exceeded(which, cmp, d, &result));
         outcomes.push(Outcome {
             column: Some(f.name.clone()),
             check: check.to_string(),
@@ -246,4 +265,182 @@ fn exceeded(which: Comparison, cmp: &Comparator, d: &ColumnDrift, r: &Comparator
     a.expected = Some(json!(cmp.threshold));
     a.comparison = Some(r.clone());
     a
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Float64Array, StringArray};
+    use arrow::datatypes::{Field, Schema as ArrowSchema};
+    use arrow::record_batch::RecordBatch;
+    use preflight_stats::profile::ProfileBuilder;
+
+    use super::*;
+
+    /// A real profile of string (`&str` values) and double columns, 100 rows.
+    fn profile(columns: &[(&str, ArrayRef)]) -> Profile {
+        let fields: Vec<Field> = (columns.iter())
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect();
+        let schema = Arc::new(ArrowSchema::new(fields));
+        let arrays = columns.iter().map(|(_, a)| a.clone()).collect();
+        let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
+        let mut b = ProfileBuilder::new(&schema);
+        b.update(&batch).unwrap();
+        b.finish(vec!["test".into()])
+    }
+
+    fn strings(f: impl Fn(usize) -> &'static str) -> ArrayRef {
+        Arc::new(StringArray::from_iter_values((0..100).map(f)))
+    }
+
+    fn floats(f: impl Fn(usize) -> f64) -> ArrayRef {
+        Arc::new(Float64Array::from_iter_values((0..100).map(f)))
+    }
+
+    const SCHEMA: &str = "version: 1
+dataset:
+  environments: [training, serving]
+features:
+  - name: c
+    type: string
+    drift: {method: linf, threshold: 0.1}
+  - name: x
+    type: double
+    drift: {method: psi, threshold: 0.2, severity: warning}
+    skew: {method: ks, threshold: 0.05}
+  - name: gone
+    type: string
+    drift: {method: linf, threshold: 0.1}
+  - name: fresh
+    type: string
+    drift: {method: linf, threshold: 0.1}
+  - name: s
+    type: string
+    drift: {method: ks, threshold: 0.05}
+  - name: t
+    type: string
+    environments: [training]
+    drift: {method: linf, threshold: 0.1}
+";
+
+    /// The baseline: `c` all `a`; the current data: `c` half `b`, `x` unchanged.
+    fn sides() -> (Profile, Profile) {
+        let x = floats(|i| (i % 10) as f64);
+        let baseline = profile(&[
+            ("c", strings(|_| "a")),
+            ("x", x.clone()),
+            ("gone", strings(|_| "g")),
+            ("s", strings(|_| "a")),
+            ("t", strings(|_| "a")),
+        ]);
+        let current = profile(&[
+            ("t", strings(|i| if i % 2 == 0 { "a" } else { "b" })),
+            ("s", strings(|_| "a")),
+            ("fresh", strings(|_| "f")),
+            ("x", x),
+            ("c", strings(|i| if i % 2 == 0 { "a" } else { "b" })),
+        ]);
+        (baseline, current)
+    }
+
+    fn schema() -> Schema {
+        Schema::parse(SCHEMA, Path::new("s.yaml")).unwrap()
+    }
+
+    #[test]
+    fn every_comparator_is_reported_in_schema_order() {
+        let (baseline, current) = sides();
+        let (outcomes, results) = compare(&schema(), Comparison::Drift, &baseline, &current, None);
+        let summary: Vec<(&str, Option<AnomalyKind>)> = (outcomes.iter())
+            .map(|o| {
+                (
+                    o.column.as_deref().unwrap(),
+                    o.anomaly.as_ref().map(|a| a.kind),
+                )
+            })
+            .collect();
+        // `gone` is not in the current data: validation reports it, not the comparator.
+        assert_eq!(
+            summary,
+            [
+                ("c", Some(AnomalyKind::DriftExceeded)),
+                ("x", None),
+                ("fresh", Some(AnomalyKind::NotCompared)),
+                ("s", Some(AnomalyKind::NotCompared)),
+                ("t", Some(AnomalyKind::DriftExceeded)),
+            ]
+        );
+        assert!(outcomes.iter().all(|o| o.check == "drift"));
+        let c = &outcomes[0].anomaly.as_ref().unwrap();
+        assert_eq!(c.severity, Severity::Error);
+        assert_eq!(
+            c.message,
+            "drift of `c` from the baseline: linf 0.5000 is at or above the threshold 0.1 \
+             (peak at \"b\"; unseen: b)"
+        );
+        assert_eq!(c.observed, Some(json!(0.5)));
+        assert_eq!(c.expected, Some(json!(0.1)));
+        assert_eq!(
+            outcomes[2].anomaly.as_ref().unwrap().message,
+            "drift of `fresh` was not checked against the baseline: the column is not there"
+        );
+        assert_eq!(
+            outcomes[3].anomaly.as_ref().unwrap().severity,
+            Severity::Warning
+        );
+        let checked: Vec<(&str, &str, bool, bool)> = (results.iter())
+            .map(|r| (r.column.as_str(), r.method.as_str(), r.exceeded, r.exact))
+            .collect();
+        assert_eq!(
+            checked,
+            [
+                ("c", "linf", true, true),
+                ("x", "psi", false, true),
+                ("t", "linf", true, true)
+            ]
+        );
+        assert_eq!(results[1].severity, Severity::Warning);
+        assert_eq!(results[1].statistic, Some(0.0));
+        assert_eq!(results[0].comparator, Comparison::Drift);
+    }
+
+    #[test]
+    fn environment_and_comparison_choose_the_comparators() {
+        let (baseline, current) = sides();
+        // `t` is expected in training only.
+        let (outcomes, _) = compare(
+            &schema(),
+            Comparison::Drift,
+            &baseline,
+            &current,
+            Some("serving"),
+        );
+        assert!(outcomes.iter().all(|o| o.column.as_deref() != Some("t")));
+        assert_eq!(outcomes.len(), 4);
+        // Skew: only `x` has a skew comparator (ks, a p-value: identical data passes).
+        let (outcomes, results) = compare(&schema(), Comparison::Skew, &baseline, &current, None);
+        assert_eq!(outcomes.len(), 1);
+        assert_eq!(outcomes[0].check, "skew");
+        assert!(outcomes[0].anomaly.is_none());
+        assert_eq!(results[0].method, "ks");
+        assert_eq!(results[0].p_value, Some(1.0));
+        assert_eq!(features(&schema(), Comparison::Skew).len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_method_is_not_compared() {
+        let (baseline, current) = sides();
+        let mut s = schema();
+        s.features[0].drift.as_mut().unwrap().method = "magic".into();
+        let (outcomes, results) = compare(&s, Comparison::Drift, &baseline, &current, None);
+        assert_eq!(
+            outcomes[0].anomaly.as_ref().unwrap().message,
+            "drift of `c` was not checked against the baseline: unknown method `magic`"
+        );
+        assert!(results.iter().all(|r| r.column != "c"));
+    }
 }

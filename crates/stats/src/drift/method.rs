@@ -156,24 +156,30 @@ impl fmt::Display for UnknownMethod {
 
 impl std::error::Error for UnknownMethod {}
 
+impl Method {
+    /// Other names accepted for the method (lower case; [`Method::from_str`] ignores case).
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Method::KlDiv => &["kl"],
+            Method::ZTest => &["ztest", "z_test"],
+            Method::Linf => &["l_infinity", "linfty"],
+            Method::ChiSquare => &["chi2", "chi_square"],
+            Method::Chi2Contingency => &["contingency"],
+            Method::JsDivergence => &["tfdv_js", "jensen_shannon_divergence"],
+            _ => &[],
+        }
+    }
+}
+
 impl FromStr for Method {
     type Err = UnknownMethod;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let alias = match s.to_ascii_lowercase().as_str() {
-            "kl" => Some(Method::KlDiv),
-            "ztest" | "z_test" => Some(Method::ZTest),
-            "l_infinity" | "linfty" => Some(Method::Linf),
-            "chi2" | "chi_square" => Some(Method::ChiSquare),
-            "contingency" => Some(Method::Chi2Contingency),
-            "tfdv_js" | "jensen_shannon_divergence" => Some(Method::JsDivergence),
-            _ => None,
-        };
-        alias
-            .or_else(|| {
-                Method::ALL
-                    .into_iter()
-                    .find(|m| m.as_str().eq_ignore_ascii_case(s))
+        Method::ALL
+            .into_iter()
+            .find(|m| {
+                m.as_str().eq_ignore_ascii_case(s)
+                    || m.aliases().iter().any(|a| a.eq_ignore_ascii_case(s))
             })
             .ok_or_else(|| UnknownMethod(s.to_string()))
     }

@@ -3,6 +3,9 @@
 //!
 //! - [`compare`]: one column of a reference and a current dataset, from every value
 //!   (exact) or from a profile's sketches, with Evidently's method choice;
+//! - [`plan`]: two whole profiles ([`plan::compare_profiles`]): column pairing, skip
+//!   rules, methods and schema comparators per column, an exact-refinement hook, the
+//!   order of the results; what `drift`, `report` and the schema's comparators share;
 //! - [`sample`]: reads every numeric value of some columns for the exact path;
 //! - [`skew`]: feature skew of two datasets joined on a key, in SQL.
 //!
@@ -43,6 +46,7 @@ pub mod compare;
 mod distance;
 pub mod ks;
 mod method;
+pub mod plan;
 pub mod sample;
 pub mod skew;
 mod tfdv;
@@ -61,41 +65,25 @@ pub use ks::{KsMethod, KsResult, kolmogorov_sf, ks_2samp};
 pub use method::{AUTO_METHOD_HELP, Method, MethodKind, UnknownMethod, auto_method, drifted};
 pub use tfdv::{HistogramBucket, TfdvHistogram, tfdv_jensen_shannon};
 
-use std::fmt;
-
 /// Why a drift statistic could not be computed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DriftError {
     /// One side has no values (or only zero counts).
+    #[error("a sample is empty: nothing to compare")]
     EmptySample,
     /// A sample holds NaN (or, where a finite value is required, an infinity).
+    #[error("a sample holds NaN or infinite values")]
     NonFinite,
     /// Two vectors that must be aligned have different lengths.
+    #[error("reference has {reference} bins but current has {current}: bins must be aligned")]
     LengthMismatch { reference: usize, current: usize },
     /// A count or probability is negative or not finite.
+    #[error("counts must be finite and non-negative")]
     InvalidCount,
     /// The two-proportion z-test needs at most two categories.
+    #[error("the z-test compares two categories, got {0}")]
     TooManyCategories(usize),
 }
-
-impl fmt::Display for DriftError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::EmptySample => write!(f, "a sample is empty: nothing to compare"),
-            Self::NonFinite => write!(f, "a sample holds NaN or infinite values"),
-            Self::LengthMismatch { reference, current } => write!(
-                f,
-                "reference has {reference} bins but current has {current}: bins must be aligned"
-            ),
-            Self::InvalidCount => write!(f, "counts must be finite and non-negative"),
-            Self::TooManyCategories(k) => {
-                write!(f, "the z-test compares two categories, got {k}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for DriftError {}
 
 #[cfg(test)]
 pub(crate) mod fixture {

@@ -1,0 +1,245 @@
+//! The arguments several commands share, declared once: how to read inputs
+//! ([`InputArgs`]), the output flags of the checking commands ([`ReportArgs`]) and the
+//! drift methods ([`MethodArgs`]). Flags with a fixed set of choices are clap value enums,
+//! so the choices are written once and a bad value is a usage error (exit 2) naming them.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::builder::PossibleValue;
+use preflight_stats::drift::Method;
+use preflight_stats::source::{CsvOptions, Format, SourceOptions, parse_type};
+
+use crate::gate::{CheckFormat, FailOn, resolve_format};
+
+/// `--input-format`: the file formats preflight reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    #[value(alias = "tsv")]
+    Csv,
+    Parquet,
+    #[value(aliases = ["json", "jsonl"])]
+    Ndjson,
+    #[value(aliases = ["ipc", "feather"])]
+    Arrow,
+}
+
+impl InputFormat {
+    pub fn format(self) -> Format {
+        match self {
+            Self::Csv => Format::Csv,
+            Self::Parquet => Format::Parquet,
+            Self::Ndjson => Format::Json,
+            Self::Arrow => Format::Arrow,
+        }
+    }
+}
+
+/// How to read inputs; shared by every command that reads data.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InputArgs {
+    /// Input format, when the file extension does not tell.
+    #[arg(long, value_name = "FORMAT", value_enum, ignore_case = true)]
+    pub input_format: Option<InputFormat>,
+    /// CSV field delimiter [default: ',' or tab for .tsv].
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// CSV quote character.
+    #[arg(long, value_name = "CHAR", default_value = "\"")]
+    pub quote: String,
+    /// CSV files have no header row (columns are named column_1, column_2, ...).
+    #[arg(long)]
+    pub no_header: bool,
+    /// A cell text that means missing, in addition to the empty cell (repeatable). Replaces
+    /// the default list: NA, N/A, n/a, NULL, null, None, <NA>, #N/A, #NA, -NaN, -nan.
+    #[arg(long = "null-value", value_name = "TEXT")]
+    pub null_values: Vec<String>,
+    /// Force a column's type: `--type zip=string` (repeatable). Types: int8..int64,
+    /// uint8..uint64, float, double, string, bool, date, timestamp, decimal(p,s).
+    #[arg(long = "type", value_name = "COL=TYPE")]
+    pub types: Vec<String>,
+    /// Partitions read in parallel [default: one per core].
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub partitions: usize,
+}
+
+impl InputArgs {
+    /// Check the raw arguments and turn them into reader options before any work starts.
+    pub fn to_options(&self) -> Result<SourceOptions> {
+        let format = self.input_format.map(InputFormat::format);
+        let one_byte = |flag: &str, s: &str| -> Result<u8> {
+            let s = if s == "\\t" { "\t" } else { s };
+            match s.as_bytes() {
+                [b] => Ok(*b),
+                _ => bail!("{flag} must be a single ASCII character, got `{s}`"),
+            }
+        };
+        let mut csv = CsvOptions {
+            delimiter: self
+                .delimiter
+                .as_deref()
+                .map(|d| one_byte("--delimiter", d))
+                .transpose()?,
+            quote: one_byte("--quote", &self.quote)?,
+            has_header: !self.no_header,
+            ..CsvOptions::default()
+        };
+        if !self.null_values.is_empty() {
+            csv.null_values = self.null_values.clone();
+        }
+        let mut types = Vec::new();
+        for t in &self.types {
+            let Some((col, ty)) = t.split_once('=') else {
+                bail!("--type expects COL=TYPE, got `{t}`");
+            };
+            let dt = parse_type(ty).map_err(|e| anyhow::anyhow!("--type {t}: {e}"))?;
+            types.push((col.to_string(), dt));
+        }
+        Ok(SourceOptions {
+            format,
+            csv,
+            types,
+            partitions: self.partitions,
+        })
+    }
+}
+
+/// The output flags every checking command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// Output format [default: table, or json with -o].
+    #[arg(long, value_enum)]
+    pub format: Option<CheckFormat>,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The lowest severity that fails the run (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Also write a self-contained HTML report to FILE (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+impl ReportArgs {
+    pub fn format(&self) -> CheckFormat {
+        resolve_format(self.format, self.output.is_some())
+    }
+}
+
+/// One `--method` value: a drift method, or `auto` (Evidently's choice per column). The
+/// names and aliases are the library's ([`Method::as_str`], [`Method::aliases`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MethodChoice(pub Option<Method>);
+
+/// `auto`, then every method in [`Method::ALL`]'s order.
+const METHOD_CHOICES: [MethodChoice; 13] = {
+    let mut all = [MethodChoice(None); 13];
+    let mut i = 0;
+    while i < Method::ALL.len() {
+        all[i + 1] = MethodChoice(Some(Method::ALL[i]));
+        i += 1;
+    }
+    all
+};
+
+impl clap::ValueEnum for MethodChoice {
+    fn value_variants<'a>() -> &'a [Self] {
+        &METHOD_CHOICES
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self.0 {
+            None => PossibleValue::new("auto"),
+            Some(m) => PossibleValue::new(m.as_str()).aliases(m.aliases().iter().copied()),
+        })
+    }
+}
+
+/// The method flags `drift` and `report --baseline` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MethodArgs {
+    /// Method(s), comma-separated or repeated. Several methods give one result per column
+    /// and method; a column drifts when any of them says so.
+    #[arg(
+        long,
+        value_name = "METHOD",
+        value_delimiter = ',',
+        value_enum,
+        ignore_case = true,
+        default_value = "auto"
+    )]
+    pub method: Vec<MethodChoice>,
+    /// Drift threshold for every column [default: the method's, 0.05 for p-values, 0.1
+    /// for distances].
+    #[arg(long, value_name = "X")]
+    pub threshold: Option<f64>,
+    /// Dataset drift when the share of drifted columns is at least this.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.5)]
+    pub drift_share: f64,
+}
+
+/// Checked [`MethodArgs`].
+pub struct Methods {
+    /// `None` = auto; duplicates dropped.
+    pub methods: Vec<Option<Method>>,
+    pub threshold: Option<f64>,
+    pub drift_share: f64,
+}
+
+impl MethodArgs {
+    /// Check the values clap cannot (ranges) and drop repeated methods.
+    pub fn check(&self) -> Result<Methods> {
+        let mut methods = Vec::new();
+        for m in &self.method {
+            if !methods.contains(&m.0) {
+                methods.push(m.0);
+            }
+        }
+        if let Some(t) = self.threshold
+            && !(t.is_finite() && t >= 0.0)
+        {
+            bail!("--threshold must be a non-negative number, got {t}");
+        }
+        if !(self.drift_share > 0.0 && self.drift_share <= 1.0) {
+            bail!("--drift-share must be in (0, 1], got {}", self.drift_share);
+        }
+        Ok(Methods {
+            methods,
+            threshold: self.threshold,
+            drift_share: self.drift_share,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::*;
+
+    #[test]
+    fn method_choices_are_the_librarys_names_and_aliases() {
+        assert_eq!(MethodChoice::from_str("auto", true), Ok(MethodChoice(None)));
+        for m in Method::ALL {
+            assert_eq!(
+                MethodChoice::from_str(m.as_str(), true),
+                Ok(MethodChoice(Some(m)))
+            );
+        }
+        assert_eq!(
+            MethodChoice::from_str("KL", true),
+            Ok(MethodChoice(Some(Method::KlDiv)))
+        );
+        assert_eq!(
+            MethodChoice::from_str("tfdv_js", true),
+            Ok(MethodChoice(Some(Method::JsDivergence)))
+        );
+        assert!(MethodChoice::from_str("magic", true).is_err());
+        assert_eq!(
+            InputFormat::from_str("jsonl", true),
+            Ok(InputFormat::Ndjson)
+        );
+        assert_eq!(InputFormat::Ndjson.format(), Format::Json);
+    }
+}

@@ -1,0 +1,124 @@
+//! Loading the two sides of a comparison: stored profiles (merged when several) or data
+//! (opened and profiled with a progress line), and the one tokio runtime every command
+//! runs its DataFusion work on. Which kind of input a path is follows the one rule of
+//! [`crate::inputs`].
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use anyhow::{Context, Result};
+use preflight_stats::profile::Profile;
+use preflight_stats::source::Dataset;
+use serde::Serialize;
+
+use crate::args::InputArgs;
+use crate::progress::Progress;
+
+/// The runtime every command runs its asynchronous work on (DataFusion's queries).
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// One side: its profile and, for data, the opened dataset.
+pub struct Side {
+    pub inputs: Vec<String>,
+    pub profile: Profile,
+    pub dataset: Option<Dataset>,
+}
+
+/// What a report says of a side.
+#[derive(Serialize)]
+pub struct SideInfo {
+    pub inputs: Vec<String>,
+    /// `data` or `profile`.
+    pub source: &'static str,
+    pub rows: u64,
+}
+
+impl Side {
+    /// The side's paths, as messages name it.
+    pub fn name(&self) -> String {
+        self.inputs.join(" ")
+    }
+
+    /// For the JSON report.
+    pub fn info(&self) -> SideInfo {
+        SideInfo {
+            inputs: self.inputs.clone(),
+            source: if self.dataset.is_some() {
+                "data"
+            } else {
+                "profile"
+            },
+            rows: self.profile.row_count,
+        }
+    }
+
+    /// Profile an opened dataset.
+    pub async fn profiled(paths: &[String], mut ds: Dataset) -> Result<Self> {
+        let profile = profile_dataset(paths, &mut ds).await?;
+        Ok(Self {
+            inputs: paths.to_vec(),
+            profile,
+            dataset: Some(ds),
+        })
+    }
+}
+
+/// Profile an opened dataset with a progress line naming `paths`.
+pub async fn profile_dataset(paths: &[String], ds: &mut Dataset) -> Result<Profile> {
+    let rows = Arc::new(AtomicU64::new(0));
+    let _progress = Progress::start(format!("profiling {}", paths.join(" ")), rows.clone());
+    Ok(ds.profile(rows).await?)
+}
+
+/// Read one stored profile.
+pub fn read_profile(path: &Path) -> Result<Profile> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("{}: cannot read profile", path.display()))?;
+    Ok(Profile::from_json(&bytes, path)?)
+}
+
+/// The side when `paths` are stored profiles (several are merged), `None` when they are
+/// data; mixing both is an error.
+pub fn load_profiles(paths: &[String]) -> Result<Option<Side>> {
+    if !crate::inputs::profiles_or_data(paths)? {
+        return Ok(None);
+    }
+    let mut loaded = Vec::new();
+    for p in paths {
+        loaded.push((p.clone(), read_profile(Path::new(p))?));
+    }
+    let profile = if loaded.len() == 1 {
+        loaded.remove(0).1
+    } else {
+        Profile::merge_all(&loaded)?
+    };
+    Ok(Some(Side {
+        inputs: paths.to_vec(),
+        profile,
+        dataset: None,
+    }))
+}
+
+/// Load one side: stored profiles (merged) or data (opened and profiled).
+pub async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
+    if let Some(side) = load_profiles(paths)? {
+        return Ok(side);
+    }
+    let opts = input.to_options()?;
+    let ds = Dataset::open(paths, &opts).await?;
+    Side::profiled(paths, ds).await
+}
+
+/// Open and profile data inputs (`profile`, `labels`).
+pub fn profile_inputs(paths: &[String], input: &InputArgs) -> Result<Profile> {
+    let opts = input.to_options()?;
+    runtime()?.block_on(async {
+        let mut ds = Dataset::open(paths, &opts).await?;
+        profile_dataset(paths, &mut ds).await
+    })
+}

@@ -1,0 +1,117 @@
+//! The table of `preflight drift`: one row per column and method, the skipped columns and
+//! the dataset verdict.
+
+use std::io::Write;
+
+use anyhow::Result;
+use preflight_stats::drift::compare::{ColumnDrift, Skipped};
+use preflight_stats::drift::plan::{ColumnResult, DriftSummary};
+
+use super::{align_right, fmt_num, table};
+use crate::gate::{Check, FailOn, verdict};
+
+/// What the table shows: a comparison's results and its dataset verdict.
+pub struct DriftTable<'a> {
+    pub columns: &'a [ColumnResult],
+    pub skipped: &'a [Skipped],
+    /// Why no column was compared, when none was.
+    pub nothing_compared: Option<&'a str>,
+    pub summary: DriftSummary,
+    /// The share of drifted columns that means dataset drift (`--drift-share`).
+    pub drift_share: f64,
+}
+
+/// What a result's row adds: sketch error, unseen categories, values out of range.
+pub fn notes(d: &ColumnDrift) -> String {
+    let mut n = Vec::new();
+    if !d.exact {
+        n.push(format!("from sketches (error {})", fmt_num(d.sketch_error)));
+    }
+    if let Some(u) = d.unseen_count {
+        let mut names = (d.unseen_categories.iter())
+            .map(|c| crate::display::value(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if names.chars().count() > 40 {
+            names = names.chars().take(40).collect::<String>() + "...";
+        }
+        n.push(format!("{u} rows in unseen categories: {names}"));
+    }
+    if let Some(o) = d.out_of_range
+        && o.below + o.above > 0
+    {
+        n.push(format!(
+            "{} below, {} above the reference range",
+            o.below, o.above
+        ));
+    }
+    n.join("; ")
+}
+
+/// One row per result (label first, then most severe), the skipped columns, the
+/// dataset verdict.
+pub fn drift_table(
+    w: &mut dyn Write,
+    r: &DriftTable,
+    checks: &[Check],
+    fail_on: FailOn,
+) -> Result<()> {
+    let w: &mut dyn Write = &mut crate::display::Escaping::new(w);
+    let mut t = table(&[
+        "column",
+        "method",
+        "statistic",
+        "p-value",
+        "threshold",
+        "result",
+        "notes",
+    ]);
+    for c in r.columns {
+        let d = &c.drift;
+        let name = if c.label {
+            format!("{} (label)", d.column)
+        } else {
+            d.column.clone()
+        };
+        let name = crate::display::escape(&name).into_owned();
+        let stat = if d.statistic.is_none() && d.p_value.is_some() {
+            "inf".to_string()
+        } else {
+            fmt_num(d.statistic)
+        };
+        t.add_row(vec![
+            name,
+            d.method.to_string(),
+            stat,
+            fmt_num(d.p_value),
+            fmt_num(Some(d.threshold)),
+            match (d.drifted, c.schema_severity) {
+                (true, Some(sev)) => format!("drifted (schema, {sev})"),
+                (false, Some(_)) => "stable (schema)".to_string(),
+                (true, None) => "drifted".to_string(),
+                (false, None) => "stable".to_string(),
+            },
+            notes(d),
+        ]);
+    }
+    align_right(&mut t, &[2, 3, 4]);
+    writeln!(w, "{t}")?;
+    for s in r.skipped {
+        writeln!(w, "skipped {}: {}", s.column, s.reason)?;
+    }
+    if let Some(reason) = r.nothing_compared {
+        writeln!(w, "{reason}")?;
+    }
+    let s = &r.summary;
+    writeln!(
+        w,
+        "dataset drift: {} ({} of {} columns drifted, {:.0}%; threshold {:.0}%)",
+        if s.dataset_drift { "yes" } else { "no" },
+        s.drifted,
+        s.compared,
+        s.share * 100.0,
+        r.drift_share * 100.0
+    )?;
+    writeln!(w, "{}", verdict(checks, fail_on))?;
+    Ok(())
+}
