@@ -10,7 +10,6 @@ use preflight_stats::drift::compare::{
     ColumnDrift, ColumnSample, CompareOptions, Skipped, compare_column,
 };
 use preflight_stats::profile::Profile;
-use serde_json::Value;
 
 use super::drift::{MethodArgs, Side, config, default_skip, drift_checks, load};
 use super::profile::InputArgs;
@@ -228,28 +227,6 @@ pub(crate) fn validation_page<'a>(
     ));
     page.findings = Finding::from_anomalies(anomalies);
     page.profile = Some(profile);
-    page
-}
-
-/// The page of `labels --html`, from the command's JSON document.
-pub(crate) fn labels_page<'a>(
-    title: String,
-    input: &str,
-    json: &'a Value,
-    checks: &[Check],
-    fail_on: FailOn,
-) -> Page<'a> {
-    let mut page = Page::new(title);
-    page.verdict = Some(Verdict::from_checks(checks, fail_on));
-    page.datasets = vec![DatasetInfo {
-        role: "data".into(),
-        inputs: vec![input.to_string()],
-        rows: json["n_rows"].as_u64(),
-        columns: None,
-        source: "data",
-    }];
-    page.findings = Finding::from_checks(checks);
-    page.labels = Some(json);
     page
 }
 

@@ -2,6 +2,7 @@
 //! table. Each command's table lives in the submodule named after the command; the HTML
 //! pages live in `crate::html`.
 
+pub mod labels;
 pub mod profile;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
