@@ -21,8 +21,9 @@ use serde::{Serialize, Serializer};
 use super::features::{RawColumn, decode_column, decode_labels, encode, row_hashes, sort_classes};
 use super::model::{KNN_MAX_ROWS, Model, out_of_sample_probabilities};
 use super::{
-    ConfidentLearningOptions, DEFAULT_ROW_SUM_TOLERANCE, FilterBy, LabelError, ProbMatrix,
-    ScoreMethod, check_class_count, class_imbalance, conflicting_labels, find_label_issues,
+    ConfidentLearningOptions, ConflictReport, DEFAULT_ROW_SUM_TOLERANCE, FilterBy, LabelError,
+    ProbMatrix, ScoreMethod, check_class_count, class_imbalance, conflicting_labels,
+    find_label_issues,
 };
 use crate::Severity;
 
@@ -524,20 +525,245 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
         table.require_column(c, "--exclude")?;
     }
     let mut notes: Vec<String> = Vec::new();
-    let raw_labels = table.labels(label_col)?;
-    let null_rows: Vec<usize> = (0..table.n_rows)
-        .filter(|&i| raw_labels[i].is_none())
+    let lab = read_labels(table, label_col, domain)?;
+    let (classes, labels, kept) = (&lab.classes, &lab.labels, &lab.kept);
+    let (n, k) = (labels.len(), classes.len());
+    let prob_cols = match &spec.probabilities {
+        ProbabilitySource::Columns(pattern) => {
+            match_prob_columns(table, pattern, classes, &mut notes)?
+        }
+        _ => Vec::new(),
+    };
+    let (raw, mut excluded) = feature_columns(table, spec, &prob_cols, &lab)?;
+    let probs = probabilities(
+        table,
+        spec,
+        &lab,
+        &prob_cols,
+        &raw,
+        &mut excluded,
+        &mut notes,
+    )?;
+    let pm = ProbMatrix::new(&probs.probs, n, k).map_err(AuditError::label(name))?;
+    let options = ConfidentLearningOptions {
+        filter_by: spec.filter_by,
+        ..ConfidentLearningOptions::default()
+    };
+    let source_name = match &spec.probabilities {
+        ProbabilitySource::File(file) => file.name.as_str(),
+        _ => name,
+    };
+    // Rows given to confident learning are positions among the labelled rows; an error
+    // names the input's row.
+    let cl = find_label_issues(labels, pm, &options).map_err(|e| AuditError::Label {
+        input: source_name.to_string(),
+        source: e.map_row(|r| kept.get(r).copied().unwrap_or(r)),
+    })?;
+
+    // Model-free checks.
+    let raw_refs: Vec<&RawColumn> = raw.iter().map(|(_, c)| c).collect();
+    let conflicts = if raw_refs.is_empty() {
+        None
+    } else {
+        let hashes = row_hashes(&raw_refs, n);
+        Some(conflicting_labels(&hashes, labels)?)
+    };
+    let imbalance = class_imbalance(labels, k)?;
+
+    let mut issues: BTreeMap<usize, Issue> = BTreeMap::new();
+    for &r in &cl.ranked_issues {
+        issues.insert(
+            r,
+            Issue {
+                row: kept[r],
+                given: labels[r],
+                suggested: cl.suggested_label[r],
+                score: cl.scores[r],
+                reasons: vec![IssueReason::LowConfidence],
+            },
+        );
+    }
+    let dup_groups = match &conflicts {
+        Some(report) => vote_duplicates(report, &lab, pm, &cl.scores, &mut issues),
+        None => Vec::new(),
+    };
+    let (near, near_threshold) = match &probs.neighbours {
+        Some(nb) => near_duplicates(nb, conflicts.as_ref(), &lab, pm, &cl.scores, &mut issues),
+        None => (Vec::new(), None),
+    };
+    let mut ranked: Vec<Issue> = issues.into_values().collect();
+    ranked.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.row.cmp(&b.row)));
+
+    // Unexpected values with their counts and rows, most frequent first.
+    let mut unexpected: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &i in &lab.out_of_domain {
+        if let Some(l) = lab.raw[i].as_deref() {
+            unexpected.entry(l).or_default().push(i);
+        }
+    }
+    let mut unexpected: Vec<(&str, Vec<usize>)> = unexpected.into_iter().collect();
+    unexpected.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+
+    let n_issues = ranked.len() + lab.null_rows.len() + lab.out_of_domain.len();
+    let checks = model_checks(&ModelCheckInput {
+        label_col,
+        n_issues,
+        max_issues: spec.max_issues,
+        ranked: &ranked,
+        conflicts: conflicts
+            .as_ref()
+            .map(|c| (c.groups.len(), c.n_rows_in_conflict)),
+        imbalance: (
+            imbalance.is_imbalanced,
+            &classes[imbalance.rarest_class],
+            imbalance.rarest_share,
+            imbalance.threshold,
+        ),
+        domain,
+        out_of_domain: &lab.out_of_domain,
+        unexpected: &unexpected,
+        null_rows: &lab.null_rows,
+    });
+
+    // Out-of-domain labels are certainly wrong: score 0, first.
+    let mut label_issues: Vec<LabelIssue> = lab
+        .out_of_domain
+        .iter()
+        .map(|&i| {
+            let given = lab.raw[i].clone().unwrap_or_default();
+            LabelIssue {
+                row: i,
+                suggested: domain.and_then(|d| closest_domain_value(&given, &d.values)),
+                given,
+                score: 0.0,
+                reason: IssueReason::LabelOutOfDomain,
+                reasons: vec![IssueReason::LabelOutOfDomain],
+            }
+        })
         .collect();
+    label_issues.extend(ranked.iter().map(|i| {
+        LabelIssue {
+            row: i.row,
+            given: classes[i.given].clone(),
+            suggested: Some(classes[i.suggested].clone()),
+            score: round6(i.score),
+            reason: i
+                .reasons
+                .first()
+                .copied()
+                .unwrap_or(IssueReason::LowConfidence),
+            reasons: i.reasons.clone(),
+        }
+    }));
+    let health = cl.joint.iter().enumerate().map(|(c, r)| r[c]).sum::<f64>();
+    Ok(LabelAudit {
+        version: JSON_VERSION,
+        input: table.name.clone(),
+        label: label_col.to_string(),
+        n_rows: table.n_rows,
+        n_labelled: n,
+        probabilities: probs.info,
+        filter_by: spec.filter_by,
+        score: cl.rank_by,
+        n_issues,
+        max_issues: spec.max_issues,
+        passed: no_errors(&checks),
+        label_issues,
+        noise: noise(&cl.joint, &lab, &ranked),
+        health: Health {
+            label_health_score: round6(health),
+            issue_share: round6(ranked.len() as f64 / n as f64),
+            mean_self_confidence: round6(
+                (0..n).map(|r| pm.row(r)[labels[r]]).sum::<f64>() / n as f64,
+            ),
+        },
+        duplicates: Duplicates {
+            conflicting_groups: dup_groups,
+            n_duplicate_groups: conflicts.as_ref().map_or(0, |c| c.n_duplicate_groups),
+            n_rows_in_conflict: conflicts.as_ref().map_or(0, |c| c.n_rows_in_conflict),
+        },
+        near_duplicates: NearDuplicates {
+            rule: NEAR_DUPLICATE_RULE,
+            threshold: opt_num(near_threshold),
+            checked: probs.neighbours.is_some(),
+            conflicting_pairs: near,
+        },
+        class_imbalance: ImbalanceSummary {
+            counts: classes
+                .iter()
+                .zip(&lab.counts)
+                .map(|(c, &n)| ClassCount {
+                    class: c.clone(),
+                    count: n,
+                })
+                .collect(),
+            rarest_class: classes[imbalance.rarest_class].clone(),
+            rarest_share: round6(imbalance.rarest_share),
+            threshold: round6(imbalance.threshold),
+            imbalance_ratio: opt_num(imbalance.imbalance_ratio),
+            imbalanced: imbalance.is_imbalanced,
+        },
+        label_domain: domain.map(|d| DomainSummary {
+            source: d.source.clone(),
+            values: d.values.clone(),
+            count: lab.out_of_domain.len(),
+            rows: lab.out_of_domain.clone(),
+            unexpected: unexpected
+                .iter()
+                .map(|(v, rows)| UnexpectedValue {
+                    value: (*v).to_string(),
+                    count: rows.len(),
+                    rows: rows.clone(),
+                })
+                .collect(),
+        }),
+        null_labels: NullLabels {
+            count: lab.null_rows.len(),
+            rows: lab.null_rows.clone(),
+        },
+        excluded_columns: excluded,
+        notes,
+        classes: lab.classes.clone(),
+        checks,
+    })
+}
+
+/// The label column read and split into null labels, labels outside the domain, and the
+/// rows the model sees (labelled, in the domain) with their class ids.
+struct Labelled {
+    /// The label of every input row.
+    raw: Vec<Option<String>>,
+    null_rows: Vec<usize>,
+    out_of_domain: Vec<usize>,
+    /// The input rows the model sees, in order; position `r` among them is "row `r`" for
+    /// the statistics.
+    kept: Vec<usize>,
+    /// Sorted (numerically when every class is a number).
+    classes: Vec<String>,
+    /// Class id of each kept row.
+    labels: Vec<usize>,
+    /// Kept rows per class.
+    counts: Vec<usize>,
+}
+
+fn read_labels(
+    table: &Table,
+    label_col: &str,
+    domain: Option<&LabelDomain>,
+) -> Result<Labelled, AuditError> {
+    let name = &table.name;
+    let raw = table.labels(label_col)?;
+    let null_rows: Vec<usize> = (0..table.n_rows).filter(|&i| raw[i].is_none()).collect();
     // Labels outside the declared domain are issues, and left out of the model like nulls:
     // a typo is not a class.
     let in_domain = |l: &str| domain.is_none_or(|d| d.values.iter().any(|v| v == l));
     let out_of_domain: Vec<usize> = (0..table.n_rows)
-        .filter(|&i| raw_labels[i].as_deref().is_some_and(|l| !in_domain(l)))
+        .filter(|&i| raw[i].as_deref().is_some_and(|l| !in_domain(l)))
         .collect();
     let kept: Vec<usize> = (0..table.n_rows)
-        .filter(|&i| raw_labels[i].as_deref().is_some_and(in_domain))
+        .filter(|&i| raw[i].as_deref().is_some_and(in_domain))
         .collect();
-    let mut classes: Vec<String> = kept.iter().filter_map(|&i| raw_labels[i].clone()).collect();
+    let mut classes: Vec<String> = kept.iter().filter_map(|&i| raw[i].clone()).collect();
     classes.sort();
     classes.dedup();
     sort_classes(&mut classes);
@@ -565,24 +791,33 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
     let class_of = |s: &str| classes.iter().position(|c| c == s).unwrap_or(0);
     let labels: Vec<usize> = kept
         .iter()
-        .map(|&i| raw_labels[i].as_deref().map_or(0, class_of))
+        .map(|&i| raw[i].as_deref().map_or(0, class_of))
         .collect();
-    let n = labels.len();
     let mut counts = vec![0usize; k];
     for &y in &labels {
         counts[y] += 1;
     }
+    Ok(Labelled {
+        raw,
+        null_rows,
+        out_of_domain,
+        kept,
+        classes,
+        labels,
+        counts,
+    })
+}
 
-    // Probability columns inside the table.
-    let prob_cols = match &spec.probabilities {
-        ProbabilitySource::Columns(pattern) => {
-            match_prob_columns(table, pattern, &classes, &mut notes)?
-        }
-        _ => Vec::new(),
-    };
-
-    // Feature columns.
-    let mut not_features: Vec<&str> = vec![label_col];
+/// The feature columns (all but the label, the excluded and the probability columns) on
+/// the kept rows, and the columns left out with the reason: types that cannot be features,
+/// and copies of the label (which would leak it into the model).
+fn feature_columns(
+    table: &Table,
+    spec: &AuditSpec,
+    prob_cols: &[String],
+    lab: &Labelled,
+) -> Result<(Vec<(String, RawColumn)>, Vec<ExcludedColumn>), AuditError> {
+    let mut not_features: Vec<&str> = vec![spec.label.as_str()];
     not_features.extend(spec.exclude.iter().map(String::as_str));
     not_features.extend(prob_cols.iter().map(String::as_str));
     let mut raw: Vec<(String, RawColumn)> = Vec::new();
@@ -594,8 +829,8 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
     {
         match table.column(c)? {
             Some(col) => {
-                let col = filter_rows(&col, &kept);
-                if let Some(agree) = label_copy(&col, &labels, k) {
+                let col = filter_rows(&col, &lab.kept);
+                if let Some(agree) = label_copy(&col, &lab.labels, lab.classes.len()) {
                     excluded.push(ExcludedColumn {
                         column: c.clone(),
                         reason: format!(
@@ -613,20 +848,42 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
             }),
         }
     }
+    Ok((raw, excluded))
+}
 
-    // Probabilities.
-    let mut neighbours = None;
-    let (probs, model_info): (Vec<f64>, Probabilities) = match &spec.probabilities {
+/// The kept rows' probabilities (row-major, kept rows x classes) and where they came from.
+struct ModelProbs {
+    probs: Vec<f64>,
+    info: Probabilities,
+    /// The built-in k-NN's neighbours, for the near-duplicate check.
+    neighbours: Option<Vec<Vec<(usize, f64)>>>,
+}
+
+fn probabilities(
+    table: &Table,
+    spec: &AuditSpec,
+    lab: &Labelled,
+    prob_cols: &[String],
+    raw: &[(String, RawColumn)],
+    excluded: &mut Vec<ExcludedColumn>,
+    notes: &mut Vec<String>,
+) -> Result<ModelProbs, AuditError> {
+    let name = table.name.as_str();
+    let (kept, classes, labels, counts) = (&lab.kept, &lab.classes, &lab.labels, &lab.counts);
+    let (n, k) = (labels.len(), classes.len());
+    match &spec.probabilities {
         ProbabilitySource::File(file) => {
-            let p = pred_probs_rows(file, &classes, table.n_rows, &mut notes)?;
-            (
-                kept.iter()
+            let p = pred_probs_rows(file, classes, table.n_rows, notes)?;
+            Ok(ModelProbs {
+                probs: kept
+                    .iter()
                     .flat_map(|&i| p[i * k..(i + 1) * k].to_vec())
                     .collect(),
-                Probabilities::PredProbs {
+                info: Probabilities::PredProbs {
                     file: file.name.clone(),
                 },
-            )
+                neighbours: None,
+            })
         }
         ProbabilitySource::Columns(_) => {
             let mut p = vec![0.0; n * k];
@@ -652,26 +909,29 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
                     }
                 }
             }
-            (
-                p,
-                Probabilities::ProbColumns {
-                    columns: prob_cols.clone(),
+            Ok(ModelProbs {
+                probs: p,
+                info: Probabilities::ProbColumns {
+                    columns: prob_cols.to_vec(),
                 },
-            )
+                neighbours: None,
+            })
         }
         &ProbabilitySource::BuiltIn { model, folds, seed } => {
             if raw.is_empty() {
                 return Err(AuditError::Invalid(format!(
-                    "{name}: no feature columns besides the label {label_col:?}; give probabilities with --pred-probs or --prob-columns"
+                    "{name}: no feature columns besides the label {:?}; give probabilities with --pred-probs or --prob-columns",
+                    spec.label
                 )));
             }
-            let x = encode(&raw, n).map_err(AuditError::label(name))?;
+            let x = encode(raw, n).map_err(AuditError::label(name))?;
             for (c, why) in &x.skipped {
                 excluded.push(ExcludedColumn {
                     column: c.clone(),
                     reason: why.clone(),
                 });
             }
+            // Fold fallback: stratified folds need a row of every class in each fold.
             let smallest = counts.iter().copied().min().unwrap_or(0);
             let mut used_folds = folds;
             let uses_folds = model.resolve(n) != Model::Knn;
@@ -684,7 +944,7 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
                     if smallest < 2 { " (a class with one row can never be predicted out of sample; its row is judged by the other classes only)" } else { "" }
                 ));
             }
-            let oof = out_of_sample_probabilities(&x, &labels, k, model, used_folds, seed)
+            let oof = out_of_sample_probabilities(&x, labels, k, model, used_folds, seed)
                 .map_err(AuditError::label(name))?;
             if smallest < 2 && !uses_folds {
                 notes.push(
@@ -697,153 +957,142 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
                     "{n} rows > {KNN_MAX_ROWS}: k-NN and the near-duplicate check skipped, logistic regression only"
                 ));
             }
-            let info = Probabilities::BuiltIn {
-                model: oof.model,
-                folds: oof.folds,
-                seed,
-                features: x.n_features,
-            };
-            neighbours = oof.neighbours;
-            (oof.probs, info)
+            Ok(ModelProbs {
+                info: Probabilities::BuiltIn {
+                    model: oof.model,
+                    folds: oof.folds,
+                    seed,
+                    features: x.n_features,
+                },
+                probs: oof.probs,
+                neighbours: oof.neighbours,
+            })
         }
-    };
-    let pm = ProbMatrix::new(&probs, n, k).map_err(AuditError::label(name))?;
-    let options = ConfidentLearningOptions {
-        filter_by: spec.filter_by,
-        ..ConfidentLearningOptions::default()
-    };
-    let source_name = match &spec.probabilities {
-        ProbabilitySource::File(file) => file.name.as_str(),
-        _ => name,
-    };
-    // Rows given to confident learning are positions among the labelled rows; an error
-    // names the input's row.
-    let cl = find_label_issues(&labels, pm, &options).map_err(|e| AuditError::Label {
-        input: source_name.to_string(),
-        source: e.map_row(|r| kept.get(r).copied().unwrap_or(r)),
-    })?;
+    }
+}
 
-    // Model-free checks.
-    let raw_refs: Vec<&RawColumn> = raw.iter().map(|(_, c)| c).collect();
-    let conflicts = if raw_refs.is_empty() {
-        None
-    } else {
-        let hashes = row_hashes(&raw_refs, n);
-        Some(conflicting_labels(&hashes, &labels)?)
-    };
-    let imbalance = class_imbalance(&labels, k)?;
-
-    let mut issues: BTreeMap<usize, Issue> = BTreeMap::new();
-    for &r in &cl.ranked_issues {
-        issues.insert(
-            r,
-            Issue {
+/// Each group of identical feature rows with different labels votes for its label (the
+/// most frequent, ties by the model's summed probability); rows labelled otherwise become
+/// `conflicting_duplicate` issues. Returns the groups in input rows.
+fn vote_duplicates(
+    report: &ConflictReport,
+    lab: &Labelled,
+    pm: ProbMatrix<'_>,
+    scores: &[f64],
+    issues: &mut BTreeMap<usize, Issue>,
+) -> Vec<DuplicateGroup> {
+    let (kept, labels, classes) = (&lab.kept, &lab.labels, &lab.classes);
+    let k = classes.len();
+    let mut groups = Vec::new();
+    for g in &report.groups {
+        let mut votes = vec![(0usize, 0.0f64); k];
+        for &r in &g.rows {
+            votes[labels[r]].0 += 1;
+            for (c, v) in votes.iter_mut().enumerate() {
+                v.1 += pm.row(r)[c];
+            }
+        }
+        let best = (0..k)
+            .max_by(|&a, &b| {
+                votes[a]
+                    .0
+                    .cmp(&votes[b].0)
+                    .then(votes[a].1.total_cmp(&votes[b].1))
+                    .then(b.cmp(&a))
+            })
+            .unwrap_or(0);
+        for &r in g.rows.iter().filter(|&&r| labels[r] != best) {
+            let e = issues.entry(r).or_insert(Issue {
                 row: kept[r],
                 given: labels[r],
-                suggested: cl.suggested_label[r],
-                score: cl.scores[r],
-                reasons: vec![IssueReason::LowConfidence],
-            },
-        );
+                suggested: best,
+                score: scores[r],
+                reasons: Vec::new(),
+            });
+            e.reasons.push(IssueReason::ConflictingDuplicate);
+        }
+        groups.push(DuplicateGroup {
+            rows: g.rows.iter().map(|&r| kept[r]).collect(),
+            labels: g.labels.iter().map(|&l| classes[l].clone()).collect(),
+            suggested: classes[best].clone(),
+        });
     }
-    let mut dup_groups = Vec::new();
-    if let Some(report) = &conflicts {
-        for g in &report.groups {
-            // The group's label: the most frequent, ties by the model's summed probability.
-            let mut votes = vec![(0usize, 0.0f64); k];
-            for &r in &g.rows {
-                votes[labels[r]].0 += 1;
-                for (c, v) in votes.iter_mut().enumerate() {
-                    v.1 += pm.row(r)[c];
-                }
+    groups
+}
+
+/// Pairs of rows closer than [`NEAR_DUPLICATE_FACTOR`] times the median positive
+/// nearest-neighbour distance with different labels (exact duplicates left to
+/// [`vote_duplicates`]); of each pair, the row whose label the model believes less becomes
+/// a `conflicting_near_duplicate` issue. Returns the pairs and the distance threshold.
+fn near_duplicates(
+    neighbours: &[Vec<(usize, f64)>],
+    conflicts: Option<&ConflictReport>,
+    lab: &Labelled,
+    pm: ProbMatrix<'_>,
+    scores: &[f64],
+    issues: &mut BTreeMap<usize, Issue>,
+) -> (Vec<NearPair>, Option<f64>) {
+    let (kept, labels, classes) = (&lab.kept, &lab.labels, &lab.classes);
+    let mut d1: Vec<f64> = neighbours
+        .iter()
+        .filter_map(|v| v.first().map(|x| x.1))
+        .filter(|&d| d > 0.0)
+        .collect();
+    d1.sort_by(f64::total_cmp);
+    let Some(&median) = d1.get(d1.len() / 2) else {
+        return (Vec::new(), None);
+    };
+    let threshold = NEAR_DUPLICATE_FACTOR * median;
+    let exact: HashSet<(usize, usize)> = conflicts
+        .iter()
+        .flat_map(|c| c.groups.iter())
+        .flat_map(|g| {
+            g.rows
+                .iter()
+                .flat_map(move |&a| g.rows.iter().map(move |&b| (a, b)))
+        })
+        .collect();
+    let mut near = Vec::new();
+    for (i, v) in neighbours.iter().enumerate() {
+        for &(j, d) in v {
+            if d > threshold {
+                break;
             }
-            let best = (0..k)
-                .max_by(|&a, &b| {
-                    votes[a]
-                        .0
-                        .cmp(&votes[b].0)
-                        .then(votes[a].1.total_cmp(&votes[b].1))
-                        .then(b.cmp(&a))
-                })
-                .unwrap_or(0);
-            for &r in g.rows.iter().filter(|&&r| labels[r] != best) {
-                let e = issues.entry(r).or_insert(Issue {
-                    row: kept[r],
-                    given: labels[r],
-                    suggested: best,
-                    score: cl.scores[r],
+            if i < j && labels[i] != labels[j] && !exact.contains(&(i, j)) {
+                let (bad, good) = if pm.row(i)[labels[i]] <= pm.row(j)[labels[j]] {
+                    (i, j)
+                } else {
+                    (j, i)
+                };
+                let e = issues.entry(bad).or_insert(Issue {
+                    row: kept[bad],
+                    given: labels[bad],
+                    suggested: labels[good],
+                    score: scores[bad],
                     reasons: Vec::new(),
                 });
-                e.reasons.push(IssueReason::ConflictingDuplicate);
-            }
-            dup_groups.push(DuplicateGroup {
-                rows: g.rows.iter().map(|&r| kept[r]).collect(),
-                labels: g.labels.iter().map(|&l| classes[l].clone()).collect(),
-                suggested: classes[best].clone(),
-            });
-        }
-    }
-    // Near duplicates with conflicting labels (k-NN graph, when it was built).
-    let mut near = Vec::new();
-    let mut near_threshold = None;
-    if let Some(nb) = &neighbours {
-        let mut d1: Vec<f64> = nb
-            .iter()
-            .filter_map(|v| v.first().map(|x| x.1))
-            .filter(|&d| d > 0.0)
-            .collect();
-        d1.sort_by(f64::total_cmp);
-        if let Some(&median) = d1.get(d1.len() / 2) {
-            let threshold = NEAR_DUPLICATE_FACTOR * median;
-            near_threshold = Some(threshold);
-            let exact: HashSet<(usize, usize)> = conflicts
-                .iter()
-                .flat_map(|c| c.groups.iter())
-                .flat_map(|g| {
-                    g.rows
-                        .iter()
-                        .flat_map(move |&a| g.rows.iter().map(move |&b| (a, b)))
-                })
-                .collect();
-            for (i, v) in nb.iter().enumerate() {
-                for &(j, d) in v {
-                    if d > threshold {
-                        break;
-                    }
-                    if i < j && labels[i] != labels[j] && !exact.contains(&(i, j)) {
-                        // The row whose given label the model believes less is the issue.
-                        let (bad, good) = if pm.row(i)[labels[i]] <= pm.row(j)[labels[j]] {
-                            (i, j)
-                        } else {
-                            (j, i)
-                        };
-                        let e = issues.entry(bad).or_insert(Issue {
-                            row: kept[bad],
-                            given: labels[bad],
-                            suggested: labels[good],
-                            score: cl.scores[bad],
-                            reasons: Vec::new(),
-                        });
-                        e.reasons.push(IssueReason::ConflictingNearDuplicate);
-                        near.push(NearPair {
-                            rows: [kept[i], kept[j]],
-                            labels: [classes[labels[i]].clone(), classes[labels[j]].clone()],
-                            distance: round6(d),
-                        });
-                    }
-                }
+                e.reasons.push(IssueReason::ConflictingNearDuplicate);
+                near.push(NearPair {
+                    rows: [kept[i], kept[j]],
+                    labels: [classes[labels[i]].clone(), classes[labels[j]].clone()],
+                    distance: round6(d),
+                });
             }
         }
     }
-    let mut ranked: Vec<Issue> = issues.into_values().collect();
-    ranked.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.row.cmp(&b.row)));
+    (near, Some(threshold))
+}
 
-    // Noise summary from the estimated joint.
+/// The noise summary from the estimated joint: per class its count, share, estimated
+/// noise rate and issues; the off-diagonal pairs, largest first; the joint itself.
+fn noise(joint: &[Vec<f64>], lab: &Labelled, ranked: &[Issue]) -> Noise {
+    let (classes, counts) = (&lab.classes, &lab.counts);
+    let (n, k) = (lab.labels.len(), classes.len());
     let per_class: Vec<ClassNoise> = (0..k)
         .map(|c| {
-            let row_sum: f64 = cl.joint[c].iter().sum();
+            let row_sum: f64 = joint[c].iter().sum();
             let noise = if row_sum > 0.0 {
-                1.0 - cl.joint[c][c] / row_sum
+                1.0 - joint[c][c] / row_sum
             } else {
                 0.0
             };
@@ -859,159 +1108,27 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
     let mut pairs = Vec::new();
     for g in 0..k {
         for t in (0..k).filter(|&t| t != g) {
-            if cl.joint[g][t] > 0.0 {
-                pairs.push((g, t, cl.joint[g][t]));
+            if joint[g][t] > 0.0 {
+                pairs.push((g, t, joint[g][t]));
             }
         }
     }
     pairs.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
-    let health = cl.joint.iter().enumerate().map(|(c, r)| r[c]).sum::<f64>();
-
-    // Unexpected values with their counts and rows, most frequent first.
-    let mut unexpected: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for &i in &out_of_domain {
-        if let Some(l) = raw_labels[i].as_deref() {
-            unexpected.entry(l).or_default().push(i);
-        }
+    Noise {
+        per_class,
+        pairs: pairs
+            .iter()
+            .map(|&(g, t, r)| NoisePair {
+                given: classes[g].clone(),
+                true_label: classes[t].clone(),
+                rate: round6(r),
+            })
+            .collect(),
+        joint: joint
+            .iter()
+            .map(|r| r.iter().map(|&v| round6(v)).collect())
+            .collect(),
     }
-    let mut unexpected: Vec<(&str, Vec<usize>)> = unexpected.into_iter().collect();
-    unexpected.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
-
-    let n_issues = ranked.len() + null_rows.len() + out_of_domain.len();
-    let checks = model_checks(&ModelCheckInput {
-        label_col,
-        n_issues,
-        max_issues: spec.max_issues,
-        ranked: &ranked,
-        conflicts: conflicts
-            .as_ref()
-            .map(|c| (c.groups.len(), c.n_rows_in_conflict)),
-        imbalance: (
-            imbalance.is_imbalanced,
-            &classes[imbalance.rarest_class],
-            imbalance.rarest_share,
-            imbalance.threshold,
-        ),
-        domain,
-        out_of_domain: &out_of_domain,
-        unexpected: &unexpected,
-        null_rows: &null_rows,
-    });
-
-    // Out-of-domain labels are certainly wrong: score 0, first.
-    let mut label_issues: Vec<LabelIssue> = out_of_domain
-        .iter()
-        .map(|&i| {
-            let given = raw_labels[i].clone().unwrap_or_default();
-            LabelIssue {
-                row: i,
-                suggested: domain.and_then(|d| closest_domain_value(&given, &d.values)),
-                given,
-                score: 0.0,
-                reason: IssueReason::LabelOutOfDomain,
-                reasons: vec![IssueReason::LabelOutOfDomain],
-            }
-        })
-        .collect();
-    label_issues.extend(ranked.iter().map(|i| {
-        LabelIssue {
-            row: i.row,
-            given: classes[i.given].clone(),
-            suggested: Some(classes[i.suggested].clone()),
-            score: round6(i.score),
-            reason: i
-                .reasons
-                .first()
-                .copied()
-                .unwrap_or(IssueReason::LowConfidence),
-            reasons: i.reasons.clone(),
-        }
-    }));
-    Ok(LabelAudit {
-        version: JSON_VERSION,
-        input: table.name.clone(),
-        label: label_col.to_string(),
-        n_rows: table.n_rows,
-        n_labelled: n,
-        probabilities: model_info,
-        filter_by: spec.filter_by,
-        score: cl.rank_by,
-        n_issues,
-        max_issues: spec.max_issues,
-        passed: no_errors(&checks),
-        label_issues,
-        noise: Noise {
-            per_class,
-            pairs: pairs
-                .iter()
-                .map(|&(g, t, r)| NoisePair {
-                    given: classes[g].clone(),
-                    true_label: classes[t].clone(),
-                    rate: round6(r),
-                })
-                .collect(),
-            joint: cl
-                .joint
-                .iter()
-                .map(|r| r.iter().map(|&v| round6(v)).collect())
-                .collect(),
-        },
-        health: Health {
-            label_health_score: round6(health),
-            issue_share: round6(ranked.len() as f64 / n as f64),
-            mean_self_confidence: round6(
-                (0..n).map(|r| pm.row(r)[labels[r]]).sum::<f64>() / n as f64,
-            ),
-        },
-        duplicates: Duplicates {
-            conflicting_groups: dup_groups,
-            n_duplicate_groups: conflicts.as_ref().map_or(0, |c| c.n_duplicate_groups),
-            n_rows_in_conflict: conflicts.as_ref().map_or(0, |c| c.n_rows_in_conflict),
-        },
-        near_duplicates: NearDuplicates {
-            rule: NEAR_DUPLICATE_RULE,
-            threshold: opt_num(near_threshold),
-            checked: neighbours.is_some(),
-            conflicting_pairs: near,
-        },
-        class_imbalance: ImbalanceSummary {
-            counts: classes
-                .iter()
-                .zip(&counts)
-                .map(|(c, &n)| ClassCount {
-                    class: c.clone(),
-                    count: n,
-                })
-                .collect(),
-            rarest_class: classes[imbalance.rarest_class].clone(),
-            rarest_share: round6(imbalance.rarest_share),
-            threshold: round6(imbalance.threshold),
-            imbalance_ratio: opt_num(imbalance.imbalance_ratio),
-            imbalanced: imbalance.is_imbalanced,
-        },
-        label_domain: domain.map(|d| DomainSummary {
-            source: d.source.clone(),
-            values: d.values.clone(),
-            count: out_of_domain.len(),
-            rows: out_of_domain.clone(),
-            unexpected: unexpected
-                .iter()
-                .map(|(v, rows)| UnexpectedValue {
-                    value: (*v).to_string(),
-                    count: rows.len(),
-                    rows: rows.clone(),
-                })
-                .collect(),
-        }),
-        null_labels: NullLabels {
-            count: null_rows.len(),
-            rows: null_rows,
-        },
-        excluded_columns: excluded,
-        notes,
-        classes,
-        checks,
-    })
 }
 
 /// What the checks of a labelled table are computed from.
