@@ -195,8 +195,8 @@ fn load(paths: &[String], mut opts: SourceOptions, max_rows: usize) -> Result<Ta
 
 /// The typed audit, either kind.
 enum Report {
-    Model(LabelAudit),
-    Annotators(AnnotatorAudit),
+    Model(Box<LabelAudit>),
+    Annotators(Box<AnnotatorAudit>),
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
@@ -261,7 +261,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         };
         let mut a = annotator_audit(&data, &spec)?;
         a.notes.insert(0, note);
-        Report::Annotators(a)
+        Report::Annotators(Box::new(a))
     } else {
         let Some(label) = args.label.clone().or(schema_label) else {
             bail!("--label is required");
@@ -285,7 +285,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         };
         let mut a = audit(&data, &spec)?;
         a.notes.insert(0, note);
-        Report::Model(a)
+        Report::Model(Box::new(a))
     };
     render(&args, &data.name, report)
 }

@@ -520,3 +520,137 @@ pub fn annotator_audit(table: &Table, spec: &AnnotatorSpec) -> Result<AnnotatorA
         checks,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labels::audit::tests::{table, text};
+
+    /// Three annotators, six items; they agree on all but item 4; the gold label of item 0
+    /// is not what they all said.
+    fn wide() -> Table {
+        table(vec![
+            (
+                "r1",
+                text(&[Some("x"), Some("x"), Some("y"), Some("y"), Some("x"), Some("y")]),
+            ),
+            (
+                "r2",
+                text(&[Some("x"), Some("x"), Some("y"), Some("y"), Some("y"), None]),
+            ),
+            (
+                "r3",
+                text(&[Some("x"), Some("x"), Some("y"), Some("y"), Some("y"), Some("y")]),
+            ),
+            (
+                "gold",
+                text(&[Some("y"), Some("x"), Some("y"), None, Some("y"), Some("y")]),
+            ),
+        ])
+    }
+
+    fn wide_spec() -> AnnotatorSpec {
+        AnnotatorSpec {
+            layout: AnnotatorLayout::Wide(vec!["r1".into(), "r2".into(), "r3".into()]),
+            gold: Some("gold".into()),
+            pred_probs: None,
+            max_issues: None,
+        }
+    }
+
+    #[test]
+    fn gold_labels_against_the_consensus() {
+        let a = annotator_audit(&wide(), &wide_spec()).unwrap();
+        assert_eq!(a.classes, ["x", "y"]);
+        assert_eq!((a.n_items, a.n_rows), (6, 6));
+        assert_eq!(a.consensus_method, ConsensusMethod::MajorityVote);
+        let labels: Vec<&str> = a
+            .consensus
+            .iter()
+            .map(|c| c.label.as_deref().unwrap())
+            .collect();
+        assert_eq!(labels, ["x", "x", "y", "y", "y", "y"]);
+        assert_eq!(a.label_issues.len(), 1);
+        let i = &a.label_issues[0];
+        assert_eq!((i.row, i.item.as_str()), (0, "0"));
+        assert_eq!((i.given.as_deref(), i.suggested.as_deref()), (Some("y"), Some("x")));
+        assert_eq!(i.score, 0.0, "no annotator chose the gold label");
+        // Item 4 is the only disputed one: 2 of 3 chose y.
+        assert_eq!(a.disputed.len(), 1);
+        assert_eq!(a.disputed[0].row, 4);
+        assert_eq!(a.disputed[0].agreement, round6(2.0 / 3.0));
+        assert_eq!(a.disputed[0].votes, BTreeMap::from([("x".into(), 1), ("y".into(), 2)]));
+        // r1 disagreed once: last.
+        assert_eq!(a.annotators.last().unwrap().name, "r1");
+        assert!(a.passed);
+        let direct = serde_json::to_string(&a).unwrap();
+        assert_eq!(direct, serde_json::to_value(&a).unwrap().to_string());
+    }
+
+    #[test]
+    fn long_input_gives_the_same_agreement() {
+        let mut item = Vec::new();
+        let mut who = Vec::new();
+        let mut label = Vec::new();
+        let cols = [
+            ["x", "x", "y", "y", "x", "y"],
+            ["x", "x", "y", "y", "y", ""],
+            ["x", "x", "y", "y", "y", "y"],
+        ];
+        let items = ["i0", "i1", "i2", "i3", "i4", "i5"];
+        for (a, col) in cols.iter().enumerate() {
+            for (i, l) in col.iter().enumerate() {
+                if !l.is_empty() {
+                    item.push(Some(items[i]));
+                    who.push(Some(["r1", "r2", "r3"][a]));
+                    label.push(Some(*l));
+                }
+            }
+        }
+        let t = table(vec![
+            ("item", text(&item)),
+            ("who", text(&who)),
+            ("label", text(&label)),
+        ]);
+        let spec = AnnotatorSpec {
+            layout: AnnotatorLayout::Long {
+                item: "item".into(),
+                annotator: "who".into(),
+                label: "label".into(),
+            },
+            gold: None,
+            pred_probs: None,
+            max_issues: Some(0),
+        };
+        let l = annotator_audit(&t, &spec).unwrap();
+        let w = annotator_audit(&wide(), &wide_spec()).unwrap();
+        assert_eq!(l.n_items, 6);
+        assert_eq!(l.consensus[4].item, "i4");
+        assert_eq!(l.agreement, w.agreement);
+        assert!(l.label_issues.is_empty() && l.passed && l.gold.is_none());
+    }
+
+    #[test]
+    fn an_annotator_labelling_an_item_twice_differently_is_an_error_with_the_row() {
+        let t = table(vec![
+            ("item", text(&[Some("i0"), Some("i0"), Some("i1")])),
+            ("who", text(&[Some("r1"), Some("r1"), Some("r2")])),
+            ("label", text(&[Some("x"), Some("y"), Some("x")])),
+        ]);
+        let spec = AnnotatorSpec {
+            layout: AnnotatorLayout::Long {
+                item: "item".into(),
+                annotator: "who".into(),
+                label: "label".into(),
+            },
+            gold: None,
+            pred_probs: None,
+            max_issues: None,
+        };
+        let e = annotator_audit(&t, &spec).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.csv: row 1: annotator \"r1\" labels item \"i0\" twice, differently"
+        );
+    }
+}

@@ -808,6 +808,9 @@ fn read_labels(
     })
 }
 
+/// Named columns restricted to the kept rows.
+type FeatureColumns = Vec<(String, RawColumn)>;
+
 /// The feature columns (all but the label, the excluded and the probability columns) on
 /// the kept rows, and the columns left out with the reason: types that cannot be features,
 /// and copies of the label (which would leak it into the model).
@@ -816,7 +819,7 @@ fn feature_columns(
     spec: &AuditSpec,
     prob_cols: &[String],
     lab: &Labelled,
-) -> Result<(Vec<(String, RawColumn)>, Vec<ExcludedColumn>), AuditError> {
+) -> Result<(FeatureColumns, Vec<ExcludedColumn>), AuditError> {
     let mut not_features: Vec<&str> = vec![spec.label.as_str()];
     not_features.extend(spec.exclude.iter().map(String::as_str));
     not_features.extend(prob_cols.iter().map(String::as_str));
@@ -1106,10 +1109,10 @@ fn noise(joint: &[Vec<f64>], lab: &Labelled, ranked: &[Issue]) -> Noise {
         })
         .collect();
     let mut pairs = Vec::new();
-    for g in 0..k {
-        for t in (0..k).filter(|&t| t != g) {
-            if joint[g][t] > 0.0 {
-                pairs.push((g, t, joint[g][t]));
+    for (g, row) in joint.iter().enumerate() {
+        for (t, &v) in row.iter().enumerate() {
+            if t != g && v > 0.0 {
+                pairs.push((g, t, v));
             }
         }
     }
@@ -1480,4 +1483,314 @@ pub(crate) fn probability_matrix(
     m.validate(Some(DEFAULT_ROW_SUM_TOLERANCE))
         .map_err(AuditError::label(file))?;
     Ok(p)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Float64Array, StringArray};
+
+    use super::*;
+
+    /// A table of the given columns: `Some(text)` columns are strings, numbers are floats.
+    pub(crate) fn table(cols: Vec<(&str, ArrayRef)>) -> Table {
+        let batch = RecordBatch::try_from_iter(cols).unwrap();
+        Table::new("t.csv", vec![batch])
+    }
+
+    pub(crate) fn text(v: &[Option<&str>]) -> ArrayRef {
+        Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    pub(crate) fn nums(v: &[Option<f64>]) -> ArrayRef {
+        Arc::new(Float64Array::from(v.to_vec()))
+    }
+
+    fn spec(probabilities: ProbabilitySource) -> AuditSpec {
+        AuditSpec {
+            label: "y".into(),
+            domain: None,
+            exclude: Vec::new(),
+            probabilities,
+            filter_by: FilterBy::default(),
+            max_issues: None,
+        }
+    }
+
+    /// 20 rows, 10 of class a then 10 of b, probabilities 0.9 on the true class; row 3 is
+    /// labelled b but the model is sure of a.
+    fn given_probabilities() -> (Vec<Option<&'static str>>, Vec<Option<f64>>, Vec<Option<f64>>) {
+        let mut y = Vec::new();
+        let (mut pa, mut pb) = (Vec::new(), Vec::new());
+        for i in 0..20 {
+            let a = i < 10;
+            y.push(Some(if a { "a" } else { "b" }));
+            pa.push(Some(if a { 0.9 } else { 0.1 }));
+            pb.push(Some(if a { 0.1 } else { 0.9 }));
+        }
+        y[3] = Some("b");
+        pa[3] = Some(0.95);
+        pb[3] = Some(0.05);
+        (y, pa, pb)
+    }
+
+    #[test]
+    fn a_mislabelled_row_is_found_with_probability_columns() {
+        let (y, pa, pb) = given_probabilities();
+        let t = table(vec![("y", text(&y)), ("p_a", nums(&pa)), ("p_b", nums(&pb))]);
+        let a = audit(&t, &spec(ProbabilitySource::Columns("p_*".into()))).unwrap();
+        assert_eq!(a.classes, ["a", "b"]);
+        assert_eq!(a.n_labelled, 20);
+        assert_eq!(a.label_issues.len(), 1, "{:?}", a.label_issues);
+        let i = &a.label_issues[0];
+        assert_eq!((i.row, i.given.as_str()), (3, "b"));
+        assert_eq!(i.suggested.as_deref(), Some("a"));
+        assert_eq!(i.reasons, [IssueReason::LowConfidence]);
+        assert_eq!(i.score, 0.05);
+        assert_eq!(
+            a.probabilities,
+            Probabilities::ProbColumns {
+                columns: vec!["p_a".into(), "p_b".into()]
+            }
+        );
+        // One warning (the issue count), no error: passed.
+        assert!(a.passed);
+        assert_eq!(a.checks[1].kind, "likely_mislabelled");
+        assert_eq!(
+            a.checks[1].failure,
+            Some((Severity::Warning, "1 rows look mislabelled: 3".into()))
+        );
+        // --max-issues 0 makes the count an error.
+        let strict = AuditSpec {
+            max_issues: Some(0),
+            ..spec(ProbabilitySource::Columns("p_*".into()))
+        };
+        assert!(!audit(&t, &strict).unwrap().passed);
+    }
+
+    #[test]
+    fn a_probability_file_is_matched_to_the_rows() {
+        let (y, pa, pb) = given_probabilities();
+        let data = table(vec![("y", text(&y)), ("x", nums(&vec![Some(1.0); 20]))]);
+        let probs = table(vec![("a", nums(&pa)), ("b", nums(&pb))]);
+        let a = audit(&data, &spec(ProbabilitySource::File(probs))).unwrap();
+        assert_eq!(a.label_issues.len(), 1);
+        assert_eq!(a.label_issues[0].row, 3);
+        assert!(a.notes.is_empty(), "named columns: {:?}", a.notes);
+        assert_eq!(
+            a.probabilities,
+            Probabilities::PredProbs {
+                file: "t.csv".into()
+            }
+        );
+    }
+
+    #[test]
+    fn errors_name_the_input_row_not_the_position_among_labelled_rows() {
+        let (mut y, mut pa, pb) = given_probabilities();
+        // Row 1 has no label, so input row 7 is the 7th labelled row (position 6).
+        y[1] = None;
+        pa[7] = Some(0.5);
+        let t = table(vec![("y", text(&y)), ("p_a", nums(&pa)), ("p_b", nums(&pb))]);
+        let e = audit(&t, &spec(ProbabilitySource::Columns("p_*".into()))).unwrap_err();
+        match &e {
+            AuditError::Label { input, source } => {
+                assert_eq!(input, "t.csv");
+                assert_eq!(source.row(), Some(7));
+                assert!(matches!(source, LabelError::RowSum { .. }));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(e.to_string() == "t.csv", "the row is in the source: {e}");
+        // A missing probability: the row is a field.
+        let mut pa = given_probabilities().1;
+        pa[9] = None;
+        let t = table(vec![("y", text(&y)), ("p_a", nums(&pa)), ("p_b", nums(&pb))]);
+        let e = audit(&t, &spec(ProbabilitySource::Columns("p_*".into()))).unwrap_err();
+        assert!(
+            matches!(&e, AuditError::MissingProbability { row: 9, column, .. } if column == "p_a"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "t.csv: row 9, column \"p_a\": probability is missing"
+        );
+    }
+
+    #[test]
+    fn map_row_renumbers_only_errors_with_a_row() {
+        let e = LabelError::RowSum {
+            row: 2,
+            sum: 1.5,
+            tolerance: 1e-3,
+        };
+        assert_eq!(e.map_row(|r| [0, 5, 9][r]).row(), Some(9));
+        assert_eq!(LabelError::Empty.map_row(|r| r + 1), LabelError::Empty);
+    }
+
+    /// 15 rows of class a near x = 0..15, 15 of class b near x = 100..115, and row 30: row
+    /// 5's features labelled b. `code` spells the label another way.
+    fn with_duplicate() -> Table {
+        let mut y = Vec::new();
+        let mut x = Vec::new();
+        let mut code = Vec::new();
+        for i in 0..30 {
+            let a = i < 15;
+            y.push(Some(if a { "a" } else { "b" }));
+            code.push(Some(if a { "A" } else { "B" }));
+            x.push(Some(if a { i as f64 } else { 100.0 + i as f64 }));
+        }
+        y.push(Some("b"));
+        code.push(Some("B"));
+        x.push(Some(5.0));
+        table(vec![("y", text(&y)), ("x", nums(&x)), ("code", text(&code))])
+    }
+
+    fn knn() -> ProbabilitySource {
+        ProbabilitySource::BuiltIn {
+            model: Model::Knn,
+            folds: 5,
+            seed: 0,
+        }
+    }
+
+    #[test]
+    fn identical_rows_with_different_labels_vote() {
+        let a = audit(&with_duplicate(), &spec(knn())).unwrap();
+        let d = &a.duplicates;
+        assert_eq!(d.conflicting_groups.len(), 1, "{d:?}");
+        let g = &d.conflicting_groups[0];
+        assert_eq!(g.rows, [5, 30]);
+        assert_eq!(g.labels, ["a", "b"]);
+        assert_eq!(g.suggested, "a", "the model's neighbours are class a");
+        assert_eq!(d.n_rows_in_conflict, 2);
+        let issue = a.label_issues.iter().find(|i| i.row == 30).unwrap();
+        assert!(issue.reasons.contains(&IssueReason::ConflictingDuplicate));
+        assert_eq!(issue.suggested.as_deref(), Some("a"));
+        assert!(a.near_duplicates.checked);
+        assert!(matches!(
+            a.probabilities,
+            Probabilities::BuiltIn {
+                model: Model::Knn,
+                folds: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_copy_of_the_label_is_not_a_feature() {
+        let a = audit(&with_duplicate(), &spec(knn())).unwrap();
+        let ex: Vec<&str> = a
+            .excluded_columns
+            .iter()
+            .map(|e| e.column.as_str())
+            .collect();
+        assert_eq!(ex, ["code"]);
+        assert!(
+            a.excluded_columns[0]
+                .reason
+                .starts_with("another encoding of the label (96.8% of rows"),
+            "{}",
+            a.excluded_columns[0].reason
+        );
+        // Excluded on purpose: no note.
+        let quiet = AuditSpec {
+            exclude: vec!["code".into()],
+            ..spec(knn())
+        };
+        assert!(
+            audit(&with_duplicate(), &quiet)
+                .unwrap()
+                .excluded_columns
+                .is_empty()
+        );
+        assert_eq!(
+            label_copy(&RawColumn::Numeric(vec![Some(1.0), Some(2.0)]), &[0, 0], 2),
+            None,
+            "two values for one class"
+        );
+    }
+
+    #[test]
+    fn labels_outside_the_domain_are_issues_and_left_out_of_the_model() {
+        let (mut y, pa, pb) = given_probabilities();
+        y[12] = Some("B ");
+        y[13] = Some("c");
+        let t = table(vec![("y", text(&y)), ("p_a", nums(&pa)), ("p_b", nums(&pb))]);
+        let s = AuditSpec {
+            domain: Some(LabelDomain {
+                values: vec!["a".into(), "b".into()],
+                source: "--classes".into(),
+            }),
+            ..spec(ProbabilitySource::Columns("p_*".into()))
+        };
+        let a = audit(&t, &s).unwrap();
+        assert_eq!(a.classes, ["a", "b"]);
+        assert_eq!(a.n_labelled, 18);
+        let d = a.label_domain.as_ref().unwrap();
+        assert_eq!((d.count, d.rows.as_slice()), (2, &[12, 13][..]));
+        let first: Vec<(usize, Option<&str>, f64)> = a.label_issues[..2]
+            .iter()
+            .map(|i| (i.row, i.suggested.as_deref(), i.score))
+            .collect();
+        assert_eq!(first, [(12, Some("b"), 0.0), (13, None, 0.0)]);
+        assert_eq!(a.label_issues[2].row, 3, "then the model's issue");
+        assert_eq!(a.n_issues, 3);
+        let check = a
+            .checks
+            .iter()
+            .find(|c| c.kind == "label_out_of_domain")
+            .unwrap();
+        assert_eq!(
+            check.failure.as_ref().unwrap().1,
+            "2 rows have a label outside the 2 classes of --classes: \"B \" (12); \"c\" (13)"
+        );
+        // Without the domain they are classes of their own.
+        let plain = audit(&t, &spec(ProbabilitySource::Columns("p_*".into())));
+        assert!(plain.is_err(), "4 classes, 2 probability columns");
+    }
+
+    #[test]
+    fn one_class_is_refused_with_the_reason() {
+        let t = table(vec![
+            ("y", text(&[Some("a"), Some("a"), None])),
+            ("x", nums(&[Some(1.0), Some(2.0), Some(3.0)])),
+        ]);
+        let e = audit(&t, &spec(knn())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.csv: label column \"y\" has 1 class (every label is \"a\"); a label audit needs at least 2"
+        );
+    }
+
+    #[test]
+    fn fields_are_in_the_documents_key_order() {
+        // serde_json's map sorts keys: the struct must serialise the same bytes directly.
+        let a = audit(&with_duplicate(), &spec(knn())).unwrap();
+        let direct = serde_json::to_string(&a).unwrap();
+        let sorted = serde_json::to_value(&a).unwrap().to_string();
+        assert_eq!(direct, sorted);
+        let (y, pa, pb) = given_probabilities();
+        let t = table(vec![("y", text(&y)), ("p_a", nums(&pa)), ("p_b", nums(&pb))]);
+        let s = AuditSpec {
+            domain: Some(LabelDomain {
+                values: vec!["a".into(), "b".into()],
+                source: "s.yaml".into(),
+            }),
+            ..spec(ProbabilitySource::Columns("p_*".into()))
+        };
+        let a = audit(&t, &s).unwrap();
+        let direct = serde_json::to_string(&a).unwrap();
+        assert_eq!(direct, serde_json::to_value(&a).unwrap().to_string());
+    }
+
+    #[test]
+    fn glob_captures_the_star() {
+        assert_eq!(glob_match("p_*", "p_setosa").as_deref(), Some("setosa"));
+        assert_eq!(glob_match("p_*", "q_setosa"), None);
+        assert_eq!(glob_match("prob[*]", "prob[a]").as_deref(), Some("a"));
+        assert_eq!(glob_match("p?", "p1").as_deref(), Some(""));
+    }
 }
