@@ -30,10 +30,6 @@ pub enum CheckFormat {
     Markdown,
 }
 
-/// The output flags every checking command shares (moved to `crate::args`).
-#[allow(unused_imports)]
-pub use crate::args::ReportArgs;
-
 /// The format asked for, else JSON into a file and a table on the terminal.
 pub fn resolve_format(asked: Option<CheckFormat>, to_file: bool) -> CheckFormat {
     asked.unwrap_or(if to_file {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::ExitStatus;
+use crate::args::InputArgs;
 use crate::output::{Format, emit, write_json};
 use crate::render;
 
@@ -37,9 +38,6 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
-
-/// Moved to `crate::args`; kept here for code written against the old path.
-pub use crate::args::InputArgs;
 
 pub fn run(args: Args) -> Result<ExitStatus> {
     crate::output::check_outputs([args.output.as_deref()], &args.paths)?;

@@ -6,12 +6,11 @@ use std::path::PathBuf;
 use anyhow::Result;
 use preflight_stats::Severity;
 use preflight_stats::drift::plan::{DriftPlan, Order, compare_profiles};
-use serde_json::Value;
 
 use crate::ExitStatus;
 use crate::args::{InputArgs, MethodArgs};
 use crate::gate::{self, Check, FailOn, drift_checks, nothing_compared_check};
-use crate::html::{self, DatasetInfo, Finding, Page, Verdict};
+use crate::html::{self, DatasetInfo, Page};
 use crate::load::load;
 
 /// Write an HTML report of a dataset's profile, or of a dataset beside a baseline.
@@ -135,26 +134,4 @@ fn write(output: Option<&PathBuf>, page: &Page) -> Result<()> {
             Ok(())
         }),
     }
-}
-
-/// The page of `labels --html`, from the command's JSON document.
-pub(crate) fn labels_page<'a>(
-    title: String,
-    input: &str,
-    json: &'a Value,
-    checks: &[Check],
-    fail_on: FailOn,
-) -> Page<'a> {
-    let mut page = Page::new(title);
-    page.verdict = Some(Verdict::from_checks(checks, fail_on));
-    page.datasets = vec![DatasetInfo {
-        role: "data".into(),
-        inputs: vec![input.to_string()],
-        rows: json["n_rows"].as_u64(),
-        columns: None,
-        source: "data",
-    }];
-    page.findings = Finding::from_checks(checks);
-    page.labels = Some(json);
-    page
 }

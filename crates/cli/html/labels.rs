@@ -1,31 +1,66 @@
-//! The label audit section, read from the `labels --format json` document
-//! (schemas/labels.schema.json): suspicious rows, the noise matrix as a heat map, duplicates,
-//! class balance, and annotator agreement. Fields are read leniently: a missing one hides
-//! its table, it never fails the page.
+//! The label audit section, from the typed audit (`preflight_stats::labels`): suspicious
+//! rows, the noise matrix as a heat map, duplicates, class balance, and annotator
+//! agreement; and [`page`], the page of `labels --html`. A section with nothing to show is
+//! left out.
 
 use maud::{Markup, html};
-use serde_json::Value;
+use preflight_stats::labels::{AnnotatorAudit, LabelAudit};
 
 use super::charts::{self, BarRow};
-use super::value_text;
+use super::{DatasetInfo, Finding, Page, Verdict};
+use crate::gate::{Check, FailOn};
 
 /// Rows of a long table shown; the JSON has them all.
 const ROWS: usize = 500;
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::Null => "–".into(),
-        other => value_text(other),
-    }
+/// The audit a page shows: of a labelled table, or of several annotators.
+#[derive(Debug, Clone, Copy)]
+pub enum Audit<'a> {
+    Model(&'a LabelAudit),
+    Annotators(&'a AnnotatorAudit),
 }
 
-fn num(v: &Value, digits: usize) -> String {
-    v.as_f64()
+/// The page of `labels --html`: the verdict, the data, the checks and the audit.
+pub(crate) fn page<'a>(
+    title: String,
+    input: &str,
+    audit: Audit<'a>,
+    checks: &[Check],
+    fail_on: FailOn,
+) -> Page<'a> {
+    let mut page = Page::new(title);
+    page.verdict = Some(Verdict::from_checks(checks, fail_on));
+    page.datasets = vec![DatasetInfo {
+        role: "data".into(),
+        inputs: vec![input.to_string()],
+        rows: Some(match audit {
+            Audit::Model(a) => a.n_rows,
+            Audit::Annotators(a) => a.n_rows,
+        } as u64),
+        columns: None,
+        source: "data",
+    }];
+    page.findings = Finding::from_checks(checks);
+    page.labels = Some(audit);
+    page
+}
+
+/// Text from the data, as everywhere on the page.
+fn text(s: &str) -> String {
+    crate::display::value(s).into_owned()
+}
+
+fn opt_text(s: Option<&str>) -> String {
+    s.map_or_else(|| "–".into(), text)
+}
+
+fn int(n: usize) -> String {
+    crate::render::num(n as f64)
+}
+
+fn num(x: Option<f64>, digits: usize) -> String {
+    x.filter(|x| x.is_finite())
         .map_or_else(|| "–".into(), |x| format!("{x:.digits$}"))
-}
-
-fn arr(v: &Value) -> &[Value] {
-    v.as_array().map_or(&[], Vec::as_slice)
 }
 
 fn more(total: usize) -> Markup {
@@ -34,9 +69,9 @@ fn more(total: usize) -> Markup {
     }
 }
 
-fn rows_text(v: &Value) -> String {
-    let rows: Vec<String> = arr(v).iter().take(12).map(text).collect();
-    let n = arr(v).len();
+fn rows_text(items: Vec<String>) -> String {
+    let n = items.len();
+    let rows: Vec<String> = items.into_iter().take(12).collect();
     if n > 12 {
         format!("{}, … ({n} rows)", rows.join(", "))
     } else {
@@ -44,50 +79,118 @@ fn rows_text(v: &Value) -> String {
     }
 }
 
-pub fn section(j: &Value) -> Markup {
-    let issues = arr(&j["label_issues"]);
-    let classes: Vec<String> = arr(&j["classes"]).iter().map(text).collect();
-    let joint: Vec<Vec<f64>> = arr(&j["noise"]["joint"])
-        .iter()
-        .map(|r| arr(r).iter().map(|x| x.as_f64().unwrap_or(0.0)).collect())
-        .collect();
-    let per_class = arr(&j["noise"]["per_class"]);
-    let groups = arr(&j["duplicates"]["conflicting_groups"]);
-    let near = arr(&j["near_duplicates"]["conflicting_pairs"]);
-    let counts = arr(&j["class_imbalance"]["counts"]);
-    let total: f64 = counts.iter().filter_map(|c| c["count"].as_f64()).sum();
+fn row_list(rows: &[usize]) -> String {
+    rows_text(rows.iter().map(|&r| int(r)).collect())
+}
+
+fn label_list(labels: &[String]) -> String {
+    rows_text(labels.iter().map(|l| text(l)).collect())
+}
+
+/// One row of the issue table: row, given, suggested, score, reasons.
+struct IssueRow<'a> {
+    row: usize,
+    given: Option<&'a str>,
+    suggested: Option<&'a str>,
+    score: f64,
+    reasons: String,
+}
+
+pub fn section(audit: Audit<'_>) -> Markup {
+    let (model, ann) = match audit {
+        Audit::Model(a) => (Some(a), None),
+        Audit::Annotators(a) => (None, Some(a)),
+    };
+    let (n_rows, label, classes, n_issues, notes) = match audit {
+        Audit::Model(a) => (
+            a.n_rows,
+            Some(a.label.as_str()),
+            &a.classes,
+            a.n_issues,
+            &a.notes,
+        ),
+        Audit::Annotators(a) => (
+            a.n_rows,
+            a.label.as_deref(),
+            &a.classes,
+            a.n_issues,
+            &a.notes,
+        ),
+    };
+    let reasons = |r: &[preflight_stats::labels::IssueReason]| {
+        r.iter()
+            .map(|r| text(r.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let issues: Vec<IssueRow> = match audit {
+        Audit::Model(a) => a
+            .label_issues
+            .iter()
+            .map(|i| IssueRow {
+                row: i.row,
+                given: Some(&i.given),
+                suggested: i.suggested.as_deref(),
+                score: i.score,
+                reasons: reasons(&i.reasons),
+            })
+            .collect(),
+        Audit::Annotators(a) => a
+            .label_issues
+            .iter()
+            .map(|i| IssueRow {
+                row: i.row,
+                given: i.given.as_deref(),
+                suggested: i.suggested.as_deref(),
+                score: i.score,
+                reasons: reasons(&i.reasons),
+            })
+            .collect(),
+    };
+    let class_names: Vec<String> = classes.iter().map(|c| text(c)).collect();
+    let joint: &[Vec<f64>] = model.map_or(&[], |m| &m.noise.joint);
+    let per_class = model.map_or(&[][..], |m| &m.noise.per_class);
+    let groups = model.map_or(&[][..], |m| &m.duplicates.conflicting_groups);
+    let near = model.map_or(&[][..], |m| &m.near_duplicates.conflicting_pairs);
+    let counts = model.map_or(&[][..], |m| &m.class_imbalance.counts);
+    let total: f64 = counts.iter().map(|c| c.count as f64).sum();
     let balance: Vec<BarRow> = counts
         .iter()
         .take(30)
         .map(|c| BarRow {
-            label: text(&c["class"]),
-            cur: c["count"]
-                .as_f64()
-                .map(|n| if total > 0.0 { n / total } else { 0.0 }),
+            label: text(&c.class),
+            cur: Some(if total > 0.0 {
+                c.count as f64 / total
+            } else {
+                0.0
+            }),
             base: None,
         })
         .collect();
-    let annotators = arr(&j["annotators"]);
-    let cohen = arr(&j["agreement"]["cohen_kappa"]);
-    let disputed = arr(&j["disputed"]);
+    let annotators = ann.map_or(&[][..], |a| &a.annotators);
+    let cohen = ann.map_or(&[][..], |a| &a.agreement.cohen_kappa);
+    let disputed = ann.map_or(&[][..], |a| &a.disputed);
     html! {
         section #labels {
             h2 { "Label audit" }
             p {
-                (text(&j["n_rows"])) " rows"
-                @if let Some(l) = j["label"].as_str() { ", label " code { (l) } }
+                (int(n_rows)) " rows"
+                @if let Some(l) = label { ", label " code { (l) } }
                 @if !classes.is_empty() { ", " (classes.len()) " classes" }
-                ", " b { (text(&j["n_issues"])) " issues" }
-                @if let Some(h) = j["health"]["label_health_score"].as_f64() {
+                ", " b { (int(n_issues)) " issues" }
+                @if let Some(h) = model.map(|m| m.health.label_health_score).filter(|h| h.is_finite()) {
                     " · label health " (format!("{:.1}%", h * 100.0))
                 }
-                @if let Some(m) = j["probabilities"]["model"].as_str() {
-                    span.muted { " · probabilities: " (text(&j["probabilities"]["source"])) " (" (m) ")" }
+                @if let Some(m) = model.and_then(|m| match &m.probabilities {
+                    preflight_stats::labels::audit::Probabilities::BuiltIn { model, .. } => Some((m.probabilities.source(), model.as_str())),
+                    _ => None,
+                }) {
+                    span.muted { " · probabilities: " (text(m.0)) " (" (m.1) ")" }
                 }
             }
-            @for n in arr(&j["notes"]) { p.note { (text(n)) } }
-            @for e in arr(&j["excluded_columns"]) {
-                p.note { "Excluded " code { (text(&e["column"])) } ": " (text(&e["reason"])) }
+            @for n in notes { p.note { (text(n)) } }
+            @for e in model.map_or(&[][..], |m| &m.excluded_columns) {
+                p.note { "Excluded " code { (text(&e.column)) } ": " (text(&e.reason)) }
             }
             @if !issues.is_empty() {
                 h3 { "Likely mislabelled rows" }
@@ -96,18 +199,18 @@ pub fn section(j: &Value) -> Markup {
                     tbody {
                         @for i in issues.iter().take(ROWS) {
                             tr {
-                                td.r { (text(&i["row"])) }
-                                td { (text(&i["given"])) }
-                                td { (text(&i["suggested"])) }
-                                td.r { (num(&i["score"], 4)) }
-                                td { (arr(&i["reasons"]).iter().map(text).collect::<Vec<_>>().join(", ")) }
+                                td.r { (int(i.row)) }
+                                td { (opt_text(i.given)) }
+                                td { (opt_text(i.suggested)) }
+                                td.r { (num(Some(i.score), 4)) }
+                                td { (i.reasons) }
                             }
                         }
                     }
                 }
                 (more(issues.len()))
             }
-            @if let Some(h) = charts::heatmap(&classes, &joint) {
+            @if let Some(h) = charts::heatmap(&class_names, joint) {
                 h3 { "Estimated noise (joint of given and true labels, % of rows)" }
                 p.muted { "Rows: given label; columns: true label. Off the diagonal: rows likely mislabelled." }
                 div.hm { (h) }
@@ -118,11 +221,11 @@ pub fn section(j: &Value) -> Markup {
                     tbody {
                         @for c in per_class {
                             tr {
-                                td { (text(&c["class"])) }
-                                td.r { (text(&c["count"])) }
-                                td.r { (num(&c["share"], 3)) }
-                                td.r { (num(&c["estimated_noise_rate"], 3)) }
-                                td.r { (text(&c["issues"])) }
+                                td { (text(&c.class)) }
+                                td.r { (int(c.count)) }
+                                td.r { (num(Some(c.share), 3)) }
+                                td.r { (num(Some(c.estimated_noise_rate), 3)) }
+                                td.r { (int(c.issues)) }
                             }
                         }
                     }
@@ -130,9 +233,9 @@ pub fn section(j: &Value) -> Markup {
             }
             @if let Some(b) = charts::bars(&balance) {
                 h3 { "Class balance" }
-                @if j["class_imbalance"]["imbalanced"].as_bool() == Some(true) {
-                    p.sev.warning { "Imbalanced: rarest class " (text(&j["class_imbalance"]["rarest_class"]))
-                        " has " (num(&j["class_imbalance"]["rarest_share"], 3)) " of rows" }
+                @if let Some(ci) = model.map(|m| &m.class_imbalance).filter(|ci| ci.imbalanced) {
+                    p.sev.warning { "Imbalanced: rarest class " (text(&ci.rarest_class))
+                        " has " (num(Some(ci.rarest_share), 3)) " of rows" }
                 }
                 div.v.wide { (b) }
             }
@@ -142,7 +245,7 @@ pub fn section(j: &Value) -> Markup {
                     thead { tr { th { "rows" } th { "labels" } th { "suggested" } } }
                     tbody {
                         @for g in groups.iter().take(ROWS) {
-                            tr { td { (rows_text(&g["rows"])) } td { (rows_text(&g["labels"])) } td { (text(&g["suggested"])) } }
+                            tr { td { (row_list(&g.rows)) } td { (label_list(&g.labels)) } td { (text(&g.suggested)) } }
                         }
                     }
                 }
@@ -154,24 +257,24 @@ pub fn section(j: &Value) -> Markup {
                     thead { tr { th { "rows" } th { "labels" } th.r { "distance" } } }
                     tbody {
                         @for g in near.iter().take(ROWS) {
-                            tr { td { (rows_text(&g["rows"])) } td { (rows_text(&g["labels"])) } td.r { (num(&g["distance"], 4)) } }
+                            tr { td { (row_list(&g.rows)) } td { (label_list(&g.labels)) } td.r { (num(Some(g.distance), 4)) } }
                         }
                     }
                 }
                 (more(near.len()))
             }
-            @if let Some(nl) = j["null_labels"]["count"].as_u64() && nl > 0 {
-                p { b { (nl) " rows without a label: " } (rows_text(&j["null_labels"]["rows"])) }
+            @if let Some(m) = model && !m.null_labels.rows.is_empty() {
+                p { b { (m.null_labels.count) " rows without a label: " } (row_list(&m.null_labels.rows)) }
             }
-            @if j["agreement"].is_object() {
+            @if let Some(a) = ann {
                 h3 { "Annotator agreement" }
                 table.lt {
                     tbody {
-                        tr { th { "Krippendorff's alpha" } td.r { (num(&j["agreement"]["krippendorff_alpha"], 3)) } }
-                        tr { th { "Fleiss' kappa" } td.r { (num(&j["agreement"]["fleiss_kappa"], 3)) } }
-                        tr { th { "items" } td.r { (text(&j["n_items"])) } }
-                        tr { th { "labels per item (mean)" } td.r { (num(&j["agreement"]["mean_labels_per_item"], 2)) } }
-                        tr { th { "consensus by" } td.r { (text(&j["consensus_method"])) } }
+                        tr { th { "Krippendorff's alpha" } td.r { (num(a.agreement.krippendorff_alpha, 3)) } }
+                        tr { th { "Fleiss' kappa" } td.r { (num(a.agreement.fleiss_kappa, 3)) } }
+                        tr { th { "items" } td.r { (int(a.n_items)) } }
+                        tr { th { "labels per item (mean)" } td.r { (num(Some(a.agreement.mean_labels_per_item), 2)) } }
+                        tr { th { "consensus by" } td.r { (text(a.consensus_method.as_str())) } }
                     }
                 }
             }
@@ -181,7 +284,7 @@ pub fn section(j: &Value) -> Markup {
                     thead { tr { th { "annotator" } th { "annotator" } th.r { "kappa" } th.r { "items" } } }
                     tbody {
                         @for c in cohen.iter().take(ROWS) {
-                            tr { td { (text(&c["a"])) } td { (text(&c["b"])) } td.r { (num(&c["kappa"], 3)) } td.r { (text(&c["n_items"])) } }
+                            tr { td { (text(&c.a)) } td { (text(&c.b)) } td.r { (num(c.kappa, 3)) } td.r { (int(c.n_items)) } }
                         }
                     }
                 }
@@ -193,12 +296,12 @@ pub fn section(j: &Value) -> Markup {
                     tbody {
                         @for a in annotators.iter().take(ROWS) {
                             tr {
-                                td { (text(&a["name"])) }
-                                td.r { (num(&a["quality"], 3)) }
-                                td.r { (text(&a["n_labelled"])) }
-                                td.r { (num(&a["agreement_with_consensus"], 3)) }
-                                td.r { (num(&a["weight"], 3)) }
-                                td.r { (num(&a["accuracy_vs_gold"], 3)) }
+                                td { (text(&a.name)) }
+                                td.r { (num(a.quality, 3)) }
+                                td.r { (int(a.n_labelled)) }
+                                td.r { (num(a.agreement_with_consensus, 3)) }
+                                td.r { (num(a.weight, 3)) }
+                                td.r { (num(a.accuracy_vs_gold, 3)) }
                             }
                         }
                     }
@@ -211,14 +314,12 @@ pub fn section(j: &Value) -> Markup {
                     tbody {
                         @for d in disputed.iter().take(ROWS) {
                             tr {
-                                td.r { (text(&d["row"])) }
-                                td { (text(&d["item"])) }
-                                td { (text(&d["consensus"])) }
-                                td.r { (num(&d["agreement"], 2)) }
+                                td.r { (int(d.row)) }
+                                td { (text(&d.item)) }
+                                td { (opt_text(d.consensus.as_deref())) }
+                                td.r { (num(Some(d.agreement), 2)) }
                                 td {
-                                    @if let Some(v) = d["votes"].as_object() {
-                                        (v.iter().map(|(k, n)| format!("{k}: {}", text(n))).collect::<Vec<_>>().join(", "))
-                                    }
+                                    (d.votes.iter().map(|(k, n)| format!("{k}: {}", int(*n))).collect::<Vec<_>>().join(", "))
                                 }
                             }
                         }

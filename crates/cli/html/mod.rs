@@ -12,7 +12,7 @@
 //! the file small (about 1 KB per card).
 
 mod charts;
-mod labels;
+pub(crate) mod labels;
 mod page;
 mod pages;
 
@@ -146,8 +146,8 @@ pub struct Page<'a> {
     pub drift: Vec<&'a ColumnDrift>,
     /// Short remarks (skipped columns, how drift was computed).
     pub notes: Vec<String>,
-    /// The `labels --format json` document.
-    pub labels: Option<&'a Value>,
+    /// The label audit.
+    pub labels: Option<labels::Audit<'a>>,
 }
 
 impl<'a> Page<'a> {

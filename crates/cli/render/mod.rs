@@ -3,6 +3,7 @@
 //! pages live in `crate::html`.
 
 pub mod drift;
+pub mod labels;
 pub mod profile;
 pub mod skew;
 pub mod validate;

@@ -15,6 +15,11 @@
 //!   (as `sklearn.metrics.cohen_kappa_score`), majority-vote consensus, CROWDLAB-style
 //!   weighted consensus when model probabilities exist, accuracy against gold labels; all
 //!   gathered by [`agreement_report`].
+//! - [`audit`]: the whole audit of a labelled [`Table`] ([`audit()`]: probabilities given or
+//!   from the built-in model, label-leak detection, confident learning, conflicting exact
+//!   and near duplicates, the label's domain, imbalance, null labels) as a typed
+//!   [`LabelAudit`], the `labels --format json` document; [`annotators`]: the same for
+//!   several annotators ([`annotator_audit`] -> [`AnnotatorAudit`]).
 //! - [`checks`]: model-free checks. [`conflicting_labels`] (identical feature rows, given as
 //!   row hashes, with different labels) and [`class_imbalance`].
 //!
@@ -27,6 +32,8 @@
 //! against them.
 
 pub mod agreement;
+pub mod annotators;
+pub mod audit;
 pub mod checks;
 pub mod confident;
 pub mod features;
@@ -39,6 +46,11 @@ pub use agreement::{
     fleiss_kappa, fleiss_kappa_from_counts, krippendorff_alpha_nominal, majority_vote,
     weighted_agreement,
 };
+pub use annotators::{AnnotatorAudit, AnnotatorLayout, AnnotatorSpec, annotator_audit};
+pub use audit::{
+    AuditCheck, AuditError, AuditSpec, IssueReason, LabelAudit, LabelDomain, ProbabilitySource,
+    Table, audit,
+};
 pub use checks::{
     ClassImbalance, ConflictGroup, ConflictReport, class_imbalance, conflicting_labels,
 };
@@ -48,23 +60,29 @@ pub use confident::{
     label_quality_scores,
 };
 
-use std::fmt;
-
 /// Why label-quality input was rejected. Every variant names the offending row (item),
-/// column (class or annotator) and value where there is one, so a message can point at it.
-#[derive(Debug, Clone, PartialEq)]
+/// column (class or annotator) and value where there is one, so a message can point at it;
+/// [`LabelError::map_row`] renumbers the row when the caller passed a subset of its rows.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LabelError {
     /// No rows (or items) at all.
+    #[error("no rows to check")]
     Empty,
     /// Fewer than two classes: confident learning and kappa statistics need a choice.
+    #[error("label checks need at least 2 classes, got {n_classes}")]
     TooFewClasses { n_classes: usize },
     /// The flat probability slice does not hold `n_rows x n_classes` values.
+    #[error(
+        "probability matrix has {values} values, expected {n_rows} rows x {n_classes} classes = {}",
+        n_rows.saturating_mul(*n_classes)
+    )]
     ShapeMismatch {
         values: usize,
         n_rows: usize,
         n_classes: usize,
     },
     /// Two inputs that must describe the same rows have different lengths.
+    #[error("{what}: expected {expected} entries, got {got}")]
     LengthMismatch {
         what: &'static str,
         expected: usize,
@@ -72,30 +90,80 @@ pub enum LabelError {
     },
     /// A label is not a class index `0..n_classes` (cleanlab: "pred_probs must have at least
     /// `label + 1` columns").
+    #[error(
+        "row {row}: label {label} is not a class index below {n_classes} (probabilities need at least {} columns)",
+        label.saturating_add(1)
+    )]
     LabelOutOfRange {
         row: usize,
         label: usize,
         n_classes: usize,
     },
     /// A probability is NaN or infinite.
+    #[error("row {row}, class {class}: probability is NaN or infinite")]
     NotFinite { row: usize, class: usize },
     /// A probability is outside `[0, 1]` (cleanlab's own check).
+    #[error("row {row}, class {class}: probability {value} is outside [0, 1]")]
     OutOfUnitRange {
         row: usize,
         class: usize,
         value: f64,
     },
     /// A row of probabilities does not sum to 1 within the tolerance.
+    #[error(
+        "row {row}: probabilities sum to {sum}, not 1 (tolerance {tolerance}); pass predicted probabilities, not scores or logits"
+    )]
     RowSum {
         row: usize,
         sum: f64,
         tolerance: f64,
     },
     /// An option is out of its domain (e.g. a negative tolerance).
+    #[error("invalid option: {0}")]
     InvalidOption(String),
     /// More classes than a classification label has (see [`check_class_count`]): a
     /// continuous column (a regression target) given as the label.
+    #[error("{}", too_many_classes(*n_classes, *n_rows))]
     TooManyClasses { n_classes: usize, n_rows: usize },
+}
+
+impl LabelError {
+    /// The row this error names, if any.
+    pub fn row(&self) -> Option<usize> {
+        match self {
+            Self::LabelOutOfRange { row, .. }
+            | Self::NotFinite { row, .. }
+            | Self::OutOfUnitRange { row, .. }
+            | Self::RowSum { row, .. } => Some(*row),
+            _ => None,
+        }
+    }
+
+    /// The same error with its row (if it names one) replaced by `f(row)`: a caller that
+    /// passed a subset of its rows (e.g. the labelled ones) maps positions back to its own
+    /// row numbers.
+    pub fn map_row(mut self, f: impl FnOnce(usize) -> usize) -> Self {
+        if let Self::LabelOutOfRange { row, .. }
+        | Self::NotFinite { row, .. }
+        | Self::OutOfUnitRange { row, .. }
+        | Self::RowSum { row, .. } = &mut self
+        {
+            *row = f(*row);
+        }
+        self
+    }
+}
+
+fn too_many_classes(n_classes: usize, n_rows: usize) -> String {
+    if n_classes > MAX_CLASSES {
+        format!(
+            "{n_classes} distinct values; a label audit needs a classification label (at most {MAX_CLASSES} classes); is it a regression target?"
+        )
+    } else {
+        format!(
+            "{n_classes} distinct values in {n_rows} rows; a label audit needs a classification label (classes that repeat: at most one class per two rows); is it a regression target?"
+        )
+    }
 }
 
 /// Most classes a label audit takes. Its structures grow with the square of the classes
@@ -119,69 +187,6 @@ pub fn check_class_count(n_classes: usize, n_rows: usize) -> Result<(), LabelErr
     }
     Ok(())
 }
-
-impl fmt::Display for LabelError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Empty => write!(f, "no rows to check"),
-            Self::TooFewClasses { n_classes } => {
-                write!(f, "label checks need at least 2 classes, got {n_classes}")
-            }
-            Self::ShapeMismatch {
-                values,
-                n_rows,
-                n_classes,
-            } => write!(
-                f,
-                "probability matrix has {values} values, expected {n_rows} rows x {n_classes} classes = {}",
-                n_rows.saturating_mul(*n_classes)
-            ),
-            Self::LengthMismatch {
-                what,
-                expected,
-                got,
-            } => write!(f, "{what}: expected {expected} entries, got {got}"),
-            Self::LabelOutOfRange {
-                row,
-                label,
-                n_classes,
-            } => write!(
-                f,
-                "row {row}: label {label} is not a class index below {n_classes} (probabilities need at least {} columns)",
-                label.saturating_add(1)
-            ),
-            Self::NotFinite { row, class } => {
-                write!(
-                    f,
-                    "row {row}, class {class}: probability is NaN or infinite"
-                )
-            }
-            Self::OutOfUnitRange { row, class, value } => write!(
-                f,
-                "row {row}, class {class}: probability {value} is outside [0, 1]"
-            ),
-            Self::RowSum {
-                row,
-                sum,
-                tolerance,
-            } => write!(
-                f,
-                "row {row}: probabilities sum to {sum}, not 1 (tolerance {tolerance}); pass predicted probabilities, not scores or logits"
-            ),
-            Self::InvalidOption(msg) => write!(f, "invalid option: {msg}"),
-            Self::TooManyClasses { n_classes, .. } if *n_classes > MAX_CLASSES => write!(
-                f,
-                "{n_classes} distinct values; a label audit needs a classification label (at most {MAX_CLASSES} classes); is it a regression target?"
-            ),
-            Self::TooManyClasses { n_classes, n_rows } => write!(
-                f,
-                "{n_classes} distinct values in {n_rows} rows; a label audit needs a classification label (classes that repeat: at most one class per two rows); is it a regression target?"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for LabelError {}
 
 /// A borrowed, row-major `n_rows x n_classes` matrix of predicted probabilities
 /// (out-of-sample: each row predicted by a model that did not train on it).
