@@ -302,7 +302,7 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
         csv::ErrorKind::Io(io) => io.to_string(),
         _ => e.to_string(),
     };
-    Error::input(path, message)
+    Error::input(path, message).caused_by(e)
 }
 
 /// Top-level keys of one NDJSON file's first `max_records` records, in the order they
@@ -327,9 +327,11 @@ pub(crate) fn json_keys(
             Ok(0) => break,
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                return Err(Error::input(path, format!("invalid UTF-8 at line {line}")));
+                return Err(
+                    Error::input(path, format!("invalid UTF-8 at line {line}")).caused_by(e)
+                );
             }
-            Err(e) => return Err(Error::input(path, e.to_string())),
+            Err(e) => return Err(Error::input(path, e.to_string()).caused_by(e)),
         }
         if text.trim().is_empty() {
             continue;
@@ -398,7 +400,7 @@ pub(crate) fn json_schema(
     let order = json_keys(path, compression, max_records)?;
     let reader = BufReader::new(open_text(path, compression)?);
     let (schema, _) = arrow::json::reader::infer_json_schema(reader, Some(max_records))
-        .map_err(|e| Error::input(path, e.to_string()))?;
+        .map_err(|e| Error::input(path, e.to_string()).caused_by(e))?;
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     let rank: HashMap<&str, usize> = order
         .iter()

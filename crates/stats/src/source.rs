@@ -260,8 +260,8 @@ fn resolve(path: &str) -> Result<Resolved> {
     // A file may be named `br[1].csv`: a path that exists is taken literally.
     let exists = std::fs::symlink_metadata(path).is_ok();
     if !exists && path.contains(['*', '?', '[']) {
-        let entries =
-            glob::glob(path).map_err(|e| Error::input(path, format!("bad glob pattern: {e}")))?;
+        let entries = glob::glob(path)
+            .map_err(|e| Error::input(path, format!("bad glob pattern: {e}")).caused_by(e))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(std::result::Result::ok)
             .filter(|p| p.is_file())
@@ -276,7 +276,7 @@ fn resolve(path: &str) -> Result<Resolved> {
         });
     }
     let p = Path::new(path);
-    let meta = std::fs::metadata(p).map_err(|e| Error::input(path, io_message(&e)))?;
+    let meta = std::fs::metadata(p).map_err(|e| Error::input(path, io_message(&e)).caused_by(e))?;
     if meta.is_dir() {
         let mut files = Vec::new();
         walk(p, &mut Vec::new(), &mut files)?;
@@ -301,16 +301,16 @@ fn resolve(path: &str) -> Result<Resolved> {
 /// to a directory being walked (`ancestors`, by device and inode) is a loop, not data.
 fn walk(dir: &Path, ancestors: &mut Vec<(u64, u64)>, out: &mut Vec<PathBuf>) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let err = |p: &Path, e: &std::io::Error| Error::input(p, io_message(e));
-    let meta = std::fs::metadata(dir).map_err(|e| err(dir, &e))?;
+    let err = |p: &Path, e: std::io::Error| Error::input(p, io_message(&e)).caused_by(e);
+    let meta = std::fs::metadata(dir).map_err(|e| err(dir, e))?;
     let id = (meta.dev(), meta.ino());
     if ancestors.contains(&id) {
         return Err(Error::input(dir, "symbolic link loop"));
     }
     ancestors.push(id);
     let mut entries = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| err(dir, &e))? {
-        entries.push(entry.map_err(|e| err(dir, &e))?);
+    for entry in std::fs::read_dir(dir).map_err(|e| err(dir, e))? {
+        entries.push(entry.map_err(|e| err(dir, e))?);
     }
     for entry in entries {
         let name = entry.file_name();
@@ -319,7 +319,7 @@ fn walk(dir: &Path, ancestors: &mut Vec<(u64, u64)>, out: &mut Vec<PathBuf>) -> 
             continue;
         }
         let path = entry.path();
-        let meta = std::fs::metadata(&path).map_err(|e| err(&path, &e))?;
+        let meta = std::fs::metadata(&path).map_err(|e| err(&path, e))?;
         if meta.is_dir() {
             walk(&path, ancestors, out)?;
         } else {
@@ -397,11 +397,12 @@ impl Dataset {
                     ));
                 }
             };
-            let meta = std::fs::metadata(f).map_err(|e| Error::input(f, io_message(&e)))?;
+            let meta =
+                std::fs::metadata(f).map_err(|e| Error::input(f, io_message(&e)).caused_by(e))?;
             if meta.len() == 0 {
                 return Err(Error::input(f, "file is empty"));
             }
-            std::fs::File::open(f).map_err(|e| Error::input(f, io_message(&e)))?;
+            std::fs::File::open(f).map_err(|e| Error::input(f, io_message(&e)).caused_by(e))?;
             kinds.push((format, compression));
         }
         let (format, compression) = kinds[0];
@@ -542,23 +543,18 @@ impl Dataset {
         I: Fn() -> S + Clone + Send + Sync + 'static,
         F: Fn(&mut S, &RecordBatch) + Clone + Send + Sync + 'static,
     {
-        let streams = self
-            .inputs
-            .scan_streams(&self.table)
-            .await
-            .map_err(Error::Engine)?;
+        let streams = self.inputs.scan_streams(&self.table).await?;
         run_partitions(streams, self.inputs.workers, move |mut s| {
             let (init, f) = (init.clone(), f.clone());
             async move {
                 let mut state = init();
                 while let Some(b) = s.next().await {
-                    f(&mut state, &b.map_err(|e| e.to_string())?);
+                    f(&mut state, &b?);
                 }
                 Ok(state)
             }
         })
         .await
-        .map_err(Error::Engine)
     }
 
     /// Profile the data in one streaming pass, DataFusion partitions in parallel.
@@ -572,7 +568,7 @@ impl Dataset {
             Ok(b) => b,
             Err(first)
                 if matches!(self.inputs.format, Format::Csv | Format::Json)
-                    && is_parse_error(&first) =>
+                    && is_parse_error(&first.engine_text()) =>
             {
                 // The types guessed from the first rows do not hold further down: infer
                 // from every row, once, rather than fail or guess silently. A value that
@@ -582,10 +578,10 @@ impl Dataset {
                 self.table = self.inputs.build_table(true).await?;
                 match self.inputs.profile_table(&self.table, rows_read).await {
                     Ok(b) => b,
-                    Err(e) => return Err(self.inputs.diagnose_read(&self.table, &e).await),
+                    Err(e) => return Err(self.inputs.diagnose_read(&self.table, e).await),
                 }
             }
-            Err(e) => return Err(self.inputs.diagnose_read(&self.table, &e).await),
+            Err(e) => return Err(self.inputs.diagnose_read(&self.table, e).await),
         };
         let inp = &self.inputs;
         if builder.rows == 0 {
@@ -642,11 +638,11 @@ async fn run_partitions<T, F, Fut>(
     streams: Vec<SendableRecordBatchStream>,
     workers: usize,
     f: F,
-) -> std::result::Result<Vec<T>, String>
+) -> Result<Vec<T>>
 where
     T: Send + 'static,
     F: Fn(SendableRecordBatchStream) -> Fut + Clone + Send + 'static,
-    Fut: std::future::Future<Output = std::result::Result<T, String>> + Send,
+    Fut: std::future::Future<Output = Result<T>> + Send,
 {
     let n = streams.len();
     let queue = Arc::new(std::sync::Mutex::new(
@@ -667,12 +663,12 @@ where
                 let Some((i, stream)) = next else { break };
                 done.push((i, f(stream).await?));
             }
-            Ok::<_, String>(done)
+            Ok::<_, Error>(done)
         }));
     }
     let mut results: Vec<(usize, T)> = Vec::with_capacity(n);
     for t in tasks {
-        results.extend(t.await.map_err(|e| e.to_string())??);
+        results.extend(t.await??);
     }
     results.sort_unstable_by_key(|(i, _)| *i);
     Ok(results.into_iter().map(|(_, r)| r).collect())
@@ -741,15 +737,15 @@ impl Inputs {
         match &self.dir_input {
             Some(dir) => {
                 let mut s = std::path::absolute(dir)
-                    .map_err(|e| Error::input(dir, io_message(&e)))?
+                    .map_err(|e| Error::input(dir, io_message(&e)).caused_by(e))?
                     .to_string_lossy()
                     .to_string();
                 if !s.ends_with('/') {
                     s.push('/');
                 }
-                Ok(vec![
-                    ListingTableUrl::parse(&s).map_err(|e| Error::input(dir, e.to_string()))?,
-                ])
+                Ok(vec![ListingTableUrl::parse(&s).map_err(|e| {
+                    Error::input(dir, e.to_string()).caused_by(e)
+                })?])
             }
             None => self.files.iter().map(|f| file_url(f)).collect(),
         }
@@ -779,7 +775,7 @@ impl Inputs {
                         .with_listing_options(options)
                         .infer_schema(&self.ctx.state())
                         .await
-                        .map_err(|e| Error::input(f, clean_engine_message(&e.to_string())))?;
+                        .map_err(|e| engine_input(f, e))?;
                     config
                         .file_schema
                         .map_or_else(Schema::empty, |s| s.as_ref().clone())
@@ -808,7 +804,7 @@ impl Inputs {
             .with_listing_options(options)
             .infer_partitions_from_path(&self.ctx.state())
             .await
-            .map_err(|e| self.blame(&clean_engine_message(&e.to_string())))?;
+            .map_err(|e| self.blame_engine(e.into()))?;
         Ok(config
             .options
             .map(|o| o.table_partition_cols)
@@ -847,10 +843,7 @@ impl Inputs {
             let config = ListingTableConfig::new_with_multi_paths(self.urls()?)
                 .with_listing_options(options)
                 .with_schema(schema);
-            Arc::new(
-                ListingTable::try_new(config)
-                    .map_err(|e| self.blame(&clean_engine_message(&e.to_string())))?,
-            )
+            Arc::new(ListingTable::try_new(config).map_err(|e| self.blame_engine(e.into()))?)
         } else {
             self.per_file_table(&file_schemas, &typed, &partition_cols)?
         };
@@ -926,8 +919,7 @@ impl Inputs {
             let config = ListingTableConfig::new(file_url(f)?)
                 .with_listing_options(options)
                 .with_schema(own.clone());
-            let table = ListingTable::try_new(config)
-                .map_err(|e| Error::input(f, clean_engine_message(&e.to_string())))?;
+            let table = ListingTable::try_new(config).map_err(|e| engine_input(f, e))?;
             let df = self.ctx.read_table(Arc::new(table))?;
             let mut exprs = Vec::with_capacity(target.fields().len() + partition_cols.len());
             for t in target.fields() {
@@ -1010,14 +1002,21 @@ impl Inputs {
         Error::input(who, message)
     }
 
+    /// [`Inputs::blame`] for an engine error: its message cleaned up, the error kept as
+    /// the cause.
+    fn blame_engine(&self, e: Error) -> Error {
+        self.blame(&clean_engine_message(&e.engine_text()))
+            .caused_by(e.into_source())
+    }
+
     async fn profile_table(
         &self,
         table: &Table,
         rows_read: Arc<AtomicU64>,
-    ) -> std::result::Result<ProfileBuilder, String> {
+    ) -> Result<ProfileBuilder> {
         let streams = self.scan_streams(table).await?;
         let Some(schema) = streams.first().map(|s| s.schema()) else {
-            return Err("the scan has no partitions".into());
+            return Err(Error::Engine("the scan has no partitions".into()));
         };
         // Wide tables: the columns of each batch are shared among the workers (see WIDE).
         let threads = if schema.fields().len() >= WIDE {
@@ -1033,11 +1032,9 @@ impl Inputs {
                 async move {
                     let mut builder = ProfileBuilder::new(&schema);
                     while let Some(batch) = stream.next().await {
-                        let batch = batch.map_err(|e| e.to_string())?;
+                        let batch = batch?;
                         rows_read.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-                        builder
-                            .update_with_threads(&batch, threads)
-                            .map_err(|e| e.to_string())?;
+                        builder.update_with_threads(&batch, threads)?;
                     }
                     Ok(builder)
                 }
@@ -1047,7 +1044,7 @@ impl Inputs {
         // Merge in partition order, never completion order: output must be deterministic.
         let mut merged = ProfileBuilder::new(&schema);
         for part in &parts {
-            merged.merge(part).map_err(|e| e.to_string())?;
+            merged.merge(part)?;
         }
         Ok(merged)
     }
@@ -1056,10 +1053,7 @@ impl Inputs {
     /// that read them, so that a worker whose share of row groups or byte ranges is done
     /// takes the next one instead of waiting for the other. Only this scan is split so:
     /// the SQL queries on the same session keep one partition per worker.
-    async fn scan_streams(
-        &self,
-        table: &Table,
-    ) -> std::result::Result<Vec<SendableRecordBatchStream>, String> {
+    async fn scan_streams(&self, table: &Table) -> Result<Vec<SendableRecordBatchStream>> {
         let mut state = self.ctx.state();
         let split = if table.view.schema().fields().len() >= WIDE {
             1
@@ -1070,22 +1064,19 @@ impl Inputs {
         // The table's own scan, without a logical plan around it: nothing to optimize in a
         // scan of every column, and the optimizer's checks of a plan cost time that grows
         // faster than the number of columns (100,000 of them took seconds per check).
-        let mut plan = table
-            .view
-            .scan(&state, None, &[], None)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut plan = table.view.scan(&state, None, &[], None).await?;
         // The physical rules still run: they split a large file into byte ranges.
         let options = state.config_options().clone();
         for rule in state.physical_optimizers() {
-            plan = rule.optimize(plan, &options).map_err(|e| e.to_string())?;
+            plan = rule.optimize(plan, &options)?;
         }
-        execute_stream_partitioned(plan, state.task_ctx()).map_err(|e| e.to_string())
+        Ok(execute_stream_partitioned(plan, state.task_ctx())?)
     }
 
     /// A read failed: re-read the files one at a time, unsplit, so the error names the
-    /// file and a line number that counts from its start.
-    async fn diagnose_read(&self, table: &Table, message: &str) -> Error {
+    /// file and a line number that counts from its start. The error returned keeps the
+    /// engine's error as its cause.
+    async fn diagnose_read(&self, table: &Table, e: Error) -> Error {
         if matches!(self.format, Format::Csv | Format::Json) || self.files.len() > 1 {
             for (f, own) in self.files.iter().zip(&table.file_schemas) {
                 if self.format == Format::Json {
@@ -1100,38 +1091,39 @@ impl Inputs {
                     // Read by name, as the dataset reads them.
                     Format::Parquet | Format::Json => table.typed.clone(),
                 };
-                if let Err(e) = self.read_one(f, schema, &table.typed).await {
-                    return Error::input(f, clean_engine_message(&e));
+                if let Err(found) = self.read_one(f, schema, &table.typed).await {
+                    return found;
                 }
             }
         }
-        self.blame(&clean_engine_message(message))
+        self.blame_engine(e)
     }
 
-    async fn read_one(
-        &self,
-        f: &Path,
-        schema: SchemaRef,
-        typed: &Schema,
-    ) -> std::result::Result<(), String> {
+    /// Read one file alone; its first error, as the error [`Inputs::diagnose_read`]
+    /// returns (naming `f`).
+    async fn read_one(&self, f: &Path, schema: SchemaRef, typed: &Schema) -> Result<()> {
         let config = SessionConfig::new()
             .with_batch_size(self.batch_size)
             .with_target_partitions(1)
             .with_repartition_file_scans(false);
         let ctx = SessionContext::new_with_config(config);
         let options = ListingOptions::new(self.file_format(false)).with_file_extension("");
-        let cfg = ListingTableConfig::new(file_url(f).map_err(|e| e.to_string())?)
+        let fail = |e: Error| engine_input(f, e);
+        let cfg = ListingTableConfig::new(file_url(f).map_err(fail)?)
             .with_listing_options(options)
             .with_schema(schema);
-        let table = ListingTable::try_new(cfg).map_err(|e| e.to_string())?;
-        let df = ctx.read_table(Arc::new(table)).map_err(|e| e.to_string())?;
-        let mut stream = df.execute_stream().await.map_err(|e| e.to_string())?;
+        let table = ListingTable::try_new(cfg).map_err(|e| fail(e.into()))?;
+        let df = ctx
+            .read_table(Arc::new(table))
+            .map_err(|e| fail(e.into()))?;
+        let mut stream = df.execute_stream().await.map_err(|e| fail(e.into()))?;
         let mut row = 0usize;
         let header = usize::from(self.opts.csv.has_header);
         while let Some(b) = stream.next().await {
-            let b = b.map_err(|e| e.to_string())?;
+            let b = b.map_err(|e| fail(e.into()))?;
             if self.format == Format::Csv {
-                check::typed_cells(&b, typed, &self.opts.csv.null_values, row + header)?;
+                check::typed_cells(&b, typed, &self.opts.csv.null_values, row + header)
+                    .map_err(|m| Error::input(f, clean_engine_message(&m)))?;
             }
             row += b.num_rows();
         }
@@ -1139,8 +1131,14 @@ impl Inputs {
     }
 }
 
+/// An engine error while reading `f`: its message cleaned up, the error kept as the cause.
+fn engine_input(f: &Path, e: impl Into<Error>) -> Error {
+    let e = e.into();
+    Error::input(f, clean_engine_message(&e.engine_text())).caused_by(e.into_source())
+}
+
 fn file_url(f: &Path) -> Result<ListingTableUrl> {
-    let abs = std::path::absolute(f).map_err(|e| Error::input(f, io_message(&e)))?;
+    let abs = std::path::absolute(f).map_err(|e| Error::input(f, io_message(&e)).caused_by(e))?;
     let abs = abs.to_string_lossy();
     // DataFusion takes a path with glob characters for a pattern; a `file://` URL is taken
     // as it is (`br[1].csv` names one file).
@@ -1157,7 +1155,7 @@ fn file_url(f: &Path) -> Result<ListingTableUrl> {
     } else {
         abs.into_owned()
     };
-    ListingTableUrl::parse(text).map_err(|e| Error::input(f, e.to_string()))
+    ListingTableUrl::parse(text).map_err(|e| Error::input(f, e.to_string()).caused_by(e))
 }
 
 /// The same columns, all text: how CSV is read before typing (see [`Table`]).
