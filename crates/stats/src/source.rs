@@ -251,6 +251,7 @@ struct Table {
 }
 
 /// What one user-named path resolved to.
+#[derive(Debug)]
 struct Resolved {
     files: Vec<PathBuf>,
     is_dir: bool,
@@ -1217,4 +1218,439 @@ fn clean_engine_message(msg: &str) -> String {
         }
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+    use std::fs;
+
+    use arrow::array::{Int64Array, StringArray};
+
+    use super::*;
+
+    /// Write `files` (relative path, content) below a new temporary directory.
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let p = dir.path().join(name);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    fn path(dir: &tempfile::TempDir, name: &str) -> String {
+        dir.path().join(name).to_str().unwrap().to_string()
+    }
+
+    /// File names relative to `dir`.
+    fn names(dir: &tempfile::TempDir, files: &[PathBuf]) -> Vec<String> {
+        files
+            .iter()
+            .map(|f| {
+                f.strip_prefix(dir.path())
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    async fn open(paths: &[String], opts: &SourceOptions) -> Result<Dataset> {
+        Dataset::open(paths, opts).await
+    }
+
+    async fn profile(paths: &[String], opts: &SourceOptions) -> Profile {
+        let mut ds = open(paths, opts).await.unwrap();
+        ds.profile(Arc::new(AtomicU64::new(0))).await.unwrap()
+    }
+
+    #[test]
+    fn formats_come_from_the_last_extension_before_compression() {
+        let f = |n: &str| Format::from_path(Path::new(n));
+        assert_eq!(f("a.csv"), Some((Format::Csv, Compression::None)));
+        assert_eq!(f("dir/A.TSV.GZ"), Some((Format::Csv, Compression::Gzip)));
+        assert_eq!(f("x.parquet"), Some((Format::Parquet, Compression::None)));
+        assert_eq!(f("x.jsonl.zst"), Some((Format::Json, Compression::Zstd)));
+        assert_eq!(f("x.ndjson.bz2"), Some((Format::Json, Compression::Bzip2)));
+        assert_eq!(f("x.feather"), Some((Format::Arrow, Compression::None)));
+        assert_eq!(f("x.csv.xz"), Some((Format::Csv, Compression::Xz)));
+        assert_eq!(f("x.gz"), None);
+        assert_eq!(f("README"), None);
+        assert_eq!(f("x.xlsx"), None);
+        assert_eq!("NDJSON".parse::<Format>(), Ok(Format::Json));
+        assert_eq!("ipc".parse::<Format>(), Ok(Format::Arrow));
+        assert_eq!(
+            "xls".parse::<Format>(),
+            Err("unknown input format `xls` (expected csv, parquet, ndjson or arrow)".into())
+        );
+        assert_eq!(Format::Json.name(), "ndjson");
+    }
+
+    #[test]
+    fn type_names() {
+        assert_eq!(parse_type(" Int "), Ok(DataType::Int64));
+        assert_eq!(parse_type("double"), Ok(DataType::Float64));
+        assert_eq!(parse_type("text"), Ok(DataType::Utf8));
+        assert_eq!(
+            parse_type("decimal(10, 2)"),
+            Ok(DataType::Decimal128(10, 2))
+        );
+        assert_eq!(
+            parse_type("timestamptz"),
+            Ok(DataType::Timestamp(
+                TimeUnit::Microsecond,
+                Some("UTC".into())
+            ))
+        );
+        assert_eq!(
+            parse_type("decimal(10)"),
+            Err("expected decimal(precision,scale), got `decimal(10)`".into())
+        );
+        assert_eq!(
+            parse_type("decimal(x,2)"),
+            Err("bad precision in `decimal(x,2)`".into())
+        );
+        assert!(
+            parse_type("blob")
+                .unwrap_err()
+                .starts_with("unknown type `blob`")
+        );
+    }
+
+    #[test]
+    fn globs_sort_their_matches_and_a_literal_name_wins() {
+        let dir = tree(&[
+            ("b.csv", "x\n1\n"),
+            ("a.csv", "x\n2\n"),
+            ("c.txt.bak", "x\n3\n"),
+            ("br[1].csv", "x\n4\n"),
+        ]);
+        let r = resolve(&path(&dir, "*.csv")).unwrap();
+        assert!(!r.is_dir);
+        assert_eq!(names(&dir, &r.files), ["a.csv", "b.csv", "br[1].csv"]);
+        // An existing file whose name looks like a pattern is that file.
+        let r = resolve(&path(&dir, "br[1].csv")).unwrap();
+        assert_eq!(names(&dir, &r.files), ["br[1].csv"]);
+        let e = resolve(&path(&dir, "*.parquet")).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("*.parquet: no files match this pattern"),
+            "{e}"
+        );
+        let e = resolve(&path(&dir, "[.csv")).unwrap_err();
+        assert!(e.to_string().contains("bad glob pattern"), "{e}");
+        assert!(
+            std::error::Error::source(&e).is_some(),
+            "the glob error is kept"
+        );
+        let e = resolve(&path(&dir, "missing.csv")).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("missing.csv: no such file or directory"),
+            "{e}"
+        );
+        let io = std::error::Error::source(&e).unwrap();
+        assert_eq!(
+            io.downcast_ref::<std::io::Error>().unwrap().kind(),
+            std::io::ErrorKind::NotFound
+        );
+    }
+
+    #[test]
+    fn directories_skip_bookkeeping_files_and_detect_loops() {
+        let dir = tree(&[
+            ("d/year=2007/part-0.csv", "x\n1\n"),
+            ("d/year=2008/part-0.csv", "x\n2\n"),
+            ("d/_SUCCESS", ""),
+            ("d/.part-0.csv.crc", "crc"),
+            ("d/_tmp/part-9.csv", "x\n9\n"),
+            ("empty/.keep", ""),
+        ]);
+        let r = resolve(&path(&dir, "d")).unwrap();
+        assert!(r.is_dir);
+        assert_eq!(
+            names(&dir, &r.files),
+            ["d/year=2007/part-0.csv", "d/year=2008/part-0.csv"]
+        );
+        let e = resolve(&path(&dir, "empty")).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("empty: directory contains no data files"),
+            "{e}"
+        );
+        std::os::unix::fs::symlink(dir.path().join("d"), dir.path().join("d/year=2008/back"))
+            .unwrap();
+        let e = resolve(&path(&dir, "d")).unwrap_err();
+        assert!(e.to_string().ends_with(": symbolic link loop"), "{e}");
+    }
+
+    #[test]
+    fn helpers_for_the_reader() {
+        assert_eq!(null_regex(&["NA".into(), "n/a".into()]), "^(|NA|n/a)$");
+        assert_eq!(regex_escape("a.b*(c)-#"), "a\\.b\\*\\(c\\)\\-\\#");
+        assert_eq!(batch_size(Format::Parquet, 100_000), 8192);
+        assert_eq!(batch_size(Format::Csv, 0), 8192);
+        assert_eq!(batch_size(Format::Csv, 100_000), (1 << 23) / 100_000);
+        assert_eq!(batch_size(Format::Csv, 1 << 24), 1);
+        let opts = SourceOptions::default();
+        assert_eq!(delimiter_for(&opts, Path::new("a.tsv.gz")), b'\t');
+        assert_eq!(delimiter_for(&opts, Path::new("a.csv")), b',');
+        let semicolon = SourceOptions {
+            csv: CsvOptions {
+                delimiter: Some(b';'),
+                ..CsvOptions::default()
+            },
+            ..SourceOptions::default()
+        };
+        assert_eq!(delimiter_for(&semicolon, Path::new("a.tsv")), b';');
+        let e = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert_eq!(io_message(&e), "permission denied");
+        assert_eq!(
+            io_message(&std::io::Error::from_raw_os_error(40)),
+            "symbolic link loop"
+        );
+    }
+
+    #[test]
+    fn engine_messages_are_cleaned_for_users() {
+        assert_eq!(
+            clean_engine_message(
+                "External error: Arrow error: Parser error: Error while parsing value 'x' as \
+                 type 'Int64' for column 0 at line 3. Row data: '[x]'"
+            ),
+            "Error while parsing value 'x' as type 'Int64' for column 0 at line 3"
+        );
+        assert_eq!(
+            clean_engine_message(
+                "ArrowError(Csv error: Encountered invalid UTF-8 data for line 3 and field 2)"
+            ),
+            "invalid UTF-8 at line 3, column 2"
+        );
+        assert_eq!(
+            clean_engine_message("ArrowError(ExternalError(bad (x)))"),
+            "ExternalError(bad (x))",
+            "one `)` goes with each `ArrowError(` taken off"
+        );
+        assert!(is_parse_error("Error while parsing value 'x'"));
+        assert!(is_parse_error(
+            "Cannot cast string 'x' to value of Int64 type"
+        ));
+        assert!(!is_parse_error("Resources exhausted"));
+    }
+
+    #[test]
+    fn a_file_url_takes_pattern_characters_literally() {
+        let dir = tree(&[("br[1] 100%.csv", "x\n1\n")]);
+        let url = file_url(&dir.path().join("br[1] 100%.csv")).unwrap();
+        assert!(
+            url.as_str().ends_with("br%5B1%5D%20100%25.csv"),
+            "{}",
+            url.as_str()
+        );
+        let plain = file_url(&dir.path().join("a.csv")).unwrap();
+        assert!(plain.as_str().starts_with("file:///"), "{}", plain.as_str());
+    }
+
+    #[tokio::test]
+    async fn open_refuses_what_it_cannot_read_before_reading() {
+        let dir = tree(&[
+            ("a.csv", "x\n1\n"),
+            ("b.parquet", "PAR1"),
+            ("empty.csv", ""),
+            ("notes.xyz", "x\n1\n"),
+        ]);
+        let opts = SourceOptions::default();
+        let msg = |r: Result<Dataset>| r.err().unwrap().to_string();
+        assert_eq!(msg(open(&[], &opts).await), "no input files given");
+        let many = SourceOptions {
+            partitions: MAX_PARTITIONS + 1,
+            ..SourceOptions::default()
+        };
+        assert!(
+            msg(open(&[path(&dir, "a.csv")], &many).await)
+                .starts_with("--partitions 1025 is out of range")
+        );
+        assert!(
+            msg(open(&[path(&dir, "notes.xyz")], &opts).await)
+                .ends_with("notes.xyz: cannot tell the file format from its extension; name it with --input-format csv|parquet|ndjson|arrow")
+        );
+        assert!(
+            msg(open(&[path(&dir, "empty.csv")], &opts).await)
+                .ends_with("empty.csv: file is empty")
+        );
+        let mixed = msg(open(&[path(&dir, "a.csv"), path(&dir, "b.parquet")], &opts).await);
+        assert!(
+            mixed.contains("inputs mix formats:")
+                && mixed.ends_with("is parquet; profile them separately"),
+            "{mixed}"
+        );
+        // --input-format names the format of a file without a known extension.
+        let csv = SourceOptions {
+            format: Some(Format::Csv),
+            ..SourceOptions::default()
+        };
+        let ds = open(&[path(&dir, "notes.xyz")], &csv).await.unwrap();
+        assert_eq!(ds.format(), Format::Csv);
+        assert_eq!(ds.schema().field(0).name(), "x");
+        assert_eq!(ds.decode_only().await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn csv_options_nulls_and_forced_types() {
+        let dir = tree(&[
+            (
+                "t.tsv",
+                "id\tname\tscore\n1\tann\t1.5\n2\tNA\t\n3\tbob\t2\n",
+            ),
+            ("s.csv", "id;v\n1;x\n2;-\n"),
+        ]);
+        let p = profile(&[path(&dir, "t.tsv")], &SourceOptions::default()).await;
+        assert_eq!(p.row_count, 3);
+        let names: Vec<&str> = p.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "name", "score"]);
+        let col = |p: &Profile, n: &str| p.column(n).unwrap().clone();
+        assert_eq!(col(&p, "name").missing, 1, "NA is missing");
+        assert_eq!(col(&p, "score").missing, 1, "an empty cell is missing");
+        assert_eq!(col(&p, "id").type_name, "int64");
+        // A delimiter and null spelling of one's own, and a forced type.
+        let opts = SourceOptions {
+            csv: CsvOptions {
+                delimiter: Some(b';'),
+                null_values: vec!["-".into()],
+                ..CsvOptions::default()
+            },
+            types: vec![("id".into(), DataType::Utf8)],
+            ..SourceOptions::default()
+        };
+        let p = profile(&[path(&dir, "s.csv")], &opts).await;
+        assert_eq!(col(&p, "v").missing, 1);
+        assert_eq!(col(&p, "id").type_name, "string");
+        let wrong = SourceOptions {
+            types: vec![("nosuch".into(), DataType::Int64)],
+            ..SourceOptions::default()
+        };
+        let e = open(&[path(&dir, "t.tsv")], &wrong).await.err().unwrap();
+        assert!(
+            e.to_string().ends_with(
+                "--type names column `nosuch`, which is not in the data (columns: id, name, score)"
+            ),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn partitioned_directories_add_their_key_columns() {
+        let dir = tree(&[
+            ("d/year=2007/a.csv", "x\n1\n2\n"),
+            ("d/year=2008/a.csv", "x\n3\n"),
+        ]);
+        let opts = SourceOptions::default();
+        let ds = open(&[path(&dir, "d")], &opts).await.unwrap();
+        let fields: Vec<String> = ds
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(fields, ["x", "year"]);
+        assert_eq!(ds.files().len(), 2);
+        assert_eq!(ds.sources(), [path(&dir, "d")]);
+        let p = profile(&[path(&dir, "d")], &opts).await;
+        assert_eq!(p.row_count, 3);
+        let year = p.column("year").unwrap();
+        assert_eq!(year.missing, 0);
+        assert_eq!(year.distinct, Some(2));
+        // Read in order with one partition: rows of 2007 first.
+        let ctx = ds.ordered_context().unwrap();
+        let batches = ctx
+            .sql("SELECT x, CAST(year AS VARCHAR) AS y FROM data")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let mut rows = Vec::new();
+        for b in &batches {
+            let x = arrow::compute::cast(b.column(0), &DataType::Int64).unwrap();
+            let x = x.as_any().downcast_ref::<Int64Array>().unwrap();
+            let y = arrow::compute::cast(b.column(1), &DataType::Utf8).unwrap();
+            let y = y.as_any().downcast_ref::<StringArray>().unwrap();
+            for i in 0..b.num_rows() {
+                rows.push((x.value(i), y.value(i).to_string()));
+            }
+        }
+        assert_eq!(
+            rows,
+            [
+                (1, "2007".to_string()),
+                (2, "2007".to_string()),
+                (3, "2008".to_string())
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn files_with_different_columns_read_as_one_table() {
+        let dir = tree(&[
+            ("a.csv", "x,y\n1,a\n"),
+            ("b.csv", "y,z\nb,2.5\n"),
+            ("c.ndjson", "{\"x\": 1, \"s\": \"a\"}\n{\"x\": 2}\n"),
+        ]);
+        let p = profile(
+            &[path(&dir, "a.csv"), path(&dir, "b.csv")],
+            &SourceOptions::default(),
+        )
+        .await;
+        assert_eq!(p.row_count, 2);
+        let x = p.column("x").unwrap();
+        assert_eq!((x.count, x.missing), (2, 1));
+        assert_eq!(x.absent_in, [path(&dir, "b.csv")]);
+        assert_eq!(p.column("y").unwrap().missing, 0);
+        let p = profile(&[path(&dir, "c.ndjson")], &SourceOptions::default()).await;
+        assert_eq!(p.row_count, 2);
+        assert_eq!(p.column("s").unwrap().missing, 1);
+    }
+
+    #[tokio::test]
+    async fn a_header_without_rows_is_marked_as_no_rows() {
+        let dir = tree(&[("h.csv", "x,y\n")]);
+        let e = open(&[path(&dir, "h.csv")], &SourceOptions::default())
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(e, Error::NoRows { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .ends_with("h.csv: no data rows: the file holds only a header line"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_cell_is_blamed_on_its_file_and_line() {
+        let mut text = String::from("n\n");
+        for i in 0..1500 {
+            text.push_str(&format!("{i}\n"));
+        }
+        text.push_str("oops\n");
+        let dir = tree(&[("ok.csv", "n\n1\n"), ("bad.csv", &text)]);
+        let opts = SourceOptions {
+            types: vec![("n".into(), DataType::Int64)],
+            ..SourceOptions::default()
+        };
+        let mut ds = open(&[path(&dir, "ok.csv"), path(&dir, "bad.csv")], &opts)
+            .await
+            .unwrap();
+        let e = ds.profile(Arc::new(AtomicU64::new(0))).await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: line 1502, column `n`: `oops` is not a valid int64",
+                path(&dir, "bad.csv")
+            )
+        );
+    }
 }
