@@ -119,10 +119,28 @@ fn main() -> ExitCode {
             // One line: the error and its causes joined, as users paste it into issues; the
             // data's control characters (a column name with an escape sequence or a newline)
             // escaped.
-            let _ = writeln!(stderr, "error: {}", display::one_line(&format!("{err:#}")));
+            let _ = writeln!(stderr, "error: {}", display::one_line(&message(&err)));
             ExitStatus::Error.into()
         }
     }
+}
+
+/// An error and its causes joined by `: `, as anyhow's `{:#}` does, except that an error
+/// of preflight's libraries ends the chain: its message already says what its causes say
+/// (cleaned up, on one line), and they are kept for programs to tell errors apart
+/// (`is_resources_exhausted`), not to be printed twice.
+fn message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&cause.to_string());
+        if cause.is::<preflight_stats::Error>() || cause.is::<preflight_schema::Error>() {
+            break;
+        }
+    }
+    out
 }
 
 static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);

@@ -154,7 +154,9 @@ pub const CHECK_FORMATS: [(&str, &str); 5] = [
 ];
 
 /// Compare `got` with `tests/snapshots/<name>`; `PREFLIGHT_UPDATE_SNAPSHOTS=1` rewrites the
-/// file instead (then review the diff before committing).
+/// file instead (then review the diff before committing). A mismatch fails with a unified
+/// diff of the two. (A hand-rolled `insta::assert_snapshot!`: insta is not among the locked
+/// dependencies, and the snapshots are plain files any diff tool reads.)
 pub fn assert_snapshot(name: &str, got: &str) {
     let p = root().join("tests/snapshots").join(name);
     if std::env::var_os("PREFLIGHT_UPDATE_SNAPSHOTS").is_some() {
@@ -168,8 +170,14 @@ pub fn assert_snapshot(name: &str, got: &str) {
             p.display()
         )
     });
-    assert!(
-        got == want,
-        "{name} changed (PREFLIGHT_UPDATE_SNAPSHOTS=1 rewrites it; review the diff):\n--- want\n{want}\n--- got\n{got}"
-    );
+    if got != want {
+        let diff = similar::TextDiff::from_lines(want.as_str(), got)
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("tests/snapshots/{name}"), "output")
+            .to_string();
+        panic!(
+            "{name} changed (PREFLIGHT_UPDATE_SNAPSHOTS=1 rewrites it; review the diff):\n{diff}"
+        );
+    }
 }

@@ -139,7 +139,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         let a = Dataset::open(a_paths, &opts).await?;
         let b = Dataset::open(b_paths, &opts).await?;
         match skew(&a, &b, &args.key, (&a_name, &b_name), memory_limit).await {
-            Err(e) if e.to_string().contains("Resources exhausted") => bail!(
+            Err(e) if e.is_resources_exhausted() => bail!(
                 "skew needs more memory than --memory-limit {} even when spilling to disk; \
                  raise it ({e})",
                 args.memory_limit

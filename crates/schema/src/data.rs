@@ -53,12 +53,7 @@ pub async fn run(
         .filter(|o| o.check == "column" && o.anomaly.is_none())
         .filter_map(|o| o.column.clone())
         .collect();
-    let columns = ctx
-        .table("data")
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?
-        .schema()
-        .clone();
+    let columns = ctx.table("data").await?.schema().clone();
     for f in &schema.features {
         let Some(sev) = f.unique else { continue };
         if !present.contains(&f.name) || columns.field_with_unqualified_name(&f.name).is_err() {
@@ -166,7 +161,6 @@ async fn scalar(ctx: &SessionContext, sql: &str) -> std::result::Result<Value, R
 
 async fn unique(ctx: &SessionContext, name: &str, sev: Severity) -> Result<Outcome> {
     let q = quote(name);
-    let engine = |e: datafusion::error::DataFusionError| Error::Internal(e.to_string());
     let counts = scalar(
         ctx,
         &format!("SELECT count({q}) - count(DISTINCT {q}) FROM data"),
@@ -182,15 +176,12 @@ async fn unique(ctx: &SessionContext, name: &str, sev: Severity) -> Result<Outco
                 "SELECT CAST({q} AS VARCHAR) AS v, count(*) AS n FROM data WHERE {q} IS NOT NULL \
                  GROUP BY {q} HAVING count(*) > 1 ORDER BY n DESC, v LIMIT {MAX_EXAMPLES}"
             ))
-            .await
-            .map_err(engine)?
+            .await?
             .collect()
-            .await
-            .map_err(engine)?;
+            .await?;
         let mut values = Vec::new();
         for b in &batches {
-            let n = cast(b.column(1), &DataType::Float64)
-                .map_err(|e| Error::Internal(e.to_string()))?;
+            let n = cast(b.column(1), &DataType::Float64)?;
             let n = n.as_primitive::<Float64Type>();
             for i in 0..b.num_rows() {
                 values.push(ValueCount {
@@ -291,10 +282,9 @@ async fn scan(
             select.push(quote(col));
         }
         let regex = match m {
-            Matcher::Pattern(p) => Some(
-                Regex::new(p)
-                    .map_err(|e| Error::schema(schema_path, format!("pattern `{p}`: {e}")))?,
-            ),
+            Matcher::Pattern(p) => Some(Regex::new(p).map_err(|e| {
+                Error::schema(schema_path, format!("pattern `{p}`: {e}")).caused_by(e)
+            })?),
             _ => None,
         };
         let target_type = match m {
@@ -517,7 +507,7 @@ impl Found {
 
     /// Count the non-null values of `array` read as text, and the ones `bad` flags.
     fn texts(&mut self, array: &ArrayRef, row0: u64, bad: impl Fn(&str) -> bool) -> Result<()> {
-        let t = cast(array, &DataType::Utf8).map_err(|e| Error::Internal(e.to_string()))?;
+        let t = cast(array, &DataType::Utf8)?;
         let t = t.as_string::<i32>();
         for (i, s) in t.iter().enumerate() {
             let Some(s) = s else { continue };
@@ -531,7 +521,7 @@ impl Found {
 
     /// The same over values read as floats.
     fn floats(&mut self, array: &ArrayRef, row0: u64, bad: impl Fn(f64) -> bool) -> Result<()> {
-        let f = cast(array, &DataType::Float64).map_err(|e| Error::Internal(e.to_string()))?;
+        let f = cast(array, &DataType::Float64)?;
         for (i, x) in f.as_primitive::<Float64Type>().iter().enumerate() {
             let Some(x) = x else { continue };
             self.seen += 1;
@@ -578,7 +568,7 @@ fn evaluate(r: &mut Request, array: &ArrayRef, row0: u64) -> Result<()> {
         },
         Matcher::NotParse(_) => {
             let Some(target) = target else { return Ok(()) };
-            let t = cast(array, &DataType::Utf8).map_err(|e| Error::Internal(e.to_string()))?;
+            let t = cast(array, &DataType::Utf8)?;
             let converted = cast_with_options(
                 &t,
                 target,
@@ -586,8 +576,7 @@ fn evaluate(r: &mut Request, array: &ArrayRef, row0: u64) -> Result<()> {
                     safe: true,
                     ..Default::default()
                 },
-            )
-            .map_err(|e| Error::Internal(e.to_string()))?;
+            )?;
             for (i, s) in t.as_string::<i32>().iter().enumerate() {
                 let Some(s) = s else { continue };
                 found.seen += 1;
@@ -597,5 +586,276 @@ fn evaluate(r: &mut Request, array: &ArrayRef, row0: u64) -> Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+    use std::sync::Arc;
+
+    use arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow::datatypes::{Field, Schema as ArrowSchema};
+    use datafusion::prelude::SessionConfig;
+    use preflight_stats::profile::ProfileBuilder;
+
+    use super::*;
+    use crate::validate::validate;
+
+    const PATH: &str = "s.yaml";
+
+    /// id 1..=6, a name, and a score with two values out of [0, 10].
+    fn batch() -> RecordBatch {
+        let schema = Arc::new(ArrowSchema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("name", DataType::Utf8, true),
+            Field::new("score", DataType::Float64, true),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from(vec![1, 2, 3, 3, 5, 5])),
+                Arc::new(StringArray::from(vec![
+                    Some("ann"),
+                    Some("bob"),
+                    Some("Cy"),
+                    None,
+                    Some("dee4"),
+                    Some("eve"),
+                ])),
+                Arc::new(Float64Array::from(vec![
+                    Some(1.0),
+                    Some(12.0),
+                    Some(3.0),
+                    Some(-1.0),
+                    None,
+                    Some(5.0),
+                ])),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// Validate the batch against `yaml`, then run the data checks over it.
+    fn check(yaml: &str) -> Result<Validation> {
+        let schema = Schema::parse(yaml, Path::new(PATH)).unwrap();
+        let b = batch();
+        let mut builder = ProfileBuilder::new(&b.schema());
+        builder.update(&b).unwrap();
+        let profile = builder.finish(vec!["mem".into()]);
+        let mut v = validate(&schema, &profile, None);
+        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
+        ctx.register_batch("data", b).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(run(&schema, Path::new(PATH), &mut v, &ctx))?;
+        Ok(v)
+    }
+
+    fn anomaly<'a>(v: &'a Validation, check: &str) -> &'a Anomaly {
+        v.outcomes
+            .iter()
+            .find(|o| o.check == check)
+            .and_then(|o| o.anomaly.as_ref())
+            .unwrap_or_else(|| panic!("no anomaly for {check}: {:#?}", v.outcomes))
+    }
+
+    fn rows(a: &Anomaly) -> Vec<u64> {
+        a.examples.iter().map(|e| e.row).collect()
+    }
+
+    #[test]
+    fn unique_counts_repeats_and_finds_their_rows() {
+        let v = check(
+            "version: 1
+features:
+  - name: id
+    type: int64
+    unique: warning
+  - name: name
+    type: string
+    unique: error
+",
+        )
+        .unwrap();
+        let a = anomaly(&v, "unique");
+        assert_eq!(a.column.as_deref(), Some("id"));
+        assert_eq!(a.severity, Severity::Warning);
+        assert_eq!(
+            a.message,
+            "column `id` has 2 repeated values (`3` x2, `5` x2), expected every value unique"
+        );
+        assert_eq!(a.unexpected_count, Some(2));
+        assert_eq!(rows(a), [2, 3, 4, 5]);
+        // Names are unique (the null is not a value).
+        let names = v
+            .outcomes
+            .iter()
+            .find(|o| o.check == "unique" && o.column.as_deref() == Some("name"))
+            .unwrap();
+        assert!(names.anomaly.is_none());
+    }
+
+    #[test]
+    fn the_rows_of_a_range_anomaly_are_found_in_order() {
+        let v = check(
+            "version: 1
+features:
+  - name: score
+    type: double
+    range: {min: 0, max: 10}
+",
+        )
+        .unwrap();
+        let a = anomaly(&v, "range");
+        assert_eq!(rows(a), [1, 3]);
+        assert_eq!(a.examples[0].value, json!(12.0));
+        assert_eq!(a.unexpected_count, Some(2));
+        assert_eq!(a.unexpected_share, Some(0.4));
+    }
+
+    #[test]
+    fn a_pattern_is_decided_by_the_rows_and_mostly() {
+        let yaml = |mostly: f64| {
+            format!(
+                "version: 1
+features:
+  - name: name
+    type: string
+    pattern: {{regex: '^[a-z]+$', mostly: {mostly}}}
+"
+            )
+        };
+        let v = check(&yaml(1.0)).unwrap();
+        let a = anomaly(&v, "pattern");
+        assert_eq!(
+            a.message,
+            "column `name` has 2 values (40.0%) not matching `^[a-z]+$`, expected at most 0.0%"
+        );
+        assert_eq!(rows(a), [2, 4]);
+        assert_eq!(a.examples[0].value, json!("Cy"));
+        // 60% matching is enough for mostly 0.5.
+        let v = check(&yaml(0.5)).unwrap();
+        let o = v.outcomes.iter().find(|o| o.check == "pattern").unwrap();
+        assert!(o.anomaly.is_none());
+    }
+
+    #[test]
+    fn custom_sql_and_where_checks() {
+        let v = check(
+            "version: 1
+features:
+  - name: id
+    type: int64
+checks:
+  - name: enough_rows
+    sql: SELECT count(*) >= 100 FROM data
+  - name: few_rows
+    sql: SELECT count(*) < 100 FROM data
+  - name: positive
+    where: score >= 0
+    mostly: 0.9
+  - name: no_such
+    sql: SELECT max(nosuch) > 0 FROM data
+",
+        )
+        .unwrap();
+        let a = anomaly(&v, "enough_rows");
+        assert_eq!(
+            a.message,
+            "check `enough_rows` failed: `SELECT count(*) >= 100 FROM data` returned false"
+        );
+        assert!(
+            v.outcomes
+                .iter()
+                .any(|o| o.check == "few_rows" && o.anomaly.is_none())
+        );
+        // A null score is not >= 0 either: rows 3 (-1) and 4 (null) fail.
+        let a = anomaly(&v, "positive");
+        assert_eq!(rows(a), [3, 4]);
+        assert_eq!(
+            a.message,
+            "check `positive` failed on 2 of 6 rows (33.3%): `score >= 0`, expected at most 10.0%"
+        );
+        let a = anomaly(&v, "no_such");
+        assert_eq!(
+            a.message,
+            "check `no_such` could not run on this data: column `nosuch` is not in the data"
+        );
+    }
+
+    #[test]
+    fn a_check_that_is_not_a_query_stops_the_run() {
+        let schema = Schema::parse(
+            "version: 1
+features: []
+checks:
+  - name: sneaky
+    sql: SELECT 1
+",
+            Path::new(PATH),
+        )
+        .unwrap();
+        // The text was checked when the file was read; the plan guard checks it again.
+        let mut schema = schema;
+        schema.checks[0].sql = Some("COPY (SELECT 1 AS a) TO '/tmp/x.csv' STORED AS CSV".into());
+        let b = batch();
+        let mut builder = ProfileBuilder::new(&b.schema());
+        builder.update(&b).unwrap();
+        let mut v = validate(&schema, &builder.finish(vec![]), None);
+        let ctx = SessionContext::new();
+        ctx.register_batch("data", b).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let err = runtime
+            .block_on(run(&schema, Path::new(PATH), &mut v, &ctx))
+            .unwrap_err();
+        assert!(matches!(err, Error::Schema { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("s.yaml: check 'sneaky': {}", sql::READ_ONLY)
+        );
+    }
+
+    #[test]
+    fn nothing_to_run_on_a_clean_profile_without_checks() {
+        let schema = Schema::parse(
+            "version: 1
+features:
+  - name: id
+    type: int64
+",
+            Path::new(PATH),
+        )
+        .unwrap();
+        let b = batch();
+        let mut builder = ProfileBuilder::new(&b.schema());
+        builder.update(&b).unwrap();
+        let v = validate(&schema, &builder.finish(vec![]), None);
+        assert!(!needed(&schema, &v));
+        let unique = Schema::parse(
+            "version: 1
+features:
+  - name: id
+    type: int64
+    unique: error
+",
+            Path::new(PATH),
+        )
+        .unwrap();
+        assert!(needed(&unique, &v));
+    }
+
+    #[test]
+    fn quoting_and_mostly() {
+        assert_eq!(quote("a\"b c"), "\"a\"\"b c\"");
+        assert!(!fails_mostly(0.0, 10.0, 1.0));
+        assert!(fails_mostly(1.0, 10.0, 1.0));
+        assert!(!fails_mostly(1.0, 10.0, 0.9));
+        assert!(fails_mostly(2.0, 10.0, 0.9));
+        // No rows: nothing failed.
+        assert!(!fails_mostly(0.0, 0.0, 1.0));
     }
 }

@@ -287,7 +287,7 @@ impl Schema {
                 (Some(_), Some(i)) => msg[..i].to_string(),
                 _ => msg,
             };
-            Error::schema(path, format!("{place}{}", readable(&msg)))
+            Error::schema(path, format!("{place}{}", readable(&msg))).caused_by(e)
         })?;
         schema.check(text, path)?;
         Ok(schema)
@@ -301,13 +301,13 @@ impl Schema {
             return Err(Error::schema(path, too_large(m.len())));
         }
         let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::schema(path, format!("cannot read: {e}")))?;
+            .map_err(|e| Error::schema(path, format!("cannot read: {e}")).caused_by(e))?;
         Self::parse(&text, path)
     }
 
     /// The file text: a comment header, then YAML.
     pub fn to_yaml(&self) -> Result<String> {
-        let body = serde_yaml_ng::to_string(self).map_err(|e| Error::Internal(e.to_string()))?;
+        let body = serde_yaml_ng::to_string(self)?;
         Ok(format!(
             "# preflight schema: what good data looks like. Edit freely; `preflight validate`\n\
              # checks new data against it. Reference: schemas/preflight-schema.schema.json\n{body}"

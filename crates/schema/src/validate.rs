@@ -692,3 +692,508 @@ fn value_text(v: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use arrow::array::{
+        ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    };
+    use arrow::datatypes::{Field, Schema as ArrowSchema};
+    use preflight_stats::profile::ProfileBuilder;
+
+    use super::*;
+
+    /// The profile of one batch of these columns.
+    fn profile(columns: Vec<(&str, ArrayRef)>) -> Profile {
+        let fields: Vec<Field> = columns
+            .iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect();
+        let schema = Arc::new(ArrowSchema::new(fields));
+        let arrays = columns.into_iter().map(|(_, a)| a).collect();
+        let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
+        let mut b = ProfileBuilder::new(&schema);
+        b.update(&batch).unwrap();
+        b.finish(vec!["test".into()])
+    }
+
+    fn ints(v: &[Option<i64>]) -> ArrayRef {
+        Arc::new(Int64Array::from(v.to_vec()))
+    }
+
+    fn floats(v: &[Option<f64>]) -> ArrayRef {
+        Arc::new(Float64Array::from(v.to_vec()))
+    }
+
+    fn strings(v: &[Option<&str>]) -> ArrayRef {
+        Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    fn schema(yaml: &str) -> Schema {
+        Schema::parse(yaml, Path::new("s.yaml")).unwrap()
+    }
+
+    /// The one anomaly of this kind.
+    fn only(v: &Validation, kind: AnomalyKind) -> Anomaly {
+        let found: Vec<&Anomaly> = v
+            .anomalies()
+            .into_iter()
+            .filter(|a| a.kind == kind)
+            .collect();
+        assert_eq!(found.len(), 1, "{kind:?} in {:#?}", v.anomalies());
+        found[0].clone()
+    }
+
+    fn outcome<'a>(v: &'a Validation, column: &str, check: &str) -> &'a Outcome {
+        v.outcomes
+            .iter()
+            .find(|o| o.column.as_deref() == Some(column) && o.check == check)
+            .unwrap_or_else(|| panic!("no {check} outcome for {column}: {:#?}", v.outcomes))
+    }
+
+    #[test]
+    fn missing_columns_and_labels_come_first() {
+        let s = schema(
+            "version: 1
+features:
+  - name: x
+    type: int64
+    range: {max: 5, severity: warning}
+  - name: gone
+    type: string
+  - name: y
+    type: string
+    role: label
+",
+        );
+        let p = profile(vec![("x", ints(&[Some(1), Some(9)]))]);
+        let v = validate(&s, &p, None);
+        let kinds: Vec<(Option<&str>, AnomalyKind)> = v
+            .anomalies()
+            .iter()
+            .map(|a| (a.column.as_deref(), a.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (Some("gone"), AnomalyKind::MissingColumn),
+                (Some("y"), AnomalyKind::LabelMissing),
+                (Some("x"), AnomalyKind::OutOfRange),
+            ]
+        );
+        let gone = only(&v, AnomalyKind::MissingColumn);
+        assert_eq!(
+            gone.message,
+            "column `gone` (string) is missing from the data"
+        );
+        assert_eq!(gone.severity, Severity::Error);
+        assert_eq!(gone.expected, Some(json!("string")));
+        assert_eq!(
+            only(&v, AnomalyKind::LabelMissing).message,
+            "label `y` (string) is missing from the data"
+        );
+        assert_eq!(v.rows, 2);
+    }
+
+    #[test]
+    fn range_reports_the_observed_extremes_and_asks_for_the_rows() {
+        let s = schema(
+            "version: 1
+features:
+  - name: x
+    type: int64
+    range: {min: 0, max: 5}
+  - name: ok
+    type: double
+    range: {min: 0}
+",
+        );
+        let p = profile(vec![
+            ("x", ints(&[Some(1), Some(9), None, Some(-2)])),
+            ("ok", floats(&[Some(0.0), Some(1.5), Some(2.0), None])),
+        ]);
+        let v = validate(&s, &p, None);
+        let a = only(&v, AnomalyKind::OutOfRange);
+        assert_eq!(
+            a.message,
+            "column `x` has values outside [0, 5]: observed min -2, max 9"
+        );
+        assert_eq!(a.observed, Some(json!({"min": -2.0, "max": 9.0})));
+        assert_eq!(a.expected, Some(json!({"min": 0.0, "max": 5.0})));
+        let o = outcome(&v, "x", "range");
+        assert!(matches!(
+            o.scan,
+            Some((Matcher::OutOfRange { min: Some(lo), max: Some(hi) }, None)) if lo == 0.0 && hi == 5.0
+        ));
+        assert!(outcome(&v, "ok", "range").anomaly.is_none());
+        assert!(outcome(&v, "ok", "type").anomaly.is_none());
+    }
+
+    #[test]
+    fn type_mismatch_stops_the_value_checks_and_says_what_to_scan() {
+        let s = schema(
+            "version: 1
+features:
+  - name: n
+    type: int64
+    range: {max: 0}
+  - name: f
+    type: int64
+",
+        );
+        let p = profile(vec![
+            ("n", strings(&[Some("1"), Some("x")])),
+            ("f", floats(&[Some(1.0), Some(2.5)])),
+        ]);
+        let v = validate(&s, &p, None);
+        let mismatches: Vec<&Anomaly> = v
+            .anomalies()
+            .into_iter()
+            .filter(|a| a.kind == AnomalyKind::TypeMismatch)
+            .collect();
+        assert_eq!(mismatches.len(), 2);
+        let m = &mismatches[0].message;
+        assert!(
+            m.starts_with("column `n` holds string values (")
+                && m.ends_with("), expected integer (int64)"),
+            "{m}"
+        );
+        assert!(
+            mismatches[1]
+                .message
+                .starts_with("column `f` holds float values ("),
+            "{}",
+            mismatches[1].message
+        );
+        assert!(
+            matches!(&outcome(&v, "n", "type").scan, Some((Matcher::NotParse(t), None)) if t == "int64")
+        );
+        assert!(matches!(
+            outcome(&v, "f", "type").scan,
+            Some((Matcher::NotInteger, None))
+        ));
+        // No range check on a column of the wrong type.
+        assert!(!v.outcomes.iter().any(|o| o.check == "range"));
+    }
+
+    #[test]
+    fn domain_counts_are_exact_for_few_values() {
+        let yaml = |min_mass: f64| {
+            format!(
+                "version: 1
+features:
+  - name: s
+    type: string
+    domain: {{values: [a, b], min_mass: {min_mass}}}
+  - name: year
+    type: int64
+    domain: {{values: [2007, 2008]}}
+"
+            )
+        };
+        let p = profile(vec![
+            (
+                "s",
+                strings(&[Some("a"), Some("a"), Some("b"), Some("c"), Some(" c"), None]),
+            ),
+            (
+                "year",
+                ints(&[Some(2007), Some(2008), Some(2007), None, None, Some(2008)]),
+            ),
+        ]);
+        let v = validate(&schema(&yaml(1.0)), &p, None);
+        let a = only(&v, AnomalyKind::OutOfDomain);
+        assert_eq!(a.column.as_deref(), Some("s"));
+        assert_eq!(
+            a.message,
+            "column `s` has 40.0% values outside its domain of 2 (\" c\", `c`), expected at most 0.0%"
+        );
+        assert_eq!(a.unexpected_count, Some(2));
+        assert_eq!(a.unexpected_share, Some(0.4));
+        let values: Vec<(String, u64)> = a
+            .unexpected_values
+            .iter()
+            .map(|v| (v.value.as_str().unwrap().to_string(), v.count))
+            .collect();
+        assert_eq!(values, [(" c".to_string(), 1), ("c".to_string(), 1)]);
+        match &outcome(&v, "s", "domain").scan {
+            Some((Matcher::NotIn(allowed), None)) => {
+                let mut allowed: Vec<&String> = allowed.iter().collect();
+                allowed.sort();
+                assert_eq!(allowed, ["a", "b"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(outcome(&v, "year", "domain").anomaly.is_none());
+        // 60% inside passes a domain that asks for 55%, not one that asks for 65%.
+        let v = validate(&schema(&yaml(0.55)), &p, None);
+        assert!(outcome(&v, "s", "domain").anomaly.is_none());
+        let v = validate(&schema(&yaml(0.65)), &p, None);
+        assert!(outcome(&v, "s", "domain").anomaly.is_some());
+    }
+
+    #[test]
+    fn presence_all_null_and_low_presence() {
+        let s = schema(
+            "version: 1
+features:
+  - name: half
+    type: double
+    presence: {min_fraction: 0.75, severity: warning}
+  - name: empty
+    type: double
+    range: {max: 1}
+",
+        );
+        let p = profile(vec![
+            ("half", floats(&[Some(1.0), None, Some(3.0), None])),
+            ("empty", floats(&[None, None, None, None])),
+        ]);
+        let v = validate(&s, &p, None);
+        let low = only(&v, AnomalyKind::LowPresence);
+        assert_eq!(
+            low.message,
+            "column `half` is present in 50.0% of rows (2 of 4), expected at least 75.0%"
+        );
+        assert_eq!(low.severity, Severity::Warning);
+        assert_eq!(low.observed, Some(json!(0.5)));
+        let all = only(&v, AnomalyKind::AllNull);
+        assert_eq!(all.message, "column `empty` is null in all 4 rows");
+        // Nothing else is checked on a column without values.
+        assert!(
+            !v.outcomes
+                .iter()
+                .any(|o| o.column.as_deref() == Some("empty") && o.check == "range")
+        );
+    }
+
+    #[test]
+    fn non_finite_length_and_pattern() {
+        let s = schema(
+            "version: 1
+features:
+  - name: f
+    type: double
+    finite: warning
+  - name: s
+    type: string
+    length: {min: 2, max: 4}
+    pattern: {regex: '^[a-z]+$', mostly: 0.9}
+",
+        );
+        let p = profile(vec![
+            (
+                "f",
+                floats(&[Some(1.0), Some(f64::NAN), Some(f64::INFINITY), None]),
+            ),
+            ("s", strings(&[Some("ab"), Some("abcdef"), Some("x"), None])),
+        ]);
+        let v = validate(&s, &p, None);
+        let nf = only(&v, AnomalyKind::NonFinite);
+        assert_eq!(
+            nf.message,
+            "column `f` has 2 non-finite values (NaN 1, +inf 1, -inf 0), expected none"
+        );
+        assert_eq!(nf.unexpected_count, Some(2));
+        assert_eq!(nf.unexpected_share, Some(2.0 / 3.0));
+        assert_eq!(nf.severity, Severity::Warning);
+        let len = only(&v, AnomalyKind::StringLength);
+        assert_eq!(
+            len.message,
+            "column `s` has strings of 1..6 characters, expected 2..4"
+        );
+        // The pattern is decided by the row scan: no anomaly yet, a request to read.
+        let o = outcome(&v, "s", "pattern");
+        assert!(o.anomaly.is_none());
+        assert!(
+            matches!(&o.scan, Some((Matcher::Pattern(p), Some(m))) if p == "^[a-z]+$" && *m == 0.9)
+        );
+    }
+
+    #[test]
+    fn new_columns_and_row_count() {
+        let p = profile(vec![
+            ("x", ints(&[Some(1), Some(2), Some(3)])),
+            ("extra", strings(&[Some("a"), None, None])),
+        ]);
+        let with = |dataset: &str| {
+            schema(&format!(
+                "version: 1
+dataset: {dataset}
+features:
+  - name: x
+    type: int64
+"
+            ))
+        };
+        let v = validate(&with("{new_columns: error, rows: {min: 10}}"), &p, None);
+        let new = only(&v, AnomalyKind::NewColumn);
+        assert_eq!(new.message, "column `extra` (string) is not in the schema");
+        assert_eq!(new.severity, Severity::Error);
+        let rows = only(&v, AnomalyKind::RowCount);
+        assert_eq!(rows.message, "the data has 3 rows, expected at least 10");
+        assert_eq!(rows.observed, Some(json!(3)));
+        let v = validate(
+            &with("{new_columns: allow, rows: {min: 1, max: 3}}"),
+            &p,
+            None,
+        );
+        assert!(v.anomalies().is_empty(), "{:#?}", v.anomalies());
+        let v = validate(&with("{rows: {max: 2, severity: warning}}"), &p, None);
+        assert_eq!(
+            only(&v, AnomalyKind::RowCount).message,
+            "the data has 3 rows, expected at most 2"
+        );
+        // The default for a new column is a warning.
+        assert_eq!(only(&v, AnomalyKind::NewColumn).severity, Severity::Warning);
+    }
+
+    #[test]
+    fn environments_restrict_where_a_column_belongs() {
+        let s = schema(
+            "version: 1
+dataset:
+  environments: [training, serving]
+  default_environment: serving
+features:
+  - name: y
+    type: int64
+    role: label
+    environments: [training]
+  - name: debug
+    type: int64
+    environments: [training]
+  - name: later
+    type: int64
+    environments: [training]
+",
+        );
+        assert_eq!(environment(&s, None), Some("serving"));
+        assert_eq!(environment(&s, Some("training")), Some("training"));
+        let p = profile(vec![("y", ints(&[Some(1)])), ("debug", ints(&[Some(1)]))]);
+        let v = validate(&s, &p, Some("serving"));
+        assert_eq!(v.environment.as_deref(), Some("serving"));
+        let label = only(&v, AnomalyKind::LabelUnexpected);
+        assert_eq!(label.severity, Severity::Error);
+        assert_eq!(
+            label.message,
+            "label `y` is present in environment `serving`, where the schema expects it only in training"
+        );
+        let debug = only(&v, AnomalyKind::UnexpectedInEnvironment);
+        assert_eq!(debug.severity, Severity::Warning);
+        // Absent where it is not expected: nothing to say.
+        assert!(outcome(&v, "later", "column").anomaly.is_none());
+        // In training, the absent column is missing.
+        let v = validate(&s, &p, Some("training"));
+        assert_eq!(
+            only(&v, AnomalyKind::MissingColumn).message,
+            "column `later` (int64) is missing from the data (environment `training`)"
+        );
+    }
+
+    #[test]
+    fn no_rows_is_an_error_unless_the_schema_allows_it() {
+        let s = schema(
+            "version: 1
+features:
+  - name: x
+    type: int64
+  - name: y
+    type: int64
+",
+        );
+        let v = no_rows(&s, None);
+        assert_eq!(v.rows, 0);
+        let a = only(&v, AnomalyKind::RowCount);
+        assert_eq!(a.severity, Severity::Error);
+        assert_eq!(
+            a.message,
+            "the data has no rows, expected at least 1; none of the 2 features could be checked"
+        );
+        let s = schema(
+            "version: 1
+dataset: {rows: {min: 0, max: 9}}
+features:
+  - name: x
+    type: int64
+",
+        );
+        let a = only(&no_rows(&s, Some("serving")), AnomalyKind::RowCount);
+        assert_eq!(a.severity, Severity::Warning);
+        assert_eq!(a.expected, Some(json!({"min": 0, "max": 9})));
+    }
+
+    #[test]
+    fn anomalies_sort_missing_then_severity_then_schema_order() {
+        let s = schema(
+            "version: 1
+features:
+  - name: a
+    type: int64
+    range: {max: 0, severity: warning}
+  - name: b
+    type: int64
+    range: {max: 0}
+  - name: c
+    type: int64
+    severity: warning
+",
+        );
+        let p = profile(vec![("a", ints(&[Some(1)])), ("b", ints(&[Some(1)]))]);
+        let v = validate(&s, &p, None);
+        let order: Vec<(&str, Severity)> = v
+            .anomalies()
+            .iter()
+            .map(|a| (a.column.as_deref().unwrap(), a.severity))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("c", Severity::Warning),
+                ("b", Severity::Error),
+                ("a", Severity::Warning)
+            ]
+        );
+    }
+
+    #[test]
+    fn booleans_check_their_domain_from_exact_counts() {
+        let s = schema(
+            "version: 1
+features:
+  - name: flag
+    type: bool
+    domain: {values: [true]}
+",
+        );
+        let p = profile(vec![(
+            "flag",
+            Arc::new(BooleanArray::from(vec![
+                Some(true),
+                Some(false),
+                Some(true),
+                Some(true),
+            ])) as ArrayRef,
+        )]);
+        let a = only(&validate(&s, &p, None), AnomalyKind::OutOfDomain);
+        assert_eq!(a.unexpected_count, Some(1));
+        assert_eq!(a.unexpected_share, Some(0.25));
+    }
+
+    #[test]
+    fn percentages_keep_digits_below_one_percent() {
+        assert_eq!(pct(0.5), "50.0%");
+        assert_eq!(pct(0.0), "0.0%");
+        assert_eq!(pct(0.001), "0.100%");
+        assert_eq!(pct(0.01), "1.0%");
+        assert_eq!(AnomalyKind::OutOfDomain.as_str(), "out_of_domain");
+        assert_eq!(
+            serde_json::to_value(AnomalyKind::NotUnique).unwrap(),
+            json!(AnomalyKind::NotUnique.as_str())
+        );
+    }
+}

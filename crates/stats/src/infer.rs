@@ -302,7 +302,7 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
         csv::ErrorKind::Io(io) => io.to_string(),
         _ => e.to_string(),
     };
-    Error::input(path, message)
+    Error::input(path, message).caused_by(e)
 }
 
 /// Top-level keys of one NDJSON file's first `max_records` records, in the order they
@@ -327,9 +327,11 @@ pub(crate) fn json_keys(
             Ok(0) => break,
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                return Err(Error::input(path, format!("invalid UTF-8 at line {line}")));
+                return Err(
+                    Error::input(path, format!("invalid UTF-8 at line {line}")).caused_by(e)
+                );
             }
-            Err(e) => return Err(Error::input(path, e.to_string())),
+            Err(e) => return Err(Error::input(path, e.to_string()).caused_by(e)),
         }
         if text.trim().is_empty() {
             continue;
@@ -402,7 +404,7 @@ pub(crate) fn json_schema(
         Err(e) => {
             // arrow-json names neither line of a key that changes type: find them.
             crate::check::ndjson_kinds(path, compression)?;
-            return Err(Error::input(path, e.to_string()));
+            return Err(Error::input(path, e.to_string()).caused_by(e));
         }
     };
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();

@@ -251,6 +251,7 @@ struct Table {
 }
 
 /// What one user-named path resolved to.
+#[derive(Debug)]
 struct Resolved {
     files: Vec<PathBuf>,
     is_dir: bool,
@@ -260,8 +261,8 @@ fn resolve(path: &str) -> Result<Resolved> {
     // A file may be named `br[1].csv`: a path that exists is taken literally.
     let exists = std::fs::symlink_metadata(path).is_ok();
     if !exists && path.contains(['*', '?', '[']) {
-        let entries =
-            glob::glob(path).map_err(|e| Error::input(path, format!("bad glob pattern: {e}")))?;
+        let entries = glob::glob(path)
+            .map_err(|e| Error::input(path, format!("bad glob pattern: {e}")).caused_by(e))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(std::result::Result::ok)
             .filter(|p| p.is_file())
@@ -276,7 +277,7 @@ fn resolve(path: &str) -> Result<Resolved> {
         });
     }
     let p = Path::new(path);
-    let meta = std::fs::metadata(p).map_err(|e| Error::input(path, io_message(&e)))?;
+    let meta = std::fs::metadata(p).map_err(|e| Error::input(path, io_message(&e)).caused_by(e))?;
     if meta.is_dir() {
         let mut files = Vec::new();
         walk(p, &mut Vec::new(), &mut files)?;
@@ -301,16 +302,16 @@ fn resolve(path: &str) -> Result<Resolved> {
 /// to a directory being walked (`ancestors`, by device and inode) is a loop, not data.
 fn walk(dir: &Path, ancestors: &mut Vec<(u64, u64)>, out: &mut Vec<PathBuf>) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let err = |p: &Path, e: &std::io::Error| Error::input(p, io_message(e));
-    let meta = std::fs::metadata(dir).map_err(|e| err(dir, &e))?;
+    let err = |p: &Path, e: std::io::Error| Error::input(p, io_message(&e)).caused_by(e);
+    let meta = std::fs::metadata(dir).map_err(|e| err(dir, e))?;
     let id = (meta.dev(), meta.ino());
     if ancestors.contains(&id) {
         return Err(Error::input(dir, "symbolic link loop"));
     }
     ancestors.push(id);
     let mut entries = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| err(dir, &e))? {
-        entries.push(entry.map_err(|e| err(dir, &e))?);
+    for entry in std::fs::read_dir(dir).map_err(|e| err(dir, e))? {
+        entries.push(entry.map_err(|e| err(dir, e))?);
     }
     for entry in entries {
         let name = entry.file_name();
@@ -319,7 +320,7 @@ fn walk(dir: &Path, ancestors: &mut Vec<(u64, u64)>, out: &mut Vec<PathBuf>) -> 
             continue;
         }
         let path = entry.path();
-        let meta = std::fs::metadata(&path).map_err(|e| err(&path, &e))?;
+        let meta = std::fs::metadata(&path).map_err(|e| err(&path, e))?;
         if meta.is_dir() {
             walk(&path, ancestors, out)?;
         } else {
@@ -397,11 +398,12 @@ impl Dataset {
                     ));
                 }
             };
-            let meta = std::fs::metadata(f).map_err(|e| Error::input(f, io_message(&e)))?;
+            let meta =
+                std::fs::metadata(f).map_err(|e| Error::input(f, io_message(&e)).caused_by(e))?;
             if meta.len() == 0 {
                 return Err(Error::input(f, "file is empty"));
             }
-            std::fs::File::open(f).map_err(|e| Error::input(f, io_message(&e)))?;
+            std::fs::File::open(f).map_err(|e| Error::input(f, io_message(&e)).caused_by(e))?;
             kinds.push((format, compression));
         }
         let (format, compression) = kinds[0];
@@ -542,23 +544,18 @@ impl Dataset {
         I: Fn() -> S + Clone + Send + Sync + 'static,
         F: Fn(&mut S, &RecordBatch) + Clone + Send + Sync + 'static,
     {
-        let streams = self
-            .inputs
-            .scan_streams(&self.table)
-            .await
-            .map_err(Error::Engine)?;
+        let streams = self.inputs.scan_streams(&self.table).await?;
         run_partitions(streams, self.inputs.workers, move |mut s| {
             let (init, f) = (init.clone(), f.clone());
             async move {
                 let mut state = init();
                 while let Some(b) = s.next().await {
-                    f(&mut state, &b.map_err(|e| e.to_string())?);
+                    f(&mut state, &b?);
                 }
                 Ok(state)
             }
         })
         .await
-        .map_err(Error::Engine)
     }
 
     /// Profile the data in one streaming pass, DataFusion partitions in parallel.
@@ -572,7 +569,7 @@ impl Dataset {
             Ok(b) => b,
             Err(first)
                 if matches!(self.inputs.format, Format::Csv | Format::Json)
-                    && is_parse_error(&first) =>
+                    && is_parse_error(&first.engine_text()) =>
             {
                 // The types guessed from the first rows do not hold further down: infer
                 // from every row, once, rather than fail or guess silently. A value that
@@ -582,10 +579,10 @@ impl Dataset {
                 self.table = self.inputs.build_table(true).await?;
                 match self.inputs.profile_table(&self.table, rows_read).await {
                     Ok(b) => b,
-                    Err(e) => return Err(self.inputs.diagnose_read(&self.table, &e).await),
+                    Err(e) => return Err(self.inputs.diagnose_read(&self.table, e).await),
                 }
             }
-            Err(e) => return Err(self.inputs.diagnose_read(&self.table, &e).await),
+            Err(e) => return Err(self.inputs.diagnose_read(&self.table, e).await),
         };
         let inp = &self.inputs;
         if builder.rows == 0 {
@@ -642,11 +639,11 @@ async fn run_partitions<T, F, Fut>(
     streams: Vec<SendableRecordBatchStream>,
     workers: usize,
     f: F,
-) -> std::result::Result<Vec<T>, String>
+) -> Result<Vec<T>>
 where
     T: Send + 'static,
     F: Fn(SendableRecordBatchStream) -> Fut + Clone + Send + 'static,
-    Fut: std::future::Future<Output = std::result::Result<T, String>> + Send,
+    Fut: std::future::Future<Output = Result<T>> + Send,
 {
     let n = streams.len();
     let queue = Arc::new(std::sync::Mutex::new(
@@ -667,12 +664,12 @@ where
                 let Some((i, stream)) = next else { break };
                 done.push((i, f(stream).await?));
             }
-            Ok::<_, String>(done)
+            Ok::<_, Error>(done)
         }));
     }
     let mut results: Vec<(usize, T)> = Vec::with_capacity(n);
     for t in tasks {
-        results.extend(t.await.map_err(|e| e.to_string())??);
+        results.extend(t.await??);
     }
     results.sort_unstable_by_key(|(i, _)| *i);
     Ok(results.into_iter().map(|(_, r)| r).collect())
@@ -741,15 +738,15 @@ impl Inputs {
         match &self.dir_input {
             Some(dir) => {
                 let mut s = std::path::absolute(dir)
-                    .map_err(|e| Error::input(dir, io_message(&e)))?
+                    .map_err(|e| Error::input(dir, io_message(&e)).caused_by(e))?
                     .to_string_lossy()
                     .to_string();
                 if !s.ends_with('/') {
                     s.push('/');
                 }
-                Ok(vec![
-                    ListingTableUrl::parse(&s).map_err(|e| Error::input(dir, e.to_string()))?,
-                ])
+                Ok(vec![ListingTableUrl::parse(&s).map_err(|e| {
+                    Error::input(dir, e.to_string()).caused_by(e)
+                })?])
             }
             None => self.files.iter().map(|f| file_url(f)).collect(),
         }
@@ -779,7 +776,7 @@ impl Inputs {
                         .with_listing_options(options)
                         .infer_schema(&self.ctx.state())
                         .await
-                        .map_err(|e| Error::input(f, clean_engine_message(&e.to_string())))?;
+                        .map_err(|e| engine_input(f, e))?;
                     config
                         .file_schema
                         .map_or_else(Schema::empty, |s| s.as_ref().clone())
@@ -808,7 +805,7 @@ impl Inputs {
             .with_listing_options(options)
             .infer_partitions_from_path(&self.ctx.state())
             .await
-            .map_err(|e| self.blame(&clean_engine_message(&e.to_string())))?;
+            .map_err(|e| self.blame_engine(e.into()))?;
         Ok(config
             .options
             .map(|o| o.table_partition_cols)
@@ -847,10 +844,7 @@ impl Inputs {
             let config = ListingTableConfig::new_with_multi_paths(self.urls()?)
                 .with_listing_options(options)
                 .with_schema(schema);
-            Arc::new(
-                ListingTable::try_new(config)
-                    .map_err(|e| self.blame(&clean_engine_message(&e.to_string())))?,
-            )
+            Arc::new(ListingTable::try_new(config).map_err(|e| self.blame_engine(e.into()))?)
         } else {
             self.per_file_table(&file_schemas, &typed, &partition_cols)?
         };
@@ -926,8 +920,7 @@ impl Inputs {
             let config = ListingTableConfig::new(file_url(f)?)
                 .with_listing_options(options)
                 .with_schema(own.clone());
-            let table = ListingTable::try_new(config)
-                .map_err(|e| Error::input(f, clean_engine_message(&e.to_string())))?;
+            let table = ListingTable::try_new(config).map_err(|e| engine_input(f, e))?;
             let df = self.ctx.read_table(Arc::new(table))?;
             let mut exprs = Vec::with_capacity(target.fields().len() + partition_cols.len());
             for t in target.fields() {
@@ -1010,14 +1003,21 @@ impl Inputs {
         Error::input(who, message)
     }
 
+    /// [`Inputs::blame`] for an engine error: its message cleaned up, the error kept as
+    /// the cause.
+    fn blame_engine(&self, e: Error) -> Error {
+        self.blame(&clean_engine_message(&e.engine_text()))
+            .caused_by(e.into_source())
+    }
+
     async fn profile_table(
         &self,
         table: &Table,
         rows_read: Arc<AtomicU64>,
-    ) -> std::result::Result<ProfileBuilder, String> {
+    ) -> Result<ProfileBuilder> {
         let streams = self.scan_streams(table).await?;
         let Some(schema) = streams.first().map(|s| s.schema()) else {
-            return Err("the scan has no partitions".into());
+            return Err(Error::Engine("the scan has no partitions".into()));
         };
         // Wide tables: the columns of each batch are shared among the workers (see WIDE).
         let threads = if schema.fields().len() >= WIDE {
@@ -1033,11 +1033,9 @@ impl Inputs {
                 async move {
                     let mut builder = ProfileBuilder::new(&schema);
                     while let Some(batch) = stream.next().await {
-                        let batch = batch.map_err(|e| e.to_string())?;
+                        let batch = batch?;
                         rows_read.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-                        builder
-                            .update_with_threads(&batch, threads)
-                            .map_err(|e| e.to_string())?;
+                        builder.update_with_threads(&batch, threads)?;
                     }
                     Ok(builder)
                 }
@@ -1047,7 +1045,7 @@ impl Inputs {
         // Merge in partition order, never completion order: output must be deterministic.
         let mut merged = ProfileBuilder::new(&schema);
         for part in &parts {
-            merged.merge(part).map_err(|e| e.to_string())?;
+            merged.merge(part)?;
         }
         Ok(merged)
     }
@@ -1056,10 +1054,7 @@ impl Inputs {
     /// that read them, so that a worker whose share of row groups or byte ranges is done
     /// takes the next one instead of waiting for the other. Only this scan is split so:
     /// the SQL queries on the same session keep one partition per worker.
-    async fn scan_streams(
-        &self,
-        table: &Table,
-    ) -> std::result::Result<Vec<SendableRecordBatchStream>, String> {
+    async fn scan_streams(&self, table: &Table) -> Result<Vec<SendableRecordBatchStream>> {
         let mut state = self.ctx.state();
         let split = if table.view.schema().fields().len() >= WIDE {
             1
@@ -1070,22 +1065,19 @@ impl Inputs {
         // The table's own scan, without a logical plan around it: nothing to optimize in a
         // scan of every column, and the optimizer's checks of a plan cost time that grows
         // faster than the number of columns (100,000 of them took seconds per check).
-        let mut plan = table
-            .view
-            .scan(&state, None, &[], None)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut plan = table.view.scan(&state, None, &[], None).await?;
         // The physical rules still run: they split a large file into byte ranges.
         let options = state.config_options().clone();
         for rule in state.physical_optimizers() {
-            plan = rule.optimize(plan, &options).map_err(|e| e.to_string())?;
+            plan = rule.optimize(plan, &options)?;
         }
-        execute_stream_partitioned(plan, state.task_ctx()).map_err(|e| e.to_string())
+        Ok(execute_stream_partitioned(plan, state.task_ctx())?)
     }
 
     /// A read failed: re-read the files one at a time, unsplit, so the error names the
-    /// file and a line number that counts from its start.
-    async fn diagnose_read(&self, table: &Table, message: &str) -> Error {
+    /// file and a line number that counts from its start. The error returned keeps the
+    /// engine's error as its cause.
+    async fn diagnose_read(&self, table: &Table, e: Error) -> Error {
         if matches!(self.format, Format::Csv | Format::Json) || self.files.len() > 1 {
             for (f, own) in self.files.iter().zip(&table.file_schemas) {
                 if self.format == Format::Json {
@@ -1103,38 +1095,39 @@ impl Inputs {
                     // Read by name, as the dataset reads them.
                     Format::Parquet | Format::Json => table.typed.clone(),
                 };
-                if let Err(e) = self.read_one(f, schema, &table.typed).await {
-                    return Error::input(f, clean_engine_message(&e));
+                if let Err(found) = self.read_one(f, schema, &table.typed).await {
+                    return found;
                 }
             }
         }
-        self.blame(&clean_engine_message(message))
+        self.blame_engine(e)
     }
 
-    async fn read_one(
-        &self,
-        f: &Path,
-        schema: SchemaRef,
-        typed: &Schema,
-    ) -> std::result::Result<(), String> {
+    /// Read one file alone; its first error, as the error [`Inputs::diagnose_read`]
+    /// returns (naming `f`).
+    async fn read_one(&self, f: &Path, schema: SchemaRef, typed: &Schema) -> Result<()> {
         let config = SessionConfig::new()
             .with_batch_size(self.batch_size)
             .with_target_partitions(1)
             .with_repartition_file_scans(false);
         let ctx = SessionContext::new_with_config(config);
         let options = ListingOptions::new(self.file_format(false)).with_file_extension("");
-        let cfg = ListingTableConfig::new(file_url(f).map_err(|e| e.to_string())?)
+        let fail = |e: Error| engine_input(f, e);
+        let cfg = ListingTableConfig::new(file_url(f).map_err(fail)?)
             .with_listing_options(options)
             .with_schema(schema);
-        let table = ListingTable::try_new(cfg).map_err(|e| e.to_string())?;
-        let df = ctx.read_table(Arc::new(table)).map_err(|e| e.to_string())?;
-        let mut stream = df.execute_stream().await.map_err(|e| e.to_string())?;
+        let table = ListingTable::try_new(cfg).map_err(|e| fail(e.into()))?;
+        let df = ctx
+            .read_table(Arc::new(table))
+            .map_err(|e| fail(e.into()))?;
+        let mut stream = df.execute_stream().await.map_err(|e| fail(e.into()))?;
         let mut row = 0usize;
         let header = usize::from(self.opts.csv.has_header);
         while let Some(b) = stream.next().await {
-            let b = b.map_err(|e| e.to_string())?;
+            let b = b.map_err(|e| fail(e.into()))?;
             if self.format == Format::Csv {
-                check::typed_cells(&b, typed, &self.opts.csv.null_values, row + header)?;
+                check::typed_cells(&b, typed, &self.opts.csv.null_values, row + header)
+                    .map_err(|m| Error::input(f, clean_engine_message(&m)))?;
             }
             row += b.num_rows();
         }
@@ -1142,8 +1135,14 @@ impl Inputs {
     }
 }
 
+/// An engine error while reading `f`: its message cleaned up, the error kept as the cause.
+fn engine_input(f: &Path, e: impl Into<Error>) -> Error {
+    let e = e.into();
+    Error::input(f, clean_engine_message(&e.engine_text())).caused_by(e.into_source())
+}
+
 fn file_url(f: &Path) -> Result<ListingTableUrl> {
-    let abs = std::path::absolute(f).map_err(|e| Error::input(f, io_message(&e)))?;
+    let abs = std::path::absolute(f).map_err(|e| Error::input(f, io_message(&e)).caused_by(e))?;
     let abs = abs.to_string_lossy();
     // DataFusion takes a path with glob characters for a pattern; a `file://` URL is taken
     // as it is (`br[1].csv` names one file).
@@ -1160,7 +1159,7 @@ fn file_url(f: &Path) -> Result<ListingTableUrl> {
     } else {
         abs.into_owned()
     };
-    ListingTableUrl::parse(text).map_err(|e| Error::input(f, e.to_string()))
+    ListingTableUrl::parse(text).map_err(|e| Error::input(f, e.to_string()).caused_by(e))
 }
 
 /// The same columns, all text: how CSV is read before typing (see [`Table`]).
@@ -1222,4 +1221,439 @@ fn clean_engine_message(msg: &str) -> String {
         }
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+    use std::fs;
+
+    use arrow::array::{Int64Array, StringArray};
+
+    use super::*;
+
+    /// Write `files` (relative path, content) below a new temporary directory.
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let p = dir.path().join(name);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    fn path(dir: &tempfile::TempDir, name: &str) -> String {
+        dir.path().join(name).to_str().unwrap().to_string()
+    }
+
+    /// File names relative to `dir`.
+    fn names(dir: &tempfile::TempDir, files: &[PathBuf]) -> Vec<String> {
+        files
+            .iter()
+            .map(|f| {
+                f.strip_prefix(dir.path())
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    async fn open(paths: &[String], opts: &SourceOptions) -> Result<Dataset> {
+        Dataset::open(paths, opts).await
+    }
+
+    async fn profile(paths: &[String], opts: &SourceOptions) -> Profile {
+        let mut ds = open(paths, opts).await.unwrap();
+        ds.profile(Arc::new(AtomicU64::new(0))).await.unwrap()
+    }
+
+    #[test]
+    fn formats_come_from_the_last_extension_before_compression() {
+        let f = |n: &str| Format::from_path(Path::new(n));
+        assert_eq!(f("a.csv"), Some((Format::Csv, Compression::None)));
+        assert_eq!(f("dir/A.TSV.GZ"), Some((Format::Csv, Compression::Gzip)));
+        assert_eq!(f("x.parquet"), Some((Format::Parquet, Compression::None)));
+        assert_eq!(f("x.jsonl.zst"), Some((Format::Json, Compression::Zstd)));
+        assert_eq!(f("x.ndjson.bz2"), Some((Format::Json, Compression::Bzip2)));
+        assert_eq!(f("x.feather"), Some((Format::Arrow, Compression::None)));
+        assert_eq!(f("x.csv.xz"), Some((Format::Csv, Compression::Xz)));
+        assert_eq!(f("x.gz"), None);
+        assert_eq!(f("README"), None);
+        assert_eq!(f("x.xlsx"), None);
+        assert_eq!("NDJSON".parse::<Format>(), Ok(Format::Json));
+        assert_eq!("ipc".parse::<Format>(), Ok(Format::Arrow));
+        assert_eq!(
+            "xls".parse::<Format>(),
+            Err("unknown input format `xls` (expected csv, parquet, ndjson or arrow)".into())
+        );
+        assert_eq!(Format::Json.name(), "ndjson");
+    }
+
+    #[test]
+    fn type_names() {
+        assert_eq!(parse_type(" Int "), Ok(DataType::Int64));
+        assert_eq!(parse_type("double"), Ok(DataType::Float64));
+        assert_eq!(parse_type("text"), Ok(DataType::Utf8));
+        assert_eq!(
+            parse_type("decimal(10, 2)"),
+            Ok(DataType::Decimal128(10, 2))
+        );
+        assert_eq!(
+            parse_type("timestamptz"),
+            Ok(DataType::Timestamp(
+                TimeUnit::Microsecond,
+                Some("UTC".into())
+            ))
+        );
+        assert_eq!(
+            parse_type("decimal(10)"),
+            Err("expected decimal(precision,scale), got `decimal(10)`".into())
+        );
+        assert_eq!(
+            parse_type("decimal(x,2)"),
+            Err("bad precision in `decimal(x,2)`".into())
+        );
+        assert!(
+            parse_type("blob")
+                .unwrap_err()
+                .starts_with("unknown type `blob`")
+        );
+    }
+
+    #[test]
+    fn globs_sort_their_matches_and_a_literal_name_wins() {
+        let dir = tree(&[
+            ("b.csv", "x\n1\n"),
+            ("a.csv", "x\n2\n"),
+            ("c.txt.bak", "x\n3\n"),
+            ("br[1].csv", "x\n4\n"),
+        ]);
+        let r = resolve(&path(&dir, "*.csv")).unwrap();
+        assert!(!r.is_dir);
+        assert_eq!(names(&dir, &r.files), ["a.csv", "b.csv", "br[1].csv"]);
+        // An existing file whose name looks like a pattern is that file.
+        let r = resolve(&path(&dir, "br[1].csv")).unwrap();
+        assert_eq!(names(&dir, &r.files), ["br[1].csv"]);
+        let e = resolve(&path(&dir, "*.parquet")).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("*.parquet: no files match this pattern"),
+            "{e}"
+        );
+        let e = resolve(&path(&dir, "[.csv")).unwrap_err();
+        assert!(e.to_string().contains("bad glob pattern"), "{e}");
+        assert!(
+            std::error::Error::source(&e).is_some(),
+            "the glob error is kept"
+        );
+        let e = resolve(&path(&dir, "missing.csv")).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("missing.csv: no such file or directory"),
+            "{e}"
+        );
+        let io = std::error::Error::source(&e).unwrap();
+        assert_eq!(
+            io.downcast_ref::<std::io::Error>().unwrap().kind(),
+            std::io::ErrorKind::NotFound
+        );
+    }
+
+    #[test]
+    fn directories_skip_bookkeeping_files_and_detect_loops() {
+        let dir = tree(&[
+            ("d/year=2007/part-0.csv", "x\n1\n"),
+            ("d/year=2008/part-0.csv", "x\n2\n"),
+            ("d/_SUCCESS", ""),
+            ("d/.part-0.csv.crc", "crc"),
+            ("d/_tmp/part-9.csv", "x\n9\n"),
+            ("empty/.keep", ""),
+        ]);
+        let r = resolve(&path(&dir, "d")).unwrap();
+        assert!(r.is_dir);
+        assert_eq!(
+            names(&dir, &r.files),
+            ["d/year=2007/part-0.csv", "d/year=2008/part-0.csv"]
+        );
+        let e = resolve(&path(&dir, "empty")).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("empty: directory contains no data files"),
+            "{e}"
+        );
+        std::os::unix::fs::symlink(dir.path().join("d"), dir.path().join("d/year=2008/back"))
+            .unwrap();
+        let e = resolve(&path(&dir, "d")).unwrap_err();
+        assert!(e.to_string().ends_with(": symbolic link loop"), "{e}");
+    }
+
+    #[test]
+    fn helpers_for_the_reader() {
+        assert_eq!(null_regex(&["NA".into(), "n/a".into()]), "^(|NA|n/a)$");
+        assert_eq!(regex_escape("a.b*(c)-#"), "a\\.b\\*\\(c\\)\\-\\#");
+        assert_eq!(batch_size(Format::Parquet, 100_000), 8192);
+        assert_eq!(batch_size(Format::Csv, 0), 8192);
+        assert_eq!(batch_size(Format::Csv, 100_000), (1 << 23) / 100_000);
+        assert_eq!(batch_size(Format::Csv, 1 << 24), 1);
+        let opts = SourceOptions::default();
+        assert_eq!(delimiter_for(&opts, Path::new("a.tsv.gz")), b'\t');
+        assert_eq!(delimiter_for(&opts, Path::new("a.csv")), b',');
+        let semicolon = SourceOptions {
+            csv: CsvOptions {
+                delimiter: Some(b';'),
+                ..CsvOptions::default()
+            },
+            ..SourceOptions::default()
+        };
+        assert_eq!(delimiter_for(&semicolon, Path::new("a.tsv")), b';');
+        let e = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert_eq!(io_message(&e), "permission denied");
+        assert_eq!(
+            io_message(&std::io::Error::from_raw_os_error(40)),
+            "symbolic link loop"
+        );
+    }
+
+    #[test]
+    fn engine_messages_are_cleaned_for_users() {
+        assert_eq!(
+            clean_engine_message(
+                "External error: Arrow error: Parser error: Error while parsing value 'x' as \
+                 type 'Int64' for column 0 at line 3. Row data: '[x]'"
+            ),
+            "Error while parsing value 'x' as type 'Int64' for column 0 at line 3"
+        );
+        assert_eq!(
+            clean_engine_message(
+                "ArrowError(Csv error: Encountered invalid UTF-8 data for line 3 and field 2)"
+            ),
+            "invalid UTF-8 at line 3, column 2"
+        );
+        assert_eq!(
+            clean_engine_message("ArrowError(ExternalError(bad (x)))"),
+            "ExternalError(bad (x))",
+            "one `)` goes with each `ArrowError(` taken off"
+        );
+        assert!(is_parse_error("Error while parsing value 'x'"));
+        assert!(is_parse_error(
+            "Cannot cast string 'x' to value of Int64 type"
+        ));
+        assert!(!is_parse_error("Resources exhausted"));
+    }
+
+    #[test]
+    fn a_file_url_takes_pattern_characters_literally() {
+        let dir = tree(&[("br[1] 100%.csv", "x\n1\n")]);
+        let url = file_url(&dir.path().join("br[1] 100%.csv")).unwrap();
+        assert!(
+            url.as_str().ends_with("br%5B1%5D%20100%25.csv"),
+            "{}",
+            url.as_str()
+        );
+        let plain = file_url(&dir.path().join("a.csv")).unwrap();
+        assert!(plain.as_str().starts_with("file:///"), "{}", plain.as_str());
+    }
+
+    #[tokio::test]
+    async fn open_refuses_what_it_cannot_read_before_reading() {
+        let dir = tree(&[
+            ("a.csv", "x\n1\n"),
+            ("b.parquet", "PAR1"),
+            ("empty.csv", ""),
+            ("notes.xyz", "x\n1\n"),
+        ]);
+        let opts = SourceOptions::default();
+        let msg = |r: Result<Dataset>| r.err().unwrap().to_string();
+        assert_eq!(msg(open(&[], &opts).await), "no input files given");
+        let many = SourceOptions {
+            partitions: MAX_PARTITIONS + 1,
+            ..SourceOptions::default()
+        };
+        assert!(
+            msg(open(&[path(&dir, "a.csv")], &many).await)
+                .starts_with("--partitions 1025 is out of range")
+        );
+        assert!(
+            msg(open(&[path(&dir, "notes.xyz")], &opts).await)
+                .ends_with("notes.xyz: cannot tell the file format from its extension; name it with --input-format csv|parquet|ndjson|arrow")
+        );
+        assert!(
+            msg(open(&[path(&dir, "empty.csv")], &opts).await)
+                .ends_with("empty.csv: file is empty")
+        );
+        let mixed = msg(open(&[path(&dir, "a.csv"), path(&dir, "b.parquet")], &opts).await);
+        assert!(
+            mixed.contains("inputs mix formats:")
+                && mixed.ends_with("is parquet; profile them separately"),
+            "{mixed}"
+        );
+        // --input-format names the format of a file without a known extension.
+        let csv = SourceOptions {
+            format: Some(Format::Csv),
+            ..SourceOptions::default()
+        };
+        let ds = open(&[path(&dir, "notes.xyz")], &csv).await.unwrap();
+        assert_eq!(ds.format(), Format::Csv);
+        assert_eq!(ds.schema().field(0).name(), "x");
+        assert_eq!(ds.decode_only().await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn csv_options_nulls_and_forced_types() {
+        let dir = tree(&[
+            (
+                "t.tsv",
+                "id\tname\tscore\n1\tann\t1.5\n2\tNA\t\n3\tbob\t2\n",
+            ),
+            ("s.csv", "id;v\n1;x\n2;-\n"),
+        ]);
+        let p = profile(&[path(&dir, "t.tsv")], &SourceOptions::default()).await;
+        assert_eq!(p.row_count, 3);
+        let names: Vec<&str> = p.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "name", "score"]);
+        let col = |p: &Profile, n: &str| p.column(n).unwrap().clone();
+        assert_eq!(col(&p, "name").missing, 1, "NA is missing");
+        assert_eq!(col(&p, "score").missing, 1, "an empty cell is missing");
+        assert_eq!(col(&p, "id").type_name, "int64");
+        // A delimiter and null spelling of one's own, and a forced type.
+        let opts = SourceOptions {
+            csv: CsvOptions {
+                delimiter: Some(b';'),
+                null_values: vec!["-".into()],
+                ..CsvOptions::default()
+            },
+            types: vec![("id".into(), DataType::Utf8)],
+            ..SourceOptions::default()
+        };
+        let p = profile(&[path(&dir, "s.csv")], &opts).await;
+        assert_eq!(col(&p, "v").missing, 1);
+        assert_eq!(col(&p, "id").type_name, "string");
+        let wrong = SourceOptions {
+            types: vec![("nosuch".into(), DataType::Int64)],
+            ..SourceOptions::default()
+        };
+        let e = open(&[path(&dir, "t.tsv")], &wrong).await.err().unwrap();
+        assert!(
+            e.to_string().ends_with(
+                "--type names column `nosuch`, which is not in the data (columns: id, name, score)"
+            ),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn partitioned_directories_add_their_key_columns() {
+        let dir = tree(&[
+            ("d/year=2007/a.csv", "x\n1\n2\n"),
+            ("d/year=2008/a.csv", "x\n3\n"),
+        ]);
+        let opts = SourceOptions::default();
+        let ds = open(&[path(&dir, "d")], &opts).await.unwrap();
+        let fields: Vec<String> = ds
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(fields, ["x", "year"]);
+        assert_eq!(ds.files().len(), 2);
+        assert_eq!(ds.sources(), [path(&dir, "d")]);
+        let p = profile(&[path(&dir, "d")], &opts).await;
+        assert_eq!(p.row_count, 3);
+        let year = p.column("year").unwrap();
+        assert_eq!(year.missing, 0);
+        assert_eq!(year.distinct, Some(2));
+        // Read in order with one partition: rows of 2007 first.
+        let ctx = ds.ordered_context().unwrap();
+        let batches = ctx
+            .sql("SELECT x, CAST(year AS VARCHAR) AS y FROM data")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let mut rows = Vec::new();
+        for b in &batches {
+            let x = arrow::compute::cast(b.column(0), &DataType::Int64).unwrap();
+            let x = x.as_any().downcast_ref::<Int64Array>().unwrap();
+            let y = arrow::compute::cast(b.column(1), &DataType::Utf8).unwrap();
+            let y = y.as_any().downcast_ref::<StringArray>().unwrap();
+            for i in 0..b.num_rows() {
+                rows.push((x.value(i), y.value(i).to_string()));
+            }
+        }
+        assert_eq!(
+            rows,
+            [
+                (1, "2007".to_string()),
+                (2, "2007".to_string()),
+                (3, "2008".to_string())
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn files_with_different_columns_read_as_one_table() {
+        let dir = tree(&[
+            ("a.csv", "x,y\n1,a\n"),
+            ("b.csv", "y,z\nb,2.5\n"),
+            ("c.ndjson", "{\"x\": 1, \"s\": \"a\"}\n{\"x\": 2}\n"),
+        ]);
+        let p = profile(
+            &[path(&dir, "a.csv"), path(&dir, "b.csv")],
+            &SourceOptions::default(),
+        )
+        .await;
+        assert_eq!(p.row_count, 2);
+        let x = p.column("x").unwrap();
+        assert_eq!((x.count, x.missing), (2, 1));
+        assert_eq!(x.absent_in, [path(&dir, "b.csv")]);
+        assert_eq!(p.column("y").unwrap().missing, 0);
+        let p = profile(&[path(&dir, "c.ndjson")], &SourceOptions::default()).await;
+        assert_eq!(p.row_count, 2);
+        assert_eq!(p.column("s").unwrap().missing, 1);
+    }
+
+    #[tokio::test]
+    async fn a_header_without_rows_is_marked_as_no_rows() {
+        let dir = tree(&[("h.csv", "x,y\n")]);
+        let e = open(&[path(&dir, "h.csv")], &SourceOptions::default())
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(e, Error::NoRows { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .ends_with("h.csv: no data rows: the file holds only a header line"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_cell_is_blamed_on_its_file_and_line() {
+        let mut text = String::from("n\n");
+        for i in 0..1500 {
+            text.push_str(&format!("{i}\n"));
+        }
+        text.push_str("oops\n");
+        let dir = tree(&[("ok.csv", "n\n1\n"), ("bad.csv", &text)]);
+        let opts = SourceOptions {
+            types: vec![("n".into(), DataType::Int64)],
+            ..SourceOptions::default()
+        };
+        let mut ds = open(&[path(&dir, "ok.csv"), path(&dir, "bad.csv")], &opts)
+            .await
+            .unwrap();
+        let e = ds.profile(Arc::new(AtomicU64::new(0))).await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: line 1502, column `n`: `oops` is not a valid int64",
+                path(&dir, "bad.csv")
+            )
+        );
+    }
 }

@@ -130,6 +130,47 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// Partitions are merged in a fixed order, but profiles merged by `preflight merge`
+    /// come in any grouping and order: (a + b) + c, a + (b + c) and c + (b + a) must
+    /// agree exactly on counts, min and max, and to 1e-9 on mean and variance.
+    #[test]
+    fn merge_is_associative_and_commutative(
+        rows in prop::collection::vec((opt_f64(), prop::option::of(-1000i64..1000), prop::option::of("[a-e]{1,3}")), 3..600),
+        cuts in (0.0f64..1.0, 0.0f64..1.0),
+    ) {
+        let f: Vec<_> = rows.iter().map(|r| r.0).collect();
+        let i: Vec<_> = rows.iter().map(|r| r.1).collect();
+        let s: Vec<_> = rows.iter().map(|r| r.2.clone()).collect();
+        let (lo, hi) = if cuts.0 <= cuts.1 { cuts } else { (cuts.1, cuts.0) };
+        let (j, k) = ((lo * rows.len() as f64) as usize, (hi * rows.len() as f64) as usize);
+        let part = |r: std::ops::Range<usize>| profile_of(&[batch(&f[r.clone()], &i[r.clone()], &s[r])]);
+        let (a, b, c) = (part(0..j), part(j..k), part(k..rows.len()));
+        let mut left = a.clone();
+        left.merge(&b).unwrap();
+        left.merge(&c).unwrap();
+        let mut bc = b.clone();
+        bc.merge(&c).unwrap();
+        let mut right = a.clone();
+        right.merge(&bc).unwrap();
+        let mut reversed = c.clone();
+        reversed.merge(&b).unwrap();
+        reversed.merge(&a).unwrap();
+        let left = left.finish(vec![]);
+        for other in [right.finish(vec![]), reversed.finish(vec![])] {
+            prop_assert_eq!(other.row_count, rows.len() as u64);
+            prop_assert_eq!(other.row_count, left.row_count);
+            for (m, w) in other.columns.iter().zip(&left.columns) {
+                assert_same_exact_parts(m, w);
+                if m.top_values_exact == Some(true) && w.top_values_exact == Some(true) {
+                    prop_assert_eq!(&m.top_values, &w.top_values);
+                }
+            }
+        }
+    }
+}
+
 /// Past the exact limits: the merged sketches stay within their stated errors of the truth.
 #[test]
 fn merged_sketches_within_stated_error() {

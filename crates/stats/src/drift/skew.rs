@@ -265,6 +265,7 @@ pub async fn skew_with_runtime(
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        source: None,
     };
     let ka = sa.field_with_name(key).map_err(|_| missing(names.0, &sa))?;
     let kb = sb.field_with_name(key).map_err(|_| missing(names.1, &sb))?;

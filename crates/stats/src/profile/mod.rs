@@ -176,9 +176,13 @@ impl Profile {
         let err = |message: String| Error::Profile {
             path: path.to_path_buf(),
             message,
+            source: None,
         };
-        let file: ProfileFile =
-            serde_json::from_slice(bytes).map_err(|e| err(not_a_profile(bytes, &e)))?;
+        let file: ProfileFile = serde_json::from_slice(bytes).map_err(|e| Error::Profile {
+            path: path.to_path_buf(),
+            message: not_a_profile(bytes, &e),
+            source: Some(e.into()),
+        })?;
         if file.version != PROFILE_VERSION {
             return Err(err(format!(
                 "profile version {} is not supported (this build reads version {PROFILE_VERSION})",
@@ -244,12 +248,14 @@ impl Profile {
                             ""
                         }
                     ),
+                    source: None,
                 });
             }
             builder.merge(&p.builder()).map_err(|e| match e {
                 Error::Usage(message) => Error::Profile {
                     path: name.into(),
                     message,
+                    source: None,
                 },
                 other => other,
             })?;
