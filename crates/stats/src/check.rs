@@ -610,17 +610,22 @@ fn json_kind(v: &serde_json::Value) -> Option<&'static str> {
     }
 }
 
+/// Where a key was first seen: its JSON type, the line, the value as shown.
+type FirstSeen = (&'static str, u64, String);
+
+/// A key whose type changed: the key, its new type, the new value as shown, and where
+/// it was first seen.
+type KindChange = (String, &'static str, String, FirstSeen);
+
 /// Records each key's JSON type (nested keys as `a.b`, array elements as `a[]`) and
 /// returns the first key whose type differs from the one it had before.
-fn json_kinds_of<'v>(
+fn json_kinds_of(
     prefix: &str,
-    v: &'v serde_json::Value,
+    v: &serde_json::Value,
     line: u64,
-    seen: &mut std::collections::HashMap<String, (&'static str, u64, String)>,
-) -> Option<(String, &'static str, String, (&'static str, u64, String))> {
-    let Some(kind) = json_kind(v) else {
-        return None;
-    };
+    seen: &mut std::collections::HashMap<String, FirstSeen>,
+) -> Option<KindChange> {
+    let kind = json_kind(v)?;
     let shown = || {
         let t = v.to_string();
         if t.chars().count() > 40 {

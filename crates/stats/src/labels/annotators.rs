@@ -532,7 +532,14 @@ mod tests {
         table(vec![
             (
                 "r1",
-                text(&[Some("x"), Some("x"), Some("y"), Some("y"), Some("x"), Some("y")]),
+                text(&[
+                    Some("x"),
+                    Some("x"),
+                    Some("y"),
+                    Some("y"),
+                    Some("x"),
+                    Some("y"),
+                ]),
             ),
             (
                 "r2",
@@ -540,7 +547,14 @@ mod tests {
             ),
             (
                 "r3",
-                text(&[Some("x"), Some("x"), Some("y"), Some("y"), Some("y"), Some("y")]),
+                text(&[
+                    Some("x"),
+                    Some("x"),
+                    Some("y"),
+                    Some("y"),
+                    Some("y"),
+                    Some("y"),
+                ]),
             ),
             (
                 "gold",
@@ -573,13 +587,19 @@ mod tests {
         assert_eq!(a.label_issues.len(), 1);
         let i = &a.label_issues[0];
         assert_eq!((i.row, i.item.as_str()), (0, "0"));
-        assert_eq!((i.given.as_deref(), i.suggested.as_deref()), (Some("y"), Some("x")));
+        assert_eq!(
+            (i.given.as_deref(), i.suggested.as_deref()),
+            (Some("y"), Some("x"))
+        );
         assert_eq!(i.score, 0.0, "no annotator chose the gold label");
         // Item 4 is the only disputed one: 2 of 3 chose y.
         assert_eq!(a.disputed.len(), 1);
         assert_eq!(a.disputed[0].row, 4);
         assert_eq!(a.disputed[0].agreement, round6(2.0 / 3.0));
-        assert_eq!(a.disputed[0].votes, BTreeMap::from([("x".into(), 1), ("y".into(), 2)]));
+        assert_eq!(
+            a.disputed[0].votes,
+            BTreeMap::from([("x".into(), 1), ("y".into(), 2)])
+        );
         // r1 disagreed once: last.
         assert_eq!(a.annotators.last().unwrap().name, "r1");
         assert!(a.passed);

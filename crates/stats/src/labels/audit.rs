@@ -1520,7 +1520,14 @@ pub(crate) mod tests {
 
     /// 20 rows, 10 of class a then 10 of b, probabilities 0.9 on the true class; row 3 is
     /// labelled b but the model is sure of a.
-    fn given_probabilities() -> (Vec<Option<&'static str>>, Vec<Option<f64>>, Vec<Option<f64>>) {
+    /// Labels, then the probabilities of a and of b.
+    type Given = (
+        Vec<Option<&'static str>>,
+        Vec<Option<f64>>,
+        Vec<Option<f64>>,
+    );
+
+    fn given_probabilities() -> Given {
         let mut y = Vec::new();
         let (mut pa, mut pb) = (Vec::new(), Vec::new());
         for i in 0..20 {
@@ -1538,7 +1545,11 @@ pub(crate) mod tests {
     #[test]
     fn a_mislabelled_row_is_found_with_probability_columns() {
         let (y, pa, pb) = given_probabilities();
-        let t = table(vec![("y", text(&y)), ("p_a", nums(&pa)), ("p_b", nums(&pb))]);
+        let t = table(vec![
+            ("y", text(&y)),
+            ("p_a", nums(&pa)),
+            ("p_b", nums(&pb)),
+        ]);
         let a = audit(&t, &spec(ProbabilitySource::Columns("p_*".into()))).unwrap();
         assert_eq!(a.classes, ["a", "b"]);
         assert_eq!(a.n_labelled, 20);
@@ -1572,7 +1583,8 @@ pub(crate) mod tests {
     #[test]
     fn a_probability_file_is_matched_to_the_rows() {
         let (y, pa, pb) = given_probabilities();
-        let data = table(vec![("y", text(&y)), ("x", nums(&vec![Some(1.0); 20]))]);
+        let x: Vec<Option<f64>> = (0..20).map(|i| Some(i as f64)).collect();
+        let data = table(vec![("y", text(&y)), ("x", nums(&x))]);
         let probs = table(vec![("a", nums(&pa)), ("b", nums(&pb))]);
         let a = audit(&data, &spec(ProbabilitySource::File(probs))).unwrap();
         assert_eq!(a.label_issues.len(), 1);
@@ -1592,7 +1604,11 @@ pub(crate) mod tests {
         // Row 1 has no label, so input row 7 is the 7th labelled row (position 6).
         y[1] = None;
         pa[7] = Some(0.5);
-        let t = table(vec![("y", text(&y)), ("p_a", nums(&pa)), ("p_b", nums(&pb))]);
+        let t = table(vec![
+            ("y", text(&y)),
+            ("p_a", nums(&pa)),
+            ("p_b", nums(&pb)),
+        ]);
         let e = audit(&t, &spec(ProbabilitySource::Columns("p_*".into()))).unwrap_err();
         match &e {
             AuditError::Label { input, source } => {
@@ -1606,7 +1622,11 @@ pub(crate) mod tests {
         // A missing probability: the row is a field.
         let mut pa = given_probabilities().1;
         pa[9] = None;
-        let t = table(vec![("y", text(&y)), ("p_a", nums(&pa)), ("p_b", nums(&pb))]);
+        let t = table(vec![
+            ("y", text(&y)),
+            ("p_a", nums(&pa)),
+            ("p_b", nums(&pb)),
+        ]);
         let e = audit(&t, &spec(ProbabilitySource::Columns("p_*".into()))).unwrap_err();
         assert!(
             matches!(&e, AuditError::MissingProbability { row: 9, column, .. } if column == "p_a"),
@@ -1641,10 +1661,16 @@ pub(crate) mod tests {
             code.push(Some(if a { "A" } else { "B" }));
             x.push(Some(if a { i as f64 } else { 100.0 + i as f64 }));
         }
+        // Row 30 repeats row 5's features with the other label; its code follows the
+        // features, so the code matches the label on 30 of 31 rows.
         y.push(Some("b"));
-        code.push(Some("B"));
+        code.push(Some("A"));
         x.push(Some(5.0));
-        table(vec![("y", text(&y)), ("x", nums(&x)), ("code", text(&code))])
+        table(vec![
+            ("y", text(&y)),
+            ("x", nums(&x)),
+            ("code", text(&code)),
+        ])
     }
 
     fn knn() -> ProbabilitySource {
@@ -1718,7 +1744,11 @@ pub(crate) mod tests {
         let (mut y, pa, pb) = given_probabilities();
         y[12] = Some("B ");
         y[13] = Some("c");
-        let t = table(vec![("y", text(&y)), ("p_a", nums(&pa)), ("p_b", nums(&pb))]);
+        let t = table(vec![
+            ("y", text(&y)),
+            ("p_a", nums(&pa)),
+            ("p_b", nums(&pb)),
+        ]);
         let s = AuditSpec {
             domain: Some(LabelDomain {
                 values: vec!["a".into(), "b".into()],
@@ -1773,7 +1803,11 @@ pub(crate) mod tests {
         let sorted = serde_json::to_value(&a).unwrap().to_string();
         assert_eq!(direct, sorted);
         let (y, pa, pb) = given_probabilities();
-        let t = table(vec![("y", text(&y)), ("p_a", nums(&pa)), ("p_b", nums(&pb))]);
+        let t = table(vec![
+            ("y", text(&y)),
+            ("p_a", nums(&pa)),
+            ("p_b", nums(&pb)),
+        ]);
         let s = AuditSpec {
             domain: Some(LabelDomain {
                 values: vec!["a".into(), "b".into()],
