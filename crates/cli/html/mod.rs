@@ -195,7 +195,7 @@ pub(crate) fn value_text(v: &Value) -> String {
         Value::String(s) => crate::display::value(s).into_owned(),
         Value::Number(n) => n
             .as_f64()
-            .map(crate::render::num)
+            .map(crate::render::number::value)
             .unwrap_or_else(|| n.to_string()),
         Value::Null => "null".into(),
         other => other.to_string(),

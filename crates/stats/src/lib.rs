@@ -14,6 +14,7 @@ pub mod drift;
 pub mod error;
 mod infer;
 pub mod labels;
+pub mod number;
 pub mod profile;
 pub mod severity;
 pub mod source;
