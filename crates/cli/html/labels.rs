@@ -8,7 +8,7 @@ use preflight_stats::labels::{AnnotatorAudit, LabelAudit};
 
 use super::charts::{self, BarRow};
 use super::{DatasetInfo, Finding, Page, Verdict};
-use crate::gate::{Check, FailOn};
+use crate::checks::{Check, FailOn};
 
 /// Rows of a long table shown; the JSON has them all.
 const ROWS: usize = 500;

@@ -27,7 +27,7 @@ use preflight_stats::drift::compare::ColumnDrift;
 use preflight_stats::profile::Profile;
 use serde_json::Value;
 
-use crate::gate::{self, Check, FailOn};
+use crate::checks::{self, Check, FailOn};
 use crate::output::emit;
 
 /// Findings listed at the top of the page; each card lists its own in full.
@@ -100,8 +100,8 @@ pub struct Verdict {
 impl Verdict {
     pub fn from_checks(checks: &[Check], fail_on: FailOn) -> Self {
         Self {
-            text: gate::verdict(checks, fail_on),
-            failed: gate::status(checks, fail_on) == crate::ExitStatus::Failure,
+            text: checks::verdict(checks, fail_on),
+            failed: checks::status(checks, fail_on) == crate::ExitStatus::Failure,
             checks: checks.len(),
         }
     }

@@ -9,7 +9,7 @@ use preflight_stats::drift::plan::{ColumnResult, DriftSummary};
 
 use super::number::opt_stat;
 use super::{align_right, table};
-use crate::gate::{Check, FailOn, verdict};
+use crate::checks::{Check, FailOn, verdict};
 
 /// What the table shows: a comparison's results and its dataset verdict.
 pub struct DriftTable<'a> {

@@ -5,7 +5,7 @@ use comfy_table::Table;
 use preflight_stats::labels::{AnnotatorAudit, LabelAudit};
 
 use super::number::{count, opt_stat, stat, value};
-use crate::gate::{self, Check, FailOn};
+use crate::checks::{self, Check, FailOn};
 
 /// Rows shown in the terminal table (JSON has them all).
 pub const TABLE_ROWS: usize = 30;
@@ -48,7 +48,7 @@ pub fn model_table(a: &LabelAudit, checks: &[Check], fail_on: FailOn) -> String 
         count(a.n_rows as u64),
         text(&a.label),
         count(a.classes.len() as u64),
-        gate::verdict(checks, fail_on)
+        checks::verdict(checks, fail_on)
     ));
     s.push_str(&match &a.probabilities {
         Probabilities::BuiltIn {
@@ -151,7 +151,7 @@ pub fn annotator_table(a: &AnnotatorAudit, checks: &[Check], fail_on: FailOn) ->
         count(a.n_items as u64),
         count(a.annotators.len() as u64),
         text(method),
-        gate::verdict(checks, fail_on)
+        checks::verdict(checks, fail_on)
     );
     let g = &a.agreement;
     s.push_str(&format!(

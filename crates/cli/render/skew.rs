@@ -6,7 +6,7 @@ use preflight_stats::drift::skew::SkewReport;
 
 use super::number::{count, stat};
 use super::{align_right, table};
-use crate::gate::{Check, FailOn, verdict};
+use crate::checks::{Check, FailOn, verdict};
 
 /// The key counts, one row per feature (most skewed first), the verdict.
 pub fn skew_table(

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::number::{count, opt_stat};
 use super::table;
-use crate::gate::{Check, FailOn, verdict};
+use crate::checks::{Check, FailOn, verdict};
 use crate::load::SideInfo;
 
 /// The `validate --format json` document (schemas/), which the table reads too.

@@ -8,7 +8,7 @@
 //!   [`profile::ColumnState`]s in one streaming pass; [`profile::Profile`] is the finished,
 //!   versioned, mergeable JSON document every other command reads.
 
-mod check;
+mod precheck;
 mod concat;
 pub mod drift;
 pub mod error;
