@@ -6,9 +6,9 @@
 //! terminal tables in `render`, the HTML pages in `html`.
 
 mod args;
+mod checks;
 mod commands;
 mod display;
-mod checks;
 mod html;
 mod inputs;
 mod json;

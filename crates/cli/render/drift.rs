@@ -26,7 +26,10 @@ pub struct DriftTable<'a> {
 pub fn notes(d: &ColumnDrift) -> String {
     let mut n = Vec::new();
     if !d.exact {
-        n.push(format!("from sketches (error {})", opt_stat(d.sketch_error)));
+        n.push(format!(
+            "from sketches (error {})",
+            opt_stat(d.sketch_error)
+        ));
     }
     if let Some(u) = d.unseen_count {
         let mut names = (d.unseen_categories.iter())

@@ -22,8 +22,8 @@ use arrow::array::StringArray;
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
-use crate::precheck::open_text;
 use crate::error::{Error, Result};
+use crate::precheck::open_text;
 use crate::profile::type_name;
 use crate::source::{Compression, Format};
 

@@ -20,13 +20,13 @@
 //!   source (so callers match kinds, e.g. [`error::Error::is_resources_exhausted`], never
 //!   message text). [`number`]: how statistics and counts read in messages.
 
-mod precheck;
 mod concat;
 pub mod drift;
 pub mod error;
 mod infer;
 pub mod labels;
 pub mod number;
+mod precheck;
 pub mod profile;
 pub mod severity;
 pub mod source;

@@ -29,10 +29,10 @@ use datafusion::logical_expr::{Expr, cast, lit};
 use datafusion::physical_plan::{SendableRecordBatchStream, execute_stream_partitioned};
 use futures::StreamExt;
 
-use crate::precheck;
 use crate::concat::ConcatTable;
 use crate::error::{Error, Result, one_line};
 use crate::infer;
+use crate::precheck;
 use crate::profile::{Profile, ProfileBuilder};
 use crate::typed::TypedTable;
 
@@ -447,7 +447,13 @@ impl Dataset {
                         opts.csv.has_header,
                     )?;
                     widest = widest.max(width);
-                    precheck::csv_quotes(f, compression, delimiter, opts.csv.quote, opts.csv.escape)?;
+                    precheck::csv_quotes(
+                        f,
+                        compression,
+                        delimiter,
+                        opts.csv.quote,
+                        opts.csv.escape,
+                    )?;
                 }
                 _ => {}
             }
