@@ -163,7 +163,7 @@ fn max_issues_sets_the_exit_code_and_output_is_deterministic() {
         "1000",
     ]);
     assert_eq!(r1.stdout, r2.stdout, "same input and options, same bytes");
-    // CI formats go through the shared gate renderers.
+    // CI formats go through the shared CI-format renderers (crate::checks).
     let j = run(&[
         "labels",
         s(&path),

@@ -1,5 +1,5 @@
 //! The arguments several commands share, declared once: how to read inputs
-//! ([`InputArgs`]), the output flags of the checking commands ([`ReportArgs`]) and the
+//! ([`InputArgs`]), the output flags of the checking commands ([`OutputArgs`]) and the
 //! drift methods ([`MethodArgs`]). Flags with a fixed set of choices are clap value enums,
 //! so the choices are written once and a bad value is a usage error (exit 2) naming them.
 
@@ -10,7 +10,7 @@ use clap::builder::PossibleValue;
 use preflight_stats::drift::Method;
 use preflight_stats::source::{CsvOptions, Format, SourceOptions, parse_type};
 
-use crate::gate::{CheckFormat, FailOn, resolve_format};
+use crate::checks::{CheckFormat, FailOn, resolve_format};
 
 /// `--input-format`: the file formats preflight reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -106,7 +106,7 @@ impl InputArgs {
 
 /// The output flags every checking command shares.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ReportArgs {
+pub struct OutputArgs {
     /// Output format [default: table, or json with -o].
     #[arg(long, value_enum)]
     pub format: Option<CheckFormat>,
@@ -121,7 +121,7 @@ pub struct ReportArgs {
     pub html: Option<PathBuf>,
 }
 
-impl ReportArgs {
+impl OutputArgs {
     pub fn format(&self) -> CheckFormat {
         resolve_format(self.format, self.output.is_some())
     }

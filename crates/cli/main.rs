@@ -2,13 +2,13 @@
 //! lives in `commands/<name>.rs` with a `run(args) -> Result<ExitStatus>`: arguments ->
 //! a plan, load, one library call, render. No command imports another: the arguments
 //! several share are in `args`, loading (stored profiles or data, the one tokio runtime)
-//! in `load`, what a path holds in `inputs`, the checks and CI formats in `gate`, the
+//! in `load`, what a path holds in `inputs`, the checks, their verdict and CI formats in `checks`, the
 //! terminal tables in `render`, the HTML pages in `html`.
 
 mod args;
+mod checks;
 mod commands;
 mod display;
-mod gate;
 mod html;
 mod inputs;
 mod json;

@@ -17,8 +17,8 @@ use serde::Serialize;
 use tokio::runtime::Runtime;
 
 use crate::ExitStatus;
-use crate::args::{InputArgs, MethodArgs, ReportArgs};
-use crate::gate::{CheckFormat, drift_checks, nothing_compared_check, render, status};
+use crate::args::{InputArgs, MethodArgs, OutputArgs};
+use crate::checks::{CheckFormat, drift_checks, nothing_compared_check, render, status};
 use crate::load::{Side, SideInfo, load};
 use crate::output::{emit, write_json};
 use crate::render::drift::{DriftTable, drift_table};
@@ -94,7 +94,7 @@ pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
-    pub report: ReportArgs,
+    pub out: OutputArgs,
 }
 
 #[derive(Serialize)]
@@ -212,7 +212,7 @@ fn plan(
 
 pub fn run(args: Args) -> Result<ExitStatus> {
     crate::output::check_outputs(
-        [args.report.output.as_deref(), args.report.html.as_deref()],
+        [args.out.output.as_deref(), args.out.html.as_deref()],
         args.inputs
             .iter()
             .map(Path::new)
@@ -271,11 +271,11 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         columns: &comparison.results,
         skipped: &comparison.skipped,
     };
-    let format = args.report.format();
+    let format = args.out.format();
     let suite = format!("drift {} vs {}", reference.name(), current.name());
     let file = current.inputs.first().cloned().unwrap_or_default();
-    let fail_on = args.report.fail_on;
-    emit(args.report.output.as_deref(), |w| match format {
+    let fail_on = args.out.fail_on;
+    emit(args.out.output.as_deref(), |w| match format {
         CheckFormat::Json => write_json(w, &report),
         CheckFormat::Table => {
             let view = DriftTable {
@@ -289,7 +289,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         }
         _ => render(w, format, &suite, &file, &checks, fail_on).map(|_| ()),
     })?;
-    if let Some(path) = &args.report.html {
+    if let Some(path) = &args.out.html {
         let results = comparison.results.iter().map(|c| &c.drift).collect();
         let page = crate::html::drift_page(
             suite,

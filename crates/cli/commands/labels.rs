@@ -3,7 +3,7 @@
 //!
 //! Arguments become an [`AuditSpec`] or [`AnnotatorSpec`]; the table is loaded here and
 //! audited by `preflight_stats::labels`; the typed result is rendered by
-//! `crate::render::labels` (table), `gate` (CI formats) and `crate::html::labels` (page).
+//! `crate::render::labels` (table), `checks` (CI formats) and `crate::html::labels` (page).
 //! The audit needs every row at once (cross-validation, nearest neighbours), so the table is
 //! collected in memory, read with one partition so row numbers follow the input order; it
 //! refuses inputs above `--max-rows` (DESIGN.md allows this for the label audit).
@@ -20,8 +20,8 @@ use preflight_stats::labels::{
 use preflight_stats::source::{Dataset, SourceOptions};
 
 use crate::ExitStatus;
-use crate::args::{InputArgs, ReportArgs};
-use crate::gate::{self, Check, CheckFormat};
+use crate::args::{InputArgs, OutputArgs};
+use crate::checks::{self, Check, CheckFormat};
 use crate::html::labels::Audit;
 use crate::output::{emit, write_json};
 
@@ -114,7 +114,7 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub max_rows: usize,
     #[command(flatten)]
-    pub report: ReportArgs,
+    pub out: OutputArgs,
 }
 
 /// Which rows count as issues (cleanlab's `filter_by`).
@@ -191,13 +191,13 @@ fn load(paths: &[String], mut opts: SourceOptions, max_rows: usize) -> Result<Ta
 }
 
 /// The typed audit, either kind.
-enum Report {
+enum Audited {
     Model(Box<LabelAudit>),
     Annotators(Box<AnnotatorAudit>),
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
-    let out = &args.report;
+    let out = &args.out;
     crate::output::check_outputs(
         [out.output.as_deref(), out.html.as_deref()],
         (args.paths.iter().chain(&args.pred_probs))
@@ -258,7 +258,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         };
         let mut a = annotator_audit(&data, &spec)?;
         a.notes.insert(0, note);
-        Report::Annotators(Box::new(a))
+        Audited::Annotators(Box::new(a))
     } else {
         let Some(label) = args.label.clone().or(schema_label) else {
             bail!("--label is required");
@@ -282,7 +282,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         };
         let mut a = audit(&data, &spec)?;
         a.notes.insert(0, note);
-        Report::Model(Box::new(a))
+        Audited::Model(Box::new(a))
     };
     render(&args, &data.name, report)
 }
@@ -295,29 +295,29 @@ fn to_check(c: &AuditCheck) -> Check {
 }
 
 /// Writes the audit in the asked format (and the HTML page); the exit status.
-fn render(args: &Args, input: &str, mut report: Report) -> Result<ExitStatus> {
-    let out = &args.report;
+fn render(args: &Args, input: &str, mut report: Audited) -> Result<ExitStatus> {
+    let out = &args.out;
     let fail_on = out.fail_on;
     let (checks, suite_note): (Vec<Check>, String) = match &report {
-        Report::Model(a) => (a.checks.iter().map(to_check).collect(), String::new()),
-        Report::Annotators(a) => (
+        Audited::Model(a) => (a.checks.iter().map(to_check).collect(), String::new()),
+        Audited::Annotators(a) => (
             a.checks.iter().map(to_check).collect(),
             format!(" (consensus by {})", a.consensus_method.as_str()),
         ),
     };
-    let status = gate::status(&checks, fail_on);
+    let status = checks::status(&checks, fail_on);
     match &mut report {
-        Report::Model(a) => a.passed = status == ExitStatus::Success,
-        Report::Annotators(a) => a.passed = status == ExitStatus::Success,
+        Audited::Model(a) => a.passed = status == ExitStatus::Success,
+        Audited::Annotators(a) => a.passed = status == ExitStatus::Success,
     }
     let audit = match &report {
-        Report::Model(a) => Audit::Model(a),
-        Report::Annotators(a) => Audit::Annotators(a),
+        Audited::Model(a) => Audit::Model(a),
+        Audited::Annotators(a) => Audit::Annotators(a),
     };
     let format = out.format();
     let suite = format!("labels {input}{suite_note}");
     emit(out.output.as_deref(), |w| {
-        if gate::render(w, format, &suite, input, &checks, fail_on)? {
+        if checks::render(w, format, &suite, input, &checks, fail_on)? {
             return Ok(());
         }
         match (format, audit) {

@@ -9,7 +9,7 @@ use preflight_stats::drift::plan::{DriftPlan, Order, compare_profiles};
 
 use crate::ExitStatus;
 use crate::args::{InputArgs, MethodArgs};
-use crate::gate::{self, Check, FailOn, drift_checks, nothing_compared_check};
+use crate::checks::{self, Check, FailOn, drift_checks, nothing_compared_check};
 use crate::html::{self, DatasetInfo, Page};
 use crate::load::load;
 
@@ -123,7 +123,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         args.fail_on,
     );
     write(args.output.as_ref(), &page)?;
-    Ok(gate::status(&checks, args.fail_on))
+    Ok(checks::status(&checks, args.fail_on))
 }
 
 fn write(output: Option<&PathBuf>, page: &Page) -> Result<()> {

@@ -7,8 +7,8 @@ use preflight_stats::source::Dataset;
 use serde::Serialize;
 
 use crate::ExitStatus;
-use crate::args::{InputArgs, ReportArgs};
-use crate::gate::{Check, CheckFormat, render, status};
+use crate::args::{InputArgs, OutputArgs};
+use crate::checks::{Check, CheckFormat, render, status};
 use crate::output::{emit, write_json};
 
 /// Version of the `skew --format json` document.
@@ -63,7 +63,7 @@ pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
-    pub report: ReportArgs,
+    pub out: OutputArgs,
 }
 
 #[derive(Serialize)]
@@ -120,7 +120,7 @@ fn parse_size(text: &str) -> Result<Option<usize>> {
 
 pub fn run(args: Args) -> Result<ExitStatus> {
     crate::output::check_outputs(
-        [args.report.output.as_deref(), args.report.html.as_deref()],
+        [args.out.output.as_deref(), args.out.html.as_deref()],
         &args.inputs,
     )?;
     if !(args.max_mismatch_rate.is_finite() && (0.0..=1.0).contains(&args.max_mismatch_rate)) {
@@ -206,25 +206,25 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         nothing_compared,
         report: &report,
     };
-    let format = args.report.format();
+    let format = args.out.format();
     let suite = format!("skew {a_name} vs {b_name} on {}", args.key);
-    emit(args.report.output.as_deref(), |w| match format {
+    emit(args.out.output.as_deref(), |w| match format {
         CheckFormat::Json => write_json(w, &out),
         CheckFormat::Table => {
-            crate::render::skew::skew_table(w, &report, &checks, args.report.fail_on)
+            crate::render::skew::skew_table(w, &report, &checks, args.out.fail_on)
         }
-        _ => render(w, format, &suite, &b_name, &checks, args.report.fail_on).map(|_| ()),
+        _ => render(w, format, &suite, &b_name, &checks, args.out.fail_on).map(|_| ()),
     })?;
-    if let Some(path) = &args.report.html {
+    if let Some(path) = &args.out.html {
         let page = crate::html::checks_page(
             suite,
             [("A", a_paths), ("B", b_paths)],
             &checks,
-            args.report.fail_on,
+            args.out.fail_on,
         );
         crate::html::write(path, &page)?;
     }
-    Ok(status(&checks, args.report.fail_on))
+    Ok(status(&checks, args.out.fail_on))
 }
 
 #[cfg(test)]

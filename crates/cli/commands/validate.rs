@@ -13,8 +13,8 @@ use preflight_stats::profile::{Kind, Profile};
 use preflight_stats::source::{Dataset, SourceOptions};
 
 use crate::ExitStatus;
-use crate::args::{InputArgs, ReportArgs};
-use crate::gate::{self, Check, CheckFormat};
+use crate::args::{InputArgs, OutputArgs};
+use crate::checks::{self, Check, CheckFormat};
 use crate::load::{Side, SideInfo, load_profiles};
 use crate::output::{emit, write_json};
 use crate::progress::Progress;
@@ -77,7 +77,7 @@ pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
-    pub report: ReportArgs,
+    pub out: OutputArgs,
 }
 
 /// CSV has no types: read the columns the schema calls strings as strings (digits stay
@@ -174,7 +174,7 @@ fn unchecked_notes(schema: &Schema, args: &Args) -> Vec<String> {
 
 pub fn run(args: Args) -> Result<ExitStatus> {
     crate::output::check_outputs(
-        [args.report.output.as_deref(), args.report.html.as_deref()],
+        [args.out.output.as_deref(), args.out.html.as_deref()],
         (args
             .paths
             .iter()
@@ -248,17 +248,17 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         anyhow::Ok((v, ds.sources().to_vec(), sides, profile))
     })?;
     let [baseline, training] = sides;
-    let checks = gate_checks(&validation);
-    let status = gate::status(&checks, args.report.fail_on);
-    let format = args.report.format();
+    let checks = validation_checks(&validation);
+    let status = checks::status(&checks, args.out.fail_on);
+    let format = args.out.format();
     let suite = format!("validate {}", args.paths.join(" "));
     let file = args.paths.first().map_or("", String::as_str);
-    emit(args.report.output.as_deref(), |w| {
-        if gate::render(w, format, &suite, file, &checks, args.report.fail_on)? {
+    emit(args.out.output.as_deref(), |w| {
+        if checks::render(w, format, &suite, file, &checks, args.out.fail_on)? {
             return Ok(());
         }
         let anomalies = validation.anomalies();
-        let (errors, warnings) = gate::tally(&checks);
+        let (errors, warnings) = checks::tally(&checks);
         let report = ValidateReport {
             version: REPORT_VERSION,
             passed: status == ExitStatus::Success,
@@ -279,10 +279,10 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         };
         match format {
             CheckFormat::Json => write_json(w, &report),
-            _ => validate_table(w, &report, &checks, args.report.fail_on),
+            _ => validate_table(w, &report, &checks, args.out.fail_on),
         }
     })?;
-    if let Some(path) = &args.report.html {
+    if let Some(path) = &args.out.html {
         let anomalies = validation.anomalies();
         let page = crate::html::validation_page(
             suite,
@@ -290,17 +290,17 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             &args.schema,
             &anomalies,
             &checks,
-            args.report.fail_on,
+            args.out.fail_on,
         );
         crate::html::write(path, &page)?;
     }
     Ok(status)
 }
 
-/// One gate check per outcome: JUnit's testcases, GitHub's annotations. Missing columns
+/// One check per outcome: JUnit's testcases, GitHub's annotations. Missing columns
 /// come first, as in the table and the JSON: the renderers order failures by severity only,
 /// so with 5,000 features the missing ones would sit among the others in column order.
-fn gate_checks(v: &Validation) -> Vec<Check> {
+fn validation_checks(v: &Validation) -> Vec<Check> {
     let mut outcomes: Vec<_> = v.outcomes.iter().collect();
     outcomes.sort_by_key(|o| !o.anomaly.as_ref().is_some_and(|a| a.kind.is_missing()));
     outcomes

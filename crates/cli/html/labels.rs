@@ -8,7 +8,7 @@ use preflight_stats::labels::{AnnotatorAudit, LabelAudit};
 
 use super::charts::{self, BarRow};
 use super::{DatasetInfo, Finding, Page, Verdict};
-use crate::gate::{Check, FailOn};
+use crate::checks::{Check, FailOn};
 
 /// Rows of a long table shown; the JSON has them all.
 const ROWS: usize = 500;
@@ -54,8 +54,9 @@ fn opt_text(s: Option<&str>) -> String {
     s.map_or_else(|| "–".into(), text)
 }
 
+/// A count (grouped by thousands); row numbers stay plain, as in the JSON.
 fn int(n: usize) -> String {
-    crate::render::num(n as f64)
+    crate::render::number::count(n as u64)
 }
 
 fn num(x: Option<f64>, digits: usize) -> String {
@@ -80,7 +81,7 @@ fn rows_text(items: Vec<String>) -> String {
 }
 
 fn row_list(rows: &[usize]) -> String {
-    rows_text(rows.iter().map(|&r| int(r)).collect())
+    rows_text(rows.iter().map(|r| r.to_string()).collect())
 }
 
 fn label_list(labels: &[String]) -> String {
@@ -199,7 +200,7 @@ pub fn section(audit: Audit<'_>) -> Markup {
                     tbody {
                         @for i in issues.iter().take(ROWS) {
                             tr {
-                                td.r { (int(i.row)) }
+                                td.r { (i.row) }
                                 td { (opt_text(i.given)) }
                                 td { (opt_text(i.suggested)) }
                                 td.r { (num(Some(i.score), 4)) }
@@ -314,7 +315,7 @@ pub fn section(audit: Audit<'_>) -> Markup {
                     tbody {
                         @for d in disputed.iter().take(ROWS) {
                             tr {
-                                td.r { (int(d.row)) }
+                                td.r { (d.row) }
                                 td { (text(&d.item)) }
                                 td { (opt_text(d.consensus.as_deref())) }
                                 td.r { (num(Some(d.agreement), 2)) }

@@ -27,7 +27,7 @@ use preflight_stats::drift::compare::ColumnDrift;
 use preflight_stats::profile::Profile;
 use serde_json::Value;
 
-use crate::gate::{self, Check, FailOn};
+use crate::checks::{self, Check, FailOn};
 use crate::output::emit;
 
 /// Findings listed at the top of the page; each card lists its own in full.
@@ -100,8 +100,8 @@ pub struct Verdict {
 impl Verdict {
     pub fn from_checks(checks: &[Check], fail_on: FailOn) -> Self {
         Self {
-            text: gate::verdict(checks, fail_on),
-            failed: gate::status(checks, fail_on) == crate::ExitStatus::Failure,
+            text: checks::verdict(checks, fail_on),
+            failed: checks::status(checks, fail_on) == crate::ExitStatus::Failure,
             checks: checks.len(),
         }
     }
@@ -195,7 +195,7 @@ pub(crate) fn value_text(v: &Value) -> String {
         Value::String(s) => crate::display::value(s).into_owned(),
         Value::Number(n) => n
             .as_f64()
-            .map(crate::render::num)
+            .map(crate::render::number::value)
             .unwrap_or_else(|| n.to_string()),
         Value::Null => "null".into(),
         other => other.to_string(),

@@ -11,7 +11,7 @@ use preflight_stats::profile::{ColumnProfile, Kind, Profile};
 
 use super::charts::{self, BarRow, HistSide};
 use super::{Finding, Page, TOP_FINDINGS, clip, value_text};
-use crate::render::num;
+use crate::render::number::{count, percent, value as num};
 
 const CSS: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("script.js");
@@ -151,8 +151,8 @@ pub fn page(page: &Page) -> Markup {
                                     tr {
                                         td { @if two && i < 2 { span.key.cur[i == 0].base[i == 1] {} } " " (d.role) }
                                         td.src { (d.inputs.join(" ")) }
-                                        td.r { (d.rows.map(|r| r.to_string()).unwrap_or_default()) }
-                                        td.r { (d.columns.map(|r| r.to_string()).unwrap_or_default()) }
+                                        td.r { (d.rows.map(count).unwrap_or_default()) }
+                                        td.r { (d.columns.map(|c| count(c as u64)).unwrap_or_default()) }
                                         td { (d.source) }
                                     }
                                 }
@@ -228,14 +228,14 @@ pub fn page(page: &Page) -> Markup {
 /// The line a profile report shows where a checking command shows its verdict: nothing
 /// was checked, but these are what a reader looks for first.
 fn profile_verdict(p: &Profile) -> String {
-    let count = |f: &dyn Fn(&ColumnProfile) -> bool| p.columns.iter().filter(|c| f(c)).count();
-    let with_missing = count(&|c| c.missing > 0);
-    let all_missing = count(&|c| c.count > 0 && c.missing == c.count);
-    let constant = count(&|c| c.present > 0 && c.distinct == Some(1));
+    let columns = |f: &dyn Fn(&ColumnProfile) -> bool| p.columns.iter().filter(|c| f(c)).count();
+    let with_missing = columns(&|c| c.missing > 0);
+    let all_missing = columns(&|c| c.count > 0 && c.missing == c.count);
+    let constant = columns(&|c| c.present > 0 && c.distinct == Some(1));
     let mut parts = vec![format!(
         "{} rows, {} columns; nothing checked",
-        p.row_count,
-        p.columns.len()
+        count(p.row_count),
+        count(p.columns.len() as u64)
     )];
     parts.push(format!("{with_missing} with missing values"));
     if all_missing > 0 {
@@ -278,20 +278,11 @@ fn examples(ex: &[String]) -> Markup {
     }
 }
 
-fn pct(x: f64) -> String {
-    let p = x * 100.0;
-    if p > 0.0 && p < 0.1 {
-        format!("{p:.2}%")
-    } else {
-        format!("{p:.1}%")
-    }
-}
-
 /// The statistics rows of a column: (label, text).
 fn stats(c: &ColumnProfile) -> Vec<(&'static str, String)> {
     let mut s = vec![(
         "missing",
-        format!("{} ({})", c.missing, pct(c.missing_fraction)),
+        format!("{} ({})", count(c.missing), percent(c.missing_fraction)),
     )];
     if let Some(d) = c.distinct {
         let approx = if c.distinct_exact == Some(false) {
@@ -299,7 +290,7 @@ fn stats(c: &ColumnProfile) -> Vec<(&'static str, String)> {
         } else {
             ""
         };
-        s.push(("distinct", format!("{approx}{d}")));
+        s.push(("distinct", format!("{approx}{}", count(d))));
     }
     if let Some(t) = &c.temporal {
         let o = |x: &Option<String>| x.clone().unwrap_or_default();
@@ -350,7 +341,7 @@ fn stats(c: &ColumnProfile) -> Vec<(&'static str, String)> {
     {
         s.push((
             "top",
-            format!("{} ({})", clip(&value_text(&t.value), 24), t.count),
+            format!("{} ({})", clip(&value_text(&t.value), 24), count(t.count)),
         ));
     }
     s

@@ -9,7 +9,7 @@ use preflight_stats::drift::compare::{ColumnDrift, Skipped};
 use preflight_stats::profile::Profile;
 
 use super::{DatasetInfo, Finding, Page, Verdict};
-use crate::gate::{Check, FailOn};
+use crate::checks::{Check, FailOn};
 use crate::load::Side;
 
 /// How a page names where a side came from.

@@ -7,8 +7,9 @@ use anyhow::Result;
 use preflight_stats::drift::compare::{ColumnDrift, Skipped};
 use preflight_stats::drift::plan::{ColumnResult, DriftSummary};
 
-use super::{align_right, fmt_num, table};
-use crate::gate::{Check, FailOn, verdict};
+use super::number::opt_stat;
+use super::{align_right, table};
+use crate::checks::{Check, FailOn, verdict};
 
 /// What the table shows: a comparison's results and its dataset verdict.
 pub struct DriftTable<'a> {
@@ -25,7 +26,10 @@ pub struct DriftTable<'a> {
 pub fn notes(d: &ColumnDrift) -> String {
     let mut n = Vec::new();
     if !d.exact {
-        n.push(format!("from sketches (error {})", fmt_num(d.sketch_error)));
+        n.push(format!(
+            "from sketches (error {})",
+            opt_stat(d.sketch_error)
+        ));
     }
     if let Some(u) = d.unseen_count {
         let mut names = (d.unseen_categories.iter())
@@ -77,14 +81,14 @@ pub fn drift_table(
         let stat = if d.statistic.is_none() && d.p_value.is_some() {
             "inf".to_string()
         } else {
-            fmt_num(d.statistic)
+            opt_stat(d.statistic)
         };
         t.add_row(vec![
             name,
             d.method.to_string(),
             stat,
-            fmt_num(d.p_value),
-            fmt_num(Some(d.threshold)),
+            opt_stat(d.p_value),
+            opt_stat(Some(d.threshold)),
             match (d.drifted, c.schema_severity) {
                 (true, Some(sev)) => format!("drifted (schema, {sev})"),
                 (false, Some(_)) => "stable (schema)".to_string(),

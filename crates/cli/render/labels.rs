@@ -4,7 +4,8 @@
 use comfy_table::Table;
 use preflight_stats::labels::{AnnotatorAudit, LabelAudit};
 
-use crate::gate::{self, Check, FailOn};
+use super::number::{count, opt_stat, stat, value};
+use crate::checks::{self, Check, FailOn};
 
 /// Rows shown in the terminal table (JSON has them all).
 pub const TABLE_ROWS: usize = 30;
@@ -16,21 +17,6 @@ fn text(s: &str) -> String {
 
 fn opt_text(s: Option<&str>) -> String {
     s.map_or_else(|| "-".to_string(), text)
-}
-
-/// Whole numbers as integers, others with 4 decimals; `-` for none.
-fn num(x: f64) -> String {
-    if !x.is_finite() {
-        "-".to_string()
-    } else if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.4}")
-    }
-}
-
-fn opt_num(x: Option<f64>) -> String {
-    x.map_or_else(|| "-".to_string(), num)
 }
 
 fn push_checks(s: &mut String, checks: &[Check]) {
@@ -59,10 +45,10 @@ pub fn model_table(a: &LabelAudit, checks: &[Check], fail_on: FailOn) -> String 
     s.push_str(&format!(
         "labels: {} ({} rows, label {}, {} classes) -- {}\n",
         text(&a.input),
-        a.n_rows,
+        count(a.n_rows as u64),
         text(&a.label),
-        a.classes.len(),
-        gate::verdict(checks, fail_on)
+        count(a.classes.len() as u64),
+        checks::verdict(checks, fail_on)
     ));
     s.push_str(&match &a.probabilities {
         Probabilities::BuiltIn {
@@ -80,17 +66,17 @@ pub fn model_table(a: &LabelAudit, checks: &[Check], fail_on: FailOn) -> String 
             "probabilities: built-in {} model, {folds} folds, seed {}\n",
             text(model.as_str()),
             // As the document's number reads back (a seed above 2^53 loses digits).
-            num(*seed as f64)
+            value(*seed as f64)
         ),
         other => format!("probabilities: {}\n", other.source()),
     });
     let issues = &a.label_issues;
     s.push_str(&format!(
         "\n{} label issues (filter {}), lowest {} first; label health {}\n",
-        issues.len(),
+        count(issues.len() as u64),
         a.filter_by.as_str(),
         a.score.as_str(),
-        num(a.health.label_health_score)
+        stat(a.health.label_health_score)
     ));
     if !issues.is_empty() {
         let mut t = super::table(&["row", "given", "suggested", "score", "reason"]);
@@ -99,7 +85,7 @@ pub fn model_table(a: &LabelAudit, checks: &[Check], fail_on: FailOn) -> String 
                 i.row.to_string(),
                 text(&i.given),
                 opt_text(i.suggested.as_deref()),
-                num(i.score),
+                stat(i.score),
                 i.reasons
                     .iter()
                     .map(|r| r.as_str())
@@ -114,10 +100,10 @@ pub fn model_table(a: &LabelAudit, checks: &[Check], fail_on: FailOn) -> String 
     for c in &a.noise.per_class {
         t.add_row(vec![
             text(&c.class),
-            c.count.to_string(),
-            num(c.share),
-            num(c.estimated_noise_rate),
-            c.issues.to_string(),
+            count(c.count as u64),
+            stat(c.share),
+            stat(c.estimated_noise_rate),
+            count(c.issues as u64),
         ]);
     }
     s.push_str(&format!("\nper class\n{t}\n"));
@@ -133,7 +119,7 @@ pub fn model_table(a: &LabelAudit, checks: &[Check], fail_on: FailOn) -> String 
                     "{} -> {}: {}",
                     text(&p.given),
                     text(&p.true_label),
-                    num(p.rate)
+                    stat(p.rate)
                 )
             })
             .collect();
@@ -162,18 +148,18 @@ pub fn annotator_table(a: &AnnotatorAudit, checks: &[Check], fail_on: FailOn) ->
     let mut s = format!(
         "labels: {} ({} items, {} annotators, consensus by {}) -- {}\n",
         text(&a.input),
-        a.n_items,
-        a.annotators.len(),
+        count(a.n_items as u64),
+        count(a.annotators.len() as u64),
         text(method),
-        gate::verdict(checks, fail_on)
+        checks::verdict(checks, fail_on)
     );
     let g = &a.agreement;
     s.push_str(&format!(
         "Krippendorff's alpha {} | Fleiss' kappa {} | {} labels, {} per item\n",
-        opt_num(g.krippendorff_alpha),
-        opt_num(g.fleiss_kappa),
-        g.n_labels,
-        num(g.mean_labels_per_item)
+        opt_stat(g.krippendorff_alpha),
+        opt_stat(g.fleiss_kappa),
+        count(g.n_labels as u64),
+        stat(g.mean_labels_per_item)
     ));
     let mut t = super::table(&[
         "annotator",
@@ -186,11 +172,11 @@ pub fn annotator_table(a: &AnnotatorAudit, checks: &[Check], fail_on: FailOn) ->
     for x in &a.annotators {
         t.add_row(vec![
             text(&x.name),
-            opt_num(x.quality),
-            x.n_labelled.to_string(),
-            opt_num(x.agreement_with_majority),
-            opt_num(x.weight),
-            opt_num(x.accuracy_vs_gold),
+            opt_stat(x.quality),
+            count(x.n_labelled as u64),
+            opt_stat(x.agreement_with_majority),
+            opt_stat(x.weight),
+            opt_stat(x.accuracy_vs_gold),
         ]);
     }
     s.push_str(&format!("\nannotators (best first)\n{t}\n"));
@@ -200,13 +186,13 @@ pub fn annotator_table(a: &AnnotatorAudit, checks: &[Check], fail_on: FailOn) ->
     if let Some(gold) = &a.gold {
         s.push_str(&format!(
             "consensus accuracy vs gold: majority vote {}{}{}\n",
-            opt_num(gold.majority_vote_accuracy),
+            opt_stat(gold.majority_vote_accuracy),
             gold.crowdlab_accuracy
-                .map_or(String::new(), |x| format!(", CROWDLAB {}", num(x))),
+                .map_or(String::new(), |x| format!(", CROWDLAB {}", stat(x))),
             gold.weighted_agreement_accuracy
                 .map_or(String::new(), |x| format!(
                     ", weighted agreement {}",
-                    num(x)
+                    stat(x)
                 )),
         ));
     }
@@ -215,8 +201,8 @@ pub fn annotator_table(a: &AnnotatorAudit, checks: &[Check], fail_on: FailOn) ->
         t.add_row(vec![
             text(&p.a),
             text(&p.b),
-            opt_num(p.kappa),
-            p.n_items.to_string(),
+            opt_stat(p.kappa),
+            count(p.n_items as u64),
         ]);
     }
     s.push_str(&format!("\npairs\n{t}\n"));
@@ -226,7 +212,7 @@ pub fn annotator_table(a: &AnnotatorAudit, checks: &[Check], fail_on: FailOn) ->
             t.add_row(vec![
                 d.row.to_string(),
                 text(&d.item),
-                num(d.agreement),
+                stat(d.agreement),
                 serde_json::to_string(&d.votes).unwrap_or_default(),
                 opt_text(d.consensus.as_deref()),
             ]);
@@ -241,7 +227,7 @@ pub fn annotator_table(a: &AnnotatorAudit, checks: &[Check], fail_on: FailOn) ->
                 text(&i.item),
                 opt_text(i.given.as_deref()),
                 opt_text(i.suggested.as_deref()),
-                num(i.score),
+                stat(i.score),
             ]);
         }
         s.push_str(&format!("\ngold label disagrees with consensus\n{t}\n"));

@@ -1,9 +1,10 @@
-//! Terminal renderings: one comfy-table set-up and one number format for every command's
-//! table. Each command's table lives in the submodule named after the command; the HTML
+//! Terminal renderings: one comfy-table set-up and one number format ([`number`]) for
+//! every command's table. Each command's table lives in the submodule named after the command; the HTML
 //! pages live in `crate::html`.
 
 pub mod drift;
 pub mod labels;
+pub mod number;
 pub mod profile;
 pub mod skew;
 pub mod validate;
@@ -11,7 +12,7 @@ pub mod validate;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
-pub use profile::{num, profile_table};
+pub use profile::profile_table;
 
 /// A table in preflight's style with the given header. Rows keep their width (a cell
 /// is never wrapped), so a table that is wider than the terminal scrolls rather than
@@ -30,15 +31,5 @@ pub fn align_right(t: &mut Table, columns: &[usize]) {
         if let Some(col) = t.column_mut(i) {
             col.set_cell_alignment(CellAlignment::Right);
         }
-    }
-}
-
-/// A statistic, p-value or threshold in the drift, validate and skew tables and
-/// messages: 4 decimals, scientific notation below 1e-3 and from 1e6; `-` for none.
-pub fn fmt_num(x: Option<f64>) -> String {
-    match x {
-        None => "-".into(),
-        Some(v) if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) => format!("{v:.3e}"),
-        Some(v) => format!("{v:.4}"),
     }
 }

@@ -6,6 +6,8 @@ use anyhow::Result;
 use preflight_stats::profile::{ColumnProfile, Profile};
 use serde_json::Value;
 
+use super::number::{count, percent, value};
+
 /// One row per column with the numbers a person scans first.
 pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
     let w: &mut dyn std::io::Write = &mut crate::display::Escaping::new(w);
@@ -22,8 +24,8 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
     for c in &p.columns {
         let (min, med, max) = range_cells(c);
         let distinct = match (c.distinct, c.distinct_exact) {
-            (Some(d), Some(false)) => format!("~{d}"),
-            (Some(d), _) => d.to_string(),
+            (Some(d), Some(false)) => format!("~{}", count(d)),
+            (Some(d), _) => count(d),
             _ => String::new(),
         };
         // A sketched count within the sketch's error bound says nothing about the value
@@ -33,12 +35,12 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
             .top_values
             .first()
             .filter(|t| t.count > c.top_values_max_error.unwrap_or(0))
-            .map(|t| format!("{} ({})", value_text(&t.value), t.count))
+            .map(|t| format!("{} ({})", value_text(&t.value), count(t.count)))
             .unwrap_or_default();
         t.add_row(vec![
             crate::display::escape(&c.name).into_owned(),
             c.type_name.clone(),
-            format!("{:.1}%", c.missing_fraction * 100.0),
+            percent(c.missing_fraction),
             min,
             med,
             max,
@@ -48,7 +50,12 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
     }
     super::align_right(&mut t, &[2, 3, 4, 5, 6]);
     writeln!(w, "{t}")?;
-    writeln!(w, "{} rows, {} columns", p.row_count, p.columns.len())?;
+    writeln!(
+        w,
+        "{} rows, {} columns",
+        count(p.row_count),
+        count(p.columns.len() as u64)
+    )?;
     Ok(())
 }
 
@@ -59,7 +66,7 @@ fn range_cells(c: &ColumnProfile) -> (String, String, String) {
         return (s(&t.min), s(&t.median), s(&t.max));
     }
     if let Some(n) = &c.numeric {
-        let f = |x: Option<f64>| x.map(num).unwrap_or_default();
+        let f = |x: Option<f64>| x.map(value).unwrap_or_default();
         return (f(n.min), f(n.median), f(n.max));
     }
     if let Some(s) = c.string.as_ref().or(c.binary.as_ref()) {
@@ -69,24 +76,12 @@ fn range_cells(c: &ColumnProfile) -> (String, String, String) {
     Default::default()
 }
 
-/// Numbers as a person reads them: integers plain, others to 4 significant digits.
-pub fn num(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{x:.0}")
-    } else if x.abs() >= 1e-3 && x.abs() < 1e6 {
-        let digits = 4 - (x.abs().log10().floor() as i32 + 1);
-        format!("{:.*}", digits.clamp(0, 6) as usize, x)
-    } else {
-        format!("{x:.3e}")
-    }
-}
-
 /// A value from the data: quoted when blanks at either end or control characters would
 /// hide what it is (`"Biscoe "`).
 fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => crate::display::value(s).into_owned(),
-        Value::Number(n) => n.as_f64().map(num).unwrap_or_else(|| n.to_string()),
+        Value::Number(n) => n.as_f64().map(value).unwrap_or_else(|| n.to_string()),
         other => other.to_string(),
     }
 }

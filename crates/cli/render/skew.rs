@@ -4,8 +4,9 @@
 use anyhow::Result;
 use preflight_stats::drift::skew::SkewReport;
 
+use super::number::{count, stat};
 use super::{align_right, table};
-use crate::gate::{Check, FailOn, verdict};
+use crate::checks::{Check, FailOn, verdict};
 
 /// The key counts, one row per feature (most skewed first), the verdict.
 pub fn skew_table(
@@ -21,18 +22,18 @@ pub fn skew_table(
         "key `{}`: {} matched; only in A {} keys ({} rows), only in B {} keys ({} rows); \
          duplicated in A {} keys ({} rows), in B {} keys ({} rows), {} not compared; null keys A {}, B {}",
         r.key,
-        k.matched,
-        k.only_in_a_keys,
-        k.only_in_a_rows,
-        k.only_in_b_keys,
-        k.only_in_b_rows,
-        k.duplicate_keys_a,
-        k.duplicate_rows_a,
-        k.duplicate_keys_b,
-        k.duplicate_rows_b,
-        k.ambiguous,
-        k.null_keys_a,
-        k.null_keys_b
+        count(k.matched),
+        count(k.only_in_a_keys),
+        count(k.only_in_a_rows),
+        count(k.only_in_b_keys),
+        count(k.only_in_b_rows),
+        count(k.duplicate_keys_a),
+        count(k.duplicate_rows_a),
+        count(k.duplicate_keys_b),
+        count(k.duplicate_rows_b),
+        count(k.ambiguous),
+        count(k.null_keys_a),
+        count(k.null_keys_b)
     )?;
     if let Some(reason) = r.nothing_compared() {
         writeln!(w, "{reason}")?;
@@ -70,9 +71,9 @@ pub fn skew_table(
             .unwrap_or_default();
         t.add_row(vec![
             crate::display::escape(&f.feature).into_owned(),
-            f.matched.to_string(),
-            f.mismatched.to_string(),
-            format!("{:.4}", f.mismatch_rate),
+            count(f.matched),
+            count(f.mismatched),
+            stat(f.mismatch_rate),
             if f.matched == 0 {
                 "no pairs"
             } else if f.mismatched > 0 {

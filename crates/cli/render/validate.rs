@@ -9,8 +9,9 @@ use preflight_schema::compare::{ComparatorResult, Comparison};
 use preflight_schema::validate::Anomaly;
 use serde::Serialize;
 
-use super::{fmt_num, table};
-use crate::gate::{Check, FailOn, verdict};
+use super::number::{count, opt_stat};
+use super::table;
+use crate::checks::{Check, FailOn, verdict};
 use crate::load::SideInfo;
 
 /// The `validate --format json` document (schemas/), which the table reads too.
@@ -54,7 +55,7 @@ pub fn validate_table(
         "{}: {} ({} rows, {} checks{})",
         r.sources.join(" "),
         verdict(checks, fail_on),
-        r.rows,
+        count(r.rows),
         checks.len(),
         r.environment
             .map(|e| format!(", environment {e}"))
@@ -118,8 +119,8 @@ fn comparisons_table(w: &mut dyn Write, r: &ValidateReport) -> Result<()> {
     t.set_content_arrangement(ContentArrangement::Dynamic);
     for c in r.comparisons {
         let decided = match (c.p_value, c.statistic) {
-            (Some(p), _) => format!("p = {}", fmt_num(Some(p))),
-            (None, Some(s)) => fmt_num(Some(s)),
+            (Some(p), _) => format!("p = {}", opt_stat(Some(p))),
+            (None, Some(s)) => opt_stat(Some(s)),
             (None, None) => "inf".into(),
         };
         t.add_row([
@@ -132,7 +133,7 @@ fn comparisons_table(w: &mut dyn Write, r: &ValidateReport) -> Result<()> {
             } else {
                 format!("~{decided}")
             },
-            fmt_num(Some(c.threshold)),
+            opt_stat(Some(c.threshold)),
             if c.exceeded {
                 format!("exceeded ({})", c.severity)
             } else {

@@ -206,12 +206,9 @@ pub fn compare(
     (outcomes, results)
 }
 
+/// A statistic in an anomaly's message; none is an infinite distance.
 fn fmt(x: Option<f64>) -> String {
-    match x {
-        None => "infinite".into(),
-        Some(v) if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) => format!("{v:.3e}"),
-        Some(v) => format!("{v:.4}"),
-    }
+    x.map_or_else(|| "infinite".into(), preflight_stats::number::stat)
 }
 
 fn exceeded(which: Comparison, cmp: &Comparator, d: &ColumnDrift, r: &ComparatorResult) -> Anomaly {

@@ -22,8 +22,8 @@ use arrow::array::StringArray;
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
-use crate::check::open_text;
 use crate::error::{Error, Result};
+use crate::precheck::open_text;
 use crate::profile::type_name;
 use crate::source::{Compression, Format};
 
@@ -403,7 +403,7 @@ pub(crate) fn json_schema(
         Ok(inferred) => inferred,
         Err(e) => {
             // arrow-json names neither line of a key that changes type: find them.
-            crate::check::ndjson_kinds(path, compression)?;
+            crate::precheck::ndjson_kinds(path, compression)?;
             return Err(Error::input(path, e.to_string()).caused_by(e));
         }
     };

@@ -29,10 +29,10 @@ use datafusion::logical_expr::{Expr, cast, lit};
 use datafusion::physical_plan::{SendableRecordBatchStream, execute_stream_partitioned};
 use futures::StreamExt;
 
-use crate::check;
 use crate::concat::ConcatTable;
 use crate::error::{Error, Result, one_line};
 use crate::infer;
+use crate::precheck;
 use crate::profile::{Profile, ProfileBuilder};
 use crate::typed::TypedTable;
 
@@ -435,11 +435,11 @@ impl Dataset {
         let mut widest = 0usize;
         for f in &files {
             match format {
-                Format::Parquet => check::parquet_footer(f)?,
-                Format::Arrow if compression == Compression::None => check::arrow_ipc(f)?,
+                Format::Parquet => precheck::parquet_footer(f)?,
+                Format::Arrow if compression == Compression::None => precheck::arrow_ipc(f)?,
                 Format::Csv => {
                     let delimiter = delimiter_for(opts, f);
-                    let width = check::csv_header(
+                    let width = precheck::csv_header(
                         f,
                         compression,
                         delimiter,
@@ -447,7 +447,13 @@ impl Dataset {
                         opts.csv.has_header,
                     )?;
                     widest = widest.max(width);
-                    check::csv_quotes(f, compression, delimiter, opts.csv.quote, opts.csv.escape)?;
+                    precheck::csv_quotes(
+                        f,
+                        compression,
+                        delimiter,
+                        opts.csv.quote,
+                        opts.csv.escape,
+                    )?;
                 }
                 _ => {}
             }
@@ -783,7 +789,7 @@ impl Inputs {
                 }
             };
             let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-            if let Some((a, i, j)) = check::duplicate_names(&names) {
+            if let Some((a, i, j)) = precheck::duplicate_names(&names) {
                 return Err(Error::input(
                     f,
                     format!("column name `{a}` appears twice (columns {i} and {j}); rename one"),
@@ -1085,7 +1091,7 @@ impl Inputs {
                     if let Err(e) = infer::json_keys(f, self.compression, usize::MAX) {
                         return e;
                     }
-                    if let Err(e) = check::ndjson_kinds(f, self.compression) {
+                    if let Err(e) = precheck::ndjson_kinds(f, self.compression) {
                         return e;
                     }
                 }
@@ -1126,7 +1132,7 @@ impl Inputs {
         while let Some(b) = stream.next().await {
             let b = b.map_err(|e| fail(e.into()))?;
             if self.format == Format::Csv {
-                check::typed_cells(&b, typed, &self.opts.csv.null_values, row + header)
+                precheck::typed_cells(&b, typed, &self.opts.csv.null_values, row + header)
                     .map_err(|m| Error::input(f, clean_engine_message(&m)))?;
             }
             row += b.num_rows();

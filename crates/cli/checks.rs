@@ -13,7 +13,7 @@ use preflight_stats::drift::MethodKind;
 use preflight_stats::drift::plan::{ColumnResult, DriftSummary};
 
 use crate::ExitStatus;
-use crate::render::fmt_num;
+use crate::render::number::opt_stat;
 
 /// Output formats of the checking commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -156,12 +156,12 @@ pub fn drift_checks(
             let what = match d.method.kind() {
                 MethodKind::PValue => format!(
                     "p-value {} below threshold {}",
-                    fmt_num(d.p_value),
+                    opt_stat(d.p_value),
                     d.threshold
                 ),
                 MethodKind::Distance => format!(
                     "distance {} at or above threshold {}",
-                    fmt_num(d.statistic),
+                    opt_stat(d.statistic),
                     d.threshold
                 ),
             };
