@@ -151,6 +151,30 @@ impl Error {
         false
     }
 
+    /// Whether a value in the data did not parse as its column's type: an Arrow
+    /// `ParseError` or `CastError` anywhere among the causes, however DataFusion wrapped
+    /// it. (CSV and NDJSON types are guessed from the first rows; this is the sign that
+    /// the guess does not hold further down.)
+    pub fn is_parse_error(&self) -> bool {
+        let parse =
+            |e: &ArrowError| matches!(e, ArrowError::ParseError(_) | ArrowError::CastError(_));
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = cause {
+            if e.downcast_ref::<ArrowError>().is_some_and(parse) {
+                return true;
+            }
+            if let Some(DataFusionError::ArrowError(a, _)) = e
+                .downcast_ref::<DataFusionError>()
+                .map(DataFusionError::find_root)
+                && parse(a)
+            {
+                return true;
+            }
+            cause = e.source();
+        }
+        false
+    }
+
     /// The cause's own text, for messages that clean it up themselves: a DataFusion or
     /// Arrow error's message without the `query engine:` prefix this type adds.
     pub(crate) fn engine_text(&self) -> String {
@@ -278,6 +302,28 @@ mod tests {
         let plain = Error::input("data.csv", "file is empty");
         assert!(plain.source().is_none());
         assert!(!plain.is_resources_exhausted());
+    }
+
+    #[test]
+    fn parse_errors_are_found_by_kind_however_wrapped() {
+        let parse = ArrowError::ParseError("Error while parsing value 'x' as type Int64".into());
+        let wrapped = DataFusionError::Context(
+            "reading".into(),
+            Box::new(DataFusionError::ArrowError(Box::new(parse), None)),
+        );
+        assert!(Error::from(wrapped).is_parse_error());
+        let cast = ArrowError::CastError("Cannot cast string 'x' to value of Int64 type".into());
+        assert!(Error::from(cast).is_parse_error());
+        let shared = DataFusionError::Shared(std::sync::Arc::new(DataFusionError::ArrowError(
+            Box::new(ArrowError::CastError("x".into())),
+            None,
+        )));
+        assert!(Error::from(shared).is_parse_error());
+        // The words alone do not make a parse error; other kinds are not one.
+        let text = DataFusionError::Execution("Error while parsing value 'x'".into());
+        assert!(!Error::from(text).is_parse_error());
+        let io = ArrowError::IoError("disk".into(), std::io::Error::other("disk"));
+        assert!(!Error::from(io).is_parse_error());
     }
 
     #[test]
