@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::builder::PossibleValue;
 use preflight_stats::drift::Method;
+use preflight_stats::labels::FilterBy;
+use preflight_stats::labels::model::Model;
 use preflight_stats::source::{CsvOptions, Format, SourceOptions, parse_type};
 
 use crate::checks::{CheckFormat, FailOn, resolve_format};
@@ -155,6 +157,47 @@ impl clap::ValueEnum for MethodChoice {
         })
     }
 }
+
+/// A library enum as a clap value enum: `$name(pub $lib)` whose choices are `$lib::ALL`,
+/// named by `as_str` with `about` as each one's help, so the choices are written once, in
+/// the library.
+macro_rules! library_choice {
+    ($(#[$doc:meta])* $name:ident($lib:ty)) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $name(pub $lib);
+
+        impl clap::ValueEnum for $name {
+            fn value_variants<'a>() -> &'a [Self] {
+                const N: usize = <$lib>::ALL.len();
+                const ALL: [$name; N] = {
+                    let mut all = [$name(<$lib>::ALL[0]); N];
+                    let mut i = 0;
+                    while i < N {
+                        all[i] = $name(<$lib>::ALL[i]);
+                        i += 1;
+                    }
+                    all
+                };
+                &ALL
+            }
+
+            fn to_possible_value(&self) -> Option<PossibleValue> {
+                Some(PossibleValue::new(self.0.as_str()).help(self.0.about()))
+            }
+        }
+    };
+}
+
+library_choice!(
+    /// `labels --filter-by`: which rows count as label issues (cleanlab's `filter_by`).
+    FilterByChoice(FilterBy)
+);
+
+library_choice!(
+    /// `labels --model`: the built-in model that gives out-of-sample probabilities.
+    ModelChoice(Model)
+);
 
 /// The method flags `drift` and `report --baseline` share.
 #[derive(Debug, Clone, clap::Args)]

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicU64;
 
 use anyhow::{Context, Result};
 use preflight_stats::profile::Profile;
-use preflight_stats::source::Dataset;
+use preflight_stats::source::{Dataset, SourceOptions};
 use serde::Serialize;
 
 use crate::args::InputArgs;
@@ -121,4 +121,28 @@ pub fn profile_inputs(paths: &[String], input: &InputArgs) -> Result<Profile> {
         let mut ds = Dataset::open(paths, &opts).await?;
         profile_dataset(paths, &mut ds).await
     })
+}
+
+/// Reads `paths` whole into memory, rows in input order (one partition, so row numbers
+/// mean what DESIGN.md says), for the commands that need every row at once (the label
+/// audit); refuses more than `max_rows` rows before the audit starts.
+pub fn load_table(
+    paths: &[String],
+    mut opts: SourceOptions,
+    max_rows: usize,
+) -> Result<preflight_stats::labels::Table> {
+    opts.partitions = 1;
+    let name = paths.join(" ");
+    let batches = runtime()?.block_on(async {
+        let ds = Dataset::open(paths, &opts).await?;
+        let df = ds.context()?.table("data").await?;
+        Ok::<_, anyhow::Error>(df.collect().await?)
+    })?;
+    let n_rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    if n_rows > max_rows {
+        anyhow::bail!(
+            "{name}: {n_rows} rows exceed --max-rows {max_rows}; the label audit holds the table in memory, so sample the data or raise --max-rows"
+        );
+    }
+    Ok(preflight_stats::labels::Table::new(name, batches))
 }

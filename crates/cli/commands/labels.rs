@@ -11,18 +11,18 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use arrow::array::RecordBatch;
 use preflight_stats::labels::model::Model;
 use preflight_stats::labels::{
     AnnotatorAudit, AnnotatorLayout, AnnotatorSpec, AuditCheck, AuditSpec, FilterBy, LabelAudit,
-    LabelDomain, ProbabilitySource, Table, annotator_audit, audit,
+    LabelDomain, ProbabilitySource, annotator_audit, audit,
 };
-use preflight_stats::source::{Dataset, SourceOptions};
+use preflight_stats::source::SourceOptions;
 
 use crate::ExitStatus;
-use crate::args::{InputArgs, OutputArgs};
+use crate::args::{FilterByChoice, InputArgs, ModelChoice, OutputArgs};
 use crate::checks::{self, Check, CheckFormat};
 use crate::html::labels::Audit;
+use crate::load::load_table;
 use crate::output::{emit, write_json};
 
 /// Audit labels: likely mislabelled rows (confident learning), conflicting duplicates,
@@ -96,11 +96,11 @@ pub struct Args {
     #[arg(long, value_name = "COL,..", value_delimiter = ',')]
     pub exclude: Vec<String>,
     /// Which rows count as issues (cleanlab's filter_by).
-    #[arg(long, value_enum, value_name = "METHOD", default_value_t = FilterByArg::PruneByNoiseRate)]
-    pub filter_by: FilterByArg,
+    #[arg(long, value_enum, value_name = "METHOD", default_value_t = FilterByChoice(FilterBy::PruneByNoiseRate))]
+    pub filter_by: FilterByChoice,
     /// Built-in model.
-    #[arg(long, value_enum, value_name = "MODEL", default_value_t = ModelArg::Auto)]
-    pub model: ModelArg,
+    #[arg(long, value_enum, value_name = "MODEL", default_value_t = ModelChoice(Model::Auto))]
+    pub model: ModelChoice,
     /// Cross-validation folds of the built-in model.
     #[arg(long, value_name = "K", default_value_t = 5)]
     pub folds: usize,
@@ -115,79 +115,6 @@ pub struct Args {
     pub max_rows: usize,
     #[command(flatten)]
     pub out: OutputArgs,
-}
-
-/// Which rows count as issues (cleanlab's `filter_by`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum FilterByArg {
-    /// For each pair of classes, the rows most likely of the other class, as many as the
-    /// estimated noise (cleanlab's default).
-    PruneByNoiseRate,
-    /// For each class, the rows least likely of their given class.
-    PruneByClass,
-    /// Rows flagged by both of the above.
-    Both,
-    /// The off-diagonal rows of the confident joint.
-    ConfidentLearning,
-    /// Rows whose most likely class is not the given one.
-    PredictedNeqGiven,
-}
-
-impl From<FilterByArg> for FilterBy {
-    fn from(f: FilterByArg) -> Self {
-        match f {
-            FilterByArg::PruneByNoiseRate => Self::PruneByNoiseRate,
-            FilterByArg::PruneByClass => Self::PruneByClass,
-            FilterByArg::Both => Self::Both,
-            FilterByArg::ConfidentLearning => Self::ConfidentLearning,
-            FilterByArg::PredictedNeqGiven => Self::PredictedNeqGiven,
-        }
-    }
-}
-
-/// The built-in model that gives out-of-sample probabilities.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ModelArg {
-    /// Leave-one-out k-NN up to 20,000 rows, logistic regression above.
-    Auto,
-    /// Leave-one-out k-NN.
-    Knn,
-    /// Logistic regression in stratified k-fold cross-validation.
-    Logistic,
-    /// The mean of both.
-    Ensemble,
-}
-
-impl From<ModelArg> for Model {
-    fn from(m: ModelArg) -> Self {
-        match m {
-            ModelArg::Auto => Self::Auto,
-            ModelArg::Knn => Self::Knn,
-            ModelArg::Logistic => Self::Logistic,
-            ModelArg::Ensemble => Self::Ensemble,
-        }
-    }
-}
-
-/// Reads `paths` into memory, in input order; refuses more than `max_rows` rows.
-fn load(paths: &[String], mut opts: SourceOptions, max_rows: usize) -> Result<Table> {
-    // One partition: rows come back in input order, so row numbers mean what DESIGN.md says.
-    opts.partitions = 1;
-    let name = paths.join(" ");
-    let batches = crate::load::runtime()?.block_on(async {
-        let ds = Dataset::open(paths, &opts).await?;
-        let df = ds.context()?.table("data").await?;
-        let batches = df.collect().await?;
-        Ok::<_, anyhow::Error>(batches)
-    })?;
-    let n_rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    if n_rows > max_rows {
-        bail!(
-            "{name}: {n_rows} rows exceed --max-rows {max_rows}; the label audit holds the table in memory, so sample the data or raise --max-rows"
-        );
-    }
-    Ok(Table::new(name, batches))
 }
 
 /// The typed audit, either kind.
@@ -222,13 +149,13 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     }
     crate::inputs::require_data(&args.paths, "labels", "")?;
     let opts = args.input.to_options()?;
-    let data = load(&args.paths, opts, args.max_rows)?;
+    let data = load_table(&args.paths, opts, args.max_rows)?;
     if data.n_rows == 0 {
         bail!("{}: no rows", data.name);
     }
     let pred_probs = match &args.pred_probs {
         Some(file) => Some(
-            load(
+            load_table(
                 std::slice::from_ref(file),
                 SourceOptions::default(),
                 args.max_rows,
@@ -267,7 +194,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             (Some(file), _) => ProbabilitySource::File(file),
             (None, Some(glob)) => ProbabilitySource::Columns(glob.clone()),
             (None, None) => ProbabilitySource::BuiltIn {
-                model: args.model.into(),
+                model: args.model.0,
                 folds: args.folds,
                 seed: args.seed,
             },
@@ -277,7 +204,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             domain,
             exclude: args.exclude.clone(),
             probabilities,
-            filter_by: args.filter_by.into(),
+            filter_by: args.filter_by.0,
             max_issues: args.max_issues,
         };
         let mut a = audit(&data, &spec)?;

@@ -80,6 +80,19 @@ impl FilterBy {
             Self::PredictedNeqGiven => "predicted_neq_given",
         }
     }
+
+    /// One line saying which rows the method flags (the CLI's help for each choice).
+    pub fn about(self) -> &'static str {
+        match self {
+            Self::PruneByNoiseRate => {
+                "for each pair of classes, the rows most likely of the other class, as many as the estimated noise (cleanlab's default)"
+            }
+            Self::PruneByClass => "for each class, the rows least likely of their given class",
+            Self::Both => "rows flagged by both of the above",
+            Self::ConfidentLearning => "the off-diagonal rows of the confident joint",
+            Self::PredictedNeqGiven => "rows whose most likely class is not the given one",
+        }
+    }
 }
 
 impl fmt::Display for FilterBy {

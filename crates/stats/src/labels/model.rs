@@ -45,12 +45,24 @@ pub enum Model {
 }
 
 impl Model {
+    pub const ALL: [Model; 4] = [Self::Auto, Self::Knn, Self::Logistic, Self::Ensemble];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Auto => "auto",
             Self::Knn => "knn",
             Self::Logistic => "logistic",
             Self::Ensemble => "ensemble",
+        }
+    }
+
+    /// One line saying what the model is (the CLI's help for each choice).
+    pub fn about(self) -> &'static str {
+        match self {
+            Self::Auto => "leave-one-out k-NN up to 20,000 rows, logistic regression above",
+            Self::Knn => "leave-one-out k-NN",
+            Self::Logistic => "logistic regression in stratified k-fold cross-validation",
+            Self::Ensemble => "the mean of k-NN's and logistic regression's probabilities",
         }
     }
 
