@@ -374,6 +374,19 @@ fn cases() -> Vec<Case> {
             ],
         ),
         bad(
+            "parquet: a row group with a negative row count (fuzz crash)",
+            &[
+                "profile",
+                "{c}/parquet/impossible_row_count.parquet",
+                "-o",
+                "{o}",
+            ],
+            &[
+                "impossible_row_count.parquet",
+                "row group 0 claims a negative row count",
+            ],
+        ),
+        bad(
             "parquet zero rows",
             &["profile", "{c}/parquet/zero_rows.parquet", "-o", "{o}"],
             &["zero_rows.parquet", "no rows"],

@@ -91,6 +91,8 @@ for name, crash in [
     ("bad_arrow_schema.parquet", "crash-22e2a7a4ffd709ef3b5f5a4cca5d173a792f6d62"),
     # a column chunk starting at a negative offset
     ("negative_chunk_offset.parquet", "crash-b4d56194ed9631298488d2c32a4b2b9debc6d6a4"),
+    # a row group with a negative row count (DataFusion multiplied it, as usize, by the value width)
+    ("impossible_row_count.parquet", "crash-4fe2c0e9d91c888e5da65914759fce842b7ee7e7"),
 ]:
     with open(os.path.join(UPSTREAM, crash), "rb") as f:
         w("parquet/" + name, f.read())

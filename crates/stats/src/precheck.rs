@@ -85,7 +85,25 @@ fn parquet_layout(
             );
         }
     }
+    // The reader sizes columns as rows x value width (up to 32 bytes): a row count that is
+    // negative (read as 2^64 - n) or too large for that product overflows the engine.
+    const MAX_ROWS: u64 = (isize::MAX as u64) / 32;
+    let mut rows: u64 = 0;
     for (g, rg) in meta.row_groups().iter().enumerate() {
+        let n = rg.num_rows();
+        rows = u64::try_from(n)
+            .ok()
+            .and_then(|n| rows.checked_add(n))
+            .filter(|&r| r <= MAX_ROWS)
+            .ok_or_else(|| {
+                if n < 0 {
+                    format!("corrupt Parquet footer: row group {g} claims a negative row count ({n})")
+                } else {
+                    format!(
+                        "corrupt Parquet footer: row group {g} claims {n} rows, more than a file can hold"
+                    )
+                }
+            })?;
         for (c, col) in rg.columns().iter().enumerate() {
             // Where the reader starts, as in `ColumnChunkMetaData::byte_range`.
             let start = col
