@@ -124,8 +124,14 @@ fn one_dataset_report_has_a_card_and_chart_per_column() {
     );
     assert_eq!(html, read(&again));
 
-    // Parquet with timestamps: temporal ends as text; stdout when no -o.
-    let r = run(&["report", s(&fixture("nycflights13_flights.parquet"))]);
+    // Parquet with timestamps: temporal ends as text; `-o -` is stdout (without -o the
+    // page goes to flights.html, see tests/cli_conventions.rs).
+    let r = run(&[
+        "report",
+        s(&fixture("nycflights13_flights.parquet")),
+        "-o",
+        "-",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_self_contained(&r.stdout);
     assert!(r.stdout.contains("time_hour"));

@@ -6,13 +6,14 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
+use clap::ValueEnum;
 use clap::builder::PossibleValue;
 use preflight_stats::drift::Method;
 use preflight_stats::labels::FilterBy;
 use preflight_stats::labels::model::Model;
 use preflight_stats::source::{CsvOptions, Format, SourceOptions, parse_type};
 
-use crate::checks::{CheckFormat, FailOn, resolve_format};
+use crate::checks::{CheckFormat, FailOn};
 
 /// `--input-format`: the file formats preflight reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -109,10 +110,12 @@ impl InputArgs {
 /// The output flags every checking command shares.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OutputArgs {
-    /// Output format [default: table, or json with -o].
+    /// Output format [default: from -o's extension (.json, .md, .xml), else table on
+    /// stdout and json in a file].
     #[arg(long, value_enum)]
     pub format: Option<CheckFormat>,
-    /// Write to FILE (atomically) instead of stdout.
+    /// Write to FILE (atomically) instead of stdout (`-` is stdout). An .html FILE is the
+    /// HTML report (as --html).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// The lowest severity that fails the run (exit 1).
@@ -124,8 +127,46 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
+    /// Check the flags together, before any work: `-o report.html` is the HTML report
+    /// (as `--html`), `-o -` is stdout, and the format follows `-o`'s extension unless
+    /// `--format` says otherwise (a contradiction is an error). After this, `format` is set.
+    pub fn checked(mut self, command: &str) -> Result<Self> {
+        let html_ext = |p: &PathBuf| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+        };
+        if let Some(out) = self.output.take_if(|p| html_ext(p)) {
+            if let Some(f) = self.format {
+                bail!(
+                    "--format {} contradicts -o {} (an .html file is the HTML report); drop one of them",
+                    f.to_possible_value()
+                        .map_or_else(String::new, |v| v.get_name().to_string()),
+                    out.display()
+                );
+            }
+            if let Some(h) = &self.html {
+                bail!(
+                    "-o {} and --html {} both ask for the HTML report; give one",
+                    out.display(),
+                    h.display()
+                );
+            }
+            self.html = Some(out);
+        }
+        if self.output.as_deref() == Some(std::path::Path::new("-")) {
+            self.output = None;
+        }
+        self.format = Some(crate::output::pick_format(
+            command,
+            self.format,
+            self.output.as_deref(),
+        )?);
+        Ok(self)
+    }
+
+    /// The format (see [`Self::checked`]).
     pub fn format(&self) -> CheckFormat {
-        resolve_format(self.format, self.output.is_some())
+        self.format.unwrap_or(CheckFormat::Table)
     }
 }
 

@@ -30,13 +30,17 @@ pub enum CheckFormat {
     Markdown,
 }
 
-/// The format asked for, else JSON into a file and a table on the terminal.
-pub fn resolve_format(asked: Option<CheckFormat>, to_file: bool) -> CheckFormat {
-    asked.unwrap_or(if to_file {
-        CheckFormat::Json
-    } else {
-        CheckFormat::Table
-    })
+impl crate::output::Formats for CheckFormat {
+    fn by_extension(ext: &str) -> Option<Self> {
+        match ext {
+            "json" => Some(Self::Json),
+            "md" | "markdown" => Some(Self::Markdown),
+            "xml" => Some(Self::Junit),
+            _ => None,
+        }
+    }
+    const STDOUT: Self = Self::Table;
+    const FILE: Self = Self::Json;
 }
 
 /// Which severity makes the run fail (exit 1).

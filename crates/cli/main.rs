@@ -16,6 +16,7 @@ mod load;
 mod output;
 mod progress;
 mod render;
+mod ui;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -25,9 +26,19 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 /// Check data before a model trains on it and before a pipeline ships it.
 #[derive(Debug, Parser)]
 #[command(name = "preflight", version, about, propagate_version = true)]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Say nothing but results and errors: no notes, warnings or progress.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also say how long the run took and its peak memory (on stderr).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    /// Colour verdicts and severities: auto (on a terminal, unless NO_COLOR is set),
+    /// always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ui::ColorChoice::Auto)]
+    color: ui::ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,6 +51,10 @@ enum Command {
     Skew(commands::skew::Args),
     Labels(Box<commands::labels::Args>),
     Report(commands::report::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the man page (or write one per command with --dir).
+    Man(commands::completions::ManArgs),
 }
 
 /// How a run ended; the process exit code (DESIGN.md "Exit codes").
@@ -99,6 +114,8 @@ fn main() -> ExitCode {
             *last = Some(format!("{msg}{place}"));
         }
     }));
+    ui::init(cli.quiet, cli.verbose, cli.color);
+    let started = std::time::Instant::now();
     let result = match std::panic::catch_unwind(|| dispatch(cli.command)) {
         Ok(result) => result,
         Err(_) => {
@@ -111,6 +128,15 @@ fn main() -> ExitCode {
             return ExitStatus::Error.into();
         }
     };
+    if ui::verbose() {
+        let peak = ui::peak_rss()
+            .map(|b| format!(", peak memory {:.1} MB", b as f64 / 1e6))
+            .unwrap_or_default();
+        ui::info(&format!(
+            "took {:.2} s{peak}",
+            started.elapsed().as_secs_f64()
+        ));
+    }
     match result {
         Ok(status) => status.into(),
         Err(err) if is_broken_pipe(&err) => ExitStatus::Success.into(),
@@ -119,7 +145,8 @@ fn main() -> ExitCode {
             // One line: the error and its causes joined, as users paste it into issues; the
             // data's control characters (a column name with an escape sequence or a newline)
             // escaped.
-            let _ = writeln!(stderr, "error: {}", display::one_line(&message(&err)));
+            let head = ui::paint("error:", ui::RED, ui::color_stderr());
+            let _ = writeln!(stderr, "{head} {}", display::one_line(&message(&err)));
             ExitStatus::Error.into()
         }
     }
@@ -155,6 +182,8 @@ fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Skew(args) => commands::skew::run(args),
         Command::Labels(args) => commands::labels::run(*args),
         Command::Report(args) => commands::report::run(args),
+        Command::Completions(args) => commands::completions::completions(args),
+        Command::Man(args) => commands::completions::man(args),
     }
 }
 

@@ -14,6 +14,78 @@ pub enum Format {
     Json,
 }
 
+/// A command's output formats, as far as an output file's extension names one.
+pub trait Formats: Copy + PartialEq + clap::ValueEnum {
+    /// The format a lower-case extension names, if this command writes it.
+    fn by_extension(ext: &str) -> Option<Self>;
+    /// Without --format or a telling extension: on stdout, and into a file.
+    const STDOUT: Self;
+    const FILE: Self;
+}
+
+impl Formats for Format {
+    fn by_extension(ext: &str) -> Option<Self> {
+        (ext == "json").then_some(Self::Json)
+    }
+    const STDOUT: Self = Self::Table;
+    const FILE: Self = Self::Json;
+}
+
+/// Extensions that name an output format, and what they name.
+const KNOWN_EXTENSIONS: [(&str, &str); 5] = [
+    ("json", "JSON"),
+    ("md", "Markdown"),
+    ("markdown", "Markdown"),
+    ("xml", "JUnit XML"),
+    ("html", "an HTML report"),
+];
+
+/// The output format: `--format`, else what the output file's extension names (`.json`,
+/// `.md`, `.xml`), else a table on stdout and JSON in a file. `-o -` is stdout. A
+/// `--format` that contradicts the extension, or an extension naming a format this
+/// command cannot write (`profile -o p.md`), is an error before any work: writing JSON
+/// into `out.md` would pass silently.
+pub fn pick_format<F: Formats>(
+    command: &str,
+    asked: Option<F>,
+    output: Option<&Path>,
+) -> Result<F> {
+    let file = output.filter(|p| *p != Path::new("-"));
+    let name = |f: F| {
+        f.to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_string())
+    };
+    let ext = file
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let known = ext
+        .as_deref()
+        .and_then(|e| KNOWN_EXTENSIONS.iter().find(|(k, _)| *k == e));
+    let by_ext = ext.as_deref().and_then(F::by_extension);
+    let shown = || file.map(|p| p.display().to_string()).unwrap_or_default();
+    match (asked, by_ext, known) {
+        (Some(a), Some(e), _) if a != e => anyhow::bail!(
+            "--format {} contradicts -o {} (a .{} file is {}); drop one of them",
+            name(a),
+            shown(),
+            ext.as_deref().unwrap_or(""),
+            name(e)
+        ),
+        (Some(a), _, _) => Ok(a),
+        (None, Some(e), _) => Ok(e),
+        (None, None, Some((e, what))) => {
+            let formats: Vec<String> = F::value_variants().iter().map(|f| name(*f)).collect();
+            anyhow::bail!(
+                "-o {}: `preflight {command}` cannot write {what} (.{e}); its formats are {} (choose one with --format, or name the file .json)",
+                shown(),
+                formats.join(", ")
+            )
+        }
+        (None, None, None) => Ok(if file.is_some() { F::FILE } else { F::STDOUT }),
+    }
+}
+
 /// Whether `p` exists and is something other than a regular file or a directory: a
 /// device such as `/dev/null` or `/dev/stdout`, a FIFO, a socket.
 fn is_special(p: &Path) -> bool {
@@ -155,8 +227,12 @@ pub fn emit(path: Option<&Path>, f: impl FnOnce(&mut dyn Write) -> Result<()>) -
             Ok(())
         }
         _ => {
-            let stdout = std::io::stdout().lock();
-            let mut w = BufWriter::new(stdout);
+            let stdout = BufWriter::new(std::io::stdout().lock());
+            let mut w: Box<dyn Write> = if crate::ui::color_stdout() {
+                Box::new(crate::ui::Coloring::new(stdout))
+            } else {
+                Box::new(stdout)
+            };
             let written = f(&mut w).and_then(|()| Ok(w.flush()?));
             match written {
                 Err(e) if crate::is_broken_pipe(&e) => Ok(()),

@@ -16,7 +16,7 @@ impl Progress {
     /// Start watching `rows`; shows nothing for the first second.
     pub fn start(what: String, rows: Arc<AtomicU64>) -> Self {
         let done = Arc::new(AtomicBool::new(false));
-        if !std::io::stderr().is_terminal() {
+        if crate::ui::quiet() || !std::io::stderr().is_terminal() {
             return Self { done, handle: None };
         }
         let flag = done.clone();

@@ -210,7 +210,8 @@ fn plan(
     })
 }
 
-pub fn run(args: Args) -> Result<ExitStatus> {
+pub fn run(mut args: Args) -> Result<ExitStatus> {
+    args.out = args.out.checked("drift")?;
     crate::output::check_outputs(
         [args.out.output.as_deref(), args.out.html.as_deref()],
         args.inputs

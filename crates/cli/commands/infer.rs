@@ -246,11 +246,11 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let after = match update_text(&before, &old, &relaxed)? {
         Updated::Edited(text) => text,
         Updated::Regenerated { text, reason } => {
-            eprintln!(
-                "warning: {}: written anew from the updated schema, so its comments and \
+            crate::ui::warn(&format!(
+                "{}: written anew from the updated schema, so its comments and \
                  formatting are dropped ({reason})",
                 old_path.display()
-            );
+            ));
             text
         }
     };

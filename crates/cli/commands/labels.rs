@@ -123,7 +123,8 @@ enum Audited {
     Annotators(Box<AnnotatorAudit>),
 }
 
-pub fn run(args: Args) -> Result<ExitStatus> {
+pub fn run(mut args: Args) -> Result<ExitStatus> {
+    args.out = args.out.checked("labels")?;
     let out = &args.out;
     crate::output::check_outputs(
         [out.output.as_deref(), out.html.as_deref()],

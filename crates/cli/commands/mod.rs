@@ -1,3 +1,4 @@
+pub mod completions;
 pub mod drift;
 pub mod infer;
 pub mod labels;

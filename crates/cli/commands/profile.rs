@@ -31,7 +31,7 @@ pub struct Args {
     pub paths: Vec<String>,
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output format [default: table, or json with -o].
+    /// Output format [default: json for -o *.json or any other file, table on stdout].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Write to FILE (atomically) instead of stdout.
@@ -40,6 +40,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    let format = crate::output::pick_format("profile", args.format, args.output.as_deref())?;
     crate::output::check_outputs([args.output.as_deref()], &args.paths)?;
     crate::inputs::require_data(
         &args.paths,
@@ -47,11 +48,6 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         " (`preflight merge` combines profiles)",
     )?;
     let profile = crate::load::profile_inputs(&args.paths, &args.input)?;
-    let format = args.format.unwrap_or(if args.output.is_some() {
-        Format::Json
-    } else {
-        Format::Table
-    });
     emit(args.output.as_deref(), |w| match format {
         Format::Json => write_json(w, &profile),
         Format::Table => render::profile_table(w, &profile),

@@ -1,7 +1,7 @@
 //! `preflight report`: a self-contained HTML page of one dataset's profile, or of a dataset
 //! beside a baseline with per-column drift.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use preflight_stats::Severity;
@@ -42,7 +42,8 @@ pub struct Args {
     /// Compare with this baseline (repeatable): data or *.profile.json.
     #[arg(long, value_name = "PATH")]
     pub baseline: Vec<String>,
-    /// Write the page to FILE (atomically) instead of stdout.
+    /// Write the page to FILE (atomically) [default: <input name>.html in the current
+    /// directory; `-` is stdout].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
@@ -58,11 +59,15 @@ pub struct Args {
     pub input: InputArgs,
 }
 
-pub fn run(args: Args) -> Result<ExitStatus> {
-    crate::output::check_outputs(
-        [args.output.as_deref()],
-        args.paths.iter().chain(&args.baseline),
-    )?;
+pub fn run(mut args: Args) -> Result<ExitStatus> {
+    // A page of HTML is no use in a terminal: without -o it goes to `<input name>.html`.
+    let named = args.output.is_none();
+    let output = args
+        .output
+        .take()
+        .unwrap_or_else(|| default_output(&args.paths));
+    let output = (output != Path::new("-")).then_some(output);
+    crate::output::check_outputs([output.as_deref()], args.paths.iter().chain(&args.baseline))?;
     let methods = args.methods.check()?;
     let runtime = crate::load::runtime()?;
     let current = runtime.block_on(load(&args.paths, &args.input))?;
@@ -75,7 +80,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             html::source(&current),
         )];
         page.profile = Some(&current.profile);
-        write(args.output.as_ref(), &page)?;
+        write(output.as_ref(), &page, named)?;
         return Ok(ExitStatus::Success);
     }
     let baseline = runtime.block_on(load(&args.baseline, &args.input))?;
@@ -122,16 +127,74 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         &checks,
         args.fail_on,
     );
-    write(args.output.as_ref(), &page)?;
+    write(output.as_ref(), &page, named)?;
     Ok(checks::status(&checks, args.fail_on))
 }
 
-fn write(output: Option<&PathBuf>, page: &Page) -> Result<()> {
+/// `<name>.html` in the current directory, named after the first input: its file name
+/// without the extension (`train` for `data/train.csv` or `train.profile.json`), a
+/// directory's name, or for a glob the last part of it without pattern characters.
+fn default_output(paths: &[String]) -> PathBuf {
+    let first = paths.first().map(String::as_str).unwrap_or("report");
+    let path = Path::new(first.trim_end_matches('/'));
+    let literal = path
+        .ancestors()
+        .find(|p| {
+            !p.as_os_str().is_empty() && !p.to_string_lossy().chars().any(|c| "*?[{".contains(c))
+        })
+        .unwrap_or(Path::new("report"));
+    let name = literal
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    // A compressed file's name loses both extensions (`archive.csv.gz` -> `archive`).
+    let plain = [".gz", ".zst", ".bz2", ".xz"]
+        .iter()
+        .find_map(|z| name.strip_suffix(z))
+        .unwrap_or(&name);
+    let stem = name
+        .strip_suffix(".profile.json")
+        .map(str::to_string)
+        .or_else(|| {
+            Path::new(plain)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .filter(|s| !s.is_empty() && s != "." && s != "..")
+        .unwrap_or_else(|| "report".into());
+    PathBuf::from(format!("{stem}.html"))
+}
+
+/// Writes the page; a file named by default is said on stderr, since nobody asked for it.
+fn write(output: Option<&PathBuf>, page: &Page, named: bool) -> Result<()> {
     match output {
-        Some(p) => html::write(p, page),
+        Some(p) => {
+            html::write(p, page)?;
+            if named {
+                crate::ui::note(&format!("wrote {}", p.display()));
+            }
+            Ok(())
+        }
         None => crate::output::emit(None, |w| {
             w.write_all(html::render(page).as_bytes())?;
             Ok(())
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_output;
+
+    #[test]
+    fn the_default_page_is_named_after_the_first_input() {
+        let name = |p: &str| default_output(&[p.to_string()]).display().to_string();
+        assert_eq!(name("data/train.csv"), "train.html");
+        assert_eq!(name("train.profile.json"), "train.html");
+        assert_eq!(name("events/"), "events.html");
+        assert_eq!(name("data/2026-*/part-*.parquet"), "data.html");
+        assert_eq!(name("*.csv"), "report.html");
+        assert_eq!(name("/"), "report.html");
+        assert_eq!(name("archive.csv.gz"), "archive.html");
     }
 }

@@ -118,7 +118,8 @@ fn parse_size(text: &str) -> Result<Option<usize>> {
     Ok(Some(bytes as usize))
 }
 
-pub fn run(args: Args) -> Result<ExitStatus> {
+pub fn run(mut args: Args) -> Result<ExitStatus> {
+    args.out = args.out.checked("skew")?;
     crate::output::check_outputs(
         [args.out.output.as_deref(), args.out.html.as_deref()],
         &args.inputs,

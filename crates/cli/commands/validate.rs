@@ -172,7 +172,8 @@ fn unchecked_notes(schema: &Schema, args: &Args) -> Vec<String> {
     notes
 }
 
-pub fn run(args: Args) -> Result<ExitStatus> {
+pub fn run(mut args: Args) -> Result<ExitStatus> {
+    args.out = args.out.checked("validate")?;
     crate::output::check_outputs(
         [args.out.output.as_deref(), args.out.html.as_deref()],
         (args

@@ -1,0 +1,290 @@
+//! The CLI conventions users expect (issue 16): completions and man pages, `-o -`, the
+//! output format from `-o`'s extension, `report`'s default file, `-q`/`-v` and colour.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{bin, fixture, run};
+use tempfile::TempDir;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A schema inferred from penguins, and a copy of penguins with a column the schema does
+/// not know (a failed `new_column`... as a warning) and `bill_length_mm` gone (an error).
+fn penguins_case(d: &Path) -> (String, String) {
+    let schema = d.join("s.yaml");
+    let r = run(&["infer", s(&fixture("penguins.csv")), "-o", s(&schema)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(fixture("penguins.csv")).unwrap();
+    let broken: String = text
+        .lines()
+        .map(|l| {
+            let mut cells: Vec<&str> = l.split(',').collect();
+            cells.remove(2);
+            cells.join(",") + "\n"
+        })
+        .collect();
+    let data = d.join("broken.csv");
+    std::fs::write(&data, broken).unwrap();
+    (s(&schema).to_string(), s(&data).to_string())
+}
+
+#[test]
+fn completions_for_every_shell_and_bash_accepts_its_script() {
+    for (shell, marker) in [
+        ("bash", "_preflight()"),
+        ("zsh", "#compdef preflight"),
+        ("fish", "complete -c preflight"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let r = run(&["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        assert!(r.stdout.contains(marker), "{shell}: no {marker}");
+        for word in ["validate", "drift", "fail-on"] {
+            assert!(r.stdout.contains(word), "{shell} completes {word}");
+        }
+        // Flag values too, where the shell's script lists them.
+        if shell != "powershell" {
+            assert!(r.stdout.contains("prune_by_noise_rate"), "{shell}");
+        }
+    }
+    let d = TempDir::new().unwrap();
+    let script = d.path().join("preflight.bash");
+    std::fs::write(&script, run(&["completions", "bash"]).stdout).unwrap();
+    let ok = Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "bash -n rejects the completion script");
+    let r = run(&["completions", "tcsh"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+}
+
+#[test]
+fn man_pages_for_the_tool_and_each_command() {
+    let r = run(&["man"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(".TH preflight 1"), "{}", &r.stdout[..200]);
+    assert!(r.stdout.contains("validate"));
+    let d = TempDir::new().unwrap();
+    let dir = d.path().join("man1");
+    let r = run(&["man", "--dir", s(&dir)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for cmd in [
+        "profile", "merge", "infer", "validate", "drift", "skew", "labels", "report",
+    ] {
+        let page = std::fs::read_to_string(dir.join(format!("preflight-{cmd}.1")))
+            .unwrap_or_else(|e| panic!("preflight-{cmd}.1: {e}"));
+        assert!(page.contains(&format!(".TH preflight-{cmd} 1")), "{cmd}");
+    }
+    let validate = std::fs::read_to_string(dir.join("preflight-validate.1")).unwrap();
+    assert!(
+        validate.contains("fail\\-on"),
+        "the options are on the page"
+    );
+    // man itself renders the page, where it is installed.
+    if Path::new("/usr/bin/man").exists() {
+        let out = Command::new("man")
+            .args(["-l", s(&dir.join("preflight-validate.1"))])
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "100")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        if out.status.success() {
+            assert!(text.contains("--fail-on"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn the_output_file_extension_picks_the_format() {
+    let d = TempDir::new().unwrap();
+    let (schema, data) = penguins_case(d.path());
+    let out = |name: &str| d.path().join(name);
+    let validate = |extra: &[&str]| {
+        let mut a = vec!["validate", data.as_str(), "--schema", schema.as_str()];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    let r = validate(&["-o", s(&out("v.md"))]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let md = std::fs::read_to_string(out("v.md")).unwrap();
+    assert!(md.starts_with('#') && md.contains('|'), "Markdown: {md}");
+    assert!(!md.trim_start().starts_with('{'));
+
+    let r = validate(&["-o", s(&out("v.xml"))]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let xml = std::fs::read_to_string(out("v.xml")).unwrap();
+    assert!(
+        xml.starts_with("<?xml") && xml.contains("<testsuite"),
+        "{xml}"
+    );
+
+    let r = validate(&["-o", s(&out("v.json"))]);
+    assert_eq!(r.code, 1);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out("v.json")).unwrap()).unwrap();
+    assert_eq!(json["passed"], false);
+
+    // An extension the format does not name keeps today's default: JSON in a file.
+    let r = validate(&["-o", s(&out("v.out"))]);
+    assert_eq!(r.code, 1);
+    assert!(
+        std::fs::read_to_string(out("v.out"))
+            .unwrap()
+            .starts_with('{')
+    );
+
+    // --format wins where the extension does not say otherwise, and may not contradict it.
+    let r = validate(&["--format", "junit", "-o", s(&out("v.report"))]);
+    assert_eq!(r.code, 1);
+    let r = validate(&["--format", "json", "-o", s(&out("x.md"))]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--format json contradicts -o") && r.stderr.contains("markdown"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out("x.md").exists(), "nothing written on exit 2");
+
+    // -o page.html is the HTML report, as --html; the table still goes to stdout.
+    let r = validate(&["-o", s(&out("v.html"))]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let page = std::fs::read_to_string(out("v.html")).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{}", &page[..100]);
+    assert!(r.stdout.contains("failed"), "{}", r.stdout);
+    let r = validate(&["-o", s(&out("w.html")), "--html", s(&out("w2.html"))]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+
+    // A command that cannot write what the extension names says so.
+    let r = run(&[
+        "profile",
+        s(&fixture("penguins.csv")),
+        "-o",
+        s(&out("p.md")),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("`preflight profile` cannot write Markdown (.md)")
+            && r.stderr.contains("table, json"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out("p.md").exists());
+}
+
+#[test]
+fn dash_is_stdout() {
+    let d = TempDir::new().unwrap();
+    let (schema, data) = penguins_case(d.path());
+    let r = run(&["validate", &data, "--schema", &schema, "-o", "-"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("failed"), "the table: {}", r.stdout);
+    assert!(!d.path().join("-").exists() && !Path::new("-").exists());
+    let r = run(&[
+        "profile",
+        s(&fixture("penguins.csv")),
+        "--format",
+        "json",
+        "-o",
+        "-",
+    ]);
+    assert_eq!(r.code, 0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["row_count"], 344);
+}
+
+#[test]
+fn report_without_output_writes_a_file_named_after_the_input() {
+    let d = TempDir::new().unwrap();
+    let out = bin()
+        .current_dir(d.path())
+        .args(["report", s(&fixture("penguins.csv"))])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "no HTML in the terminal");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "wrote penguins.html\n"
+    );
+    let page = std::fs::read_to_string(d.path().join("penguins.html")).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    // -q: the file, and nothing said.
+    std::fs::remove_file(d.path().join("penguins.html")).unwrap();
+    let out = bin()
+        .current_dir(d.path())
+        .args(["report", s(&fixture("penguins.csv")), "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty());
+    assert!(d.path().join("penguins.html").exists());
+    // -o - is the page on stdout.
+    let r = run(&["report", s(&fixture("penguins.csv")), "-o", "-"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.starts_with("<!DOCTYPE html>"));
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let d = TempDir::new().unwrap();
+    let (schema, data) = penguins_case(d.path());
+    let args = ["validate", data.as_str(), "--schema", schema.as_str()];
+    // Not a terminal: no colour, whatever NO_COLOR says.
+    let r = run(&args);
+    assert_eq!(r.code, 1);
+    assert!(!r.stdout.contains('\x1b'), "{}", r.stdout);
+    let mut always = args.to_vec();
+    always.extend(["--color", "always"]);
+    let r = run(&always);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("\x1b[1;31mfailed\x1b[0m"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("│ \x1b[1;31merror\x1b[0m "),
+        "{}",
+        r.stdout
+    );
+    // JSON is never coloured.
+    always.extend(["--format", "json"]);
+    let r = run(&always);
+    assert!(!r.stdout.contains('\x1b'));
+    serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap();
+    // Errors on stderr too; never with --color never.
+    let r = run(&["profile", "missing.csv", "--color", "always"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("\x1b[1;31merror:\x1b[0m "),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["profile", "missing.csv", "--color", "never"]);
+    assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+}
+
+#[test]
+fn verbose_says_time_and_memory_quiet_conflicts_with_it() {
+    let r = run(&["profile", s(&fixture("penguins.csv")), "-v"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let info = r.stderr.lines().last().unwrap_or_default();
+    assert!(
+        info.starts_with("info: took ")
+            && info.contains(" s, peak memory ")
+            && info.ends_with(" MB"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["profile", s(&fixture("penguins.csv")), "-q", "-v"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+}
