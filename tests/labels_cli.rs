@@ -639,6 +639,46 @@ fn fleiss_worked_example_and_gold_accuracy() {
     );
 }
 
+/// Issue 18: given probabilities, every `--filter-by` flags exactly cleanlab 2.9's rows on
+/// the shared digits repro (`fixtures/reference/cleanlab_parity`). prune_by_noise_rate and
+/// both used to differ by five rows: preflight rounded tied cells of the calibrated
+/// confident joint in a stable order, cleanlab in numpy's SIMD sort order.
+#[test]
+fn cleanlab_parity_repro_every_filter_by() {
+    let dir = root().join("fixtures/reference/cleanlab_parity");
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let data = dir.join("digits_noisy.csv");
+    let probs = dir.join("digits_noisy_probs.csv");
+    for filter_by in [
+        "prune_by_noise_rate",
+        "prune_by_class",
+        "both",
+        "confident_learning",
+        "predicted_neq_given",
+    ] {
+        let (_, v) = labels_json(&[
+            s(&data),
+            "--label",
+            "label",
+            "--pred-probs",
+            s(&probs),
+            "--filter-by",
+            filter_by,
+        ]);
+        assert_eq!(v["filter_by"], filter_by);
+        let mut got = issue_rows(&v);
+        got.sort_unstable();
+        let want: Vec<usize> = expected["flagged_rows"][filter_by]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(got, want, "{filter_by}");
+    }
+}
+
 /// penguins.csv with three labels that are not species: rows 3 and 10 mistyped, row 200
 /// something else.
 fn penguins_with_typos(dir: &Path) -> PathBuf {

@@ -55,8 +55,8 @@ pub use checks::{
     ClassImbalance, ConflictGroup, ConflictReport, class_imbalance, conflicting_labels,
 };
 pub use confident::{
-    ConfidentLearningOptions, DEFAULT_ROW_SUM_TOLERANCE, FilterBy, LabelIssues, ScoreMethod,
-    compute_confident_joint, confident_thresholds, estimate_joint, find_label_issues,
+    ConfidentLearningOptions, DEFAULT_ROW_SUM_TOLERANCE, FilterBy, LabelIssues, NumpySort,
+    ScoreMethod, compute_confident_joint, confident_thresholds, estimate_joint, find_label_issues,
     label_quality_scores,
 };
 
