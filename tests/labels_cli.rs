@@ -639,6 +639,125 @@ fn fleiss_worked_example_and_gold_accuracy() {
     );
 }
 
+/// Issue 18: given probabilities, every `--filter-by` flags exactly cleanlab 2.9's rows on
+/// the shared digits repro (`fixtures/reference/cleanlab_parity`). prune_by_noise_rate and
+/// both used to differ by five rows: preflight rounded tied cells of the calibrated
+/// confident joint in a stable order, cleanlab in numpy's SIMD sort order.
+#[test]
+fn cleanlab_parity_repro_every_filter_by() {
+    let dir = root().join("fixtures/reference/cleanlab_parity");
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let data = dir.join("digits_noisy.csv");
+    let probs = dir.join("digits_noisy_probs.csv");
+    for filter_by in [
+        "prune_by_noise_rate",
+        "prune_by_class",
+        "both",
+        "confident_learning",
+        "predicted_neq_given",
+    ] {
+        let (_, v) = labels_json(&[
+            s(&data),
+            "--label",
+            "label",
+            "--pred-probs",
+            s(&probs),
+            "--filter-by",
+            filter_by,
+        ]);
+        assert_eq!(v["filter_by"], filter_by);
+        let mut got = issue_rows(&v);
+        got.sort_unstable();
+        let want: Vec<usize> = expected["flagged_rows"][filter_by]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(got, want, "{filter_by}");
+    }
+}
+
+fn adelie_noise(v: &Value) -> f64 {
+    v["noise"]["per_class"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["class"] == "Adelie")
+        .unwrap()["estimated_noise_rate"]
+        .as_f64()
+        .unwrap()
+}
+
+/// Issue 18: on penguins with the stored 10% flips, one Adelie row respelt `"adelie "`
+/// (trailing blank) used to become a class of its own, and Adelie's estimated noise rate
+/// went from 0.084 to 0.314 and the label health from 0.892 to 0.741 (debug build, row 0).
+/// Now the check names the class, its row and "Adelie", the row is an issue, and both
+/// numbers stay within 0.01 of the run without the typo.
+#[test]
+fn a_typo_class_is_reported_and_does_not_inflate_the_noise_of_its_class() {
+    let d = TempDir::new().unwrap();
+    let (noisy, flipped, label) = flipped_copy(d.path(), "penguins");
+    assert_eq!(label, "species");
+    assert!(!flipped.contains(&0), "row 0 keeps its true label");
+    let text = std::fs::read_to_string(&noisy).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let rest = lines[1].strip_prefix("Adelie,").unwrap().to_string();
+    lines[1] = format!("adelie ,{rest}");
+    let typo = d.path().join("penguins_typo.csv");
+    std::fs::write(&typo, lines.join("\n") + "\n").unwrap();
+
+    let (_, clean) = labels_json(&[s(&noisy), "--label", "species"]);
+    let (_, v) = labels_json(&[s(&typo), "--label", "species"]);
+    assert_eq!(
+        v["classes"],
+        serde_json::json!(["Adelie", "Chinstrap", "Gentoo"])
+    );
+    assert_eq!(
+        v["typo_classes"],
+        serde_json::json!([{
+            "class": "adelie ", "count": 1, "distance": 0, "rows": [0],
+            "rule": "case_blanks_or_unicode", "suggested": "Adelie"
+        }])
+    );
+    let first = &v["label_issues"][0];
+    assert_eq!(first["row"], 0);
+    assert_eq!(first["reason"], "typo_class");
+    assert_eq!(first["given"], "adelie ");
+    assert_eq!(first["suggested"], "Adelie");
+    let (before, after) = (adelie_noise(&clean), adelie_noise(&v));
+    assert!((after - before).abs() <= 0.01, "{before} -> {after}");
+    let health = |x: &Value| x["health"]["label_health_score"].as_f64().unwrap();
+    assert!(
+        (health(&v) - health(&clean)).abs() <= 0.01,
+        "{} -> {}",
+        health(&clean),
+        health(&v)
+    );
+    assert_eq!(
+        v["n_issues"].as_u64().unwrap(),
+        clean["n_issues"].as_u64().unwrap() + 1,
+        "the typo row, and otherwise the same issues"
+    );
+    // The check, as CI sees it.
+    let r = run(&[
+        "labels",
+        s(&typo),
+        "--label",
+        "species",
+        "--format",
+        "github",
+    ]);
+    assert!(
+        r.stdout.contains(
+            "title=preflight species%3A label_typo_class::1 class name looks like a typo, merged into the suggested class for the model and the noise estimate: class \"adelie \" (1 row: 0) is probably \"Adelie\" (differs only in case, blanks or Unicode form)"
+        ),
+        "{}",
+        r.stdout
+    );
+}
+
 /// penguins.csv with three labels that are not species: rows 3 and 10 mistyped, row 200
 /// something else.
 fn penguins_with_typos(dir: &Path) -> PathBuf {
@@ -723,17 +842,46 @@ fn labels_outside_the_schema_domain_are_issues_with_their_rows() {
     assert_eq!(c["label_domain"]["source"], "--classes");
     assert_eq!(c["label_domain"]["rows"], dom["rows"]);
     assert_eq!(c["label_issues"], v["label_issues"]);
-    // Without a domain the typos are classes of their own, and no issue says so.
+    // Without a domain (issue 18): "adelie" and "Adelie " differ from Adelie only in case
+    // and blanks, so they are typo classes merged into Adelie and their rows are issues;
+    // "Penguin" is far from every species' name and stays a class of its own. (This test
+    // used to assert the opposite: 6 classes and no issue saying so.)
     let (_, plain) = labels_json(&[s(&data), "--label", "species"]);
-    assert_eq!(plain["classes"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        plain["classes"],
+        serde_json::json!(["Adelie", "Chinstrap", "Gentoo", "Penguin"])
+    );
     assert!(plain["label_domain"].is_null());
+    let typos = plain["typo_classes"].as_array().unwrap();
+    let typo_names: Vec<(&str, &str, &Value)> = typos
+        .iter()
+        .map(|t| {
+            (
+                t["class"].as_str().unwrap(),
+                t["suggested"].as_str().unwrap(),
+                &t["rows"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        typo_names,
+        [
+            ("Adelie ", "Adelie", &serde_json::json!([10])),
+            ("adelie", "Adelie", &serde_json::json!([3]))
+        ]
+    );
+    let plain_issues = plain["label_issues"].as_array().unwrap();
     assert!(
-        plain["label_issues"]
-            .as_array()
-            .unwrap()
+        plain_issues
             .iter()
             .all(|i| i["reason"] != "label_out_of_domain")
     );
+    let typo_rows: Vec<u64> = plain_issues
+        .iter()
+        .filter(|i| i["reason"] == "typo_class")
+        .map(|i| i["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(typo_rows, [3, 10]);
     // A feature without a domain, or a domain no label is in: exit 2, one line.
     let r = run(&[
         "labels",

@@ -22,8 +22,8 @@ use super::features::{RawColumn, decode_column, decode_labels, encode, row_hashe
 use super::model::{KNN_MAX_ROWS, Model, out_of_sample_probabilities};
 use super::{
     ConfidentLearningOptions, ConflictReport, DEFAULT_ROW_SUM_TOLERANCE, FilterBy, LabelError,
-    ProbMatrix, ScoreMethod, check_class_count, class_imbalance, conflicting_labels,
-    find_label_issues,
+    ProbMatrix, ScoreMethod, TypoRule, check_class_count, class_imbalance, conflicting_labels,
+    find_label_issues, typo_classes,
 };
 use crate::Severity;
 
@@ -224,6 +224,9 @@ pub enum IssueReason {
     ConflictingNearDuplicate,
     /// A label outside the declared domain.
     LabelOutOfDomain,
+    /// Without a domain: a label whose class is probably a misspelling of a larger class
+    /// (`label_typo_class`); `suggested` is that class unless the model believes another.
+    TypoClass,
     /// A gold label unlike the annotators' consensus.
     GoldDisagreesWithConsensus,
 }
@@ -235,6 +238,7 @@ impl IssueReason {
             Self::ConflictingDuplicate => "conflicting_duplicate",
             Self::ConflictingNearDuplicate => "conflicting_near_duplicate",
             Self::LabelOutOfDomain => "label_out_of_domain",
+            Self::TypoClass => "typo_class",
             Self::GoldDisagreesWithConsensus => "gold_disagrees_with_consensus",
         }
     }
@@ -268,6 +272,9 @@ pub struct LabelAudit {
     pub probabilities: Probabilities,
     /// The score issues are ranked by.
     pub score: ScoreMethod,
+    /// Without a domain: classes that are probably misspellings of a larger class, merged
+    /// into it (see [`Labelled`]); empty with a domain (they are out of the domain then).
+    pub typo_classes: Vec<TypoClassSummary>,
     pub version: &'static str,
     /// The checks behind `passed`, in order (not part of the document).
     #[serde(skip)]
@@ -330,6 +337,19 @@ pub struct DomainSummary {
     /// The unexpected values, most frequent first.
     pub unexpected: Vec<UnexpectedValue>,
     pub values: Vec<String>,
+}
+
+/// A class that is probably a misspelling of `suggested` (`label_typo_class`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TypoClassSummary {
+    pub class: String,
+    pub count: usize,
+    /// Damerau-Levenshtein distance between the normalised names (0: they differ only in
+    /// case, blanks or Unicode form).
+    pub distance: usize,
+    pub rows: Vec<usize>,
+    pub rule: TypoRule,
+    pub suggested: String,
 }
 
 /// Rows without a label.
@@ -530,7 +550,7 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
     let (n, k) = (labels.len(), classes.len());
     let prob_cols = match &spec.probabilities {
         ProbabilitySource::Columns(pattern) => {
-            match_prob_columns(table, pattern, classes, &mut notes)?
+            match_prob_columns(table, pattern, &lab.source_classes, &mut notes)?
         }
         _ => Vec::new(),
     };
@@ -591,6 +611,26 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
         Some(nb) => near_duplicates(nb, conflicts.as_ref(), &lab, pm, &cl.scores, &mut issues),
         None => (Vec::new(), None),
     };
+    // Rows of typo classes are issues whatever the model says; what it says is kept.
+    let mut typo_issues: Vec<LabelIssue> = Vec::new();
+    for (r, t) in lab.typo_of.iter().enumerate() {
+        let Some(t) = *t else { continue };
+        let model = issues.remove(&r);
+        let mut reasons = vec![IssueReason::TypoClass];
+        let mut suggested = lab.typos[t].suggested.clone();
+        if let Some(m) = model {
+            reasons.extend(m.reasons);
+            suggested = classes[m.suggested].clone();
+        }
+        typo_issues.push(LabelIssue {
+            row: kept[r],
+            given: lab.typos[t].class.clone(),
+            suggested: Some(suggested),
+            score: 0.0,
+            reason: IssueReason::TypoClass,
+            reasons,
+        });
+    }
     let mut ranked: Vec<Issue> = issues.into_values().collect();
     ranked.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.row.cmp(&b.row)));
 
@@ -604,7 +644,7 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
     let mut unexpected: Vec<(&str, Vec<usize>)> = unexpected.into_iter().collect();
     unexpected.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
 
-    let n_issues = ranked.len() + lab.null_rows.len() + lab.out_of_domain.len();
+    let n_issues = ranked.len() + typo_issues.len() + lab.null_rows.len() + lab.out_of_domain.len();
     let checks = model_checks(&ModelCheckInput {
         label_col,
         n_issues,
@@ -622,6 +662,7 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
         domain,
         out_of_domain: &lab.out_of_domain,
         unexpected: &unexpected,
+        typos: domain.is_none().then_some(lab.typos.as_slice()),
         null_rows: &lab.null_rows,
     });
 
@@ -641,6 +682,8 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
             }
         })
         .collect();
+    // Then typo classes' rows (also certain: a misspelt class), then the model's.
+    label_issues.extend(typo_issues.iter().cloned());
     label_issues.extend(ranked.iter().map(|i| {
         LabelIssue {
             row: i.row,
@@ -672,7 +715,7 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
         noise: noise(&cl.joint, &lab, &ranked),
         health: Health {
             label_health_score: round6(health),
-            issue_share: round6(ranked.len() as f64 / n as f64),
+            issue_share: round6((ranked.len() + typo_issues.len()) as f64 / n as f64),
             mean_self_confidence: round6(
                 (0..n).map(|r| pm.row(r)[labels[r]]).sum::<f64>() / n as f64,
             ),
@@ -723,6 +766,7 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
         },
         excluded_columns: excluded,
         notes,
+        typo_classes: lab.typos.clone(),
         classes: lab.classes.clone(),
         checks,
     })
@@ -730,6 +774,18 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
 
 /// The label column read and split into null labels, labels outside the domain, and the
 /// rows the model sees (labelled, in the domain) with their class ids.
+///
+/// Typo classes (no domain only; [`typo_classes`]) are MERGED into the class they are
+/// probably a misspelling of: their rows keep their place among the kept rows but carry the
+/// suggested class's id, and given probabilities of the typo class are added to the
+/// suggested class's. Why merge rather than leave them out (as out-of-domain rows are):
+/// without a domain we only call a class a typo when we have a specific class to suggest,
+/// so the rows most likely belong to it; merging keeps them (a case variant such as
+/// `"ADELIE"` can hold many rows), keeps given probability files usable (their columns
+/// still sum to 1 after adding two of them), and still lets confident learning judge each
+/// row under the suggested class (a typo row that is really another species is flagged
+/// `low_confidence` as well). Either way the typo class no longer counts as a class, which
+/// is what kept a single `"adelie "` row from inflating Adelie's estimated noise (issue 18).
 struct Labelled {
     /// The label of every input row.
     raw: Vec<Option<String>>,
@@ -744,6 +800,15 @@ struct Labelled {
     labels: Vec<usize>,
     /// Kept rows per class.
     counts: Vec<usize>,
+    /// The classes as written in the data (typo classes included), sorted: what given
+    /// probability columns are matched against. Equal to `classes` without typo classes.
+    source_classes: Vec<String>,
+    /// `source_classes[s]` is merged into `classes[class_of_source[s]]`.
+    class_of_source: Vec<usize>,
+    /// The typo classes, by name.
+    typos: Vec<TypoClassSummary>,
+    /// For each kept position, the index in `typos` of its class, if a typo class.
+    typo_of: Vec<Option<usize>>,
 }
 
 fn read_labels(
@@ -789,14 +854,65 @@ fn read_labels(
     check_class_count(k, kept.len())
         .map_err(|e| AuditError::Invalid(format!("{name}: label column '{label_col}' has {e}")))?;
     let class_of = |s: &str| classes.iter().position(|c| c == s).unwrap_or(0);
-    let labels: Vec<usize> = kept
+    let source_labels: Vec<usize> = kept
         .iter()
         .map(|&i| raw[i].as_deref().map_or(0, class_of))
         .collect();
-    let mut counts = vec![0usize; k];
+    let mut source_counts = vec![0usize; k];
+    for &y in &source_labels {
+        source_counts[y] += 1;
+    }
+    let source_classes = classes;
+    let matches = if domain.is_none() {
+        typo_classes(&source_classes, &source_counts)
+    } else {
+        Vec::new()
+    };
+    // Merging must leave a choice of two classes, else the audit could not run at all.
+    let matches = if k - matches.len() >= 2 {
+        matches
+    } else {
+        Vec::new()
+    };
+    let mut typo_index: Vec<Option<usize>> = vec![None; k];
+    for (t, m) in matches.iter().enumerate() {
+        typo_index[m.class] = Some(t);
+    }
+    let classes: Vec<String> = (0..k)
+        .filter(|&c| typo_index[c].is_none())
+        .map(|c| source_classes[c].clone())
+        .collect();
+    let mut class_of_source: Vec<usize> = Vec::with_capacity(k);
+    let mut next = 0;
+    for t in &typo_index {
+        class_of_source.push(next);
+        if t.is_none() {
+            next += 1;
+        }
+    }
+    for m in &matches {
+        class_of_source[m.class] = class_of_source[m.suggested];
+    }
+    let labels: Vec<usize> = source_labels.iter().map(|&s| class_of_source[s]).collect();
+    let mut counts = vec![0usize; classes.len()];
     for &y in &labels {
         counts[y] += 1;
     }
+    let typo_of: Vec<Option<usize>> = source_labels.iter().map(|&s| typo_index[s]).collect();
+    let typos: Vec<TypoClassSummary> = matches
+        .iter()
+        .map(|m| TypoClassSummary {
+            class: source_classes[m.class].clone(),
+            count: source_counts[m.class],
+            distance: m.distance,
+            rows: (0..kept.len())
+                .filter(|&r| source_labels[r] == m.class)
+                .map(|r| kept[r])
+                .collect(),
+            rule: m.rule,
+            suggested: source_classes[m.suggested].clone(),
+        })
+        .collect();
     Ok(Labelled {
         raw,
         null_rows,
@@ -805,7 +921,27 @@ fn read_labels(
         classes,
         labels,
         counts,
+        source_classes,
+        class_of_source,
+        typos,
+        typo_of,
     })
+}
+
+/// Adds the probability columns of typo classes to those of the classes they merge into:
+/// `p` has one row per kept row and one column per source class.
+fn merge_typo_columns(p: Vec<f64>, lab: &Labelled) -> Vec<f64> {
+    if lab.typos.is_empty() {
+        return p;
+    }
+    let (ks, k) = (lab.source_classes.len(), lab.classes.len());
+    let mut out = vec![0.0; lab.kept.len() * k];
+    for (src, dst) in p.chunks_exact(ks).zip(out.chunks_exact_mut(k)) {
+        for (s, &v) in src.iter().enumerate() {
+            dst[lab.class_of_source[s]] += v;
+        }
+    }
+    out
 }
 
 /// Named columns restricted to the kept rows.
@@ -876,12 +1012,14 @@ fn probabilities(
     let (n, k) = (labels.len(), classes.len());
     match &spec.probabilities {
         ProbabilitySource::File(file) => {
-            let p = pred_probs_rows(file, classes, table.n_rows, notes)?;
+            let ks = lab.source_classes.len();
+            let p = pred_probs_rows(file, &lab.source_classes, table.n_rows, notes)?;
+            let p = kept
+                .iter()
+                .flat_map(|&i| p[i * ks..(i + 1) * ks].to_vec())
+                .collect();
             Ok(ModelProbs {
-                probs: kept
-                    .iter()
-                    .flat_map(|&i| p[i * k..(i + 1) * k].to_vec())
-                    .collect(),
+                probs: merge_typo_columns(p, lab),
                 info: Probabilities::PredProbs {
                     file: file.name.clone(),
                 },
@@ -889,7 +1027,8 @@ fn probabilities(
             })
         }
         ProbabilitySource::Columns(_) => {
-            let mut p = vec![0.0; n * k];
+            let ks = lab.source_classes.len();
+            let mut p = vec![0.0; n * ks];
             for (c, col_name) in prob_cols.iter().enumerate() {
                 let col = match table.column(col_name)? {
                     Some(RawColumn::Numeric(v)) => v,
@@ -901,7 +1040,7 @@ fn probabilities(
                 };
                 for (r, &i) in kept.iter().enumerate() {
                     match col[i] {
-                        Some(v) => p[r * k + c] = v,
+                        Some(v) => p[r * ks + c] = v,
                         None => {
                             return Err(AuditError::MissingProbability {
                                 input: name.to_string(),
@@ -913,7 +1052,7 @@ fn probabilities(
                 }
             }
             Ok(ModelProbs {
-                probs: p,
+                probs: merge_typo_columns(p, lab),
                 info: Probabilities::ProbColumns {
                     columns: prob_cols.to_vec(),
                 },
@@ -1147,6 +1286,8 @@ struct ModelCheckInput<'a> {
     domain: Option<&'a LabelDomain>,
     out_of_domain: &'a [usize],
     unexpected: &'a [(&'a str, Vec<usize>)],
+    /// Without a domain: the typo classes found (the check runs); `None` with one.
+    typos: Option<&'a [TypoClassSummary]>,
     null_rows: &'a [usize],
 }
 
@@ -1220,6 +1361,51 @@ fn model_checks(m: &ModelCheckInput<'_>) -> Vec<AuditCheck> {
                     d.source,
                     values.join("; "),
                     if m.unexpected.len() > 5 { "; ..." } else { "" }
+                ),
+            )
+        });
+    }
+    if let Some(typos) = m.typos {
+        checks.push(if typos.is_empty() {
+            AuditCheck::passed(col, "label_typo_class")
+        } else {
+            let each: Vec<String> = typos
+                .iter()
+                .take(5)
+                .map(|t| {
+                    format!(
+                        "class {:?} ({} row{}: {}) is probably {:?} ({})",
+                        t.class,
+                        t.count,
+                        if t.count == 1 { "" } else { "s" },
+                        rows_text(&t.rows[..t.rows.len().min(5)]),
+                        t.suggested,
+                        match t.rule {
+                            TypoRule::CaseBlanksOrUnicode =>
+                                "differs only in case, blanks or Unicode form".to_string(),
+                            TypoRule::EditDistance => format!(
+                                "{} edit{} apart",
+                                t.distance,
+                                if t.distance == 1 { "" } else { "s" }
+                            ),
+                        }
+                    )
+                })
+                .collect();
+            AuditCheck::failed(
+                col,
+                "label_typo_class",
+                Severity::Warning,
+                format!(
+                    "{} class {}, merged into the suggested class for the model and the noise estimate: {}{}",
+                    typos.len(),
+                    if typos.len() == 1 {
+                        "name looks like a typo"
+                    } else {
+                        "names look like typos"
+                    },
+                    each.join("; "),
+                    if typos.len() > 5 { "; ..." } else { "" }
                 ),
             )
         });
@@ -1777,9 +1963,158 @@ pub(crate) mod tests {
             check.failure.as_ref().unwrap().1,
             "2 rows have a label outside the 2 classes of --classes: \"B \" (12); \"c\" (13)"
         );
-        // Without the domain they are classes of their own.
+        // Without the domain "B " is a typo class merged into b, but "c" (one letter, no
+        // edit-distance rule) is a class of its own: 3 classes, 2 probability columns.
         let plain = audit(&t, &spec(ProbabilitySource::Columns("p_*".into())));
-        assert!(plain.is_err(), "4 classes, 2 probability columns");
+        assert!(plain.is_err(), "3 classes, 2 probability columns");
+    }
+
+    /// 40 rows of "alpha" (x near 0) and 40 of "beta" (x near 100); then the rows given.
+    fn two_classes_and(extra: &[(&'static str, f64)]) -> Table {
+        let mut y = Vec::new();
+        let mut x = Vec::new();
+        for i in 0..80 {
+            let alpha = i < 40;
+            y.push(Some(if alpha { "alpha" } else { "beta" }));
+            x.push(Some(
+                if alpha { 0.0 } else { 100.0 } + (i % 40) as f64 * 0.1,
+            ));
+        }
+        for &(label, v) in extra {
+            y.push(Some(label));
+            x.push(Some(v));
+        }
+        table(vec![("y", text(&y)), ("x", nums(&x))])
+    }
+
+    fn typo_check(a: &LabelAudit) -> Option<&(Severity, String)> {
+        a.checks
+            .iter()
+            .find(|c| c.kind == "label_typo_class")
+            .expect("the check runs without a domain")
+            .failure
+            .as_ref()
+    }
+
+    #[test]
+    fn a_class_differing_in_case_or_blanks_is_a_typo_merged_into_the_larger() {
+        let clean = audit(&two_classes_and(&[]), &spec(knn())).unwrap();
+        assert!(clean.typo_classes.is_empty());
+        assert_eq!(typo_check(&clean), None, "passed");
+        let t = two_classes_and(&[("Alpha ", 0.5), ("beta", 100.5)]);
+        let a = audit(&t, &spec(knn())).unwrap();
+        assert_eq!(a.classes, ["alpha", "beta"]);
+        assert_eq!(a.n_labelled, 82, "merged, not left out");
+        assert_eq!(
+            a.typo_classes,
+            [TypoClassSummary {
+                class: "Alpha ".into(),
+                count: 1,
+                distance: 0,
+                rows: vec![80],
+                rule: TypoRule::CaseBlanksOrUnicode,
+                suggested: "alpha".into(),
+            }]
+        );
+        let (severity, message) = typo_check(&a).unwrap();
+        assert_eq!(*severity, Severity::Warning);
+        assert_eq!(
+            message,
+            "1 class name looks like a typo, merged into the suggested class for the model and the noise estimate: class \"Alpha \" (1 row: 80) is probably \"alpha\" (differs only in case, blanks or Unicode form)"
+        );
+        let i = &a.label_issues[0];
+        assert_eq!(
+            (i.row, i.given.as_str(), i.suggested.as_deref(), i.score),
+            (80, "Alpha ", Some("alpha"), 0.0)
+        );
+        assert_eq!(i.reasons, [IssueReason::TypoClass]);
+        assert_eq!(a.n_issues, 1);
+        // The typo row counts as alpha: the noise estimate is the clean table's.
+        assert_eq!(a.noise.per_class[0].count, 41);
+        assert_eq!(a.noise.per_class[0].estimated_noise_rate, 0.0);
+        assert_eq!(a.health.label_health_score, clean.health.label_health_score);
+        assert!(a.passed, "a warning");
+    }
+
+    #[test]
+    fn a_rare_class_one_edit_from_a_large_one_is_a_typo_and_the_model_still_judges_it() {
+        // "alpah" sits among the beta rows: a typo of alpha by its name, but the model
+        // believes beta, so that is the suggestion and low_confidence is a reason too.
+        let t = two_classes_and(&[("alpah", 101.0)]);
+        let a = audit(&t, &spec(knn())).unwrap();
+        assert_eq!(a.classes, ["alpha", "beta"]);
+        let typo = &a.typo_classes[0];
+        assert_eq!(
+            (
+                typo.class.as_str(),
+                typo.suggested.as_str(),
+                typo.rule,
+                typo.distance
+            ),
+            ("alpah", "alpha", TypoRule::EditDistance, 1)
+        );
+        assert!(typo_check(&a).unwrap().1.contains("(1 edit apart)"));
+        let i = &a.label_issues[0];
+        assert_eq!((i.row, i.given.as_str()), (80, "alpah"));
+        assert_eq!(i.suggested.as_deref(), Some("beta"));
+        assert_eq!(i.reasons[0], IssueReason::TypoClass);
+        assert!(i.reasons.contains(&IssueReason::LowConfidence), "{i:?}");
+        assert_eq!(
+            a.label_issues.iter().filter(|i| i.row == 80).count(),
+            1,
+            "one entry per row"
+        );
+        // Two rare classes far from every name stay classes (and no check fails).
+        let t = two_classes_and(&[("gamma", 50.0), ("gamma", 50.5)]);
+        let a = audit(&t, &spec(knn())).unwrap();
+        assert_eq!(a.classes, ["alpha", "beta", "gamma"]);
+        assert_eq!(typo_check(&a), None);
+    }
+
+    #[test]
+    fn given_probabilities_of_a_typo_class_are_added_to_the_suggested_class() {
+        let (mut y, pa, pb) = given_probabilities();
+        y[12] = Some("B ");
+        // the probability file has a column for every class in the data, "B " included
+        let mut p_typo = vec![Some(0.0); 20];
+        let mut pb = pb;
+        p_typo[12] = Some(0.5);
+        pb[12] = Some(0.4);
+        let data = table(vec![("y", text(&y))]);
+        let probs = table(vec![
+            ("a", nums(&pa)),
+            ("b", nums(&pb)),
+            ("B ", nums(&p_typo)),
+        ]);
+        let a = audit(&data, &spec(ProbabilitySource::File(probs))).unwrap();
+        assert_eq!(a.classes, ["a", "b"]);
+        assert_eq!(a.typo_classes[0].class, "B ");
+        assert_eq!(a.typo_classes[0].suggested, "b");
+        let first = &a.label_issues[0];
+        assert_eq!(
+            (first.row, first.reason, first.suggested.as_deref()),
+            (12, IssueReason::TypoClass, Some("b"))
+        );
+        // row 12 is b with 0.9 after merging (0.4 + 0.5), so only row 3 is the model's
+        assert_eq!(a.label_issues.len(), 2);
+        assert_eq!(a.label_issues[1].row, 3);
+    }
+
+    #[test]
+    fn with_a_domain_typos_are_out_of_domain_not_typo_classes() {
+        let t = two_classes_and(&[("Alpha ", 0.5)]);
+        let s = AuditSpec {
+            domain: Some(LabelDomain {
+                values: vec!["alpha".into(), "beta".into()],
+                source: "--classes".into(),
+            }),
+            ..spec(knn())
+        };
+        let a = audit(&t, &s).unwrap();
+        assert!(a.typo_classes.is_empty());
+        assert!(a.checks.iter().all(|c| c.kind != "label_typo_class"));
+        assert_eq!(a.label_issues[0].reason, IssueReason::LabelOutOfDomain);
+        assert_eq!(a.n_labelled, 80, "left out, as out-of-domain rows are");
     }
 
     #[test]

@@ -7,8 +7,13 @@
 //!   together: use a good hash (the chance is about N^2 / 2^65).
 //! - [`class_imbalance`]: the rarest class's share against cleanlab Datalab's `0.1 / K`
 //!   threshold, and the max/min count ratio.
+//! - [`typo_classes`]: classes whose name is probably a misspelling of a larger class's
+//!   (`"adelie "` next to `"Adelie"`).
+
+use std::collections::HashMap;
 
 use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
 
 use super::LabelError;
 
@@ -170,9 +175,212 @@ pub fn class_imbalance(labels: &[usize], n_classes: usize) -> Result<ClassImbala
     })
 }
 
+/// Why [`typo_classes`] took a class for a misspelling of another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TypoRule {
+    /// The names are equal after NFKC normalisation, trimming blanks and lowercasing.
+    CaseBlanksOrUnicode,
+    /// A rare class within a small Damerau-Levenshtein distance of a much larger class.
+    EditDistance,
+}
+
+impl TypoRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CaseBlanksOrUnicode => "case_blanks_or_unicode",
+            Self::EditDistance => "edit_distance",
+        }
+    }
+}
+
+/// A class [`typo_classes`] believes is a misspelling of `suggested`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypoMatch {
+    pub class: usize,
+    pub suggested: usize,
+    pub rule: TypoRule,
+    /// Damerau-Levenshtein distance between the normalised names (0 for
+    /// [`TypoRule::CaseBlanksOrUnicode`]).
+    pub distance: usize,
+}
+
+/// A class this rare or rarer can be a typo by edit distance: `max(2, 0.5%)` of the rows.
+pub fn typo_rare_max(n_rows: usize) -> usize {
+    (n_rows / 200).max(2)
+}
+
+/// A typo by edit distance needs a target with at least this many times its rows.
+pub const TYPO_TARGET_RATIO: usize = 10;
+
+/// Above this many classes the edit-distance rule is skipped (it compares rare classes with
+/// large ones pairwise); the case/blank/Unicode rule always runs.
+pub const TYPO_MAX_CLASSES: usize = 2000;
+
+/// Largest Damerau-Levenshtein distance accepted between normalised names whose shorter one
+/// has `len` characters: none under 3 characters (codes such as `A`/`B` or `1`/`7` are one
+/// edit apart and mean different things), 1 up to 7, 2 from 8.
+fn max_typo_distance(len: usize) -> usize {
+    match len {
+        0..=2 => 0,
+        3..=7 => 1,
+        _ => 2,
+    }
+}
+
+/// The form under which names that differ only in case, surrounding blanks or Unicode
+/// normalisation compare equal: NFKC (so a precomposed `é` equals `e` + combining accent,
+/// and a full-width `Ａ` equals `A`), trimmed, lowercased.
+pub fn typo_key(name: &str) -> String {
+    let nfkc: String = name.nfkc().collect();
+    nfkc.trim().to_lowercase()
+}
+
+/// Classes that are probably misspellings of another class, which is then suggested.
+/// `classes[c]` has `counts[c]` rows. A class is a typo of a LARGER class (more rows, so
+/// of two spellings the rarer one is the suspect) when
+///
+/// - [`TypoRule::CaseBlanksOrUnicode`]: the two are equal under [`typo_key`], whatever the
+///   sizes (`"adelie "`, `"ADELIE"` and `"Adelie"` are one class); or
+/// - [`TypoRule::EditDistance`]: it has at most [`typo_rare_max`] rows, the other at least
+///   [`TYPO_TARGET_RATIO`] times as many, the two keys are within a Damerau-Levenshtein
+///   distance of 1 (shorter key of 3-7 characters) or 2 (8 or more), and the two names are
+///   not both numbers (`"10"` is not a typo of `"1"`).
+///
+/// Classes are visited from the largest down, and only a class that is not itself a typo
+/// can be suggested, so chains resolve to the largest spelling. Among several candidates:
+/// the case/blank/Unicode rule first, then the smallest distance, the most rows, the name.
+/// Equal-sized spellings are left alone: neither is the larger.
+pub fn typo_classes(classes: &[String], counts: &[usize]) -> Vec<TypoMatch> {
+    let k = classes.len().min(counts.len());
+    let n_rows: usize = counts.iter().take(k).sum();
+    let rare_max = typo_rare_max(n_rows);
+    let keys: Vec<String> = classes.iter().take(k).map(|c| typo_key(c)).collect();
+    let chars: Vec<Vec<char>> = keys.iter().map(|c| c.chars().collect()).collect();
+    let numeric: Vec<bool> = classes
+        .iter()
+        .take(k)
+        .map(|c| c.trim().parse::<f64>().is_ok())
+        .collect();
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(classes[a].cmp(&classes[b])));
+    // the largest non-typo class of each key seen so far
+    let mut by_key: HashMap<&str, usize> = HashMap::new();
+    // non-typo classes with at least TYPO_TARGET_RATIO rows, largest first
+    let mut large: Vec<usize> = Vec::new();
+    let mut found = Vec::new();
+    for &c in &order {
+        let same_key = by_key
+            .get(keys[c].as_str())
+            .copied()
+            .filter(|&t| counts[t] > counts[c]);
+        let hit = match same_key {
+            Some(t) => Some(TypoMatch {
+                class: c,
+                suggested: t,
+                rule: TypoRule::CaseBlanksOrUnicode,
+                distance: 0,
+            }),
+            None if counts[c] <= rare_max && k <= TYPO_MAX_CLASSES => large
+                .iter()
+                .filter(|&&t| counts[t] >= TYPO_TARGET_RATIO * counts[c].max(1))
+                .filter(|&&t| !(numeric[c] && numeric[t]))
+                .filter_map(|&t| {
+                    let limit = max_typo_distance(chars[c].len().min(chars[t].len()));
+                    if limit == 0 || chars[c].len().abs_diff(chars[t].len()) > limit {
+                        return None;
+                    }
+                    let d = strsim::generic_damerau_levenshtein(&chars[c], &chars[t]);
+                    (d <= limit).then_some((d, t))
+                })
+                .min_by(|a, b| {
+                    a.0.cmp(&b.0)
+                        .then(counts[b.1].cmp(&counts[a.1]))
+                        .then(classes[a.1].cmp(&classes[b.1]))
+                })
+                .map(|(d, t)| TypoMatch {
+                    class: c,
+                    suggested: t,
+                    rule: TypoRule::EditDistance,
+                    distance: d,
+                }),
+            None => None,
+        };
+        match hit {
+            Some(m) => found.push(m),
+            None => {
+                by_key.entry(keys[c].as_str()).or_insert(c);
+                if counts[c] >= TYPO_TARGET_RATIO {
+                    large.push(c);
+                }
+            }
+        }
+    }
+    found.sort_by_key(|m| m.class);
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn typo_classes_by_case_blanks_unicode_and_edit_distance() {
+        // "adelie " and "ADELIE" fold to Adelie; "Gentooo" is one edit from Gentoo and rare;
+        // "Chinstrap" is a class of its own.
+        let c = names(&[
+            "Adelie",
+            "adelie ",
+            "ADELIE",
+            "Gentoo",
+            "Gentooo",
+            "Chinstrap",
+        ]);
+        let m = typo_classes(&c, &[150, 1, 30, 120, 1, 68]);
+        let got: Vec<(usize, usize, TypoRule, usize)> = m
+            .iter()
+            .map(|m| (m.class, m.suggested, m.rule, m.distance))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, 0, TypoRule::CaseBlanksOrUnicode, 0),
+                (2, 0, TypoRule::CaseBlanksOrUnicode, 0),
+                (4, 3, TypoRule::EditDistance, 1),
+            ]
+        );
+        // Unicode: a decomposed "é" and a full-width letter fold onto the plain forms.
+        let c = names(&["caf\u{e9}", "cafe\u{301}", "\u{ff21}pple", "Apple"]);
+        let m = typo_classes(&c, &[40, 3, 2, 50]);
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert_eq!((m[0].class, m[0].suggested), (1, 0));
+        assert_eq!((m[1].class, m[1].suggested), (2, 3));
+    }
+
+    #[test]
+    fn typo_classes_leave_real_classes_alone() {
+        // equal sizes: neither spelling is the larger
+        assert!(typo_classes(&names(&["Yes", "yes"]), &[10, 10]).is_empty());
+        // not rare enough (3 rows > max(2, 0.5% of 263)), or the large class not 10x larger
+        assert!(typo_classes(&names(&["Gentoo", "Gentooo"]), &[260, 3]).is_empty());
+        assert!(typo_classes(&names(&["Gentoo", "Gentooo"]), &[9, 1]).is_empty());
+        // numbers and short codes are one edit apart by nature
+        assert!(typo_classes(&names(&["1", "7"]), &[500, 1]).is_empty());
+        assert!(typo_classes(&names(&["10", "1"]), &[500, 1]).is_empty());
+        assert!(typo_classes(&names(&["A", "B"]), &[500, 1]).is_empty());
+        // two edits on a short name
+        assert!(typo_classes(&names(&["Adelie", "Adeloe2"]), &[500, 1]).is_empty());
+        // two edits on a long name are accepted; a transposition is one edit
+        let m = typo_classes(
+            &names(&["Chinstrap", "Chinstarp", "Chnstrapp"]),
+            &[500, 1, 1],
+        );
+        assert_eq!(m.iter().map(|m| m.distance).collect::<Vec<_>>(), [1, 2]);
+    }
 
     #[test]
     fn conflicting_labels_groups_rows() {

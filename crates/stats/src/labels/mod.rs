@@ -21,7 +21,8 @@
 //!   [`LabelAudit`], the `labels --format json` document; [`annotators`]: the same for
 //!   several annotators ([`annotator_audit`] -> [`AnnotatorAudit`]).
 //! - [`checks`]: model-free checks. [`conflicting_labels`] (identical feature rows, given as
-//!   row hashes, with different labels) and [`class_imbalance`].
+//!   row hashes, with different labels), [`class_imbalance`] and [`typo_classes`] (class
+//!   names that are probably misspellings of a larger class's).
 //!
 //! Probabilities are passed as a borrowed row-major matrix, [`ProbMatrix`], so a million rows
 //! are never copied. Every function validates its input and returns [`LabelError`] instead
@@ -52,11 +53,12 @@ pub use audit::{
     Table, audit,
 };
 pub use checks::{
-    ClassImbalance, ConflictGroup, ConflictReport, class_imbalance, conflicting_labels,
+    ClassImbalance, ConflictGroup, ConflictReport, TypoMatch, TypoRule, class_imbalance,
+    conflicting_labels, typo_classes, typo_key,
 };
 pub use confident::{
-    ConfidentLearningOptions, DEFAULT_ROW_SUM_TOLERANCE, FilterBy, LabelIssues, ScoreMethod,
-    compute_confident_joint, confident_thresholds, estimate_joint, find_label_issues,
+    ConfidentLearningOptions, DEFAULT_ROW_SUM_TOLERANCE, FilterBy, LabelIssues, NumpySort,
+    ScoreMethod, compute_confident_joint, confident_thresholds, estimate_joint, find_label_issues,
     label_quality_scores,
 };
 
