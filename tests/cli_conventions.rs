@@ -288,3 +288,55 @@ fn verbose_says_time_and_memory_quiet_conflicts_with_it() {
     assert_eq!(r.code, 2);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }
+
+#[test]
+fn the_profile_table_fits_the_terminal_without_wrapping_a_row() {
+    let pen = fixture("penguins.csv");
+    // A pipe, no COLUMNS: the whole table.
+    let out = bin()
+        .args(["profile", s(&pen)])
+        .env_remove("COLUMNS")
+        .output()
+        .unwrap();
+    let full = String::from_utf8(out.stdout).unwrap();
+    assert!(full.contains("top value") && full.contains("median"));
+    let widest = full.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest > 90, "penguins' table is {widest} wide");
+    for columns in [90usize, 60, 40] {
+        let out = bin()
+            .args(["profile", s(&pen)])
+            .env("COLUMNS", columns.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let table: Vec<&str> = text.lines().filter(|l| !l.starts_with('(')).collect();
+        for l in &table {
+            assert!(l.chars().count() <= columns, "{columns}: {l}");
+        }
+        // Every column of the data keeps its row (8 columns + 4 border lines).
+        assert_eq!(
+            table.iter().filter(|l| l.starts_with('│')).count(),
+            9,
+            "{text}"
+        );
+        assert!(!table[1].contains("top value"), "{text}");
+        let note = text.lines().last().unwrap();
+        assert!(
+            note.starts_with("(not shown: ")
+                && note.contains("top value")
+                && note.ends_with("; --format json has all)"),
+            "{text}"
+        );
+    }
+    // A file gets every column, whatever the terminal.
+    let d = TempDir::new().unwrap();
+    let file = d.path().join("p.txt");
+    let out = bin()
+        .args(["profile", s(&pen), "--format", "table", "-o", s(&file)])
+        .env("COLUMNS", "40")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), full);
+}

@@ -4,8 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The built binary, with the environment that changes its text output removed (a
+/// `COLUMNS` exported by the shell would fit tables to it; `NO_COLOR`).
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_preflight"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_preflight"));
+    c.env_remove("COLUMNS").env_remove("NO_COLOR");
+    c
 }
 
 pub fn fixture(name: &str) -> PathBuf {

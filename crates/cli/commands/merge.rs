@@ -39,9 +39,18 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         profiles.push((path.display().to_string(), crate::load::read_profile(path)?));
     }
     let merged = Profile::merge_all(&profiles)?;
+    // A table on stdout fits the terminal; one in a file keeps every column.
+    let to_terminal = args
+        .output
+        .as_deref()
+        .is_none_or(|p| p == std::path::Path::new("-"));
     emit(args.output.as_deref(), |w| match args.format {
         Format::Json => write_json(w, &merged),
-        Format::Table => render::profile_table(w, &merged),
+        Format::Table => render::profile_table(
+            w,
+            &merged,
+            to_terminal.then(render::terminal_width).flatten(),
+        ),
     })?;
     Ok(ExitStatus::Success)
 }

@@ -48,9 +48,18 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         " (`preflight merge` combines profiles)",
     )?;
     let profile = crate::load::profile_inputs(&args.paths, &args.input)?;
+    // A table on stdout fits the terminal; one in a file keeps every column.
+    let to_terminal = args
+        .output
+        .as_deref()
+        .is_none_or(|p| p == std::path::Path::new("-"));
     emit(args.output.as_deref(), |w| match format {
         Format::Json => write_json(w, &profile),
-        Format::Table => render::profile_table(w, &profile),
+        Format::Table => render::profile_table(
+            w,
+            &profile,
+            to_terminal.then(render::terminal_width).flatten(),
+        ),
     })?;
     Ok(ExitStatus::Success)
 }

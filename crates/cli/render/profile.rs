@@ -8,10 +8,12 @@ use serde_json::Value;
 
 use super::number::{count, percent, value};
 
-/// One row per column with the numbers a person scans first.
-pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
+/// One row per column with the numbers a person scans first. With a `width` (a terminal),
+/// the table is fitted to it: the top value, median, distinct count and min go first,
+/// then long column names are shortened; a line says what is not shown.
+pub fn profile_table(w: &mut dyn Write, p: &Profile, width: Option<usize>) -> Result<()> {
     let w: &mut dyn std::io::Write = &mut crate::display::Escaping::new(w);
-    let mut t = super::table(&[
+    let header = [
         "column",
         "type",
         "missing",
@@ -20,7 +22,8 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
         "max",
         "distinct",
         "top value",
-    ]);
+    ];
+    let mut rows: Vec<Vec<String>> = Vec::with_capacity(p.columns.len());
     for c in &p.columns {
         let (min, med, max) = range_cells(c);
         let distinct = match (c.distinct, c.distinct_exact) {
@@ -37,7 +40,7 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
             .filter(|t| t.count > c.top_values_max_error.unwrap_or(0))
             .map(|t| format!("{} ({})", value_text(&t.value), count(t.count)))
             .unwrap_or_default();
-        t.add_row(vec![
+        rows.push(vec![
             crate::display::escape(&c.name).into_owned(),
             c.type_name.clone(),
             percent(c.missing_fraction),
@@ -48,7 +51,19 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
             truncate(&top, 40),
         ]);
     }
-    super::align_right(&mut t, &[2, 3, 4, 5, 6]);
+    let kept = match width {
+        Some(width) => super::fit(&header, &mut rows, width, &[7, 4, 6, 3], 0),
+        None => (0..header.len()).collect(),
+    };
+    let mut t = super::table(&kept.iter().map(|&i| header[i]).collect::<Vec<_>>());
+    for r in rows {
+        t.add_row(kept.iter().map(|&i| r[i].clone()).collect::<Vec<_>>());
+    }
+    let right: Vec<usize> = (kept.iter().enumerate())
+        .filter(|(_, i)| (2..=6).contains(*i))
+        .map(|(pos, _)| pos)
+        .collect();
+    super::align_right(&mut t, &right);
     writeln!(w, "{t}")?;
     writeln!(
         w,
@@ -56,6 +71,17 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile) -> Result<()> {
         count(p.row_count),
         count(p.columns.len() as u64)
     )?;
+    let dropped: Vec<&str> = (0..header.len())
+        .filter(|i| !kept.contains(i))
+        .map(|i| header[i])
+        .collect();
+    if !dropped.is_empty() {
+        writeln!(
+            w,
+            "(not shown: {}; --format json has all)",
+            dropped.join(", ")
+        )?;
+    }
     Ok(())
 }
 
