@@ -35,7 +35,7 @@ impl Progress {
             );
             while !flag.load(Ordering::Relaxed) {
                 let n = rows.load(Ordering::Relaxed);
-                bar.set_message(format!("{what}: {n} rows"));
+                bar.set_message(message(&what, n, start.elapsed()));
                 bar.tick();
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -54,5 +54,34 @@ impl Drop for Progress {
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
+    }
+}
+
+/// `profiling x.csv: 1,234,567 rows (412,345 rows/s)`: the rows so far, grouped, and the
+/// rate since the start.
+fn message(what: &str, rows: u64, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        format!(
+            " ({} rows/s)",
+            crate::render::number::count((rows as f64 / secs) as u64)
+        )
+    } else {
+        String::new()
+    };
+    format!("{what}: {} rows{rate}", crate::render::number::count(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_says_rows_and_rate() {
+        assert_eq!(
+            message("profiling x.csv", 1_234_567, Duration::from_secs(2)),
+            "profiling x.csv: 1,234,567 rows (617,283 rows/s)"
+        );
+        assert_eq!(message("p", 0, Duration::ZERO), "p: 0 rows");
     }
 }
