@@ -340,3 +340,81 @@ fn the_profile_table_fits_the_terminal_without_wrapping_a_row() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), full);
 }
+
+/// Runs preflight with `input` on standard input and `TMPDIR` in `tmp`.
+fn with_stdin(args: &[&str], input: &[u8], tmp: &Path) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = bin()
+        .args(args)
+        .env("TMPDIR", tmp)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let bytes = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&bytes);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn dash_reads_standard_input_in_every_format() {
+    let d = TempDir::new().unwrap();
+    let tmp = d.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let csv = std::fs::read(fixture("penguins.csv")).unwrap();
+    let (code, out, err) = with_stdin(&["profile", "-", "--format", "json"], &csv, &tmp);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["row_count"], 344);
+    assert_eq!(
+        v["sources"],
+        serde_json::json!(["-"]),
+        "named as the user named it"
+    );
+    // The same profile as from the file, but for the source's name.
+    let from_file = run(&["profile", s(&fixture("penguins.csv")), "--format", "json"]);
+    let mut f: serde_json::Value = serde_json::from_str(&from_file.stdout).unwrap();
+    f["sources"] = serde_json::json!(["-"]);
+    assert_eq!(v, f);
+
+    // Parquet needs to seek: buffered to a file, sniffed by its magic bytes.
+    let parquet = std::fs::read(fixture("nycflights13_flights.parquet")).unwrap();
+    let (code, out, err) = with_stdin(&["profile", "-", "--format", "json"], &parquet, &tmp);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["row_count"], 336776);
+
+    // NDJSON, sniffed by its first `{`.
+    let ndjson = b"{\"a\": 1, \"b\": \"x\"}\n{\"a\": 2, \"b\": \"y\"}\n";
+    let (code, out, err) = with_stdin(&["profile", "-", "--format", "json"], ndjson, &tmp);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["columns"][0]["name"], "a");
+
+    // A checking command, and an error naming `-` (not the temporary file).
+    let (schema, data) = penguins_case(d.path());
+    let broken = std::fs::read(&data).unwrap();
+    let (code, out, _) = with_stdin(&["validate", "-", "--schema", &schema], &broken, &tmp);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("-: failed"), "{out}");
+    let (code, _, err) = with_stdin(&["profile", "-"], b"a,b\n1,2\n3\n", &tmp);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: -: "), "{err}");
+    assert!(!err.contains("preflight-stdin"), "{err}");
+    let (code, _, err) = with_stdin(&["drift", "-", "-"], &csv, &tmp);
+    assert_eq!(code, 2);
+    assert!(err.contains("once"), "{err}");
+    // Nothing left behind.
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -124,6 +124,85 @@ pub fn require_data(paths: &[String], command: &str, hint: &str) -> Result<()> {
     Ok(())
 }
 
+/// Standard input given as `-`: copied to a temporary file once (Parquet and Arrow need
+/// to seek; CSV and NDJSON are read the same way), named `-` again in every output.
+struct Stdin {
+    dir: tempfile::TempDir,
+    path: String,
+}
+
+static STDIN: std::sync::Mutex<Option<Stdin>> = std::sync::Mutex::new(None);
+
+/// Replaces a `-` among `paths` with a file holding standard input (streamed to disk, so
+/// memory does not grow with it). Its format is `format` when given, else sniffed from the
+/// first bytes: Parquet (`PAR1`), Arrow IPC (`ARROW1`), gzip (CSV inside), NDJSON (`{`),
+/// else CSV. At most one `-` per run.
+pub fn read_stdin(paths: &mut [String], format: Option<crate::args::InputFormat>) -> Result<()> {
+    use std::io::{BufRead, Write};
+    let dashes = paths.iter().filter(|p| *p == "-").count();
+    if dashes == 0 {
+        return Ok(());
+    }
+    let Ok(mut slot) = STDIN.lock() else {
+        bail!("-: standard input is not available");
+    };
+    if dashes > 1 || slot.is_some() {
+        bail!("-: standard input can be read once per run; give `-` once");
+    }
+    let stdin = std::io::stdin();
+    let mut reader = stdin.lock();
+    let head = reader.fill_buf().map(<[u8]>::to_vec).unwrap_or_default();
+    use crate::args::InputFormat as F;
+    let ext = match format {
+        Some(F::Csv) => "csv",
+        Some(F::Parquet) => "parquet",
+        Some(F::Ndjson) => "ndjson",
+        Some(F::Arrow) => "arrow",
+        None if head.starts_with(b"PAR1") => "parquet",
+        None if head.starts_with(b"ARROW1") => "arrow",
+        None if head.starts_with(&[0x1f, 0x8b]) => "csv.gz",
+        None if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') => "ndjson",
+        None => "csv",
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("preflight-stdin")
+        .tempdir()?;
+    let file = dir.path().join(format!("stdin.{ext}"));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
+    std::io::copy(&mut reader, &mut out)
+        .map_err(|e| anyhow::anyhow!("-: cannot read standard input: {e}"))?;
+    out.flush()?;
+    let path = file.to_string_lossy().into_owned();
+    for p in paths.iter_mut().filter(|p| *p == "-") {
+        *p = path.clone();
+    }
+    *slot = Some(Stdin { dir, path });
+    Ok(())
+}
+
+/// `text` with the file holding standard input named `-` again, as the user named it.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    match STDIN.lock().ok().as_ref().and_then(|s| s.as_ref()) {
+        Some(s) if text.contains(&s.path) => text.replace(&s.path, "-").into(),
+        _ => text.into(),
+    }
+}
+
+/// Whether standard input was read into a file this run (outputs then pass through
+/// [`shown`]).
+pub fn stdin_read() -> bool {
+    STDIN.lock().is_ok_and(|s| s.is_some())
+}
+
+/// Removes the file holding standard input (statics are not dropped at exit).
+pub fn remove_stdin() {
+    if let Ok(mut s) = STDIN.lock()
+        && let Some(s) = s.take()
+    {
+        let _ = s.dir.close();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -116,7 +116,19 @@ fn main() -> ExitCode {
     }));
     ui::init(cli.quiet, cli.verbose, cli.color);
     let started = std::time::Instant::now();
-    let result = match std::panic::catch_unwind(|| dispatch(cli.command)) {
+    let result = std::panic::catch_unwind(|| dispatch(cli.command));
+    let code = finish(result, started);
+    inputs::remove_stdin();
+    code
+}
+
+/// Reports how the command ended (its error on one line, a panic as an internal error)
+/// and gives the exit code.
+fn finish(
+    result: std::thread::Result<anyhow::Result<ExitStatus>>,
+    started: std::time::Instant,
+) -> ExitCode {
+    let result = match result {
         Ok(result) => result,
         Err(_) => {
             let what = LAST_PANIC.lock().ok().and_then(|mut m| m.take());
@@ -146,7 +158,8 @@ fn main() -> ExitCode {
             // data's control characters (a column name with an escape sequence or a newline)
             // escaped.
             let head = ui::paint("error:", ui::RED, ui::color_stderr());
-            let _ = writeln!(stderr, "{head} {}", display::one_line(&message(&err)));
+            let text = inputs::shown(&message(&err)).into_owned();
+            let _ = writeln!(stderr, "{head} {}", display::one_line(&text));
             ExitStatus::Error.into()
         }
     }

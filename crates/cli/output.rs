@@ -197,6 +197,19 @@ fn remove_stale_temps(target: &Path) {
 /// A closed stdout (`| head`) ends the output quietly and is not an error: the command
 /// goes on to its exit status (a failed check still exits 1).
 pub fn emit(path: Option<&Path>, f: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    if crate::inputs::stdin_read() {
+        // Standard input was copied to a temporary file: name it `-` in the output, as
+        // the user did (the whole output is held once to do so).
+        let mut buf = Vec::new();
+        f(&mut buf)?;
+        let text = String::from_utf8_lossy(&buf);
+        let shown = crate::inputs::shown(&text).into_owned();
+        return emit_direct(path, |w| Ok(w.write_all(shown.as_bytes())?));
+    }
+    emit_direct(path, f)
+}
+
+fn emit_direct(path: Option<&Path>, f: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     match path {
         Some(p) if p != Path::new("-") => {
             let cannot = || format!("{}: cannot write output", p.display());

@@ -211,6 +211,7 @@ fn plan(
 }
 
 pub fn run(mut args: Args) -> Result<ExitStatus> {
+    crate::inputs::read_stdin(&mut args.inputs, args.input.input_format)?;
     args.out = args.out.checked("drift")?;
     crate::output::check_outputs(
         [args.out.output.as_deref(), args.out.html.as_deref()],

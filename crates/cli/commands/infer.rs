@@ -173,7 +173,8 @@ fn profile_and_ids(args: &Args, old: Option<&Schema>) -> Result<Profiled> {
     })
 }
 
-pub fn run(args: Args) -> Result<ExitStatus> {
+pub fn run(mut args: Args) -> Result<ExitStatus> {
+    crate::inputs::read_stdin(&mut args.paths, args.input.input_format)?;
     crate::output::check_outputs([args.output.as_deref()], &args.paths)?;
     for (flag, t) in [
         ("--drift-threshold", args.drift_threshold),

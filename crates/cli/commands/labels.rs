@@ -124,6 +124,7 @@ enum Audited {
 }
 
 pub fn run(mut args: Args) -> Result<ExitStatus> {
+    crate::inputs::read_stdin(&mut args.paths, args.input.input_format)?;
     args.out = args.out.checked("labels")?;
     let out = &args.out;
     crate::output::check_outputs(

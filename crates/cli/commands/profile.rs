@@ -39,7 +39,8 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> Result<ExitStatus> {
+pub fn run(mut args: Args) -> Result<ExitStatus> {
+    crate::inputs::read_stdin(&mut args.paths, args.input.input_format)?;
     let format = crate::output::pick_format("profile", args.format, args.output.as_deref())?;
     crate::output::check_outputs([args.output.as_deref()], &args.paths)?;
     crate::inputs::require_data(

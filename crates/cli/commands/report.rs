@@ -60,6 +60,7 @@ pub struct Args {
 }
 
 pub fn run(mut args: Args) -> Result<ExitStatus> {
+    crate::inputs::read_stdin(&mut args.paths, args.input.input_format)?;
     // A page of HTML is no use in a terminal: without -o it goes to `<input name>.html`.
     let named = args.output.is_none();
     let output = args

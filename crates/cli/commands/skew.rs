@@ -119,6 +119,7 @@ fn parse_size(text: &str) -> Result<Option<usize>> {
 }
 
 pub fn run(mut args: Args) -> Result<ExitStatus> {
+    crate::inputs::read_stdin(&mut args.inputs, args.input.input_format)?;
     args.out = args.out.checked("skew")?;
     crate::output::check_outputs(
         [args.out.output.as_deref(), args.out.html.as_deref()],

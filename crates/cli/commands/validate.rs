@@ -173,6 +173,7 @@ fn unchecked_notes(schema: &Schema, args: &Args) -> Vec<String> {
 }
 
 pub fn run(mut args: Args) -> Result<ExitStatus> {
+    crate::inputs::read_stdin(&mut args.paths, args.input.input_format)?;
     args.out = args.out.checked("validate")?;
     crate::output::check_outputs(
         [args.out.output.as_deref(), args.out.html.as_deref()],
