@@ -418,3 +418,110 @@ fn dash_reads_standard_input_in_every_format() {
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_config_file_sets_defaults_that_flags_override() {
+    let d = TempDir::new().unwrap();
+    let project = d.path().join("project");
+    let sub = project.join("data");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(
+        project.join("preflight.toml"),
+        "# team defaults\nnull-value = [\"NA\", \"?\"]\n[profile]\nformat = \"json\"\n",
+    )
+    .unwrap();
+    let pen = fixture("penguins.csv");
+    let in_dir = |dir: &Path, args: &[&str]| {
+        let out = bin()
+            .current_dir(dir)
+            .env_remove("PREFLIGHT_CONFIG")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Found from a subdirectory upwards: JSON by default now.
+    let (code, out, err) = in_dir(&sub, &["profile", s(&pen)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with('{'), "{out}");
+    // A flag overrides the file; --no-config ignores it.
+    let (_, out, _) = in_dir(&sub, &["profile", s(&pen), "--format", "table"]);
+    assert!(out.starts_with('┌'), "{out}");
+    let (_, out, _) = in_dir(&sub, &["profile", s(&pen), "--no-config"]);
+    assert!(out.starts_with('┌'), "{out}");
+    // The null strings apply: `?` is missing, as NA is.
+    let csv = sub.join("q.csv");
+    std::fs::write(&csv, "x\n1\n?\nNA\n4\n").unwrap();
+    let (_, out, err) = in_dir(&sub, &["profile", s(&csv)]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect(&err);
+    assert_eq!(v["columns"][0]["missing"], 2);
+    assert_eq!(v["columns"][0]["type"], "int64");
+    // `preflight config` says what applies and where from.
+    let (code, out, _) = in_dir(&sub, &["config"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("preflight.toml"), "{out}");
+    assert!(
+        out.contains("--format json    (preflight profile)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("--null-value NA ?    (every command)"),
+        "{out}"
+    );
+    let (_, out, _) = in_dir(d.path(), &["config"]);
+    assert!(out.starts_with("no config file"), "{out}");
+
+    // pyproject.toml's [tool.preflight], and --config naming a file.
+    let py = d.path().join("py");
+    std::fs::create_dir(&py).unwrap();
+    std::fs::write(
+        py.join("pyproject.toml"),
+        "[project]\nname = \"x\"\n[tool.preflight.profile]\nformat = \"json\"\n",
+    )
+    .unwrap();
+    let (_, out, _) = in_dir(&py, &["profile", s(&pen)]);
+    assert!(out.starts_with('{'), "{out}");
+    let (_, out, _) = in_dir(
+        d.path(),
+        &[
+            "profile",
+            s(&pen),
+            "--config",
+            s(&project.join("preflight.toml")),
+        ],
+    );
+    assert!(out.starts_with('{'), "{out}");
+
+    // A typo is an error naming the file and the key, not ignored.
+    std::fs::write(
+        project.join("preflight.toml"),
+        "[profile]\nformt = \"json\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = in_dir(&sub, &["profile", s(&pen)]);
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("preflight.toml: `formt` is not an option of `preflight profile`"),
+        "{err}"
+    );
+    std::fs::write(
+        project.join("preflight.toml"),
+        "[profiel]\nformat = \"json\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = in_dir(&sub, &["profile", s(&pen)]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("[profiel] is not a preflight command"),
+        "{err}"
+    );
+    std::fs::write(project.join("preflight.toml"), "format = \n").unwrap();
+    let (code, _, err) = in_dir(&sub, &["profile", s(&pen)]);
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -8,6 +8,7 @@
 mod args;
 mod checks;
 mod commands;
+mod config;
 mod display;
 mod html;
 mod inputs;
@@ -39,6 +40,13 @@ pub(crate) struct Cli {
     /// always, never.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ui::ColorChoice::Auto)]
     color: ui::ColorChoice,
+    /// Read settings from FILE instead of the preflight.toml (or pyproject.toml
+    /// [tool.preflight]) found from the working directory upwards.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+    /// Read no config file.
+    #[arg(long, global = true, conflicts_with = "config")]
+    no_config: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +63,8 @@ enum Command {
     Completions(commands::completions::CompletionsArgs),
     /// Print the man page (or write one per command with --dir).
     Man(commands::completions::ManArgs),
+    /// Show the settings read from the config file, and where from.
+    Config,
 }
 
 /// How a run ended; the process exit code (DESIGN.md "Exit codes").
@@ -79,7 +89,28 @@ impl From<ExitStatus> for ExitCode {
 }
 
 fn main() -> ExitCode {
-    let cli = match parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The config file's settings become the flags' defaults before parsing.
+    let loaded = config::from_args(&args).and_then(|p| p.map(|p| config::load(&p)).transpose());
+    let command = loaded.and_then(|c| {
+        let c = c.unwrap_or_default();
+        let command = config::apply(cli_command(), &c)?;
+        let _ = config::LOADED.set(c);
+        Ok(command)
+    });
+    let command = match command {
+        Ok(c) => c,
+        Err(e) => {
+            let head = ui::paint("error:", ui::RED, ui::color_stderr());
+            let _ = writeln!(
+                std::io::stderr(),
+                "{head} {}",
+                display::one_line(&format!("{e:#}"))
+            );
+            return ExitStatus::Error.into();
+        }
+    };
+    let cli = match parse(command, &args) {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -197,14 +228,21 @@ fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Report(args) => commands::report::run(args),
         Command::Completions(args) => commands::completions::completions(args),
         Command::Man(args) => commands::completions::man(args),
+        Command::Config => config::show(),
     }
 }
 
 /// Parse the command line. Every option that takes a value accepts a negative number as
 /// that value (`--max-mismatch-rate -1` is a value out of range, said so by the command,
 /// not an unknown flag `-1`).
-fn parse() -> Result<Cli, clap::Error> {
-    let command = Cli::command().mut_subcommands(|sub| {
+fn parse(command: clap::Command, args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
+    let matches = command.try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// The command line's definition, with negative numbers accepted as option values.
+fn cli_command() -> clap::Command {
+    Cli::command().mut_subcommands(|sub| {
         sub.mut_args(|arg| {
             if arg.get_action().takes_values() {
                 arg.allow_negative_numbers(true)
@@ -212,9 +250,7 @@ fn parse() -> Result<Cli, clap::Error> {
                 arg
             }
         })
-    });
-    let matches = command.try_get_matches()?;
-    Cli::from_arg_matches(&matches)
+    })
 }
 
 /// A clap usage error as one line: `error: <what> (possible values: ...); tip: ...; see

@@ -59,10 +59,8 @@ pub fn man(args: ManArgs) -> Result<ExitStatus> {
     let mut pages = vec![("preflight.1".to_string(), cmd.clone())];
     for sub in cmd.get_subcommands() {
         // The page's title and synopsis name the full command (`preflight-profile`).
-        // clap takes a `'static` name; a handful of short strings live until exit.
-        let name: &'static str =
-            Box::leak(format!("preflight-{}", sub.get_name()).into_boxed_str());
-        let sub = sub.clone().name(name).display_name(name);
+        let name = format!("preflight-{}", sub.get_name());
+        let sub = sub.clone().name(name.clone()).display_name(name.clone());
         pages.push((format!("{name}.1"), sub));
     }
     for (file, page) in pages {
