@@ -525,3 +525,24 @@ fn a_config_file_sets_defaults_that_flags_override() {
     assert_eq!(code, 2);
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn help_states_each_default_once_and_flags_share_names() {
+    let help = run(&["profile", "--help"]).stdout;
+    let at = help.find("--partitions").unwrap();
+    let part = &help[at..help[at..].find("\n\n").map_or(help.len(), |e| at + e + 40)];
+    assert_eq!(part.matches("[default").count(), 1, "{part}");
+    let merge = run(&["merge", "--help"]).stdout;
+    assert!(!merge.contains("(the default)"), "{merge}");
+    assert!(merge.contains("[default: json]"));
+    // -s is --schema wherever a command takes one.
+    for cmd in ["validate", "drift", "labels"] {
+        let help = run(&[cmd, "--help"]).stdout;
+        assert!(help.contains("-s, --schema <SCHEMA>"), "{cmd}: {help}");
+    }
+    // --fail-on on every checking command.
+    for cmd in ["validate", "drift", "skew", "labels", "report"] {
+        let help = run(&[cmd, "--help"]).stdout;
+        assert!(help.contains("--fail-on <FAIL_ON>"), "{cmd}");
+    }
+}

@@ -62,7 +62,7 @@ pub struct InputArgs {
     #[arg(long = "type", value_name = "COL=TYPE")]
     pub types: Vec<String>,
     /// Partitions read in parallel [default: one per core].
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub partitions: usize,
 }
 

@@ -18,7 +18,7 @@ use crate::render::number::opt_stat;
 /// Output formats of the checking commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckFormat {
-    /// A table for people (the default).
+    /// A table for people.
     Table,
     /// The stable machine contract (see schemas/).
     Json,

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 /// Output format shared by every command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// A table for people (the default).
+    /// A table for people.
     Table,
     /// The stable machine contract (see schemas/).
     Json,

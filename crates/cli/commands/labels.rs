@@ -86,7 +86,7 @@ pub struct Args {
     /// The label's domain from a schema file (`preflight infer`): the `domain` of the
     /// --label feature (or of the feature with `role: label`). Rows with a label outside it
     /// are `label_out_of_domain` issues, left out of the model.
-    #[arg(long, value_name = "SCHEMA")]
+    #[arg(long, short = 's', value_name = "SCHEMA")]
     pub schema: Option<PathBuf>,
     /// The label's domain as a list (overrides --schema's).
     #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
