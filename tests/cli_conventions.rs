@@ -546,3 +546,42 @@ fn help_states_each_default_once_and_flags_share_names() {
         assert!(help.contains("--fail-on <FAIL_ON>"), "{cmd}");
     }
 }
+
+#[test]
+fn the_github_action_steps_run_as_a_script() {
+    let d = TempDir::new().unwrap();
+    let (schema, broken) = penguins_case(d.path());
+    let summary = d.path().join("summary.md");
+    std::fs::write(&summary, "# earlier step\n").unwrap();
+    let script = common::root().join("ci/validate-action.sh");
+    let action = std::fs::read_to_string(common::root().join("action.yml")).unwrap();
+    assert!(
+        action.contains("ci/validate-action.sh"),
+        "the action runs the script"
+    );
+    for var in ["PREFLIGHT_DATA", "PREFLIGHT_SCHEMA", "PREFLIGHT_FAIL_ON"] {
+        assert!(action.contains(var), "the action sets {var}");
+    }
+    let step = |data: &str| {
+        Command::new("bash")
+            .arg(&script)
+            .env("PREFLIGHT_BIN", env!("CARGO_BIN_EXE_preflight"))
+            .env("PREFLIGHT_DATA", data)
+            .env("PREFLIGHT_SCHEMA", &schema)
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env_remove("PREFLIGHT_FAIL_ON")
+            .output()
+            .unwrap()
+    };
+    let out = step(&broken);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("::error "), "{stdout}");
+    assert!(stdout.contains("bill_length_mm"), "{stdout}");
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.starts_with("# earlier step\n"), "appended, not replaced");
+    assert!(md.contains("bill_length_mm") && md.contains('|'), "{md}");
+    // Clean data passes the step.
+    let out = step(s(&fixture("penguins.csv")));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
