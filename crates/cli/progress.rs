@@ -15,6 +15,16 @@ pub struct Progress {
 impl Progress {
     /// Start watching `rows`; shows nothing for the first second.
     pub fn start(what: String, rows: Arc<AtomicU64>) -> Self {
+        Self::show(what, Some(rows))
+    }
+
+    /// A step whose size is not known in advance (the label audit's model, a join): its
+    /// name and the time so far, after the first second.
+    pub fn spinner(what: String) -> Self {
+        Self::show(what, None)
+    }
+
+    fn show(what: String, rows: Option<Arc<AtomicU64>>) -> Self {
         let done = Arc::new(AtomicBool::new(false));
         if crate::ui::quiet() || !std::io::stderr().is_terminal() {
             return Self { done, handle: None };
@@ -34,8 +44,13 @@ impl Progress {
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             while !flag.load(Ordering::Relaxed) {
-                let n = rows.load(Ordering::Relaxed);
-                bar.set_message(message(&what, n, start.elapsed()));
+                match &rows {
+                    Some(rows) => {
+                        let n = rows.load(Ordering::Relaxed);
+                        bar.set_message(message(&what, n, start.elapsed()));
+                    }
+                    None => bar.set_message(what.clone()),
+                }
                 bar.tick();
                 std::thread::sleep(Duration::from_millis(100));
             }

@@ -185,7 +185,9 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             pred_probs,
             max_issues: args.max_issues,
         };
+        let progress = crate::progress::Progress::spinner(format!("auditing {}", data.name));
         let mut a = annotator_audit(&data, &spec)?;
+        drop(progress);
         a.notes.insert(0, note);
         Audited::Annotators(Box::new(a))
     } else {
@@ -209,7 +211,12 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             filter_by: args.filter_by.0,
             max_issues: args.max_issues,
         };
+        let progress = crate::progress::Progress::spinner(format!(
+            "auditing labels of {} ({} rows)",
+            data.name, data.n_rows
+        ));
         let mut a = audit(&data, &spec)?;
+        drop(progress);
         a.notes.insert(0, note);
         Audited::Model(Box::new(a))
     };

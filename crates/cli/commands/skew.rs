@@ -137,6 +137,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
     let opts = args.input.to_options()?;
     let runtime = crate::load::runtime()?;
     let (a_name, b_name) = (a_paths.join(" "), b_paths.join(" "));
+    let progress = crate::progress::Progress::spinner(format!("joining on `{}`", args.key));
     let report = runtime.block_on(async {
         let a = Dataset::open(a_paths, &opts).await?;
         let b = Dataset::open(b_paths, &opts).await?;
@@ -149,6 +150,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             r => Ok::<_, anyhow::Error>(r?),
         }
     })?;
+    drop(progress);
     let mut checks = Vec::with_capacity(report.features.len() + 1);
     // Nothing compared (disjoint or all-duplicated keys, no common feature) is a failed
     // check: a gate that compared nothing must not pass (--allow-empty: a warning).
