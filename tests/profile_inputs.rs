@@ -507,3 +507,73 @@ fn table_hides_top_values_within_the_sketch_error() {
     assert!(row("heavy").contains("7 (4,000)"), "{}", row("heavy"));
     assert!(row("heavy").contains(" 107434 "), "{}", row("heavy"));
 }
+
+/// Issue 17: wide CSV must cost linear in the number of columns. Two 20,000-column files
+/// whose headers differ (the second reversed, lacking every third column, with a column
+/// of its own) are matched by name. Planning that as one DataFusion expression per column
+/// was quadratic (two 16,000-column files: 27 s in a debug build before the first row);
+/// this test does not time anything, but a quadratic path makes it take minutes.
+#[test]
+fn wide_csv_files_with_different_headers_are_matched_by_name() {
+    let n = 20_000;
+    let dir = TempDir::new().unwrap();
+    let a_cells = |c: usize| {
+        if c.is_multiple_of(2) {
+            (c % 101).to_string()
+        } else {
+            format!("v{}", c % 17)
+        }
+    };
+    let header: Vec<String> = (0..n).map(|c| format!("c{c}")).collect();
+    let row: Vec<String> = (0..n).map(a_cells).collect();
+    let a = write(
+        dir.path(),
+        "a.csv",
+        format!("{}\n{}\n", header.join(","), row.join(",")).as_bytes(),
+    );
+    let in_b: Vec<usize> = (0..n).rev().filter(|c| !c.is_multiple_of(3)).collect();
+    let mut header: Vec<String> = in_b.iter().map(|c| format!("c{c}")).collect();
+    let mut row: Vec<String> = in_b
+        .iter()
+        .map(|c| {
+            if c.is_multiple_of(2) {
+                "1.5".into()
+            } else {
+                "w".into()
+            }
+        })
+        .collect();
+    header.push("extra".into());
+    row.push("7".into());
+    let b = write(
+        dir.path(),
+        "b.csv",
+        format!("{}\n{}\n", header.join(","), row.join(",")).as_bytes(),
+    );
+    let prof = profile_json(&[&a, &b]);
+    assert_eq!(prof["row_count"], 2);
+    let cols = prof["columns"].as_array().unwrap();
+    assert_eq!(cols.len(), n + 1);
+    for (c, col) in cols.iter().take(n).enumerate() {
+        assert_eq!(col["name"], format!("c{c}"));
+        let (ty, missing) = match (c.is_multiple_of(2), c.is_multiple_of(3)) {
+            (true, true) => ("int64", 1),
+            (true, false) => ("double", 0),
+            (false, true) => ("string", 1),
+            (false, false) => ("string", 0),
+        };
+        assert_eq!(col["type"], ty, "c{c}");
+        assert_eq!(col["count"], 2, "c{c}");
+        assert_eq!(col["missing"], missing, "c{c}");
+        if c.is_multiple_of(3) {
+            assert_eq!(col["absent_in"], serde_json::json!([b]), "c{c}");
+        } else {
+            assert!(col.get("absent_in").is_none(), "c{c}");
+        }
+    }
+    let extra = &cols[n];
+    assert_eq!(extra["name"], "extra");
+    assert_eq!(extra["type"], "int64");
+    assert_eq!(extra["missing"], 1);
+    assert_eq!(extra["absent_in"], serde_json::json!([a]));
+}

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use arrow::array::{Array, AsArray, StringArray};
 use arrow::compute::{CastOptions, cast_with_options};
-use arrow::datatypes::{DataType, Schema};
+use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use parquet::file::metadata::ParquetMetaDataReader;
 
@@ -575,8 +575,14 @@ pub fn typed_cells(
         safe: false,
         ..CastOptions::default()
     };
+    // Columns by name through a map: a schema search per column is quadratic in wide files.
+    let by_name: std::collections::HashMap<&str, &Field> = typed
+        .fields()
+        .iter()
+        .map(|f| (f.name().as_str(), f.as_ref()))
+        .collect();
     for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
-        let Ok(target) = typed.field_with_name(field.name()) else {
+        let Some(target) = by_name.get(field.name().as_str()) else {
             continue;
         };
         if *target.data_type() == DataType::Utf8 || *array.data_type() != DataType::Utf8 {

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::TableProvider;
-use datafusion::common::{Column, ScalarValue};
+use datafusion::common::ScalarValue;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::arrow::ArrowFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
@@ -25,11 +25,10 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::context::{SessionConfig, SessionContext};
-use datafusion::logical_expr::{Expr, cast, lit};
 use datafusion::physical_plan::{SendableRecordBatchStream, execute_stream_partitioned};
 use futures::StreamExt;
 
-use crate::concat::ConcatTable;
+use crate::concat::{ByNameTable, ConcatTable};
 use crate::error::{Error, Result, one_line};
 use crate::infer;
 use crate::precheck;
@@ -600,9 +599,17 @@ impl Dataset {
             return Err(inp.blame(what).into_no_rows());
         }
         let mut profile = builder.finish(inp.sources.clone());
-        for (name, files) in &self.table.absent {
-            if let Some(c) = profile.columns.iter_mut().find(|c| c.name == *name) {
-                c.absent_in.clone_from(files);
+        // By a map of names: a search per absent column was quadratic in wide inputs.
+        let at: std::collections::HashMap<&str, usize> = self
+            .table
+            .absent
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (name.as_str(), i))
+            .collect();
+        for c in &mut profile.columns {
+            if let Some(&i) = at.get(c.name.as_str()) {
+                c.absent_in.clone_from(&self.table.absent[i].1);
             }
         }
         Ok(profile)
@@ -927,26 +934,22 @@ impl Inputs {
                 .with_listing_options(options)
                 .with_schema(own.clone());
             let table = ListingTable::try_new(config).map_err(|e| engine_input(f, e))?;
-            let df = self.ctx.read_table(Arc::new(table))?;
-            let mut exprs = Vec::with_capacity(target.fields().len() + partition_cols.len());
-            for t in target.fields() {
-                let c = Expr::Column(Column::new_unqualified(t.name()));
-                let e = match own.field_with_name(t.name()) {
-                    Ok(have) if have.data_type() == t.data_type() => c,
-                    Ok(_) => cast(c, t.data_type().clone()),
-                    Err(_) => lit(ScalarValue::try_from(t.data_type())?),
-                };
-                exprs.push(e.alias(t.name()));
-            }
             let values = self.partition_values(f);
-            for (name, dt) in partition_cols {
-                let v = values
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone());
-                exprs.push(cast(lit(ScalarValue::Utf8(v)), dt.clone()).alias(name));
-            }
-            parts.push(df.select(exprs)?.into_view());
+            let constants = partition_cols
+                .iter()
+                .map(|(name, dt)| {
+                    let v = values
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone());
+                    (Field::new(name, dt.clone(), true), ScalarValue::Utf8(v))
+                })
+                .collect();
+            parts.push(Arc::new(ByNameTable::new(
+                Arc::new(table),
+                &target,
+                constants,
+            )?));
         }
         let schema = parts.first().map_or_else(|| target.clone(), |p| p.schema());
         Ok(Arc::new(ConcatTable::new(schema, parts)))

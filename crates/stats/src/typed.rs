@@ -12,8 +12,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, RecordBatchOptions};
+use arrow::buffer::BooleanBuffer;
 use arrow::compute::{CastOptions, cast_with_options, nullif};
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::datatypes::{ArrowNativeType, DataType, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -200,6 +201,7 @@ fn type_batch(
         safe: false,
         ..CastOptions::default()
     };
+    let longest = nulls.iter().map(String::len).max().unwrap_or(0);
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
     for ((array, field), &typed) in batch.columns().iter().zip(schema.fields()).zip(typed) {
         if !typed || !matches!(array.data_type(), DataType::Utf8) {
@@ -207,10 +209,17 @@ fn type_batch(
             continue;
         }
         let text = array.as_string::<i32>();
-        let missing: BooleanArray = text
-            .iter()
-            .map(|v| Some(v.is_some_and(|s| s.is_empty() || nulls.iter().any(|n| n == s))))
-            .collect();
+        // A bit per cell from the offsets: most cells are longer than any null spelling
+        // and cost one comparison.
+        let (offsets, bytes) = (text.value_offsets(), text.value_data());
+        let missing = BooleanBuffer::collect_bool(text.len(), |i| {
+            if text.is_null(i) {
+                return false;
+            }
+            let cell = &bytes[offsets[i].as_usize()..offsets[i + 1].as_usize()];
+            cell.is_empty() || (cell.len() <= longest && nulls.iter().any(|n| n.as_bytes() == cell))
+        });
+        let missing = BooleanArray::new(missing, None);
         let cleaned = if missing.true_count() == 0 {
             array.clone()
         } else {
