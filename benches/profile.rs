@@ -1,13 +1,18 @@
 //! Profile benchmark (release build): `cargo bench --bench profile`.
 //!
 //! Generates, once, a 3-million-row table (ints, floats with nulls, low- and
-//! high-cardinality strings, timestamps) as Parquet and CSV, and a 5,000-column x 100k-row
-//! table as Parquet, under target/bench-data. Each measurement runs in a fresh child
-//! process so its peak RSS (VmHWM) is its own. Prints the profile time against decoding
-//! the same file with the same reader in the same run.
+//! high-cardinality strings, timestamps) as Parquet and CSV, a 5,000-column x 100k-row
+//! table as Parquet and as CSV, and CSV files of 1,000 to 100,000 columns with a few rows,
+//! under target/bench-data. Each measurement runs in a fresh child process so its peak
+//! RSS (VmHWM) is its own. Prints the profile time against decoding the same file with
+//! the same reader in the same run; the wide CSV against the same table as Parquet
+//! (decode plus profile); the few-row wide CSVs as the cost per column, 10,000 and 100,000
+//! columns against 1,000 (1.0x is linear).
 //!
 //! Targets (issue "The workspace and the profile engine"): Parquet profile <= 1.5x
 //! decode-only; peak RSS < 300 MB at 3M rows; 5,000 columns x 100k rows < 10 s on 2 cores.
+//! Issue 17, target 2: wide CSV linear in the columns: 10,000 columns x 1 row < 1 s,
+//! 100,000 columns x 10 rows < 10 s, 5,000 x 100k <= 1.5x the same table as Parquet.
 #![allow(clippy::unwrap_used)] // a benchmark: failing loudly is the right behaviour
 
 mod common;
@@ -29,6 +34,40 @@ const WIDE_COLS: usize = 5_000;
 const WIDE_ROWS: usize = 100_000;
 /// The wide table's file name under bench-data (benches/schema.rs reads it too).
 const WIDE_FILE: &str = "wide-rg10k.parquet";
+/// The same table as CSV (arrow's writer: floats in shortest round-trip form, nulls empty).
+const WIDE_CSV: &str = "wide.csv";
+/// Few-row CSV files of many columns: (columns, rows). The first is the per-column
+/// baseline the others are compared with.
+const WIDE_CSV_SHAPES: [(usize, usize); 3] = [(1_000, 1), (10_000, 1), (100_000, 10)];
+
+fn shape_name((cols, rows): (usize, usize)) -> String {
+    format!("wide-{}k-x{rows}.csv", cols / 1000)
+}
+
+/// A CSV of `cols` columns and `rows` rows: floats, ints and short strings in turn, one
+/// float column in ten with empty (missing) cells.
+fn write_shape(path: &Path, (cols, rows): (usize, usize)) {
+    use std::io::Write;
+    let mut rng = Rng(0xc5f);
+    let tmp = path.with_extension("tmp");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp).unwrap());
+    let names: Vec<String> = (0..cols).map(|c| format!("c{c}")).collect();
+    writeln!(w, "{}", names.join(",")).unwrap();
+    for _ in 0..rows {
+        let cells: Vec<String> = (0..cols)
+            .map(|c| match c % 10 {
+                0..=3 => format!("{}", rng.unit() * 100.0),
+                4 if rng.next().is_multiple_of(3) => String::new(),
+                4 | 5 => format!("{}", rng.unit()),
+                6..=8 => (rng.next() % 12).to_string(),
+                _ => ["a", "bb", "ccc"][(rng.next() % 3) as usize].to_string(),
+            })
+            .collect();
+        writeln!(w, "{}", cells.join(",")).unwrap();
+    }
+    w.into_inner().unwrap().sync_all().unwrap();
+    std::fs::rename(tmp, path).unwrap();
+}
 
 fn wide_batch(rng: &mut Rng, n: usize) -> RecordBatch {
     let mut fields = Vec::with_capacity(WIDE_COLS);
@@ -129,6 +168,30 @@ fn generate(dir: &Path) {
         }
         w.unwrap().close().unwrap();
         std::fs::rename(tmp, &wide).unwrap();
+    }
+    let wide_csv = dir.join(WIDE_CSV);
+    if !wide_csv.exists() {
+        eprintln!("generating {WIDE_COLS} x {WIDE_ROWS} table as CSV");
+        // The same seed and batches as the Parquet file: the same values.
+        let mut rng = Rng(0xfeed);
+        let tmp = dir.join("wide.csv.tmp");
+        let mut c =
+            arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(std::io::BufWriter::new(
+                    std::fs::File::create(&tmp).unwrap(),
+                ));
+        for _ in 0..(WIDE_ROWS / 10_000) {
+            c.write(&wide_batch(&mut rng, 10_000)).unwrap();
+        }
+        drop(c);
+        std::fs::rename(tmp, &wide_csv).unwrap();
+    }
+    for shape in WIDE_CSV_SHAPES {
+        let path = dir.join(shape_name(shape));
+        if !path.exists() {
+            write_shape(&path, shape);
+        }
     }
 }
 
@@ -263,8 +326,11 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    for name in ["long.parquet", "long.csv", WIDE_FILE] {
-        if !only.is_empty() && !only.iter().any(|o| name.contains(o.as_str())) {
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
+    // The wide Parquet table's profile (decode included): the wide CSV's baseline.
+    let mut wide_parquet: Option<f64> = None;
+    for name in ["long.parquet", "long.csv", WIDE_FILE, WIDE_CSV] {
+        if !wanted(name) {
             continue;
         }
         let path = dir.join(name);
@@ -281,6 +347,20 @@ fn main() {
             dmb,
             prows
         );
+        if name == WIDE_FILE {
+            wide_parquet = Some(p);
+        }
+        if name == WIDE_CSV {
+            let pq = wide_parquet.unwrap_or_else(|| measure("profile", &dir.join(WIDE_FILE)).0);
+            println!(
+                "{:<28} {:>10.3} {:>10.3} {:>7.2}x   (the same table as Parquet, decode plus \
+                 profile; target <= 1.5x)",
+                "  wide.csv vs Parquet",
+                pq,
+                p,
+                p / pq
+            );
+        }
         if name == "long.parquet" {
             let (h, _, hrows) = measure("hll", &path);
             assert_eq!(drows, hrows);
@@ -293,5 +373,33 @@ fn main() {
                 h / d
             );
         }
+    }
+    // Few rows, many columns: the cost must be linear in the columns.
+    let shapes: Vec<(usize, usize)> = WIDE_CSV_SHAPES
+        .into_iter()
+        .filter(|&s| wanted(&shape_name(s)))
+        .collect();
+    if shapes.is_empty() {
+        return;
+    }
+    println!(
+        "{:<28} {:>10} {:>10} {:>8} {:>10}",
+        "wide CSV, few rows", "profile s", "us/column", "ratio", "peak MB"
+    );
+    let mut base: Option<f64> = None;
+    for shape in shapes {
+        let (p, mb, rows) = measure("profile", &dir.join(shape_name(shape)));
+        assert_eq!(rows, shape.1 as u64);
+        let per_col = p / shape.0 as f64 * 1e6;
+        let b = *base.get_or_insert(per_col);
+        println!(
+            "{:<28} {:>10.3} {:>10.1} {:>7.2}x {:>10.0}   (cost per column against the first line; \
+             1.0x is linear)",
+            format!("{} x {}", shape.0, shape.1),
+            p,
+            per_col,
+            per_col / b,
+            mb
+        );
     }
 }
