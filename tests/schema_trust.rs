@@ -520,3 +520,32 @@ fn update_whose_diff_reader_has_gone_still_writes_the_schema() {
     assert_ne!(after, before, "the schema was not updated");
     assert!(after.contains("- Atlantis"), "{after}");
 }
+
+/// A schema inferred from a `key=value` partitioned CSV directory validates that directory:
+/// the partition column (a dictionary of strings) is text already, not a column of the
+/// files to force to text (which failed with "--type names column `k`").
+#[test]
+fn a_partitioned_csv_directory_validates_against_its_own_schema() {
+    let d = TempDir::new().unwrap();
+    let data = d.path().join("events");
+    for (k, rows) in [("1", "a,b\n1,x\n2,y\n"), ("2", "a,b\n3,z\n4,w\n")] {
+        std::fs::create_dir_all(data.join(format!("k={k}"))).unwrap();
+        std::fs::write(data.join(format!("k={k}/part.csv")), rows).unwrap();
+    }
+    let schema = d.path().join("s.yaml");
+    let r = run(&[
+        "infer",
+        data.to_str().unwrap(),
+        "-o",
+        schema.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&[
+        "validate",
+        data.to_str().unwrap(),
+        "--schema",
+        schema.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("passed"), "{}", r.stdout);
+}

@@ -91,8 +91,12 @@ fn csv_types(schema: &Schema, ds: &Dataset, opts: &SourceOptions) -> Vec<(String
         {
             continue;
         }
+        // Already text: plain strings, or a dictionary of them (the hive partition
+        // columns of a `key=value` directory, which no --type can name).
+        let text = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8);
         if let Ok(field) = file.field_with_name(&f.name)
-            && !matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8)
+            && !text(field.data_type())
+            && !matches!(field.data_type(), DataType::Dictionary(_, v) if text(v))
         {
             types.push((f.name.clone(), DataType::Utf8));
         }
