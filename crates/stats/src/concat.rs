@@ -37,6 +37,8 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
+use crate::map_exec::MapExec;
+
 /// Tables of the same schema, read as one: in order when scanned for one partition.
 #[derive(Debug)]
 pub(crate) struct ConcatTable {
@@ -287,98 +289,12 @@ impl TableProvider for ByNameTable {
         }
         let input = self.file.scan(state, Some(&read), &[], limit).await?;
         let schema = Arc::new(self.schema.project(&wanted)?);
-        Ok(Arc::new(ByNameExec::new(input, schema, Arc::new(sources))))
-    }
-}
-
-/// Its input's batches with the columns of [`ByNameTable`].
-#[derive(Debug)]
-struct ByNameExec {
-    input: Arc<dyn ExecutionPlan>,
-    schema: SchemaRef,
-    sources: Arc<Vec<Source>>,
-    properties: Arc<PlanProperties>,
-}
-
-impl ByNameExec {
-    fn new(input: Arc<dyn ExecutionPlan>, schema: SchemaRef, sources: Arc<Vec<Source>>) -> Self {
-        let properties = PlanProperties::new(
-            EquivalenceProperties::new(schema.clone()),
-            input.output_partitioning().clone(),
-            EmissionType::Incremental,
-            Boundedness::Bounded,
-        );
-        Self {
+        let plan_schema = schema.clone();
+        Ok(Arc::new(MapExec::new(
+            "ByNameExec",
             input,
-            schema,
-            sources,
-            properties: Arc::new(properties),
-        }
-    }
-}
-
-impl DisplayAs for ByNameExec {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "ByNameExec: {} columns", self.schema.fields().len())
-    }
-}
-
-impl ExecutionPlan for ByNameExec {
-    fn name(&self) -> &str {
-        "ByNameExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
-    }
-
-    fn maintains_input_order(&self) -> Vec<bool> {
-        vec![true]
-    }
-
-    /// As the projection it replaces: a large file is split into byte ranges.
-    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
-        vec![true]
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let Some(input) = children.pop() else {
-            return Err(datafusion::error::DataFusionError::Internal(
-                "ByNameExec needs its input".into(),
-            ));
-        };
-        Ok(Arc::new(Self::new(
-            input,
-            self.schema.clone(),
-            self.sources.clone(),
-        )))
-    }
-
-    fn execute(
-        &self,
-        partition: usize,
-        context: Arc<TaskContext>,
-    ) -> Result<SendableRecordBatchStream> {
-        let input = self.input.execute(partition, context)?;
-        let (schema, sources) = (self.schema.clone(), self.sources.clone());
-        let stream = input.map(move |b| by_name(&b?, &schema, &sources));
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            self.schema.clone(),
-            stream,
+            plan_schema,
+            Arc::new(move |b| by_name(b, &schema, &sources)),
         )))
     }
 }

@@ -25,6 +25,7 @@ pub mod drift;
 pub mod error;
 mod infer;
 pub mod labels;
+mod map_exec;
 pub mod number;
 mod precheck;
 pub mod profile;

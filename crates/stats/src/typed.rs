@@ -8,7 +8,6 @@
 //! as a projection of one DataFusion expression per column: planning such a projection
 //! costs time quadratic in the number of columns (a 100,000-column header took minutes).
 
-use std::fmt;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, RecordBatchOptions};
@@ -17,19 +16,12 @@ use arrow::compute::{CastOptions, cast_with_options, nullif};
 use arrow::datatypes::{ArrowNativeType, DataType, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::TableType;
-use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::TaskContext;
+use datafusion::error::Result;
 use datafusion::logical_expr::Expr;
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
-    SendableRecordBatchStream,
-};
-use futures::StreamExt;
+use datafusion::physical_plan::ExecutionPlan;
+
+use crate::map_exec::MapExec;
 
 /// The text columns of `raw` typed as `schema` says; `typed[i]` is false for columns
 /// passed through as they are (hive partition columns).
@@ -82,111 +74,13 @@ impl TableProvider for TypedTable {
             ),
             None => (self.schema.clone(), self.typed.clone()),
         };
-        Ok(Arc::new(TypedExec::new(
+        let nulls = self.nulls.clone();
+        let plan_schema = schema.clone();
+        Ok(Arc::new(MapExec::new(
+            "TypedExec",
             input,
-            schema,
-            Arc::new(typed),
-            self.nulls.clone(),
-        )))
-    }
-}
-
-#[derive(Debug)]
-struct TypedExec {
-    input: Arc<dyn ExecutionPlan>,
-    schema: SchemaRef,
-    typed: Arc<Vec<bool>>,
-    nulls: Arc<Vec<String>>,
-    properties: Arc<PlanProperties>,
-}
-
-impl TypedExec {
-    fn new(
-        input: Arc<dyn ExecutionPlan>,
-        schema: SchemaRef,
-        typed: Arc<Vec<bool>>,
-        nulls: Arc<Vec<String>>,
-    ) -> Self {
-        let properties = PlanProperties::new(
-            EquivalenceProperties::new(schema.clone()),
-            input.output_partitioning().clone(),
-            EmissionType::Incremental,
-            Boundedness::Bounded,
-        );
-        Self {
-            input,
-            schema,
-            typed,
-            nulls,
-            properties: Arc::new(properties),
-        }
-    }
-}
-
-impl DisplayAs for TypedExec {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "TypedExec: {} columns", self.schema.fields().len())
-    }
-}
-
-impl ExecutionPlan for TypedExec {
-    fn name(&self) -> &str {
-        "TypedExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
-    }
-
-    fn maintains_input_order(&self) -> Vec<bool> {
-        vec![true]
-    }
-
-    /// As DataFusion's projection of the same casts did: a large file is split into byte
-    /// ranges read in parallel.
-    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
-        vec![true]
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let Some(input) = children.pop() else {
-            return Err(DataFusionError::Internal(
-                "TypedExec needs its input".into(),
-            ));
-        };
-        Ok(Arc::new(Self::new(
-            input,
-            self.schema.clone(),
-            self.typed.clone(),
-            self.nulls.clone(),
-        )))
-    }
-
-    fn execute(
-        &self,
-        partition: usize,
-        context: Arc<TaskContext>,
-    ) -> Result<SendableRecordBatchStream> {
-        let input = self.input.execute(partition, context)?;
-        let (schema, typed, nulls) = (self.schema.clone(), self.typed.clone(), self.nulls.clone());
-        let stream = input.map(move |b| type_batch(&b?, &schema, &typed, &nulls));
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            self.schema.clone(),
-            stream,
+            plan_schema,
+            Arc::new(move |b| type_batch(b, &schema, &typed, &nulls)),
         )))
     }
 }
