@@ -1124,6 +1124,56 @@ fn skew_on_a_real_table_against_itself_matches_every_row() {
     );
 }
 
+/// A column that is integer on one side and float on the other (pandas makes an integer
+/// column with a missing value float) holds equal numbers: `181` and `181.0` match. They
+/// were compared as text, and every row was reported skewed. Text against a number is
+/// still compared as text.
+#[test]
+fn skew_compares_integers_and_floats_as_numbers() {
+    let dir = TempDir::new().unwrap();
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    std::fs::write(&a, "id,n,w,t\n1,181,7,x\n2,186,8,1\n3,,9,2\n4,200,10,3\n").unwrap();
+    std::fs::write(
+        &b,
+        "id,n,w,t\n1,181.0,7,1\n2,186.0,8,1\n3,,9,2\n4,200.5,1e1,3\n",
+    )
+    .unwrap();
+    let v = json_run(
+        &[
+            "skew",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--key",
+            "id",
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    let feature = |name: &str| {
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["feature"] == name)
+            .unwrap()
+            .clone()
+    };
+    let n = feature("n");
+    assert_eq!(
+        (n["matched"].as_u64(), n["mismatched"].as_u64()),
+        (Some(4), Some(1))
+    );
+    assert_eq!(n["compared_as_text"], false);
+    assert_eq!(n["examples"][0]["key"], "4");
+    // 10 and 1e1 are the same number.
+    assert_eq!(feature("w")["mismatched"], 0);
+    let t = feature("t");
+    assert_eq!(t["compared_as_text"], true);
+    assert_eq!(t["mismatched"], 1);
+}
+
 /// Every output format of `drift`, byte for byte (tests/snapshots/; see
 /// `every_validate_format_matches_its_snapshot` in schema_cli.rs): penguins of 2007 against
 /// 2009, the label first, dataset drift at a 0.25 share.

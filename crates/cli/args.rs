@@ -103,8 +103,28 @@ impl InputArgs {
             csv,
             types,
             partitions: self.partitions,
+            memory: memory_tables(),
         })
     }
+}
+
+/// The tables in memory of the run in progress (see `crate::run_with_tables`).
+static MEMORY: std::sync::RwLock<Option<preflight_stats::source::MemoryTables>> =
+    std::sync::RwLock::new(None);
+
+pub fn set_memory_tables(tables: preflight_stats::source::MemoryTables) {
+    let mut m = MEMORY
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    *m = Some(tables);
+}
+
+fn memory_tables() -> preflight_stats::source::MemoryTables {
+    MEMORY
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+        .unwrap_or_default()
 }
 
 /// The output flags every checking command shares.

@@ -151,6 +151,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
     }
     crate::inputs::require_data(&args.paths, "labels", "")?;
     let opts = args.input.to_options()?;
+    let memory = opts.memory.clone();
     let data = load_table(&args.paths, opts, args.max_rows)?;
     if data.n_rows == 0 {
         bail!("{}: no rows", data.name);
@@ -159,7 +160,10 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         Some(file) => Some(
             load_table(
                 std::slice::from_ref(file),
-                SourceOptions::default(),
+                SourceOptions {
+                    memory,
+                    ..SourceOptions::default()
+                },
                 args.max_rows,
             )
             .with_context(|| format!("--pred-probs {file}"))?,

@@ -163,6 +163,36 @@ pub struct SourceOptions {
     pub types: Vec<(String, DataType)>,
     /// Partitions read in parallel; 0 means one per core.
     pub partitions: usize,
+    /// Tables already in memory, read in place of a path that names them.
+    pub memory: MemoryTables,
+}
+
+/// Tables already in memory (the Python API's data frames, imported through the Arrow C
+/// stream interface without a copy), each read in place of the path that is its name.
+#[derive(Clone, Default)]
+pub struct MemoryTables(Arc<std::collections::HashMap<String, MemoryTable>>);
+
+/// One table in memory: its schema and its batches in row order.
+#[derive(Clone)]
+pub struct MemoryTable {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
+
+impl MemoryTables {
+    pub fn new(tables: impl IntoIterator<Item = (String, MemoryTable)>) -> Self {
+        Self(Arc::new(tables.into_iter().collect()))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&MemoryTable> {
+        self.0.get(name)
+    }
+}
+
+impl std::fmt::Debug for MemoryTables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
 }
 
 /// Parse a user-facing type name (`int64`, `double`, `string`, `bool`, `date`,
@@ -374,6 +404,17 @@ impl Dataset {
                 opts.partitions
             )));
         }
+        if let Some(i) = paths.iter().position(|p| opts.memory.get(p).is_some()) {
+            if paths.len() > 1 {
+                return Err(Error::input(
+                    &paths[i],
+                    "a table in memory must be the only input of its side; concatenate the tables first",
+                ));
+            }
+            if let Some(table) = opts.memory.get(&paths[i]) {
+                return Self::in_memory(&paths[i], table, opts);
+            }
+        }
         let mut files = Vec::new();
         let mut dirs = Vec::new();
         for p in paths {
@@ -458,26 +499,10 @@ impl Dataset {
             }
         }
         let dir_input = (paths.len() == 1 && dirs.len() == 1).then(|| dirs[0].clone());
-        let partitions = if opts.partitions == 0 {
-            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
-        } else {
-            opts.partitions
-        };
+        let partitions = workers(opts);
         let batch_size = batch_size(format, widest);
-        let mut config = SessionConfig::new()
-            .with_target_partitions(partitions)
-            .with_batch_size(batch_size);
-        // DataFusion lets a partition's stream take byte ranges or files that sibling streams
-        // have not opened yet, so which rows a partition reads depends on timing, and so do
-        // the partition states a profile merges (digests, moments to the last bit). Our
-        // workers balance the load themselves (`run_partitions`), so keep partitions fixed:
-        // the same input gives the same output, byte for byte.
-        config
-            .options_mut()
-            .execution
-            .enable_file_stream_work_stealing = false;
         let inputs = Inputs {
-            ctx: SessionContext::new_with_config(config),
+            ctx: session(partitions, batch_size),
             files,
             format,
             compression,
@@ -488,6 +513,67 @@ impl Dataset {
             batch_size,
         };
         let table = inputs.build_table(false).await?;
+        Ok(Self { inputs, table })
+    }
+
+    /// A table in memory, named `name` in messages and outputs. Its batches are sliced (not
+    /// copied) into batches of the usual size and shared among partitions in row order.
+    fn in_memory(name: &str, table: &MemoryTable, opts: &SourceOptions) -> Result<Self> {
+        let names: Vec<&str> = table
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        if let Some((a, i, j)) = precheck::duplicate_names(&names) {
+            return Err(Error::input(
+                name,
+                format!("column name `{a}` appears twice (columns {i} and {j}); rename one"),
+            ));
+        }
+        let workers = workers(opts);
+        let batch_size = batch_size(Format::Arrow, 0);
+        let mut slices = Vec::new();
+        for b in &table.batches {
+            let mut at = 0;
+            while at < b.num_rows() {
+                let n = batch_size.min(b.num_rows() - at);
+                slices.push(b.slice(at, n));
+                at += n;
+            }
+        }
+        // As a scan of files is split (see `Inputs::scan_streams`): finer than the workers
+        // for narrow tables, one partition per worker for wide ones; each partition a run
+        // of consecutive batches.
+        let split = if names.len() >= WIDE { 1 } else { SPLIT };
+        let n_parts = (workers * split).clamp(1, slices.len().max(1));
+        let mut parts = vec![Vec::new(); n_parts];
+        let n = slices.len();
+        for (i, b) in slices.into_iter().enumerate() {
+            parts[i * n_parts / n.max(1)].push(b);
+        }
+        let view: Arc<dyn TableProvider> = Arc::new(
+            datafusion::datasource::MemTable::try_new(table.schema.clone(), parts)
+                .map_err(|e| Error::input(name, e.to_string()).caused_by(e))?,
+        );
+        let inputs = Inputs {
+            ctx: session(workers, batch_size),
+            files: Vec::new(),
+            format: Format::Arrow,
+            compression: Compression::None,
+            sources: vec![name.to_string()],
+            opts: opts.clone(),
+            dir_input: None,
+            workers,
+            batch_size,
+        };
+        let table = Table {
+            raw: view.clone(),
+            view,
+            typed: table.schema.clone(),
+            file_schemas: vec![table.schema.clone()],
+            absent: Vec::new(),
+        };
         Ok(Self { inputs, table })
     }
 
@@ -527,7 +613,26 @@ impl Dataset {
             .with_target_partitions(1)
             .with_batch_size(self.inputs.batch_size);
         let ctx = SessionContext::new_with_config(config);
-        ctx.register_table("data", self.table.view.clone())?;
+        // A table in memory has its partitions fixed: put its batches back in one.
+        let any: &dyn std::any::Any = self.table.view.as_ref();
+        let view = match any.downcast_ref::<datafusion::datasource::MemTable>() {
+            Some(mem) if self.inputs.files.is_empty() => {
+                let mut batches = Vec::new();
+                for part in &mem.batches {
+                    // Nothing writes to a table in memory: the lock is always free.
+                    let part = part
+                        .try_read()
+                        .map_err(|e| Error::Engine(format!("table in memory is locked: {e}")))?;
+                    batches.extend(part.iter().cloned());
+                }
+                Arc::new(datafusion::datasource::MemTable::try_new(
+                    self.table.typed.clone(),
+                    vec![batches],
+                )?)
+            }
+            _ => self.table.view.clone(),
+        };
+        ctx.register_table("data", view)?;
         Ok(ctx)
     }
 
@@ -633,6 +738,32 @@ fn batch_size(format: Format, columns: usize) -> usize {
     } else {
         DEFAULT
     }
+}
+
+/// Partitions read at once: one per core unless `--partitions` says otherwise.
+fn workers(opts: &SourceOptions) -> usize {
+    if opts.partitions == 0 {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    } else {
+        opts.partitions
+    }
+}
+
+/// The session every query on the inputs runs in.
+fn session(partitions: usize, batch_size: usize) -> SessionContext {
+    let mut config = SessionConfig::new()
+        .with_target_partitions(partitions)
+        .with_batch_size(batch_size);
+    // DataFusion lets a partition's stream take byte ranges or files that sibling streams
+    // have not opened yet, so which rows a partition reads depends on timing, and so do
+    // the partition states a profile merges (digests, moments to the last bit). Our
+    // workers balance the load themselves (`run_partitions`), so keep partitions fixed:
+    // the same input gives the same output, byte for byte.
+    config
+        .options_mut()
+        .execution
+        .enable_file_stream_work_stealing = false;
+    SessionContext::new_with_config(config)
 }
 
 /// The most partitions `--partitions` may ask for.
@@ -1540,6 +1671,94 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    /// A table in memory (the Python API's data frames) is read in place of the path that
+    /// names it: its profile is that of the same rows in a file, whatever its batches;
+    /// `ordered_context` gives its rows in order; it must be its side's only input.
+    #[tokio::test]
+    async fn tables_in_memory_read_as_the_same_rows_in_a_file() {
+        let n = 50_000;
+        let x: Int64Array = (0..n)
+            .map(|i| (i % 7 != 0).then_some(i * 3 % 1000))
+            .collect();
+        let c: StringArray = (0..n)
+            .map(|i| Some(["a", "b", "c"][i as usize % 3]))
+            .collect();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("x", DataType::Int64, true),
+            Field::new("c", DataType::Utf8, true),
+        ]));
+        let whole = RecordBatch::try_new(schema.clone(), vec![Arc::new(x), Arc::new(c)]).unwrap();
+        let mut text = String::from("x,c\n");
+        for i in 0..n {
+            let x = if i % 7 == 0 {
+                String::new()
+            } else {
+                (i * 3 % 1000).to_string()
+            };
+            text.push_str(&format!("{x},{}\n", ["a", "b", "c"][i as usize % 3]));
+        }
+        let dir = tree(&[("t.csv", &text)]);
+        let from_file = profile(&[path(&dir, "t.csv")], &SourceOptions::default()).await;
+        // One batch, and the same rows in uneven batches.
+        let uneven = vec![
+            whole.slice(0, 1),
+            whole.slice(1, 30_000),
+            whole.slice(30_001, 19_999),
+        ];
+        for batches in [vec![whole.clone()], uneven] {
+            let opts = SourceOptions {
+                memory: MemoryTables::new([(
+                    "<frame>".to_string(),
+                    MemoryTable {
+                        schema: schema.clone(),
+                        batches,
+                    },
+                )]),
+                ..SourceOptions::default()
+            };
+            let p = profile(&["<frame>".to_string()], &opts).await;
+            assert_eq!(p.sources, ["<frame>"]);
+            assert_eq!(p.row_count, from_file.row_count);
+            for (a, b) in p.columns.iter().zip(&from_file.columns) {
+                assert_eq!(
+                    (&a.name, a.missing, a.distinct),
+                    (&b.name, b.missing, b.distinct)
+                );
+                assert_eq!(a.top_values, b.top_values);
+            }
+            let ds = open(&["<frame>".to_string()], &opts).await.unwrap();
+            let rows = ds
+                .ordered_context()
+                .unwrap()
+                .sql("SELECT x FROM data")
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap();
+            let xs: Vec<Option<i64>> = rows
+                .iter()
+                .flat_map(|b| {
+                    b.column(0)
+                        .as_any()
+                        .downcast_ref::<Int64Array>()
+                        .unwrap()
+                        .iter()
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let expected: Vec<Option<i64>> = (0..n)
+                .map(|i| (i % 7 != 0).then_some(i * 3 % 1000))
+                .collect();
+            assert_eq!(xs, expected);
+            let both = open(&["<frame>".to_string(), path(&dir, "t.csv")], &opts).await;
+            assert_eq!(
+                both.err().unwrap().to_string(),
+                "<frame>: a table in memory must be the only input of its side; concatenate the tables first"
+            );
+        }
     }
 
     #[tokio::test]

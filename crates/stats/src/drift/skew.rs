@@ -91,10 +91,39 @@ pub struct FeatureSkew {
     pub mismatched: u64,
     /// mismatched / matched, 0 when nothing matched.
     pub mismatch_rate: f64,
-    /// Whether the two sides' types differ (compared as text).
+    /// Whether the two sides' types differ so that values were compared as text (numbers
+    /// of different types are compared as numbers).
     pub compared_as_text: bool,
     /// Up to 20 mismatched pairs, in key order.
     pub examples: Vec<Example>,
+}
+
+/// How a feature's values are compared when the two sides' types differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compare {
+    /// Same type: as they are.
+    Same,
+    /// Integers of different widths or signs: as exact decimals (no u64 overflows).
+    Integer,
+    /// Numbers of which one is not an integer (`181` and `181.0`, as a column with missing
+    /// values becomes float in pandas): as doubles, so equal numbers are equal.
+    Number,
+    /// Anything else (a number against text, dates against text): as text.
+    Text,
+}
+
+impl Compare {
+    fn of(a: &DataType, b: &DataType) -> Self {
+        if a == b {
+            Self::Same
+        } else if a.is_integer() && b.is_integer() {
+            Self::Integer
+        } else if a.is_numeric() && b.is_numeric() {
+            Self::Number
+        } else {
+            Self::Text
+        }
+    }
 }
 
 /// The whole comparison.
@@ -380,7 +409,7 @@ pub async fn skew_with_runtime(
             continue;
         }
         match sb.field_with_name(f.name()) {
-            Ok(g) => features.push((f.name().clone(), f.data_type() != g.data_type())),
+            Ok(g) => features.push((f.name().clone(), Compare::of(f.data_type(), g.data_type()))),
             Err(_) => only_a.push(f.name().clone()),
         }
     }
@@ -397,18 +426,20 @@ pub async fn skew_with_runtime(
          ua AS (SELECT data.*, {kxa} AS skew_key FROM data WHERE {kxa} IN (SELECT k FROM ka WHERE n = 1)), \
          ub AS (SELECT skew_b.*, {kxb} AS skew_key FROM skew_b WHERE {kxb} IN (SELECT k FROM kb WHERE n = 1))"
     );
-    let value = |t: &str, f: &str, as_text: bool| {
-        if as_text {
-            format!("CAST({t}.{} AS VARCHAR)", quote_ident(f))
-        } else {
-            format!("{t}.{}", quote_ident(f))
+    let value = |t: &str, f: &str, how: Compare| {
+        let col = format!("{t}.{}", quote_ident(f));
+        match how {
+            Compare::Same => col,
+            Compare::Integer => format!("CAST({col} AS DECIMAL(20, 0))"),
+            Compare::Number => format!("CAST({col} AS DOUBLE)"),
+            Compare::Text => format!("CAST({col} AS VARCHAR)"),
         }
     };
-    let differs = |f: &str, as_text: bool| {
+    let differs = |f: &str, how: Compare| {
         format!(
             "{} IS DISTINCT FROM {}",
-            value("ua", f, as_text),
-            value("ub", f, as_text)
+            value("ua", f, how),
+            value("ub", f, how)
         )
     };
     let mut select = vec!["COUNT(*)".to_string()];
@@ -427,7 +458,7 @@ pub async fn skew_with_runtime(
     .await?;
     let matched = int(&b, 0)?;
     let mut out = Vec::with_capacity(features.len());
-    for (i, (f, as_text)) in features.iter().enumerate() {
+    for (i, (f, how)) in features.iter().enumerate() {
         let mismatched = int(&b, i + 1)?;
         let mut examples = Vec::new();
         if mismatched > 0 {
@@ -435,9 +466,9 @@ pub async fn skew_with_runtime(
                 "WITH {pairs} SELECT CAST(ua.skew_key AS VARCHAR) AS key_text, CAST({} AS VARCHAR) AS a_text, CAST({} AS VARCHAR) AS b_text \
                  FROM ua JOIN ub ON ua.skew_key = ub.skew_key WHERE {} \
                  ORDER BY ua.skew_key LIMIT {MAX_EXAMPLES}",
-                value("ua", f, false),
-                value("ub", f, false),
-                differs(f, *as_text)
+                value("ua", f, Compare::Same),
+                value("ub", f, Compare::Same),
+                differs(f, *how)
             );
             for batch in rows(ctx, &sql).await? {
                 let (k, va, vb) = (texts(&batch, 0)?, texts(&batch, 1)?, texts(&batch, 2)?);
@@ -461,7 +492,7 @@ pub async fn skew_with_runtime(
             } else {
                 mismatched as f64 / matched as f64
             },
-            compared_as_text: *as_text,
+            compared_as_text: *how == Compare::Text,
             examples,
         });
     }
