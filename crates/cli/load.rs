@@ -71,7 +71,11 @@ impl Side {
 /// Profile an opened dataset with a progress line naming `paths`.
 pub async fn profile_dataset(paths: &[String], ds: &mut Dataset) -> Result<Profile> {
     let rows = Arc::new(AtomicU64::new(0));
-    let _progress = Progress::start(format!("profiling {}", paths.join(" ")), rows.clone());
+    let _progress = Progress::start(
+        format!("profiling {}", paths.join(" ")),
+        rows.clone(),
+        ds.known_rows(),
+    );
     Ok(ds.profile(rows).await?)
 }
 

@@ -198,6 +198,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         let Some(label) = args.label.clone().or(schema_label) else {
             bail!("--label is required");
         };
+        let work = std::sync::Arc::new(preflight_stats::work::Work::default());
         let probabilities = match (pred_probs, &args.prob_columns) {
             (Some(file), _) => ProbabilitySource::File(file),
             (None, Some(glob)) => ProbabilitySource::Columns(glob.clone()),
@@ -205,6 +206,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
                 model: args.model.0,
                 folds: args.folds,
                 seed: args.seed,
+                work: work.clone(),
             },
         };
         let spec = AuditSpec {
@@ -215,10 +217,10 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             filter_by: args.filter_by.0,
             max_issues: args.max_issues,
         };
-        let progress = crate::progress::Progress::spinner(format!(
-            "auditing labels of {} ({} rows)",
-            data.name, data.n_rows
-        ));
+        let progress = crate::progress::Progress::steps(
+            format!("auditing labels of {} ({} rows)", data.name, data.n_rows),
+            work,
+        );
         let mut a = audit(&data, &spec)?;
         drop(progress);
         a.notes.insert(0, note);

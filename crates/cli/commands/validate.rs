@@ -220,8 +220,11 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             return anyhow::Ok(empty(&schema, env, &args.paths));
         };
         let rows = Arc::new(AtomicU64::new(0));
-        let progress =
-            Progress::start(format!("validating {}", args.paths.join(" ")), rows.clone());
+        let progress = Progress::start(
+            format!("validating {}", args.paths.join(" ")),
+            rows.clone(),
+            ds.known_rows(),
+        );
         let profiled = ds.profile(rows).await;
         drop(progress);
         let profile = match profiled {

@@ -231,6 +231,33 @@ def test_profile_and_infer_compose(penguins_parquet):
     assert from_profile == preflight.infer(path).text
 
 
+def written_bytes() -> int:
+    """Bytes this process has written through write calls (files, pipes), from /proc."""
+    with open("/proc/self/io") as f:
+        return int(next(l for l in f if l.startswith("wchar:")).split()[1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="needs Linux /proc")
+def test_a_data_frame_is_profiled_without_a_copy_to_disk():
+    n = 400_000
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({
+        "a": rng.normal(size=n),
+        "b": rng.integers(0, 1000, size=n),
+        "c": rng.choice(["x", "y", "z"], size=n),
+        "d": rng.exponential(size=n),
+    })
+    size = int(df.memory_usage(deep=True).sum())
+    before = written_bytes()
+    p = preflight.profile(df)
+    written = written_bytes() - before
+    assert p.row_count == n and p.columns == ["a", "b", "c", "d"]
+    # Only the profile's JSON (tens of kB) is written, never the data (tens of MB).
+    assert written < size / 50, (written, size)
+    # Whereas writing the data out to profile it from a file would write it all.
+    assert size > 10_000_000
+
+
 # --- errors ----------------------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ pub mod profile;
 pub mod severity;
 pub mod source;
 mod typed;
+pub mod work;
 
 pub use error::{Error, Result};
 

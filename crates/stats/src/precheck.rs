@@ -17,8 +17,9 @@ use crate::profile::type_name;
 use crate::source::Compression;
 
 /// Validate a Parquet file's magic bytes and footer before DataFusion reads it: the
-/// parquet crate can panic on a footer whose lengths point outside the file.
-pub fn parquet_footer(path: &Path) -> Result<()> {
+/// parquet crate can panic on a footer whose lengths point outside the file. Gives the
+/// file's row count (the sum of its row groups').
+pub fn parquet_footer(path: &Path) -> Result<u64> {
     let err = |m: String| Error::input(path, m);
     let mut f = File::open(path).map_err(|e| err(e.to_string()))?;
     let len = f.metadata().map_err(|e| err(e.to_string()))?.len();
@@ -55,7 +56,13 @@ pub fn parquet_footer(path: &Path) -> Result<()> {
                     "column name `{a}` appears twice in the file's schema (columns {i} and {j}); rename one"
                 )));
             }
-            parquet_layout(&meta, len).map_err(err)
+            parquet_layout(&meta, len).map_err(err)?;
+            // Checked by parquet_layout: no row group has a negative count.
+            Ok(meta
+                .row_groups()
+                .iter()
+                .map(|g| u64::try_from(g.num_rows()).unwrap_or(0))
+                .sum())
         }
         Ok(Err(e)) => Err(err(format!("corrupt Parquet footer: {e}"))),
         Err(_) => Err(err("corrupt Parquet footer".into())),

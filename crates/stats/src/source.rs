@@ -260,6 +260,9 @@ struct Inputs {
     workers: usize,
     /// Rows per batch (see [`batch_size`]).
     batch_size: usize,
+    /// The row count, when the inputs say it before they are read (Parquet footers, a
+    /// table in memory).
+    known_rows: Option<u64>,
 }
 
 /// The data as DataFusion sees it.
@@ -473,9 +476,13 @@ impl Dataset {
         }
         // Checks DataFusion would get wrong or panic on, file by file.
         let mut widest = 0usize;
+        let mut known_rows = (format == Format::Parquet).then_some(0u64);
         for f in &files {
             match format {
-                Format::Parquet => precheck::parquet_footer(f)?,
+                Format::Parquet => {
+                    let rows = precheck::parquet_footer(f)?;
+                    known_rows = known_rows.map(|n| n.saturating_add(rows));
+                }
                 Format::Arrow if compression == Compression::None => precheck::arrow_ipc(f)?,
                 Format::Csv => {
                     let delimiter = delimiter_for(opts, f);
@@ -511,6 +518,7 @@ impl Dataset {
             dir_input,
             workers: partitions,
             batch_size,
+            known_rows,
         };
         let table = inputs.build_table(false).await?;
         Ok(Self { inputs, table })
@@ -566,6 +574,7 @@ impl Dataset {
             dir_input: None,
             workers,
             batch_size,
+            known_rows: Some(table.batches.iter().map(|b| b.num_rows() as u64).sum()),
         };
         let table = Table {
             raw: view.clone(),
@@ -584,6 +593,12 @@ impl Dataset {
 
     pub fn format(&self) -> Format {
         self.inputs.format
+    }
+
+    /// The row count, when the inputs say it before they are read: Parquet files (from
+    /// their footers) and tables in memory. For a progress display's estimate.
+    pub fn known_rows(&self) -> Option<u64> {
+        self.inputs.known_rows
     }
 
     pub fn files(&self) -> &[PathBuf] {

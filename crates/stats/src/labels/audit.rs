@@ -19,7 +19,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::features::{RawColumn, decode_column, decode_labels, encode, row_hashes, sort_classes};
-use super::model::{KNN_MAX_ROWS, Model, out_of_sample_probabilities};
+use super::model::{KNN_MAX_ROWS, Model, out_of_sample_probabilities_with};
 use super::{
     ConfidentLearningOptions, ConflictReport, DEFAULT_ROW_SUM_TOLERANCE, FilterBy, LabelError,
     ProbMatrix, ScoreMethod, TypoRule, check_class_count, class_imbalance, conflicting_labels,
@@ -153,6 +153,8 @@ pub enum ProbabilitySource {
         model: Model,
         folds: usize,
         seed: u64,
+        /// How far the model has got (for a progress line).
+        work: std::sync::Arc<crate::work::Work>,
     },
     /// A table with one row per data row and one numeric column per class (named as the
     /// classes, or in sorted class order).
@@ -1059,7 +1061,13 @@ fn probabilities(
                 neighbours: None,
             })
         }
-        &ProbabilitySource::BuiltIn { model, folds, seed } => {
+        ProbabilitySource::BuiltIn {
+            model,
+            folds,
+            seed,
+            work,
+        } => {
+            let (model, folds, seed) = (*model, *folds, *seed);
             if raw.is_empty() {
                 return Err(AuditError::Invalid(format!(
                     "{name}: no feature columns besides the label {:?}; give probabilities with --pred-probs or --prob-columns",
@@ -1086,8 +1094,9 @@ fn probabilities(
                     if smallest < 2 { " (a class with one row can never be predicted out of sample; its row is judged by the other classes only)" } else { "" }
                 ));
             }
-            let oof = out_of_sample_probabilities(&x, labels, k, model, used_folds, seed)
-                .map_err(AuditError::label(name))?;
+            let oof =
+                out_of_sample_probabilities_with(&x, labels, k, model, used_folds, seed, work)
+                    .map_err(AuditError::label(name))?;
             if smallest < 2 && !uses_folds {
                 notes.push(
                     "a class has a single row: leave-one-out k-NN can never predict that row's label"
@@ -1864,6 +1873,7 @@ pub(crate) mod tests {
             model: Model::Knn,
             folds: 5,
             seed: 0,
+            work: Default::default(),
         }
     }
 

@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use super::LabelError;
 use super::features::FeatureMatrix;
+use crate::work::Work;
 
 /// Neighbours per row in the k-NN model and the near-duplicate check.
 pub const KNN_K: usize = 10;
@@ -169,7 +170,13 @@ fn threads() -> usize {
 /// The `k` nearest other rows of every row (ascending distance, ties by lower row), with
 /// their Euclidean distances. O(N^2 d) time, rows split across threads.
 pub fn nearest_neighbours(x: &FeatureMatrix, k: usize) -> Vec<Vec<(usize, f64)>> {
+    nearest_neighbours_with(x, k, &Work::default())
+}
+
+/// [`nearest_neighbours`], counting rows done in `work`.
+pub fn nearest_neighbours_with(x: &FeatureMatrix, k: usize, work: &Work) -> Vec<Vec<(usize, f64)>> {
     let n = x.n_rows;
+    work.begin("nearest neighbours", n as u64);
     let k = k.min(n.saturating_sub(1));
     let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
     if k == 0 {
@@ -199,6 +206,7 @@ pub fn nearest_neighbours(x: &FeatureMatrix, k: usize) -> Vec<Vec<(usize, f64)>>
                         best.truncate(k);
                     }
                     *neigh = best.into_iter().map(|(d, j)| (j, d.sqrt())).collect();
+                    work.add(1);
                 }
             });
         }
@@ -413,6 +421,19 @@ pub fn logistic_oof(
     folds: &[usize],
     n_folds: usize,
 ) -> Vec<f64> {
+    logistic_oof_with(x, labels, n_classes, folds, n_folds, &Work::default())
+}
+
+/// [`logistic_oof`], counting folds fitted in `work`.
+pub fn logistic_oof_with(
+    x: &FeatureMatrix,
+    labels: &[usize],
+    n_classes: usize,
+    folds: &[usize],
+    n_folds: usize,
+    work: &Work,
+) -> Vec<f64> {
+    work.begin("logistic regression folds", n_folds as u64);
     let k = n_classes;
     let n = labels.len();
     let max_iter = 200;
@@ -422,7 +443,9 @@ pub fn logistic_oof(
                 s.spawn(move || {
                     let train: Vec<usize> = (0..n).filter(|&i| folds[i] != f).collect();
                     let test: Vec<usize> = (0..n).filter(|&i| folds[i] == f).collect();
-                    (test, fit_logistic(x, &train, labels, k, max_iter))
+                    let model = fit_logistic(x, &train, labels, k, max_iter);
+                    work.add(1);
+                    (test, model)
                 })
             })
             .collect();
@@ -461,6 +484,19 @@ pub fn out_of_sample_probabilities(
     n_folds: usize,
     seed: u64,
 ) -> Result<OutOfSample, LabelError> {
+    out_of_sample_probabilities_with(x, labels, n_classes, model, n_folds, seed, &Work::default())
+}
+
+/// [`out_of_sample_probabilities`], reporting its steps in `work`.
+pub fn out_of_sample_probabilities_with(
+    x: &FeatureMatrix,
+    labels: &[usize],
+    n_classes: usize,
+    model: Model,
+    n_folds: usize,
+    seed: u64,
+    work: &Work,
+) -> Result<OutOfSample, LabelError> {
     if labels.len() != x.n_rows {
         return Err(LabelError::LengthMismatch {
             what: "labels vs feature rows",
@@ -480,12 +516,12 @@ pub fn out_of_sample_probabilities(
         )));
     }
     let model = model.resolve(x.n_rows);
-    let neighbours =
-        matches!(model, Model::Knn | Model::Ensemble).then(|| nearest_neighbours(x, KNN_K));
+    let neighbours = matches!(model, Model::Knn | Model::Ensemble)
+        .then(|| nearest_neighbours_with(x, KNN_K, work));
     let knn = neighbours.as_ref().map(|nb| knn_loo(nb, labels, n_classes));
     let logistic = matches!(model, Model::Logistic | Model::Ensemble).then(|| {
         let folds = stratified_folds(labels, n_classes, n_folds, seed);
-        logistic_oof(x, labels, n_classes, &folds, n_folds)
+        logistic_oof_with(x, labels, n_classes, &folds, n_folds, work)
     });
     let probs = match (knn, logistic) {
         (Some(a), Some(b)) => a.iter().zip(&b).map(|(x, y)| 0.5 * (x + y)).collect(),
