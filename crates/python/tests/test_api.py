@@ -300,3 +300,30 @@ def test_the_wheel_installs_the_command_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "preflight", "--no-config", "profile", PENGUINS],
                        capture_output=True, text=True)
     assert r.returncode == 0 and "bill_length_mm" in r.stdout
+
+
+def test_the_example_notebook_runs():
+    """examples/quickstart.ipynb, cell by cell, as a kernel would run it: every cell runs,
+    and the results it shows are what the notebook says they are."""
+    nb = json.loads((ROOT / "examples/quickstart.ipynb").read_text())
+    scope: dict = {}
+    shown = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        *body, last = source.rstrip().split("\n")
+        exec("\n".join(body), scope)
+        try:
+            shown.append(eval(last, scope))
+        except SyntaxError:
+            exec(last, scope)
+            shown.append(None)
+    assert shown[0] == (344, 8)
+    assert isinstance(shown[1], preflight.Profile) and shown[1]._repr_html_().startswith("<iframe")
+    assert shown[4] is False
+    kinds = dict(shown[5])
+    assert "bill_depth_mm" in kinds and "island" in kinds
+    assert isinstance(shown[6], preflight.Result)
+    n_issues, health = shown[8]
+    assert n_issues >= 0 and health

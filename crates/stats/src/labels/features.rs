@@ -157,6 +157,24 @@ pub struct FeatureMatrix {
     pub names: Vec<String>,
     /// Input columns that were skipped, with the reason.
     pub skipped: Vec<(String, String)>,
+    /// The one-hot columns of each categorical input column, as codes (see
+    /// [`OneHotGroup`]).
+    pub groups: Vec<OneHotGroup>,
+    /// The features in no group (numbers and their missing indicators), ascending.
+    pub dense: Vec<usize>,
+}
+
+/// A categorical input column's one-hot columns. Every row has exactly one category, so a
+/// model computes the group's part of a distance or a linear score from the row's code
+/// (one term) instead of from the group's standardised columns (one term each, none of
+/// them zero): a column `c` holds `(1[code = c] - mean_c) / sd_c`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneHotGroup {
+    /// Each row's category: an index into `cols`.
+    pub code: Vec<u32>,
+    /// Per category: its feature index, and its 0/1 column's mean and standard deviation
+    /// before standardising; `None` when the column was dropped as constant.
+    pub cols: Vec<Option<(usize, f64, f64)>>,
 }
 
 impl FeatureMatrix {
@@ -172,6 +190,8 @@ impl FeatureMatrix {
 pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureMatrix, LabelError> {
     let mut encoded: Vec<(String, Vec<f64>)> = Vec::new();
     let mut skipped = Vec::new();
+    // Per categorical column: the rows' codes, and each category's index in `encoded`.
+    let mut pending: Vec<(Vec<u32>, Vec<usize>)> = Vec::new();
     for (name, col) in columns {
         if col.len() != n_rows {
             return Err(LabelError::LengthMismatch {
@@ -232,6 +252,21 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
                 let kept: Vec<Option<&str>> =
                     by_freq.iter().take(MAX_CATEGORIES).map(|x| x.0).collect();
                 let other = by_freq.len() > MAX_CATEGORIES;
+                let index: HashMap<Option<&str>, u32> = kept
+                    .iter()
+                    .enumerate()
+                    .map(|(c, v)| (*v, c as u32))
+                    .collect();
+                let code = values
+                    .iter()
+                    .map(|v| {
+                        index
+                            .get(&v.as_deref())
+                            .copied()
+                            .unwrap_or(kept.len() as u32)
+                    })
+                    .collect();
+                let first = encoded.len();
                 for value in &kept {
                     let col = values
                         .iter()
@@ -248,26 +283,46 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
                         .collect();
                     encoded.push((format!("{name}=(other)"), col));
                 }
+                pending.push((code, (first..encoded.len()).collect()));
             }
         }
     }
-    // Standardise; drop constant columns.
+    // Standardise; drop constant columns. `kept[e]`: where encoded column e went, with its
+    // mean and standard deviation.
     let mut names = Vec::new();
     let mut cols: Vec<Vec<f64>> = Vec::new();
+    let mut kept: Vec<Option<(usize, f64, f64)>> = Vec::with_capacity(encoded.len());
     for (name, mut col) in encoded {
         let n = col.len().max(1) as f64;
         let mean = col.iter().sum::<f64>() / n;
         let var = col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
         let sd = var.sqrt();
         if sd.is_nan() || sd <= 1e-12 * (1.0 + mean.abs()) {
+            kept.push(None);
             continue;
         }
         for v in &mut col {
             *v = (*v - mean) / sd;
         }
+        kept.push(Some((cols.len(), mean, sd)));
         names.push(name);
         cols.push(col);
     }
+    let groups: Vec<OneHotGroup> = pending
+        .into_iter()
+        .map(|(code, members)| OneHotGroup {
+            code,
+            cols: members.iter().map(|&e| kept[e]).collect(),
+        })
+        .filter(|g| g.cols.iter().any(Option::is_some))
+        .collect();
+    let mut in_group = vec![false; cols.len()];
+    for g in &groups {
+        for &(f, _, _) in g.cols.iter().flatten() {
+            in_group[f] = true;
+        }
+    }
+    let dense = (0..cols.len()).filter(|&f| !in_group[f]).collect();
     if cols.is_empty() {
         return Err(LabelError::InvalidOption(
             "no usable feature columns: every feature column is missing, constant or skipped"
@@ -287,6 +342,8 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
         data,
         names,
         skipped,
+        groups,
+        dense,
     })
 }
 

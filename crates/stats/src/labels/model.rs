@@ -168,10 +168,16 @@ fn threads() -> usize {
 }
 
 /// The `k` nearest other rows of every row (ascending distance, ties by lower row), with
-/// their Euclidean distances. O(N^2 d) time, rows split across threads.
+/// their Euclidean distances. O(N^2 (d + g)) time for d numeric features and g one-hot
+/// groups (a group costs one term per pair, whatever its categories: see [`Design`]), rows
+/// split across threads, candidates taken in cache-sized blocks.
 pub fn nearest_neighbours(x: &FeatureMatrix, k: usize) -> Vec<Vec<(usize, f64)>> {
     nearest_neighbours_with(x, k, &Work::default())
 }
+
+/// Candidate rows whose distances are computed together: a block of distances and of each
+/// numeric feature's values stays in the L1 cache.
+const KNN_BLOCK: usize = 1024;
 
 /// [`nearest_neighbours`], counting rows done in `work`.
 pub fn nearest_neighbours_with(x: &FeatureMatrix, k: usize, work: &Work) -> Vec<Vec<(usize, f64)>> {
@@ -182,28 +188,30 @@ pub fn nearest_neighbours_with(x: &FeatureMatrix, k: usize, work: &Work) -> Vec<
     if k == 0 {
         return out;
     }
+    let design = Design::new(x);
+    let design = &design;
     let chunk = n.div_ceil(threads()).max(1);
     std::thread::scope(|s| {
         for (c, slot) in out.chunks_mut(chunk).enumerate() {
             s.spawn(move || {
+                let mut dist = vec![0.0; KNN_BLOCK];
                 for (off, neigh) in slot.iter_mut().enumerate() {
                     let i = c * chunk + off;
-                    let xi = x.row(i);
-                    // A bounded max-heap by hand: keep the k best in a sorted Vec.
+                    // The k best so far, sorted: (squared distance, row).
                     let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
-                    for j in (0..n).filter(|&j| j != i) {
-                        let xj = x.row(j);
-                        let mut d = 0.0;
-                        for (a, b) in xi.iter().zip(xj) {
-                            let t = a - b;
-                            d += t * t;
+                    for start in (0..n).step_by(KNN_BLOCK) {
+                        let d = &mut dist[..KNN_BLOCK.min(n - start)];
+                        design.squared_distances(i, start, d);
+                        for (o, &dv) in d.iter().enumerate() {
+                            let j = start + o;
+                            if j == i || (best.len() == k && dv >= best[k - 1].0) {
+                                continue;
+                            }
+                            let pos =
+                                best.partition_point(|&(bd, bj)| bd < dv || (bd == dv && bj < j));
+                            best.insert(pos, (dv, j));
+                            best.truncate(k);
                         }
-                        if best.len() == k && d >= best[k - 1].0 {
-                            continue;
-                        }
-                        let pos = best.partition_point(|&(bd, bj)| bd < d || (bd == d && bj < j));
-                        best.insert(pos, (d, j));
-                        best.truncate(k);
                     }
                     *neigh = best.into_iter().map(|(d, j)| (j, d.sqrt())).collect();
                     work.add(1);
@@ -212,6 +220,85 @@ pub fn nearest_neighbours_with(x: &FeatureMatrix, k: usize, work: &Work) -> Vec<
         }
     });
     out
+}
+
+/// The feature matrix as the models read it: the numeric features apart (row-major for
+/// scores, feature-major for distances), and each one-hot group as its rows' codes.
+///
+/// A group's standardised columns are all non-zero, but a row is in exactly one category:
+/// two rows of the same category do not differ in the group at all, and rows of categories
+/// `a != b` differ in two columns, by `1/sd_a` and `-1/sd_b`. So the group adds
+/// `1/sd_a^2 + 1/sd_b^2` to a squared distance, and `w_a / sd_a` minus a constant to a
+/// linear score: one term per group instead of one per category.
+struct Design<'a> {
+    x: &'a FeatureMatrix,
+    /// Numeric features per row (n x dd).
+    rows: Vec<f64>,
+    /// The same, feature by feature (dd x n).
+    cols: Vec<f64>,
+    dd: usize,
+    /// Per group: per category, `1 / sd^2` of its column (0 for a dropped column).
+    inv_var: Vec<Vec<f64>>,
+}
+
+impl<'a> Design<'a> {
+    fn new(x: &'a FeatureMatrix) -> Self {
+        let (n, dd) = (x.n_rows, x.dense.len());
+        let mut rows = Vec::with_capacity(n * dd);
+        let mut cols = vec![0.0; n * dd];
+        for i in 0..n {
+            let xi = x.row(i);
+            for (q, &f) in x.dense.iter().enumerate() {
+                let v = xi.get(f).copied().unwrap_or(0.0);
+                rows.push(v);
+                cols[q * n + i] = v;
+            }
+        }
+        let inv_var = x
+            .groups
+            .iter()
+            .map(|g| {
+                g.cols
+                    .iter()
+                    .map(|c| c.map_or(0.0, |(_, _, sd)| 1.0 / (sd * sd)))
+                    .collect()
+            })
+            .collect();
+        Self {
+            x,
+            rows,
+            cols,
+            dd,
+            inv_var,
+        }
+    }
+
+    /// Squared distances from row `i` to rows `start..start + out.len()`, into `out`.
+    fn squared_distances(&self, i: usize, start: usize, out: &mut [f64]) {
+        let n = self.x.n_rows;
+        out.fill(0.0);
+        for q in 0..self.dd {
+            let col = &self.cols[q * n..(q + 1) * n];
+            let a = col[i];
+            for (o, &v) in out.iter_mut().zip(&col[start..]) {
+                let t = v - a;
+                *o += t * t;
+            }
+        }
+        for (g, inv) in self.x.groups.iter().zip(&self.inv_var) {
+            let ci = g.code[i];
+            let a = inv[ci as usize];
+            for (o, &cj) in out.iter_mut().zip(&g.code[start..]) {
+                if cj != ci {
+                    *o += a + inv[cj as usize];
+                }
+            }
+        }
+    }
+
+    fn dense_row(&self, i: usize) -> &[f64] {
+        &self.rows[i * self.dd..(i + 1) * self.dd]
+    }
 }
 
 /// Leave-one-out k-NN probabilities (row-major N x K) from precomputed neighbours.
@@ -234,25 +321,68 @@ pub fn knn_loo(neighbours: &[Vec<(usize, f64)>], labels: &[usize], n_classes: us
 }
 
 /// Multinomial logistic regression fitted on `rows` of `x`. Weights are `(d + 1) x K`
-/// (last row: intercept).
+/// (last row: intercept), over every encoded feature.
 struct Logistic {
-    d: usize,
     k: usize,
     w: Vec<f64>,
 }
 
-impl Logistic {
-    fn predict_into(&self, xi: &[f64], out: &mut [f64]) {
-        let (d, k) = (self.d, self.k);
-        out.copy_from_slice(&self.w[d * k..(d + 1) * k]);
-        for (f, &v) in xi.iter().enumerate() {
+/// A model's weights as [`Design`] scores with them: the score every row starts from (the
+/// intercept, less each group's constant), and per group and category what it adds.
+struct Folded {
+    base: Vec<f64>,
+    /// Per group: category-major, `k` per category.
+    terms: Vec<Vec<f64>>,
+}
+
+impl Folded {
+    fn new(design: &Design<'_>, w: &[f64], k: usize) -> Self {
+        let d = design.x.n_features;
+        let mut base = w[d * k..(d + 1) * k].to_vec();
+        let terms = design
+            .x
+            .groups
+            .iter()
+            .map(|g| {
+                let mut t = vec![0.0; g.cols.len() * k];
+                for (c, col) in g.cols.iter().enumerate() {
+                    if let Some((f, mean, sd)) = *col {
+                        for kk in 0..k {
+                            let v = w[f * k + kk] / sd;
+                            t[c * k + kk] = v;
+                            base[kk] -= v * mean;
+                        }
+                    }
+                }
+                t
+            })
+            .collect();
+        Self { base, terms }
+    }
+
+    /// Row `i`'s scores (before the softmax) into `out`.
+    fn scores(&self, design: &Design<'_>, w: &[f64], i: usize, out: &mut [f64]) {
+        let k = out.len();
+        out.copy_from_slice(&self.base);
+        for (&f, &v) in design.x.dense.iter().zip(design.dense_row(i)) {
             if v != 0.0 {
-                let wf = &self.w[f * k..(f + 1) * k];
-                for (o, &w) in out.iter_mut().zip(wf) {
-                    *o += v * w;
+                for (o, &wv) in out.iter_mut().zip(&w[f * k..(f + 1) * k]) {
+                    *o += v * wv;
                 }
             }
         }
+        for (g, t) in design.x.groups.iter().zip(&self.terms) {
+            let c = g.code[i] as usize;
+            for (o, &tv) in out.iter_mut().zip(&t[c * k..(c + 1) * k]) {
+                *o += tv;
+            }
+        }
+    }
+}
+
+impl Logistic {
+    fn predict_into(&self, design: &Design<'_>, folded: &Folded, i: usize, out: &mut [f64]) {
+        folded.scores(design, &self.w, i, out);
         softmax(out);
     }
 }
@@ -269,9 +399,11 @@ fn softmax(z: &mut [f64]) {
     }
 }
 
-/// Mean cross-entropy plus `lambda / 2 * |W without intercept|^2`, and its gradient.
+/// Mean cross-entropy plus `lambda / 2 * |W without intercept|^2`, and its gradient. A
+/// group's gradient is summed per category and unfolded at the end (see [`Design`]): the
+/// gradient of column `c` is `(sum over rows of category c of r - mean_c * sum of r) / sd_c`.
 fn loss_grad(
-    x: &FeatureMatrix,
+    design: &Design<'_>,
     rows: &[usize],
     labels: &[usize],
     k: usize,
@@ -279,34 +411,51 @@ fn loss_grad(
     w: &[f64],
     grad: &mut [f64],
 ) -> f64 {
+    let x = design.x;
     let d = x.n_features;
-    let model = Logistic {
-        d,
-        k,
-        w: w.to_vec(),
-    };
+    let folded = Folded::new(design, w, k);
     grad.iter_mut().for_each(|g| *g = 0.0);
+    let mut by_category: Vec<Vec<f64>> = x
+        .groups
+        .iter()
+        .map(|g| vec![0.0; g.cols.len() * k])
+        .collect();
+    let mut total = vec![0.0; k];
     let mut p = vec![0.0; k];
     let mut loss = 0.0;
     for &i in rows {
-        let xi = x.row(i);
-        model.predict_into(xi, &mut p);
+        folded.scores(design, w, i, &mut p);
+        softmax(&mut p);
         let y = labels[i];
         loss -= p[y].max(1e-300).ln();
         p[y] -= 1.0;
-        for (f, &v) in xi.iter().enumerate() {
+        for (&f, &v) in x.dense.iter().zip(design.dense_row(i)) {
             if v != 0.0 {
-                let g = &mut grad[f * k..(f + 1) * k];
-                for (gg, &r) in g.iter_mut().zip(&p) {
+                for (gg, &r) in grad[f * k..(f + 1) * k].iter_mut().zip(&p) {
                     *gg += v * r;
                 }
             }
         }
-        let g = &mut grad[d * k..(d + 1) * k];
-        for (gg, &r) in g.iter_mut().zip(&p) {
-            *gg += r;
+        for (g, acc) in x.groups.iter().zip(by_category.iter_mut()) {
+            let c = g.code[i] as usize;
+            for (a, &r) in acc[c * k..(c + 1) * k].iter_mut().zip(&p) {
+                *a += r;
+            }
+        }
+        for (t, &r) in total.iter_mut().zip(&p) {
+            *t += r;
         }
     }
+    for (g, acc) in x.groups.iter().zip(&by_category) {
+        for (c, col) in g.cols.iter().enumerate() {
+            if let Some((f, mean, sd)) = *col {
+                for kk in 0..k {
+                    grad[f * k + kk] = (acc[c * k + kk] - mean * total[kk]) / sd;
+                }
+            }
+        }
+    }
+    grad[d * k..(d + 1) * k].copy_from_slice(&total);
     let n = rows.len().max(1) as f64;
     loss /= n;
     grad.iter_mut().for_each(|g| *g /= n);
@@ -324,19 +473,19 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// L-BFGS (memory 10) with a backtracking Armijo line search; stops when the gradient's
 /// max-norm is below 1e-5 or after `max_iter` iterations.
 fn fit_logistic(
-    x: &FeatureMatrix,
+    design: &Design<'_>,
     rows: &[usize],
     labels: &[usize],
     k: usize,
     max_iter: usize,
 ) -> Logistic {
-    let d = x.n_features;
+    let d = design.x.n_features;
     let dim = (d + 1) * k;
     // scikit-learn: C * sum(loss) + |w|^2 / 2 with C = 1, i.e. mean loss + |w|^2 / (2 n).
     let lambda = 1.0 / rows.len().max(1) as f64;
     let mut w = vec![0.0; dim];
     let mut g = vec![0.0; dim];
-    let mut f = loss_grad(x, rows, labels, k, lambda, &w, &mut g);
+    let mut f = loss_grad(design, rows, labels, k, lambda, &w, &mut g);
     let m = 10;
     let mut s_hist: Vec<Vec<f64>> = Vec::new();
     let mut y_hist: Vec<Vec<f64>> = Vec::new();
@@ -384,7 +533,7 @@ fn fit_logistic(
             for ((wn, wv), dv) in w_new.iter_mut().zip(&w).zip(&dir) {
                 *wn = wv + step * dv;
             }
-            f_new = loss_grad(x, rows, labels, k, lambda, &w_new, &mut g_new);
+            f_new = loss_grad(design, rows, labels, k, lambda, &w_new, &mut g_new);
             if f_new <= f + 1e-4 * step * slope || tries >= 30 {
                 break;
             }
@@ -409,7 +558,7 @@ fn fit_logistic(
             break;
         }
     }
-    Logistic { d, k, w }
+    Logistic { k, w }
 }
 
 /// Out-of-fold logistic-regression probabilities (row-major N x K): for each fold, fit on
@@ -437,13 +586,15 @@ pub fn logistic_oof_with(
     let k = n_classes;
     let n = labels.len();
     let max_iter = 200;
+    let design = Design::new(x);
+    let design = &design;
     let fitted: Vec<(Vec<usize>, Logistic)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..n_folds)
             .map(|f| {
                 s.spawn(move || {
                     let train: Vec<usize> = (0..n).filter(|&i| folds[i] != f).collect();
                     let test: Vec<usize> = (0..n).filter(|&i| folds[i] == f).collect();
-                    let model = fit_logistic(x, &train, labels, k, max_iter);
+                    let model = fit_logistic(design, &train, labels, k, max_iter);
                     work.add(1);
                     (test, model)
                 })
@@ -453,8 +604,9 @@ pub fn logistic_oof_with(
     });
     let mut probs = vec![1.0 / k as f64; n * k];
     for (test, model) in fitted {
+        let folded = Folded::new(design, &model.w, model.k);
         for i in test {
-            model.predict_into(x.row(i), &mut probs[i * k..(i + 1) * k]);
+            model.predict_into(design, &folded, i, &mut probs[i * k..(i + 1) * k]);
         }
     }
     probs
@@ -610,6 +762,143 @@ mod tests {
             data: rows.iter().flatten().copied().collect(),
             names: vec!["a".into(), "b".into()],
             skipped: vec![],
+            groups: vec![],
+            dense: vec![0, 1],
+        }
+    }
+
+    /// A table like the label audit's: two numbers (one with missing values) and two
+    /// categorical columns (one with a null and more values than MAX_CATEGORIES keeps).
+    fn mixed(n: usize) -> FeatureMatrix {
+        use crate::labels::features::{MAX_CATEGORIES, RawColumn, encode};
+        let mut rng = SplitMix64::new(11);
+        let num = |rng: &mut SplitMix64, miss: bool| -> Vec<Option<f64>> {
+            (0..n)
+                .map(|_| (!miss || rng.below(9) > 0).then(|| rng.below(1000) as f64 / 7.0))
+                .collect()
+        };
+        let a = num(&mut rng, false);
+        let b = num(&mut rng, true);
+        let c: Vec<Option<String>> = (0..n)
+            .map(|_| (rng.below(20) > 0).then(|| ["x", "y", "z"][rng.below(3)].to_string()))
+            .collect();
+        let many: Vec<Option<String>> = (0..n)
+            .map(|_| Some(format!("v{}", rng.below(MAX_CATEGORIES + 20))))
+            .collect();
+        let cols = vec![
+            ("a".to_string(), RawColumn::Numeric(a)),
+            ("c".to_string(), RawColumn::Categorical(c)),
+            ("b".to_string(), RawColumn::Numeric(b)),
+            ("many".to_string(), RawColumn::Categorical(many)),
+        ];
+        encode(&cols, n).unwrap()
+    }
+
+    /// The loss and gradient over every dense column, as computed before the one-hot
+    /// groups were folded: the reference for [`loss_grad`].
+    fn dense_loss_grad(
+        x: &FeatureMatrix,
+        rows: &[usize],
+        labels: &[usize],
+        k: usize,
+        lambda: f64,
+        w: &[f64],
+        grad: &mut [f64],
+    ) -> f64 {
+        let d = x.n_features;
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        let mut loss = 0.0;
+        for &i in rows {
+            let xi = x.row(i);
+            let mut p = w[d * k..].to_vec();
+            for (f, &v) in xi.iter().enumerate() {
+                for kk in 0..k {
+                    p[kk] += v * w[f * k + kk];
+                }
+            }
+            softmax(&mut p);
+            loss -= p[labels[i]].ln();
+            p[labels[i]] -= 1.0;
+            for (f, &v) in xi.iter().enumerate() {
+                for kk in 0..k {
+                    grad[f * k + kk] += v * p[kk];
+                }
+            }
+            for kk in 0..k {
+                grad[d * k + kk] += p[kk];
+            }
+        }
+        let n = rows.len() as f64;
+        loss /= n;
+        grad.iter_mut().for_each(|g| *g /= n);
+        for (g, &wv) in grad.iter_mut().zip(w).take(d * k) {
+            *g += lambda * wv;
+            loss += 0.5 * lambda * wv * wv;
+        }
+        loss
+    }
+
+    #[test]
+    fn folded_groups_give_the_dense_distances_scores_and_gradients() {
+        let n = 400;
+        let x = mixed(n);
+        // c: x, y, z and null; many: 50 values and "other".
+        assert_eq!(x.groups.len(), 2);
+        assert_eq!(x.groups[1].cols.len(), 51);
+        assert_eq!(
+            x.dense.len(),
+            3,
+            "a, b and b's missing indicator: {:?}",
+            x.names
+        );
+        let design = Design::new(&x);
+        let dense_sq = |i: usize, j: usize| -> f64 {
+            x.row(i)
+                .iter()
+                .zip(x.row(j))
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum()
+        };
+        let mut d = vec![0.0; n];
+        for i in [0, 17, 233, n - 1] {
+            design.squared_distances(i, 0, &mut d);
+            for (j, &dv) in d.iter().enumerate() {
+                let want = dense_sq(i, j);
+                assert!(
+                    (dv - want).abs() <= 1e-9 * (1.0 + want),
+                    "{i} {j}: {dv} vs {want}"
+                );
+            }
+            // A block further on gives the same distances.
+            let mut part = vec![0.0; 50];
+            design.squared_distances(i, 300, &mut part);
+            assert_eq!(part, d[300..350]);
+        }
+        let k = 3;
+        let mut rng = SplitMix64::new(5);
+        let labels: Vec<usize> = (0..n).map(|_| rng.below(k)).collect();
+        let w: Vec<f64> = (0..(x.n_features + 1) * k)
+            .map(|_| rng.below(2001) as f64 / 1000.0 - 1.0)
+            .collect();
+        let rows: Vec<usize> = (0..n).filter(|i| i % 5 != 2).collect();
+        let (mut g1, mut g2) = (vec![0.0; w.len()], vec![0.0; w.len()]);
+        let l1 = loss_grad(&design, &rows, &labels, k, 0.01, &w, &mut g1);
+        let l2 = dense_loss_grad(&x, &rows, &labels, k, 0.01, &w, &mut g2);
+        assert!((l1 - l2).abs() < 1e-9 * l2.abs(), "{l1} vs {l2}");
+        for (f, (a, b)) in g1.iter().zip(&g2).enumerate() {
+            assert!(
+                (a - b).abs() < 1e-9 * (1.0 + b.abs()),
+                "gradient {f}: {a} vs {b}"
+            );
+        }
+        // The neighbours found are the nearest by the dense distance.
+        let nb = nearest_neighbours(&x, 5);
+        for i in [3, 99, 398] {
+            let mut all: Vec<f64> = (0..n).filter(|&j| j != i).map(|j| dense_sq(i, j)).collect();
+            all.sort_by(f64::total_cmp);
+            for (r, &(_, dist)) in nb[i].iter().enumerate() {
+                assert!((dist * dist - all[r]).abs() < 1e-9 * (1.0 + all[r]));
+            }
         }
     }
 
