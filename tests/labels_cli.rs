@@ -109,7 +109,25 @@ fn injected_flips_are_found_on_wine_and_penguins() {
             .collect();
         assert!(scores.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!(v["probabilities"]["source"], "built_in");
-        assert_eq!(v["probabilities"]["model"], "knn", "auto up to 20,000 rows");
+        // auto up to 20,000 rows: every candidate, the lowest out-of-sample log loss wins.
+        let p = &v["probabilities"];
+        let candidates = p["candidates"].as_array().unwrap();
+        let names: Vec<&str> = candidates
+            .iter()
+            .map(|c| c["model"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["knn", "logistic", "ensemble"]);
+        let best = candidates
+            .iter()
+            .min_by(|a, b| {
+                a["log_loss"]
+                    .as_f64()
+                    .unwrap()
+                    .total_cmp(&b["log_loss"].as_f64().unwrap())
+            })
+            .unwrap();
+        assert_eq!(p["model"], best["model"], "{p}");
+        eprintln!("{name}: F1 {score:.3}, {p}");
         // wine's `target` is another encoding of target_name: excluded, and said so.
         if name == "wine" {
             let ex = v["excluded_columns"].as_array().unwrap();

@@ -70,6 +70,18 @@ pub fn model_table(a: &LabelAudit, checks: &[Check], fail_on: FailOn) -> String 
         ),
         other => format!("probabilities: {}\n", other.source()),
     });
+    if let Probabilities::BuiltIn { candidates, .. } = &a.probabilities
+        && !candidates.is_empty()
+    {
+        let each: Vec<String> = candidates
+            .iter()
+            .map(|(m, l)| format!("{} {}", m.as_str(), stat(*l)))
+            .collect();
+        s.push_str(&format!(
+            "  chosen by --model auto, the lowest out-of-sample log loss: {}\n",
+            each.join(", ")
+        ));
+    }
     let issues = &a.label_issues;
     s.push_str(&format!(
         "\n{} label issues (filter {}), lowest {} first; label health {}\n",

@@ -434,6 +434,9 @@ pub enum Probabilities {
         seed: u64,
         /// Encoded feature columns.
         features: usize,
+        /// For `auto`: each candidate's out-of-sample log loss of the given labels (the
+        /// lowest was chosen); empty otherwise.
+        candidates: Vec<(Model, f64)>,
     },
     PredProbs {
         file: String,
@@ -463,7 +466,17 @@ impl Serialize for Probabilities {
                 folds,
                 seed,
                 features,
+                candidates,
             } => {
+                if !candidates.is_empty() {
+                    // Why `auto` chose its model.
+                    let c: Vec<serde_json::Value> = candidates
+                        .iter()
+                        .map(|(m, l)| serde_json::json!({"model": m, "log_loss": l}))
+                        .collect();
+                    m.serialize_entry("candidates", &c)?;
+                    m.serialize_entry("chosen_by", "lowest out-of-sample log loss")?;
+                }
                 m.serialize_entry("features", features)?;
                 m.serialize_entry("folds", folds)?;
                 m.serialize_entry("model", model)?;
@@ -1114,6 +1127,7 @@ fn probabilities(
                     folds: oof.folds,
                     seed,
                     features: x.n_features,
+                    candidates: oof.candidates,
                 },
                 probs: oof.probs,
                 neighbours: oof.neighbours,
