@@ -50,10 +50,10 @@ fn detection_table(rt: &tokio::runtime::Runtime) {
         &std::fs::read_to_string(root().join("fixtures/reference/labels_noise.json")).unwrap(),
     )
     .unwrap();
-    let models = [Model::Knn, Model::Logistic, Model::Ensemble];
+    let models = [Model::Auto, Model::Knn, Model::Logistic, Model::Ensemble];
     println!("\n== detection: 10% uniform flips, prune_by_noise_rate, 5 folds, seed 0 ==");
     println!(
-        "{:<14} {:<9} {:>5} {:>7} {:>7} {:>7} {:>7} {:>8}",
+        "{:<14} {:<13} {:>5} {:>7} {:>7} {:>7} {:>7} {:>8}",
         "table", "model", "flags", "prec", "recall", "F1", "AUROC", "time ms"
     );
     let mut sums = vec![(0.0, 0.0); models.len() + 1];
@@ -72,7 +72,13 @@ fn detection_table(rt: &tokio::runtime::Runtime) {
                     .unwrap();
             let ms = start.elapsed().as_secs_f64() * 1e3;
             let d = detection(&issues.is_issue, &table.truth, &issues.scores);
-            print_row(name, model.as_str(), &d, Some(ms));
+            // auto: which candidate the log loss chose.
+            let label = if *model == Model::Auto {
+                format!("auto={}", oof.model.as_str())
+            } else {
+                model.as_str().to_string()
+            };
+            print_row(name, &label, &d, Some(ms));
             sums[m].0 += d.f1;
             sums[m].1 += d.auroc;
         }
@@ -106,7 +112,7 @@ fn detection_table(rt: &tokio::runtime::Runtime) {
 
 fn print_row(table: &str, model: &str, d: &Detection, ms: Option<f64>) {
     println!(
-        "{table:<14} {model:<9} {:>5} {:>7.3} {:>7.3} {:>7.3} {:>7.4} {:>8}",
+        "{table:<14} {model:<13} {:>5} {:>7.3} {:>7.3} {:>7.3} {:>7.4} {:>8}",
         d.flagged,
         d.precision,
         d.recall,

@@ -185,10 +185,21 @@ impl FeatureMatrix {
     }
 }
 
+/// An encoded column before standardising.
+enum Encoded {
+    Values(Vec<f64>),
+    /// A category's 0/1 column of a categorical input column (`pending[group]`), with its
+    /// count of ones; its values come from the rows' codes.
+    OneHot {
+        group: usize,
+        ones: usize,
+    },
+}
+
 /// Encodes named columns as described in the module docs. Every column must have `n_rows`
 /// values. Errors when nothing usable remains (all columns skipped, constant or null).
 pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureMatrix, LabelError> {
-    let mut encoded: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut encoded: Vec<(String, Encoded)> = Vec::new();
     let mut skipped = Vec::new();
     // Per categorical column: the rows' codes, and each category's index in `encoded`.
     let mut pending: Vec<(Vec<u32>, Vec<usize>)> = Vec::new();
@@ -228,9 +239,9 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
                             }
                         })
                         .collect();
-                    encoded.push((format!("{name} (missing)"), ind));
+                    encoded.push((format!("{name} (missing)"), Encoded::Values(ind)));
                 }
-                encoded.push((name.clone(), filled));
+                encoded.push((name.clone(), Encoded::Values(filled)));
             }
             RawColumn::Categorical(values) => {
                 let mut counts: HashMap<Option<&str>, usize> = HashMap::new();
@@ -257,7 +268,7 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
                     .enumerate()
                     .map(|(c, v)| (*v, c as u32))
                     .collect();
-                let code = values
+                let code: Vec<u32> = values
                     .iter()
                     .map(|v| {
                         index
@@ -266,22 +277,29 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
                             .unwrap_or(kept.len() as u32)
                     })
                     .collect();
+                // The one-hot columns are not materialised: a column is known by its
+                // category and the rows' codes (see `OneHotGroup`).
+                let n_codes = kept.len() + usize::from(other);
+                let mut count = vec![0usize; n_codes];
+                for &c in &code {
+                    count[c as usize] += 1;
+                }
                 let first = encoded.len();
-                for value in &kept {
-                    let col = values
-                        .iter()
-                        .map(|v| f64::from(u8::from(v.as_deref() == *value)))
-                        .collect();
+                let group = pending.len();
+                for (c, value) in kept.iter().enumerate() {
                     let label = value
                         .map_or_else(|| format!("{name} (missing)"), |s| format!("{name}={s}"));
-                    encoded.push((label, col));
+                    encoded.push((
+                        label,
+                        Encoded::OneHot {
+                            group,
+                            ones: count[c],
+                        },
+                    ));
                 }
                 if other {
-                    let col = values
-                        .iter()
-                        .map(|v| f64::from(u8::from(!kept.contains(&v.as_deref()))))
-                        .collect();
-                    encoded.push((format!("{name}=(other)"), col));
+                    let ones = count[kept.len()];
+                    encoded.push((format!("{name}=(other)"), Encoded::OneHot { group, ones }));
                 }
                 pending.push((code, (first..encoded.len()).collect()));
             }
@@ -290,23 +308,74 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
     // Standardise; drop constant columns. `kept[e]`: where encoded column e went, with its
     // mean and standard deviation.
     let mut names = Vec::new();
-    let mut cols: Vec<Vec<f64>> = Vec::new();
+    // Each kept feature: its standardised values, or (one-hot) its group, code, mean, sd.
+    let mut cols: Vec<Result<Vec<f64>, (usize, u32, f64, f64)>> = Vec::new();
     let mut kept: Vec<Option<(usize, f64, f64)>> = Vec::with_capacity(encoded.len());
-    for (name, mut col) in encoded {
-        let n = col.len().max(1) as f64;
-        let mean = col.iter().sum::<f64>() / n;
-        let var = col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    let n = n_rows.max(1) as f64;
+    let mut next_code = vec![0u32; pending.len()];
+    for (name, col) in encoded {
+        let (mean, var) = match &col {
+            Encoded::Values(v) => {
+                let mean = v.iter().sum::<f64>() / n;
+                (
+                    mean,
+                    v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n,
+                )
+            }
+            // A 0/1 column with `ones` ones: mean p, variance p (1 - p).
+            &Encoded::OneHot { ones, .. } => {
+                let p = ones as f64 / n;
+                (p, p * (1.0 - p))
+            }
+        };
+        // A group's categories come in code order.
+        let code = match &col {
+            &Encoded::OneHot { group, .. } => {
+                let c = next_code[group];
+                next_code[group] += 1;
+                Some((group, c))
+            }
+            Encoded::Values(_) => None,
+        };
         let sd = var.sqrt();
         if sd.is_nan() || sd <= 1e-12 * (1.0 + mean.abs()) {
             kept.push(None);
             continue;
         }
-        for v in &mut col {
-            *v = (*v - mean) / sd;
-        }
         kept.push(Some((cols.len(), mean, sd)));
         names.push(name);
-        cols.push(col);
+        cols.push(match (col, code) {
+            (Encoded::Values(mut v), _) => {
+                for x in &mut v {
+                    *x = (*x - mean) / sd;
+                }
+                Ok(v)
+            }
+            (Encoded::OneHot { group, .. }, c) => Err((group, c.map_or(0, |c| c.1), mean, sd)),
+        });
+    }
+    if cols.is_empty() {
+        return Err(LabelError::InvalidOption(
+            "no usable feature columns: every feature column is missing, constant or skipped"
+                .to_string(),
+        ));
+    }
+    let d = cols.len();
+    let mut data = vec![0.0; n_rows * d];
+    for (j, col) in cols.iter().enumerate() {
+        match col {
+            Ok(values) => {
+                for (i, &v) in values.iter().enumerate() {
+                    data[i * d + j] = v;
+                }
+            }
+            &Err((group, c, mean, sd)) => {
+                let (off, on) = (-mean / sd, (1.0 - mean) / sd);
+                for (i, &code) in pending[group].0.iter().enumerate() {
+                    data[i * d + j] = if code == c { on } else { off };
+                }
+            }
+        }
     }
     let groups: Vec<OneHotGroup> = pending
         .into_iter()
@@ -323,19 +392,6 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
         }
     }
     let dense = (0..cols.len()).filter(|&f| !in_group[f]).collect();
-    if cols.is_empty() {
-        return Err(LabelError::InvalidOption(
-            "no usable feature columns: every feature column is missing, constant or skipped"
-                .to_string(),
-        ));
-    }
-    let d = cols.len();
-    let mut data = vec![0.0; n_rows * d];
-    for (j, col) in cols.iter().enumerate() {
-        for (i, &v) in col.iter().enumerate() {
-            data[i * d + j] = v;
-        }
-    }
     Ok(FeatureMatrix {
         n_rows,
         n_features: d,
