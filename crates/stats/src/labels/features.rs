@@ -196,6 +196,18 @@ enum Encoded {
     },
 }
 
+/// A kept feature: its standardised values, or a one-hot column's group, category code,
+/// and mean and standard deviation (its values come from the codes).
+enum Standardised {
+    Values(Vec<f64>),
+    OneHot {
+        group: usize,
+        code: u32,
+        mean: f64,
+        sd: f64,
+    },
+}
+
 /// Encodes named columns as described in the module docs. Every column must have `n_rows`
 /// values. Errors when nothing usable remains (all columns skipped, constant or null).
 pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureMatrix, LabelError> {
@@ -309,7 +321,7 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
     // mean and standard deviation.
     let mut names = Vec::new();
     // Each kept feature: its standardised values, or (one-hot) its group, code, mean, sd.
-    let mut cols: Vec<Result<Vec<f64>, (usize, u32, f64, f64)>> = Vec::new();
+    let mut cols: Vec<Standardised> = Vec::new();
     let mut kept: Vec<Option<(usize, f64, f64)>> = Vec::with_capacity(encoded.len());
     let n = n_rows.max(1) as f64;
     let mut next_code = vec![0u32; pending.len()];
@@ -349,9 +361,14 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
                 for x in &mut v {
                     *x = (*x - mean) / sd;
                 }
-                Ok(v)
+                Standardised::Values(v)
             }
-            (Encoded::OneHot { group, .. }, c) => Err((group, c.map_or(0, |c| c.1), mean, sd)),
+            (Encoded::OneHot { group, .. }, c) => Standardised::OneHot {
+                group,
+                code: c.map_or(0, |c| c.1),
+                mean,
+                sd,
+            },
         });
     }
     if cols.is_empty() {
@@ -364,12 +381,17 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
     let mut data = vec![0.0; n_rows * d];
     for (j, col) in cols.iter().enumerate() {
         match col {
-            Ok(values) => {
+            Standardised::Values(values) => {
                 for (i, &v) in values.iter().enumerate() {
                     data[i * d + j] = v;
                 }
             }
-            &Err((group, c, mean, sd)) => {
+            &Standardised::OneHot {
+                group,
+                code: c,
+                mean,
+                sd,
+            } => {
                 let (off, on) = (-mean / sd, (1.0 - mean) / sd);
                 for (i, &code) in pending[group].0.iter().enumerate() {
                     data[i * d + j] = if code == c { on } else { off };
