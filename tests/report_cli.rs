@@ -276,7 +276,15 @@ fn label_audit_page_has_issues_heat_map_and_annotator_tables() {
     let wine = fixture("wine.csv");
     // k-NN finds a few likely mislabelled rows in wine as shipped (auto's choice finds
     // none): the page needs some to show.
-    let args = [s(&wine), "--label", "target_name", "--exclude", "target", "--model", "knn"];
+    let args = [
+        s(&wine),
+        "--label",
+        "target_name",
+        "--exclude",
+        "target",
+        "--model",
+        "knn",
+    ];
     let r = run(&[&["labels"], &args[..], &["-o", s(&json), "--html", s(&out)]].concat());
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&read(&json)).unwrap();
