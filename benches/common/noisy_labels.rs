@@ -1,4 +1,5 @@
-//! The tables of `fixtures/reference/labels_noise.json` with their injected label flips,
+//! The tables of `fixtures/reference/labels_noise.json` (and the cases of
+//! `labels_noise_wide.json`, which have the same fields) with their injected label flips,
 //! read and encoded as `preflight labels` does: shared by `cargo bench --bench labels` and
 //! the detection tests in tests/labels_cli.rs (`#[path]`-included by both).
 #![allow(dead_code)]
@@ -58,8 +59,9 @@ pub struct NoisyTable {
     pub x: FeatureMatrix,
 }
 
-/// Read table `t` (one entry of `labels_noise.json`'s `tables`) from `fixtures`, apply its
-/// flips and encode its feature columns.
+/// Read table `t` (one entry of `labels_noise.json`'s `tables`, or of
+/// `labels_noise_wide.json`'s `cases`) from `fixtures`, check that each flipped row's label
+/// in the file is the flip's `true` class, apply its flips and encode its feature columns.
 pub fn load(rt: &tokio::runtime::Runtime, fixtures: &Path, t: &Value) -> NoisyTable {
     let batches = read(rt, &fixtures.join(t["file"].as_str().unwrap()));
     let label = t["label"].as_str().unwrap();
@@ -68,9 +70,20 @@ pub fn load(rt: &tokio::runtime::Runtime, fixtures: &Path, t: &Value) -> NoisyTa
         .map(|v| v.unwrap())
         .collect();
     let n = given.len();
+    if let Some(rows) = t["n_rows"].as_u64() {
+        assert_eq!(n as u64, rows, "{}: rows of {}", t["table"], t["file"]);
+    }
     let mut truth = vec![false; n];
     for f in t["flips"].as_array().unwrap() {
         let row = f["row"].as_u64().unwrap() as usize;
+        // The file holds the true label; the flip gives another class.
+        assert_eq!(
+            given[row],
+            f["true"].as_str().unwrap(),
+            "{}: row {row}",
+            t["table"]
+        );
+        assert_ne!(f["given"], f["true"], "{}: row {row}", t["table"]);
         given[row] = f["given"].as_str().unwrap().to_string();
         truth[row] = true;
     }
