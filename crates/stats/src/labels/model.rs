@@ -469,12 +469,17 @@ fn loss_grad(
     loss
 }
 
+/// scikit-learn's LogisticRegression stops L-BFGS at a projected-gradient max-norm of
+/// `tol` = 1e-4 of the same mean loss; 1e-5 took about twice the iterations (20,000 encoded
+/// flights: 1.1 s) for probabilities that differ in the fourth decimal.
+const GRADIENT_TOL: f64 = 1e-4;
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// L-BFGS (memory 10) with a backtracking Armijo line search; stops when the gradient's
-/// max-norm is below 1e-5 or after `max_iter` iterations.
+/// max-norm is below [`GRADIENT_TOL`] or after `max_iter` iterations.
 fn fit_logistic(
     design: &Design<'_>,
     rows: &[usize],
@@ -494,7 +499,7 @@ fn fit_logistic(
     let mut y_hist: Vec<Vec<f64>> = Vec::new();
     let mut g_new = vec![0.0; dim];
     for _ in 0..max_iter {
-        if g.iter().fold(0.0f64, |a, v| a.max(v.abs())) < 1e-5 {
+        if g.iter().fold(0.0f64, |a, v| a.max(v.abs())) < GRADIENT_TOL {
             break;
         }
         // Two-loop recursion: direction = -H g.
