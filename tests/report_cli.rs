@@ -718,7 +718,15 @@ fn five_thousand_features_stay_small_and_load_in_a_browser() {
         eprintln!("SKIPPED the browser half: chromium not found (/usr/bin/chromium)");
         return;
     };
-    let l = headless(&chrome, &page, "", &["--dump-dom"]);
+    // The cards near the viewport render when an IntersectionObserver reports them, after
+    // the load event; on a busy machine --dump-dom came first and found none. A virtual
+    // time budget lets the page's pending work run before the dump.
+    let l = headless(
+        &chrome,
+        &page,
+        "",
+        &["--dump-dom", "--virtual-time-budget=10000"],
+    );
     assert_ran_cleanly(&l, "5,000 features");
     // Cards near the viewport were rendered from their data blocks, with their charts.
     let rendered = l.dom.matches("<article class=\"card\"").count();
