@@ -3,10 +3,10 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --bin preflight \
- && strip target/release/preflight
+# The dist profile (Cargo.toml): no debug info, symbols stripped.
+RUN cargo build --profile dist --locked --bin preflight
 
 FROM debian:bookworm-slim
-COPY --from=build /src/target/release/preflight /usr/local/bin/preflight
+COPY --from=build /src/target/dist/preflight /usr/local/bin/preflight
 USER 65534:65534
 ENTRYPOINT ["preflight"]
