@@ -586,6 +586,15 @@ impl Dataset {
         Ok(Self { inputs, table })
     }
 
+    /// The table in memory these inputs are, if they are one (`Dataset::open` reads a
+    /// single path that names a table in memory as that table).
+    fn memory_table(&self) -> Option<&MemoryTable> {
+        match (self.inputs.files.as_slice(), self.inputs.sources.as_slice()) {
+            ([], [name]) => self.inputs.opts.memory.get(name),
+            _ => None,
+        }
+    }
+
     /// The columns as profiled: file columns with their types, then partition columns.
     pub fn schema(&self) -> SchemaRef {
         self.table.view.schema()
@@ -628,24 +637,13 @@ impl Dataset {
             .with_target_partitions(1)
             .with_batch_size(self.inputs.batch_size);
         let ctx = SessionContext::new_with_config(config);
-        // A table in memory has its partitions fixed: put its batches back in one.
-        let any: &dyn std::any::Any = self.table.view.as_ref();
-        let view = match any.downcast_ref::<datafusion::datasource::MemTable>() {
-            Some(mem) if self.inputs.files.is_empty() => {
-                let mut batches = Vec::new();
-                for part in &mem.batches {
-                    // Nothing writes to a table in memory: the lock is always free.
-                    let part = part
-                        .try_read()
-                        .map_err(|e| Error::Engine(format!("table in memory is locked: {e}")))?;
-                    batches.extend(part.iter().cloned());
-                }
-                Arc::new(datafusion::datasource::MemTable::try_new(
-                    self.table.typed.clone(),
-                    vec![batches],
-                )?)
-            }
-            _ => self.table.view.clone(),
+        // A table in memory is split into partitions: read its batches, in order, as one.
+        let view = match self.memory_table() {
+            Some(t) => Arc::new(datafusion::datasource::MemTable::try_new(
+                t.schema.clone(),
+                vec![t.batches.clone()],
+            )?),
+            None => self.table.view.clone(),
         };
         ctx.register_table("data", view)?;
         Ok(ctx)

@@ -188,10 +188,11 @@ impl FeatureMatrix {
 /// An encoded column before standardising.
 enum Encoded {
     Values(Vec<f64>),
-    /// A category's 0/1 column of a categorical input column (`pending[group]`), with its
-    /// count of ones; its values come from the rows' codes.
+    /// The 0/1 column of category `code` of a categorical input column
+    /// (`pending[group]`), with its count of ones; its values come from the rows' codes.
     OneHot {
         group: usize,
+        code: u32,
         ones: usize,
     },
 }
@@ -305,13 +306,17 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
                         label,
                         Encoded::OneHot {
                             group,
+                            code: c as u32,
                             ones: count[c],
                         },
                     ));
                 }
                 if other {
-                    let ones = count[kept.len()];
-                    encoded.push((format!("{name}=(other)"), Encoded::OneHot { group, ones }));
+                    let (code, ones) = (kept.len() as u32, count[kept.len()]);
+                    encoded.push((
+                        format!("{name}=(other)"),
+                        Encoded::OneHot { group, code, ones },
+                    ));
                 }
                 pending.push((code, (first..encoded.len()).collect()));
             }
@@ -324,7 +329,6 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
     let mut cols: Vec<Standardised> = Vec::new();
     let mut kept: Vec<Option<(usize, f64, f64)>> = Vec::with_capacity(encoded.len());
     let n = n_rows.max(1) as f64;
-    let mut next_code = vec![0u32; pending.len()];
     for (name, col) in encoded {
         let (mean, var) = match &col {
             Encoded::Values(v) => {
@@ -340,15 +344,6 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
                 (p, p * (1.0 - p))
             }
         };
-        // A group's categories come in code order.
-        let code = match &col {
-            &Encoded::OneHot { group, .. } => {
-                let c = next_code[group];
-                next_code[group] += 1;
-                Some((group, c))
-            }
-            Encoded::Values(_) => None,
-        };
         let sd = var.sqrt();
         if sd.is_nan() || sd <= 1e-12 * (1.0 + mean.abs()) {
             kept.push(None);
@@ -356,16 +351,16 @@ pub fn encode(columns: &[(String, RawColumn)], n_rows: usize) -> Result<FeatureM
         }
         kept.push(Some((cols.len(), mean, sd)));
         names.push(name);
-        cols.push(match (col, code) {
-            (Encoded::Values(mut v), _) => {
+        cols.push(match col {
+            Encoded::Values(mut v) => {
                 for x in &mut v {
                     *x = (*x - mean) / sd;
                 }
                 Standardised::Values(v)
             }
-            (Encoded::OneHot { group, .. }, c) => Standardised::OneHot {
+            Encoded::OneHot { group, code, .. } => Standardised::OneHot {
                 group,
-                code: c.map_or(0, |c| c.1),
+                code,
                 mean,
                 sd,
             },

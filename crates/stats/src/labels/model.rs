@@ -175,24 +175,22 @@ fn threads() -> usize {
 /// groups (a group costs one term per pair, whatever its categories: see [`Design`]), rows
 /// split across threads, candidates taken in cache-sized blocks.
 pub fn nearest_neighbours(x: &FeatureMatrix, k: usize) -> Vec<Vec<(usize, f64)>> {
-    nearest_neighbours_with(x, k, &Work::default())
+    neighbours_in(&Design::new(x), k, &Work::default())
 }
 
 /// Candidate rows whose distances are computed together: a block of distances and of each
 /// numeric feature's values stays in the L1 cache.
 const KNN_BLOCK: usize = 1024;
 
-/// [`nearest_neighbours`], counting rows done in `work`.
-pub fn nearest_neighbours_with(x: &FeatureMatrix, k: usize, work: &Work) -> Vec<Vec<(usize, f64)>> {
-    let n = x.n_rows;
+/// [`nearest_neighbours`] over a [`Design`], counting rows done in `work`.
+fn neighbours_in(design: &Design<'_>, k: usize, work: &Work) -> Vec<Vec<(usize, f64)>> {
+    let n = design.x.n_rows;
     work.begin("nearest neighbours", n as u64);
     let k = k.min(n.saturating_sub(1));
     let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
     if k == 0 {
         return out;
     }
-    let design = Design::new(x);
-    let design = &design;
     let chunk = n.div_ceil(threads()).max(1);
     std::thread::scope(|s| {
         for (c, slot) in out.chunks_mut(chunk).enumerate() {
@@ -578,12 +576,19 @@ pub fn logistic_oof(
     folds: &[usize],
     n_folds: usize,
 ) -> Vec<f64> {
-    logistic_oof_with(x, labels, n_classes, folds, n_folds, &Work::default())
+    logistic_oof_in(
+        &Design::new(x),
+        labels,
+        n_classes,
+        folds,
+        n_folds,
+        &Work::default(),
+    )
 }
 
-/// [`logistic_oof`], counting folds fitted in `work`.
-pub fn logistic_oof_with(
-    x: &FeatureMatrix,
+/// [`logistic_oof`] over a [`Design`], counting folds fitted in `work`.
+fn logistic_oof_in(
+    design: &Design<'_>,
     labels: &[usize],
     n_classes: usize,
     folds: &[usize],
@@ -594,8 +599,6 @@ pub fn logistic_oof_with(
     let k = n_classes;
     let n = labels.len();
     let max_iter = 200;
-    let design = Design::new(x);
-    let design = &design;
     let fitted: Vec<(Vec<usize>, Logistic)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..n_folds)
             .map(|f| {
@@ -682,17 +685,19 @@ pub fn out_of_sample_probabilities_with(
     // `auto` up to KNN_MAX_ROWS: every candidate, and the one whose probabilities of the
     // given labels are best out of sample (lowest log loss); no ground truth needed.
     let choose = model == Model::Auto && n <= KNN_MAX_ROWS;
+    // Built once, for whichever models run.
+    let design = Design::new(x);
     let model = if choose {
         Model::Ensemble
     } else {
         model.resolve(n)
     };
-    let neighbours = matches!(model, Model::Knn | Model::Ensemble)
-        .then(|| nearest_neighbours_with(x, KNN_K, work));
+    let neighbours =
+        matches!(model, Model::Knn | Model::Ensemble).then(|| neighbours_in(&design, KNN_K, work));
     let knn = neighbours.as_ref().map(|nb| knn_loo(nb, labels, n_classes));
     let logistic = matches!(model, Model::Logistic | Model::Ensemble).then(|| {
         let folds = stratified_folds(labels, n_classes, n_folds, seed);
-        logistic_oof_with(x, labels, n_classes, &folds, n_folds, work)
+        logistic_oof_in(&design, labels, n_classes, &folds, n_folds, work)
     });
     let (probs, model, candidates) = match (knn, logistic) {
         (Some(a), Some(b)) => {
