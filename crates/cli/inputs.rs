@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::{Result, bail};
+use preflight_stats::remote;
 use serde::de::IgnoredAny;
 
 /// What one input path holds.
@@ -29,7 +30,10 @@ pub enum Input {
 /// The top-level keys of a file holding exactly one JSON object; `None` for anything else
 /// (NDJSON with several records, not JSON, unreadable).
 fn top_level_keys(path: &Path) -> Option<BTreeSet<String>> {
-    let file = std::fs::File::open(path).ok()?;
+    let file: Box<dyn std::io::Read> = match path.to_str() {
+        Some(url) if remote::is_remote(url) => remote::open(url).ok()?,
+        _ => Box::new(std::fs::File::open(path).ok()?),
+    };
     let reader = std::io::BufReader::new(file);
     let mut values = serde_json::Deserializer::from_reader(reader)
         .into_iter::<std::collections::BTreeMap<String, IgnoredAny>>();
@@ -53,7 +57,8 @@ fn kind_of(keys: &BTreeSet<String>) -> Option<Input> {
 pub fn classify(path: &str) -> Input {
     let lower = path.to_ascii_lowercase();
     let named_profile = lower.ends_with(".profile.json");
-    if !lower.ends_with(".json") || !Path::new(path).is_file() {
+    let exists = remote::is_remote(path) || Path::new(path).is_file();
+    if !lower.ends_with(".json") || !exists {
         return if named_profile {
             Input::Profile
         } else {

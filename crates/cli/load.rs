@@ -81,9 +81,19 @@ pub async fn profile_dataset(paths: &[String], ds: &mut Dataset) -> Result<Profi
 
 /// Read one stored profile.
 pub fn read_profile(path: &Path) -> Result<Profile> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("{}: cannot read profile", path.display()))?;
+    let bytes = read_file(path).context("cannot read profile")?;
     Ok(Profile::from_json(&bytes, path)?)
+}
+
+/// A whole file's bytes: a local file, or a remote object (`s3://...`, see
+/// `preflight_stats::remote`). A local error names the path; a remote one names the URL.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    match path.to_str() {
+        Some(url) if preflight_stats::remote::is_remote(url) => {
+            Ok(preflight_stats::remote::read(url)?)
+        }
+        _ => std::fs::read(path).with_context(|| format!("{}: cannot read", path.display())),
+    }
 }
 
 /// The side when `paths` are stored profiles (several are merged), `None` when they are

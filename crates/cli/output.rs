@@ -211,6 +211,14 @@ pub fn emit(path: Option<&Path>, f: impl FnOnce(&mut dyn Write) -> Result<()>) -
 
 fn emit_direct(path: Option<&Path>, f: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     match path {
+        // A remote object is written in one PUT once the output is complete: it appears
+        // whole or not at all, as a local file renamed into place does.
+        Some(p) if preflight_stats::remote::is_remote_path(p) => {
+            let mut buf = Vec::new();
+            f(&mut buf).with_context(|| format!("{}: cannot write output", p.display()))?;
+            preflight_stats::remote::write(&p.to_string_lossy(), buf)?;
+            Ok(())
+        }
         Some(p) if p != Path::new("-") => {
             let cannot = || format!("{}: cannot write output", p.display());
             let target = resolve(p)?;
@@ -351,6 +359,18 @@ pub fn check_outputs<'a, P: AsRef<Path>>(
         if p == Path::new("-") {
             continue;
         }
+        if preflight_stats::remote::is_remote_path(p) {
+            check_remote_output(p, &inputs)?;
+            if let Some((_, first)) = seen.iter().find(|(o, _)| o == p) {
+                anyhow::bail!(
+                    "{}: is also the other output ({}); give two different files",
+                    p.display(),
+                    first.display()
+                );
+            }
+            seen.push((p.to_path_buf(), p));
+            continue;
+        }
         let target = resolve(p)?;
         if target.is_dir() {
             anyhow::bail!("{}: is a directory, not an output file", p.display());
@@ -413,6 +433,34 @@ pub fn check_outputs<'a, P: AsRef<Path>>(
                 dir.display()
             )
         })?;
+    }
+    Ok(())
+}
+
+/// A remote output that an input names (the same URL, or an input prefix or glob that
+/// would list it) is refused, as a local one is. Whether the bucket takes the object is
+/// known only when it is written.
+fn check_remote_output<P: AsRef<Path>>(p: &Path, inputs: &[P]) -> Result<()> {
+    let out = p.to_string_lossy();
+    for input in inputs {
+        let text = input.as_ref().to_string_lossy();
+        let by_prefix = {
+            let dir = text.trim_end_matches('/');
+            out.starts_with(&format!("{dir}/"))
+        };
+        let by_glob = text.contains(['*', '[', '?'])
+            && glob::Pattern::new(&text).is_ok_and(|g| g.matches(&out));
+        if text == out || by_prefix || by_glob {
+            let named = if text == out {
+                String::new()
+            } else {
+                format!(" ({text})")
+            };
+            anyhow::bail!(
+                "{}: is an input of this run{named}; refusing to overwrite it, write the output elsewhere",
+                preflight_stats::remote::redact(&out)
+            );
+        }
     }
     Ok(())
 }

@@ -99,8 +99,7 @@ fn profile_and_ids(args: &Args, old: Option<&Schema>) -> Result<Profiled> {
     }
     if is_profile(&args.paths) {
         let path = Path::new(&args.paths[0]);
-        let bytes =
-            std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let bytes = crate::load::read_file(path)?;
         let p = Profile::from_json(&bytes, path)?;
         // Without the rows, only exactly counted columns can be called unique.
         let exactly_unique = |name: &String| {
@@ -242,8 +241,8 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         })?;
         return Ok(ExitStatus::Success);
     }
-    let before = std::fs::read_to_string(old_path)
-        .with_context(|| format!("{}: cannot read", old_path.display()))?;
+    let before = String::from_utf8(crate::load::read_file(old_path)?)
+        .with_context(|| format!("{}: is not UTF-8 text", old_path.display()))?;
     let after = match update_text(&before, &old, &relaxed)? {
         Updated::Edited(text) => text,
         Updated::Regenerated { text, reason } => {

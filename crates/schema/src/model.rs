@@ -294,6 +294,18 @@ impl Schema {
     }
 
     pub fn load(path: &Path) -> Result<Self> {
+        if let Some(url) = path
+            .to_str()
+            .filter(|p| preflight_stats::remote::is_remote(p))
+        {
+            let bytes = preflight_stats::remote::read(url)?;
+            if bytes.len() as u64 > MAX_FILE_BYTES {
+                return Err(Error::schema(path, too_large(bytes.len() as u64)));
+            }
+            let text = String::from_utf8(bytes)
+                .map_err(|e| Error::schema(path, format!("cannot read: {e}")))?;
+            return Self::parse(&text, path);
+        }
         if let Ok(m) = std::fs::metadata(path)
             && m.is_file()
             && m.len() > MAX_FILE_BYTES

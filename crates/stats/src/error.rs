@@ -80,8 +80,14 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn input(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        let path: PathBuf = path.into();
+        // A URL is named without its credentials or query (crate::remote::redact).
+        let path = match path.to_str() {
+            Some(p) if crate::remote::is_remote(p) => PathBuf::from(crate::remote::redact(p)),
+            _ => path,
+        };
         Self::Input {
-            path: path.into(),
+            path,
             message: one_line(&message.into()),
             source: None,
         }

@@ -29,6 +29,7 @@ mod map_exec;
 pub mod number;
 mod precheck;
 pub mod profile;
+pub mod remote;
 pub mod severity;
 pub mod source;
 mod typed;

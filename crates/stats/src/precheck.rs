@@ -24,28 +24,66 @@ pub fn parquet_footer(path: &Path) -> Result<u64> {
     let mut f = File::open(path).map_err(|e| err(e.to_string()))?;
     let len = f.metadata().map_err(|e| err(e.to_string()))?.len();
     if len < 12 {
-        return Err(err(format!(
-            "not a Parquet file ({len} bytes is too short)"
-        )));
+        return parquet_check(path, len, &[], &[], &[]);
     }
     let mut head = [0u8; 4];
     f.read_exact(&mut head).map_err(|e| err(e.to_string()))?;
     let mut tail = [0u8; 8];
     f.seek(SeekFrom::End(-8)).map_err(|e| err(e.to_string()))?;
     f.read_exact(&mut tail).map_err(|e| err(e.to_string()))?;
-    if &tail[4..] == b"PARE" {
+    let meta_len = footer_len(&tail).filter(|m| m + 12 <= len).unwrap_or(0);
+    let mut meta = vec![0u8; usize::try_from(meta_len).map_err(|e| err(e.to_string()))?];
+    f.seek(SeekFrom::Start(len - 8 - meta_len))
+        .map_err(|e| err(e.to_string()))?;
+    f.read_exact(&mut meta).map_err(|e| err(e.to_string()))?;
+    parquet_check(path, len, &head, &tail, &meta)
+}
+
+/// [`parquet_footer`] for a remote file of `len` bytes, in ranged reads of its first 4
+/// bytes and its footer: the data pages are not fetched.
+pub async fn parquet_footer_remote(url: &Path, len: u64) -> Result<u64> {
+    let name = url.to_string_lossy();
+    if len < 12 {
+        return parquet_check(url, len, &[], &[], &[]);
+    }
+    let (head, tail) = crate::remote::ends(&name, len, 4, 8).await?;
+    let meta_len = footer_len(&tail).filter(|m| m + 12 <= len).unwrap_or(0);
+    let meta = if meta_len > 0 {
+        crate::remote::range(&name, len - 8 - meta_len..len - 8).await?
+    } else {
+        bytes::Bytes::new()
+    };
+    parquet_check(url, len, &head, &tail, &meta)
+}
+
+/// The metadata length a Parquet file's last 8 bytes declare.
+fn footer_len(tail: &[u8]) -> Option<u64> {
+    let b: [u8; 4] = tail.get(..4)?.try_into().ok()?;
+    Some(u64::from(u32::from_le_bytes(b)))
+}
+
+/// The checks of [`parquet_footer`] on a file's length, first 4 bytes, last 8 bytes and
+/// the metadata before those (empty when the declared length does not fit).
+fn parquet_check(path: &Path, len: u64, head: &[u8], tail: &[u8], meta: &[u8]) -> Result<u64> {
+    let err = |m: String| Error::input(path, m);
+    if len < 12 {
+        return Err(err(format!(
+            "not a Parquet file ({len} bytes is too short)"
+        )));
+    }
+    if tail.get(4..) == Some(b"PARE") {
         return Err(err("encrypted Parquet files are not supported".into()));
     }
-    if &head != b"PAR1" || &tail[4..] != b"PAR1" {
+    if head != b"PAR1" || tail.get(4..) != Some(b"PAR1") {
         return Err(err("not a Parquet file (missing PAR1 magic bytes)".into()));
     }
-    let meta_len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    let meta_len = footer_len(tail).unwrap_or(0);
     if meta_len + 12 > len {
         return Err(err(format!(
             "corrupt Parquet footer: metadata length {meta_len} exceeds the file size {len}"
         )));
     }
-    let parsed = std::panic::catch_unwind(|| ParquetMetaDataReader::new().parse_and_finish(&f));
+    let parsed = std::panic::catch_unwind(|| ParquetMetaDataReader::decode_metadata(meta));
     match parsed {
         Ok(Ok(meta)) => {
             // The arrow reader keys columns by name: a second `a` would be dropped silently.
@@ -331,7 +369,10 @@ pub fn csv_header(
     quote: u8,
     has_header: bool,
 ) -> Result<usize> {
-    let file = File::open(path).map_err(|e| Error::input(path, e.to_string()))?;
+    let file: Box<dyn Read + Send> = match path.to_str() {
+        Some(url) if crate::remote::is_remote(url) => crate::remote::open(url)?,
+        _ => Box::new(File::open(path).map_err(|e| Error::input(path, e.to_string()))?),
+    };
     let reader: Box<dyn Read> = match compression {
         Compression::None => Box::new(file),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(file)),
@@ -386,7 +427,10 @@ pub fn csv_header(
 
 /// The file's bytes, decompressed as the reader will see them.
 pub(crate) fn open_text(path: &Path, compression: Compression) -> Result<Box<dyn Read + Send>> {
-    let file = File::open(path).map_err(|e| Error::input(path, e.to_string()))?;
+    let file: Box<dyn Read + Send> = match path.to_str() {
+        Some(url) if crate::remote::is_remote(url) => crate::remote::open(url)?,
+        _ => Box::new(File::open(path).map_err(|e| Error::input(path, e.to_string()))?),
+    };
     compression
         .to_datafusion()
         .convert_read(file)

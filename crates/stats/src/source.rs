@@ -6,7 +6,12 @@
 //! formats, duplicate column names. Errors raised while decoding are traced back to the
 //! file (and line) by re-reading the inputs one at a time, which costs nothing on the
 //! happy path.
+//!
+//! A path may also be a URL (`s3://`, `gs://`, `az://`, `http(s)://`): it is listed,
+//! globbed and pre-checked through [`crate::remote`], and read by the same DataFusion
+//! tables; only the Arrow IPC pre-check is left out for remote files.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +38,7 @@ use crate::error::{Error, Result, one_line};
 use crate::infer;
 use crate::precheck;
 use crate::profile::{Profile, ProfileBuilder};
+use crate::remote;
 use crate::typed::TypedTable;
 
 /// File formats preflight reads.
@@ -420,7 +426,20 @@ impl Dataset {
         }
         let mut files = Vec::new();
         let mut dirs = Vec::new();
+        // Remote files (crate::remote) and their sizes, from the listing.
+        let mut remote_sizes: HashMap<PathBuf, u64> = HashMap::new();
         for p in paths {
+            if remote::is_remote(p) {
+                let listed = remote::list(p).await?;
+                if listed.is_dir {
+                    dirs.push(PathBuf::from(p));
+                }
+                for (url, size) in listed.files {
+                    remote_sizes.insert(PathBuf::from(&url), size);
+                    files.push(PathBuf::from(url));
+                }
+                continue;
+            }
             let r = resolve(p)?;
             if r.is_dir {
                 dirs.push(PathBuf::from(p));
@@ -441,12 +460,19 @@ impl Dataset {
                     ));
                 }
             };
-            let meta =
-                std::fs::metadata(f).map_err(|e| Error::input(f, io_message(&e)).caused_by(e))?;
-            if meta.len() == 0 {
+            let len = match remote_sizes.get(f) {
+                Some(&size) => size,
+                None => {
+                    let meta = std::fs::metadata(f)
+                        .map_err(|e| Error::input(f, io_message(&e)).caused_by(e))?;
+                    std::fs::File::open(f)
+                        .map_err(|e| Error::input(f, io_message(&e)).caused_by(e))?;
+                    meta.len()
+                }
+            };
+            if len == 0 {
                 return Err(Error::input(f, "file is empty"));
             }
-            std::fs::File::open(f).map_err(|e| Error::input(f, io_message(&e)).caused_by(e))?;
             kinds.push((format, compression));
         }
         let (format, compression) = kinds[0];
@@ -480,10 +506,18 @@ impl Dataset {
         for f in &files {
             match format {
                 Format::Parquet => {
-                    let rows = precheck::parquet_footer(f)?;
+                    let rows = match remote_sizes.get(f) {
+                        Some(&len) => precheck::parquet_footer_remote(f, len).await?,
+                        None => precheck::parquet_footer(f)?,
+                    };
                     known_rows = known_rows.map(|n| n.saturating_add(rows));
                 }
-                Format::Arrow if compression == Compression::None => precheck::arrow_ipc(f)?,
+                // A remote Arrow file is not pre-checked: its checks seek through the file.
+                Format::Arrow
+                    if compression == Compression::None && !remote_sizes.contains_key(f) =>
+                {
+                    precheck::arrow_ipc(f)?;
+                }
                 Format::Csv => {
                     let delimiter = delimiter_for(opts, f);
                     let width = precheck::csv_header(
@@ -509,7 +543,7 @@ impl Dataset {
         let partitions = workers(opts);
         let batch_size = batch_size(format, widest);
         let inputs = Inputs {
-            ctx: session(partitions, batch_size),
+            ctx: session(partitions, batch_size)?,
             files,
             format,
             compression,
@@ -565,7 +599,7 @@ impl Dataset {
                 .map_err(|e| Error::input(name, e.to_string()).caused_by(e))?,
         );
         let inputs = Inputs {
-            ctx: session(workers, batch_size),
+            ctx: session(workers, batch_size)?,
             files: Vec::new(),
             format: Format::Arrow,
             compression: Compression::None,
@@ -636,7 +670,7 @@ impl Dataset {
         let config = SessionConfig::new()
             .with_target_partitions(1)
             .with_batch_size(self.inputs.batch_size);
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = context(config)?;
         // A table in memory is split into partitions: read its batches, in order, as one.
         let view = match self.memory_table() {
             Some(t) => Arc::new(datafusion::datasource::MemTable::try_new(
@@ -763,7 +797,7 @@ fn workers(opts: &SourceOptions) -> usize {
 }
 
 /// The session every query on the inputs runs in.
-fn session(partitions: usize, batch_size: usize) -> SessionContext {
+fn session(partitions: usize, batch_size: usize) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
         .with_target_partitions(partitions)
         .with_batch_size(batch_size);
@@ -776,7 +810,15 @@ fn session(partitions: usize, batch_size: usize) -> SessionContext {
         .options_mut()
         .execution
         .enable_file_stream_work_stealing = false;
-    SessionContext::new_with_config(config)
+    context(config)
+}
+
+/// A session with `config` that reads remote URLs too ([`crate::remote`]).
+fn context(config: SessionConfig) -> Result<SessionContext> {
+    Ok(SessionContext::new_with_config_rt(
+        config,
+        crate::remote::runtime_env().build_arc()?,
+    ))
 }
 
 /// The most partitions `--partitions` may ask for.
@@ -893,6 +935,15 @@ impl Inputs {
 
     fn urls(&self) -> Result<Vec<ListingTableUrl>> {
         match &self.dir_input {
+            Some(dir) if remote::is_remote_path(dir) => {
+                let mut s = dir.to_string_lossy().to_string();
+                if !s.ends_with('/') {
+                    s.push('/');
+                }
+                Ok(vec![ListingTableUrl::parse(&s).map_err(|e| {
+                    Error::input(dir, e.to_string()).caused_by(e)
+                })?])
+            }
             Some(dir) => {
                 let mut s = std::path::absolute(dir)
                     .map_err(|e| Error::input(dir, io_message(&e)).caused_by(e))?
@@ -1263,7 +1314,7 @@ impl Inputs {
             .with_batch_size(self.batch_size)
             .with_target_partitions(1)
             .with_repartition_file_scans(false);
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = context(config)?;
         let options = ListingOptions::new(self.file_format(false)).with_file_extension("");
         let fail = |e: Error| engine_input(f, e);
         let cfg = ListingTableConfig::new(file_url(f).map_err(fail)?)
@@ -1295,6 +1346,11 @@ fn engine_input(f: &Path, e: impl Into<Error>) -> Error {
 }
 
 fn file_url(f: &Path) -> Result<ListingTableUrl> {
+    if let Some(url) = f.to_str().filter(|s| remote::is_remote(s)) {
+        // Listed by `remote::list`: a key, percent-encoded where it must be.
+        return ListingTableUrl::parse(url)
+            .map_err(|e| Error::input(f, e.to_string()).caused_by(e));
+    }
     let abs = std::path::absolute(f).map_err(|e| Error::input(f, io_message(&e)).caused_by(e))?;
     let abs = abs.to_string_lossy();
     // DataFusion takes a path with glob characters for a pattern; a `file://` URL is taken
@@ -1351,6 +1407,10 @@ fn clean_engine_message(msg: &str) -> String {
     }
     if let Some(i) = m.find(". Row data: ") {
         m.truncate(i);
+    }
+    // An object store's error (a remote input): its kind, never its request and body.
+    if m.starts_with("Generic ") && m.contains(" error: ") {
+        return remote::short(&m);
     }
     // arrow-csv: "Encountered invalid UTF-8 data for line 3 and field 2"
     if let Some(rest) = m

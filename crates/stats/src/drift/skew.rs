@@ -232,7 +232,7 @@ pub fn skew_runtime(memory_limit: Option<usize>, spill: bool) -> Result<Arc<Runt
     if !spill {
         disk = disk.with_mode(DiskManagerMode::Disabled);
     }
-    let mut builder = RuntimeEnvBuilder::new();
+    let mut builder: RuntimeEnvBuilder = crate::remote::runtime_env();
     if let Some(bytes) = memory_limit {
         builder = builder.with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
         // A sort merging its spill files reserves a batch per file it reads, outside the
