@@ -741,6 +741,12 @@ impl Dataset {
             }
             Err(e) => return Err(self.inputs.diagnose_read(&self.table, e).await),
         };
+        self.finish(builder)
+    }
+
+    /// A finished profile from the builder of every row: a table without rows is an
+    /// error; columns some files lack name those files.
+    fn finish(&self, builder: ProfileBuilder) -> Result<Profile> {
         let inp = &self.inputs;
         if builder.rows == 0 {
             let what = if inp.format == Format::Csv && inp.opts.csv.has_header {
@@ -765,6 +771,52 @@ impl Dataset {
             }
         }
         Ok(profile)
+    }
+
+    /// The data as a DataFrame of the session its queries run in, with
+    /// `preflight_profile` registered ([`crate::profile::udaf`]).
+    pub fn dataframe(&self) -> Result<(SessionContext, datafusion::dataframe::DataFrame)> {
+        let ctx = self.context()?.clone();
+        ctx.register_udaf(crate::profile::udaf::profile_udaf());
+        let df = ctx.read_table(self.table.view.clone())?;
+        Ok((ctx, df))
+    }
+
+    /// The profile computed by the aggregate function `preflight_profile` in a plan, as
+    /// an engine that only runs plans computes it (a cluster): the same statistics as
+    /// [`Dataset::profile`]; floating-point sums and approximate sketches may differ in
+    /// their last bits, since the rows are split among partial states another way.
+    pub async fn profile_by_query(&self) -> Result<Profile> {
+        let (_ctx, df) = self.dataframe()?;
+        let builder = crate::profile::udaf::profile_query(df)
+            .await
+            .map_err(|e| self.inputs.blame_engine(e))?;
+        self.finish(builder)
+    }
+
+    /// One profile per distinct value of the columns `by` (a slice), from
+    /// `preflight_profile` under `GROUP BY`, sorted by key (each key part as text; `None`
+    /// for null).
+    pub async fn profile_slices(
+        &self,
+        by: &[String],
+    ) -> Result<Vec<(Vec<Option<String>>, Profile)>> {
+        let names = self.schema();
+        for b in by {
+            if names.field_with_name(b).is_err() {
+                return Err(self
+                    .inputs
+                    .blame(&format!("no column named `{b}` to slice by")));
+            }
+        }
+        let (_ctx, df) = self.dataframe()?;
+        let slices = crate::profile::udaf::profile_by(df, by)
+            .await
+            .map_err(|e| self.inputs.blame_engine(e))?;
+        slices
+            .into_iter()
+            .map(|(key, b)| Ok((key, b.finish(self.inputs.sources.clone()))))
+            .collect()
     }
 }
 

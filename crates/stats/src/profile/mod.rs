@@ -8,6 +8,7 @@
 mod column;
 mod counts;
 mod quantiles;
+pub mod udaf;
 
 use std::path::Path;
 

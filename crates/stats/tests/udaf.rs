@@ -1,0 +1,158 @@
+//! The profile as an aggregate function (`preflight_profile`, profile/udaf.rs): in a plan
+//! it gives the statistics of the tuned scan on real tables; its partial states merge to
+//! the same bits in any order; under `GROUP BY` each slice's profile is the profile of
+//! that slice's rows.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use preflight_stats::profile::Profile;
+use preflight_stats::source::{Dataset, SourceOptions};
+use serde_json::Value;
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+async fn open(path: &str) -> Dataset {
+    Dataset::open(&[path.to_string()], &SourceOptions::default())
+        .await
+        .unwrap()
+}
+
+async fn scan_profile(path: &str) -> Profile {
+    open(path)
+        .await
+        .profile(Arc::new(AtomicU64::new(0)))
+        .await
+        .unwrap()
+}
+
+fn json(p: &Profile) -> Value {
+    serde_json::to_value(p).unwrap()
+}
+
+/// Compare two profiles' summaries (not their `state`, whose sketches hold the same
+/// information in another layout): integers and text exactly; floats to `rel` relative;
+/// where a column's quantiles come from a t-digest (`quantiles_exact: false`), its
+/// quantiles and equal-count histogram to 1% of the column's range (k = 200's rank error
+/// is ~1% at the median, a value error of at most that share of the range here).
+fn same_summaries(a: &Value, b: &Value, rel: f64) {
+    let (ca, cb) = (
+        a["columns"].as_array().unwrap(),
+        b["columns"].as_array().unwrap(),
+    );
+    assert_eq!(ca.len(), cb.len());
+    assert_eq!(a["row_count"], b["row_count"]);
+    for (x, y) in ca.iter().zip(cb) {
+        let name = x["name"].as_str().unwrap();
+        let n = &x["numeric"];
+        let range = match (n["min"].as_f64(), n["max"].as_f64()) {
+            (Some(lo), Some(hi)) => hi - lo,
+            _ => 0.0,
+        };
+        let approx = n["quantiles_exact"] == Value::Bool(false);
+        walk(name, x, y, rel, approx, range);
+    }
+}
+
+fn walk(path: &str, x: &Value, y: &Value, rel: f64, approx: bool, range: f64) {
+    match (x, y) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: Vec<&String> = a.keys().filter(|k| *k != "state").collect();
+            assert_eq!(
+                keys,
+                b.keys().filter(|k| *k != "state").collect::<Vec<_>>(),
+                "{path}"
+            );
+            for k in keys {
+                walk(&format!("{path}.{k}"), &a[k], &b[k], rel, approx, range);
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "{path}");
+            for (i, (p, q)) in a.iter().zip(b).enumerate() {
+                walk(&format!("{path}[{i}]"), p, q, rel, approx, range);
+            }
+        }
+        (Value::Number(p), Value::Number(q)) if p.is_f64() || q.is_f64() => {
+            let (p, q) = (p.as_f64().unwrap(), q.as_f64().unwrap());
+            let quantile = [".percentiles", ".median", ".quantile_histogram"]
+                .iter()
+                .any(|k| path.contains(k));
+            let tol = if approx && quantile {
+                0.01 * range
+            } else {
+                rel * p.abs().max(q.abs()).max(1e-300)
+            };
+            assert!((p - q).abs() <= tol, "{path}: {p} vs {q} (tolerance {tol})");
+        }
+        _ => assert_eq!(x, y, "{path}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_profiles_as_the_tuned_scan_does() {
+    for name in [
+        "nycflights13_flights.parquet",
+        "penguins.csv",
+        "nycflights13_weather_5k.csv",
+    ] {
+        let path = fixture(name);
+        let scanned = scan_profile(&path).await;
+        let ds = open(&path).await;
+        let planned = ds.profile_by_query().await.unwrap();
+        same_summaries(&json(&scanned), &json(&planned), 1e-9);
+        // The same plan twice: the same bits (partial states merge in the order of their
+        // bytes, not of their arrival).
+        let again = ds.profile_by_query().await.unwrap();
+        assert_eq!(json(&planned), json(&again), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slices_are_the_profiles_of_their_rows() {
+    let text = std::fs::read_to_string(fixture("penguins.csv")).unwrap();
+    let (header, rows) = text.split_once('\n').unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ds = open(&fixture("penguins.csv")).await;
+    let slices = ds.profile_slices(&["species".into()]).await.unwrap();
+    let keys: Vec<&str> = slices
+        .iter()
+        .map(|(k, _)| k[0].as_deref().unwrap())
+        .collect();
+    assert_eq!(keys, ["Adelie", "Chinstrap", "Gentoo"]);
+    let total: u64 = slices.iter().map(|(_, p)| p.row_count).sum();
+    assert_eq!(total, 344);
+    for (key, sliced) in &slices {
+        let species = key[0].as_deref().unwrap();
+        // The slice's rows as a file of their own, profiled by the scan.
+        let own: Vec<&str> = rows
+            .lines()
+            .filter(|l| l.split(',').next() == Some(species))
+            .collect();
+        let path = dir.path().join(format!("{species}.csv"));
+        std::fs::write(&path, format!("{header}\n{}\n", own.join("\n"))).unwrap();
+        let alone = scan_profile(path.to_str().unwrap()).await;
+        assert_eq!(sliced.row_count, own.len() as u64);
+        same_summaries(&json(&alone), &json(sliced), 1e-12);
+    }
+    // Two key columns: their cross, nulls kept as a slice of their own.
+    let both = ds
+        .profile_slices(&["island".into(), "sex".into()])
+        .await
+        .unwrap();
+    assert!(
+        both.iter().any(|(k, _)| k[1].is_none()),
+        "a null sex is a slice"
+    );
+    assert_eq!(both.iter().map(|(_, p)| p.row_count).sum::<u64>(), 344);
+    let err = ds.profile_slices(&["nope".into()]).await.unwrap_err();
+    assert!(err.to_string().contains("no column named `nope`"), "{err}");
+}
