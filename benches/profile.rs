@@ -11,6 +11,8 @@
 //!
 //! Targets (issue "The workspace and the profile engine"): Parquet profile <= 1.5x
 //! decode-only; peak RSS < 300 MB at 3M rows; 5,000 columns x 100k rows < 10 s on 2 cores.
+//! Issue 17, target 3: the long CSV's profile ahead of `xan stats` on the same file (run
+//! side by side when xan is installed; see [`xan`]).
 //! Issue 17, target 2: wide CSV linear in the columns: 10,000 columns x 1 row < 1 s,
 //! 100,000 columns x 10 rows < 10 s, 5,000 x 100k <= 1.5x the same table as Parquet.
 #![allow(clippy::unwrap_used)] // a benchmark: failing loudly is the right behaviour
@@ -275,6 +277,81 @@ fn hll_batch(state: &mut (u64, Vec<HllSketch>), b: &RecordBatch) {
     }
 }
 
+/// `xan`, when installed where the bench looks: `PREFLIGHT_XAN`, else
+/// `$CARGO_TARGET_DIR/xan/bin/xan` (`cargo install xan --root $CARGO_TARGET_DIR/xan`), else
+/// `xan` on the PATH. Not a dependency: without it the line says how to get it.
+fn xan() -> Option<std::path::PathBuf> {
+    let candidates = [
+        std::env::var_os("PREFLIGHT_XAN").map(Into::into),
+        Some(data_dir().join("../xan/bin/xan")),
+        Some("xan".into()),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|x: &std::path::PathBuf| {
+            Command::new(x)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
+/// Issue 17, target 3: the long CSV's profile against `xan stats` on the same file, in
+/// the same run (best of five each; xan's fastest mode, its parallel one when it has it).
+fn xan_side_by_side(path: &Path, profile_secs: f64) {
+    let Some(xan) = xan() else {
+        println!(
+            "{:<28} not installed: `cargo install xan --root $CARGO_TARGET_DIR/xan` (or set PREFLIGHT_XAN) to run `xan stats` side by side",
+            "  long.csv vs xan stats"
+        );
+        return;
+    };
+    let version = Command::new(&xan)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let help = Command::new(&xan)
+        .args(["stats", "--help"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let mut modes: Vec<Vec<&str>> = vec![vec!["stats"]];
+    if help.contains("--parallel") {
+        modes.push(vec!["stats", "--parallel"]);
+    }
+    let mut best = (f64::INFINITY, String::new());
+    for mode in &modes {
+        for _ in 0..5 {
+            let t = Instant::now();
+            let out = Command::new(&xan)
+                .args(mode)
+                .arg(path)
+                .stdout(std::process::Stdio::null())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let secs = t.elapsed().as_secs_f64();
+            if secs < best.0 {
+                best = (secs, mode.join(" "));
+            }
+        }
+    }
+    println!(
+        "{:<28} {:>10.3} {:>10.3} {:>7.2}x   (`xan {}`, {version}: preflight's profile against it; target < 1.0x)",
+        "  long.csv vs xan stats",
+        best.0,
+        profile_secs,
+        profile_secs / best.0,
+        best.1
+    );
+}
+
 fn measure(phase: &str, path: &Path) -> (f64, f64, u64) {
     // Best of five: the machine is shared with the build and other work, and a 0.15 s
     // decode varies by 10% from run to run.
@@ -360,6 +437,9 @@ fn main() {
                 p,
                 p / pq
             );
+        }
+        if name == "long.csv" {
+            xan_side_by_side(&path, p);
         }
         if name == "long.parquet" {
             let (h, _, hrows) = measure("hll", &path);

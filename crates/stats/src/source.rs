@@ -30,7 +30,9 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::context::{SessionConfig, SessionContext};
-use datafusion::physical_plan::{SendableRecordBatchStream, execute_stream_partitioned};
+use datafusion::physical_plan::{
+    SendableRecordBatchStream, execute_stream, execute_stream_partitioned,
+};
 use futures::StreamExt;
 
 use crate::concat::{ByNameTable, ConcatTable};
@@ -886,14 +888,11 @@ const WIDE: usize = 64;
 
 /// Run `f` on every stream with `workers` tasks that each take the next stream in turn.
 /// Results come back in stream order, however the work was shared.
-async fn run_partitions<T, F, Fut>(
-    streams: Vec<SendableRecordBatchStream>,
-    workers: usize,
-    f: F,
-) -> Result<Vec<T>>
+async fn run_partitions<S, T, F, Fut>(streams: Vec<S>, workers: usize, f: F) -> Result<Vec<T>>
 where
+    S: Send + 'static,
     T: Send + 'static,
-    F: Fn(SendableRecordBatchStream) -> Fut + Clone + Send + 'static,
+    F: Fn(S) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = Result<T>> + Send,
 {
     let n = streams.len();
@@ -1271,6 +1270,10 @@ impl Inputs {
         table: &Table,
         rows_read: Arc<AtomicU64>,
     ) -> Result<ProfileBuilder> {
+        let columns = table.view.schema().fields().len();
+        if columns >= WIDE && self.format == Format::Parquet {
+            return self.profile_by_columns(table, rows_read).await;
+        }
         let streams = self.scan_streams(table).await?;
         let Some(schema) = streams.first().map(|s| s.schema()) else {
             return Err(Error::Engine("the scan has no partitions".into()));
@@ -1304,6 +1307,77 @@ impl Inputs {
             merged.merge(part)?;
         }
         Ok(merged)
+    }
+
+    /// A wide Parquet table, profiled by column groups: each worker reads every row of
+    /// its own columns (Parquet reads only the column chunks it is asked for), and the
+    /// groups' states are put side by side, not merged. Read by rows, each worker held a
+    /// whole row group of every column (250 MB compressed for 10,000 rows of 5,000
+    /// doubles) and a batch of every column, and a third set of states was merged from
+    /// the workers': 3.1 GB at peak for the 5,000-column benchmark table, 1.6 GB with one
+    /// worker. By columns, each row group and batch is held once in all.
+    async fn profile_by_columns(
+        &self,
+        table: &Table,
+        rows_read: Arc<AtomicU64>,
+    ) -> Result<ProfileBuilder> {
+        let streams = self.column_streams(table).await?;
+        let parts = run_partitions(streams, self.workers, move |(first, mut stream)| {
+            let rows_read = rows_read.clone();
+            async move {
+                let mut builder = ProfileBuilder::new(&stream.schema());
+                while let Some(batch) = stream.next().await {
+                    let batch = batch?;
+                    // Every group reads every row: count them once.
+                    if first {
+                        rows_read.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+                    }
+                    builder.update(&batch)?;
+                }
+                Ok(builder)
+            }
+        })
+        .await?;
+        let mut parts = parts.into_iter();
+        let mut all = parts
+            .next()
+            .ok_or_else(|| Error::Engine("the scan has no column groups".into()))?;
+        for part in parts {
+            if part.rows != all.rows {
+                return Err(Error::Engine(format!(
+                    "column groups read {} and {} rows",
+                    all.rows, part.rows
+                )));
+            }
+            all.columns.extend(part.columns);
+        }
+        Ok(all)
+    }
+
+    /// The table's columns in contiguous groups, two per worker (a worker done early takes
+    /// another), each read as one stream of all rows; `true` marks the first group.
+    async fn column_streams(
+        &self,
+        table: &Table,
+    ) -> Result<Vec<(bool, SendableRecordBatchStream)>> {
+        let mut state = self.ctx.state();
+        state.config_mut().options_mut().execution.target_partitions = 1;
+        let n = table.view.schema().fields().len();
+        let size = n.div_ceil((self.workers * 2).clamp(1, n.max(1))).max(1);
+        let options = state.config_options().clone();
+        let mut out = Vec::new();
+        for start in (0..n).step_by(size) {
+            let projection: Vec<usize> = (start..(start + size).min(n)).collect();
+            let mut plan = table
+                .view
+                .scan(&state, Some(&projection), &[], None)
+                .await?;
+            for rule in state.physical_optimizers() {
+                plan = rule.optimize(plan, &options)?;
+            }
+            out.push((start == 0, execute_stream(plan, state.task_ctx())?));
+        }
+        Ok(out)
     }
 
     /// The table's scan as partition streams, split [`SPLIT`] times finer than the workers
