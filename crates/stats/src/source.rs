@@ -878,6 +878,10 @@ fn context(config: SessionConfig) -> Result<SessionContext> {
 /// The most partitions `--partitions` may ask for.
 pub const MAX_PARTITIONS: usize = 1024;
 
+/// Columns of a group when a wide Parquet table is read by column groups (see
+/// [`Inputs::column_streams`]).
+const GROUP_COLUMNS: usize = 256;
+
 /// Scan partitions per worker for narrow tables: see [`Inputs::scan_streams`].
 const SPLIT: usize = 4;
 /// From this many columns on, a table is read with one partition per worker, and each
@@ -1309,13 +1313,14 @@ impl Inputs {
         Ok(merged)
     }
 
-    /// A wide Parquet table, profiled by column groups: each worker reads every row of
-    /// its own columns (Parquet reads only the column chunks it is asked for), and the
-    /// groups' states are put side by side, not merged. Read by rows, each worker held a
+    /// A wide Parquet table, profiled by column groups ([`Inputs::column_streams`]): each
+    /// worker reads every row of a group of columns at a time (Parquet reads only the
+    /// column chunks it is asked for), and the groups' states are put side by side, not
+    /// merged. Read by rows, each worker held a
     /// whole row group of every column (250 MB compressed for 10,000 rows of 5,000
     /// doubles) and a batch of every column, and a third set of states was merged from
     /// the workers': 3.1 GB at peak for the 5,000-column benchmark table, 1.6 GB with one
-    /// worker. By columns, each row group and batch is held once in all.
+    /// worker. By groups of 256 columns: 370 MB (debug build).
     async fn profile_by_columns(
         &self,
         table: &Table,
@@ -1354,16 +1359,23 @@ impl Inputs {
         Ok(all)
     }
 
-    /// The table's columns in contiguous groups, two per worker (a worker done early takes
-    /// another), each read as one stream of all rows; `true` marks the first group.
+    /// The table's columns in contiguous groups (at least two per worker, so that a worker
+    /// done early takes another), each read as one stream of all rows; `true` marks the
+    /// first group.
     async fn column_streams(
         &self,
         table: &Table,
     ) -> Result<Vec<(bool, SendableRecordBatchStream)>> {
         let mut state = self.ctx.state();
-        state.config_mut().options_mut().execution.target_partitions = 1;
         let n = table.view.schema().fields().len();
-        let size = n.div_ceil((self.workers * 2).clamp(1, n.max(1))).max(1);
+        // Memory follows the columns being read at once (their row group's chunks, a
+        // decompressed page and a batch of each): two groups per worker at least, and at
+        // most GROUP_COLUMNS columns a group. For the 5,000-column benchmark table: 4
+        // groups 960 MB at peak, 8 groups 550 MB, 20 groups 370 MB, 40 groups 310 MB, each
+        // group reading the footer again.
+        let groups = (self.workers * 2).max(n.div_ceil(GROUP_COLUMNS));
+        let size = n.div_ceil(groups.clamp(1, n.max(1))).max(1);
+        state.config_mut().options_mut().execution.target_partitions = 1;
         let options = state.config_options().clone();
         let mut out = Vec::new();
         for start in (0..n).step_by(size) {
