@@ -12,6 +12,7 @@ mod checks;
 mod commands;
 mod config;
 mod display;
+mod history;
 mod html;
 mod inputs;
 mod json;

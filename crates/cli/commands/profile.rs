@@ -23,7 +23,8 @@ Examples:
   preflight profile fixtures/penguins.csv
   preflight profile 'data/*.parquet' --format json -o train.profile.json
   preflight profile partitioned/dir/ --format json
-  preflight profile raw.txt --input-format csv --delimiter ';' --type zip=string"
+  preflight profile raw.txt --input-format csv --delimiter ';' --type zip=string
+  preflight profile batch.parquet --history metrics/ --tag dataset=orders --at 2026-12-01"
 )]
 pub struct Args {
     /// Files, globs or directories to profile (all of one format).
@@ -37,6 +38,8 @@ pub struct Args {
     /// Write to FILE (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub history: crate::history::HistoryArgs,
 }
 
 pub fn run(mut args: Args) -> Result<ExitStatus> {
@@ -48,7 +51,9 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         "profile",
         " (`preflight merge` combines profiles)",
     )?;
+    let history = args.history.plan()?;
     let profile = crate::load::profile_inputs(&args.paths, &args.input)?;
+    history.record("profile", &args.paths, &profile, None, Vec::new())?;
     // A table on stdout fits the terminal; one in a file keeps every column.
     let to_terminal = args
         .output

@@ -36,6 +36,8 @@ pub enum AnomalyKind {
     DriftExceeded,
     SkewExceeded,
     NotCompared,
+    MetricAnomaly,
+    Freshness,
 }
 
 impl AnomalyKind {
@@ -60,6 +62,8 @@ impl AnomalyKind {
             Self::DriftExceeded => "drift_exceeded",
             Self::SkewExceeded => "skew_exceeded",
             Self::NotCompared => "not_compared",
+            Self::MetricAnomaly => "metric_anomaly",
+            Self::Freshness => "freshness",
         }
     }
 
@@ -107,6 +111,14 @@ pub struct Anomaly {
     /// Drift and skew: the comparison that exceeded its threshold.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<ComparatorResult>,
+    /// History checks: the metric (`rows`, `price.mean`), the strategy, and how many past
+    /// runs it was judged against; `observed` is the value, `expected` the interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_runs: Option<usize>,
 }
 
 impl Anomaly {
@@ -128,10 +140,13 @@ impl Anomaly {
             unexpected_values: Vec::new(),
             examples: Vec::new(),
             comparison: None,
+            metric: None,
+            strategy: None,
+            history_runs: None,
         }
     }
 
-    fn with(mut self, observed: Value, expected: Value) -> Self {
+    pub(crate) fn with(mut self, observed: Value, expected: Value) -> Self {
         self.observed = Some(observed);
         self.expected = Some(expected);
         self
@@ -177,7 +192,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn pass(column: &str, check: &str) -> Self {
+    pub(crate) fn pass(column: &str, check: &str) -> Self {
         Self {
             column: Some(column.to_string()),
             check: check.to_string(),

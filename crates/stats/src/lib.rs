@@ -16,6 +16,8 @@
 //! - [`labels`]: confident learning and annotator agreement (cleanlab-checked);
 //!   [`labels::audit()`] and [`labels::annotator_audit`] are the whole `labels` command as
 //!   functions returning [`labels::LabelAudit`] / [`labels::AnnotatorAudit`].
+//! - [`history`]: the metrics history (one record per run in a directory) and the
+//!   anomaly strategies that judge a run against it.
 //! - [`error::Error`]: one error type; a DataFusion, Arrow or I/O cause is kept as the
 //!   source (so callers match kinds, e.g. [`error::Error::is_resources_exhausted`], never
 //!   message text). [`number`]: how statistics and counts read in messages.
@@ -23,6 +25,7 @@
 mod concat;
 pub mod drift;
 pub mod error;
+pub mod history;
 mod infer;
 pub mod labels;
 mod map_exec;
