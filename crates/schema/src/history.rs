@@ -245,6 +245,79 @@ fn freshness(f: &Feature, fr: &crate::model::Freshness, run: &Run<'_>) -> Outcom
     Outcome::pass(name, "freshness")
 }
 
+/// One point of a series walked with a check: as validating each run in turn would have
+/// judged it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WalkedPoint {
+    pub time: String,
+    pub value: f64,
+    /// Whether there was history enough to judge it.
+    pub judged: bool,
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+    pub anomalous: bool,
+}
+
+/// The check `history --metric` draws when the schema gives none: the row count's
+/// default, batch normal with 3 standard deviations over the last 14 runs, after 7.
+pub fn display_check(metric: &str) -> HistoryCheck {
+    HistoryCheck {
+        metric: metric.to_string(),
+        last: Some(14),
+        min_history: Some(7),
+        threshold: None,
+        absolute_change: None,
+        relative_change: None,
+        online_normal: None,
+        batch_normal: Some(BatchNormalSpec {
+            lower: Some(3.0),
+            upper: Some(3.0),
+        }),
+        holt_winters: None,
+        change: None,
+        severity: Severity::Warning,
+    }
+}
+
+/// Judge each point of `series` (oldest first) against the points before it, as
+/// `validate --history` would have run by run: a point found anomalous is left out of
+/// the later baselines.
+pub fn walk(
+    check: &HistoryCheck,
+    series: &[preflight_stats::history::store::SeriesPoint],
+) -> std::result::Result<Vec<WalkedPoint>, String> {
+    let strategy = check.strategy()?;
+    let need = check
+        .min_history
+        .unwrap_or(0)
+        .max(strategy.min_history())
+        .max(1);
+    let mut kept: Vec<f64> = Vec::new();
+    let mut out = Vec::with_capacity(series.len());
+    for p in series {
+        let window = match check.last {
+            Some(n) if kept.len() > n => &kept[kept.len() - n..],
+            _ => &kept[..],
+        };
+        let judged = (window.len() >= need)
+            .then(|| strategy.judge(window, p.value).ok())
+            .flatten();
+        let w = WalkedPoint {
+            time: format_time(p.time_ms),
+            value: p.value,
+            judged: judged.is_some(),
+            lower: judged.as_ref().and_then(|j| j.lower),
+            upper: judged.as_ref().and_then(|j| j.upper),
+            anomalous: judged.as_ref().is_some_and(|j| j.anomalous),
+        };
+        if !w.anomalous {
+            kept.push(p.value);
+        }
+        out.push(w);
+    }
+    Ok(out)
+}
+
 /// A duration in ms as `1d2h3m4s` (largest units, zeros left out).
 pub fn duration_text(ms: i64) -> String {
     let mut s = ms.max(0) / 1000;
@@ -261,8 +334,13 @@ pub fn duration_text(ms: i64) -> String {
     out
 }
 
+/// A metric's value: whole numbers (row counts, distinct counts) as they are.
 fn num(x: f64) -> String {
-    preflight_stats::number::stat(x)
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        preflight_stats::number::stat(x)
+    }
 }
 
 /// The history checks `infer --history-checks` writes, from the first batch's profile:

@@ -83,7 +83,7 @@ pub enum Selection {
     All,
     /// Only these record fields ([`Metric::field`]); `rows` is always read.
     Fields(HashSet<String>),
-    /// No metrics (listing runs).
+    /// No metrics (listing runs; the column names are still read).
     None,
 }
 
@@ -401,13 +401,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                     r.rows = map.next_value()?;
                     has_rows = true;
                 }
-                "columns" => {
-                    if matches!(self.selection, Selection::None) {
-                        map.next_value::<IgnoredAny>()?;
-                    } else {
-                        r.columns = map.next_value()?;
-                    }
-                }
+                "columns" => r.columns = map.next_value()?,
                 "metrics" => {
                     r.metrics = map.next_value_seed(MetricsSeed(self.selection))?;
                 }
@@ -560,12 +554,18 @@ impl<'a> History<'a> {
     /// A metric's series (oldest first), without the runs where it has no value or was
     /// flagged anomalous.
     pub fn series(&self, metric: &Metric) -> Vec<SeriesPoint> {
+        (self.series_flagged(metric).into_iter())
+            .filter(|(_, flagged)| !flagged)
+            .map(|(p, _)| p)
+            .collect()
+    }
+
+    /// A metric's series (oldest first) with the runs where it was flagged anomalous,
+    /// each said so; runs without a value are left out.
+    pub fn series_flagged(&self, metric: &Metric) -> Vec<(SeriesPoint, bool)> {
         let name = metric.text();
         let mut out = Vec::with_capacity(self.records.len());
         for (i, r) in self.records.iter().enumerate() {
-            if r.flagged.contains(&name) {
-                continue;
-            }
             let index = |c: &str| self.maps[self.map_of[i]].get(c).copied();
             let value = match metric {
                 Metric::Rows => Some(r.rows as f64),
@@ -581,10 +581,13 @@ impl<'a> History<'a> {
                 }),
             };
             if let Some(value) = value {
-                out.push(SeriesPoint {
-                    time_ms: r.time_ms,
-                    value,
-                });
+                out.push((
+                    SeriesPoint {
+                        time_ms: r.time_ms,
+                        value,
+                    },
+                    r.flagged.contains(&name),
+                ));
             }
         }
         out
