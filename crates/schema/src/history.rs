@@ -156,11 +156,7 @@ fn judge_at(
     {
         series.drain(..series.len() - n);
     }
-    let need = h
-        .min_history
-        .unwrap_or(0)
-        .max(strategy.min_history())
-        .max(1);
+    let need = h.min_history.unwrap_or(0).max(strategy.min_history());
     if series.len() < need {
         return not_compared(format!(
             "{} past run{} with a value, {} needs {need}",
@@ -287,11 +283,7 @@ pub fn walk(
     series: &[preflight_stats::history::store::SeriesPoint],
 ) -> std::result::Result<Vec<WalkedPoint>, String> {
     let strategy = check.strategy()?;
-    let need = check
-        .min_history
-        .unwrap_or(0)
-        .max(strategy.min_history())
-        .max(1);
+    let need = check.min_history.unwrap_or(0).max(strategy.min_history());
     let mut kept: Vec<f64> = Vec::new();
     let mut out = Vec::with_capacity(series.len());
     for p in series {
