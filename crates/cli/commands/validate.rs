@@ -56,6 +56,7 @@ Examples:
   preflight validate today.csv --schema s.yaml --baseline yesterday.profile.json
   preflight validate serving.csv --schema s.yaml --environment serving --training train.profile.json
   preflight validate batch.parquet --schema s.yaml --history metrics/ --tag dataset=orders
+  preflight validate events.parquet --schema s.yaml --by country
 
 Checks over time (`validate --history DIR`): a feature's or the dataset's `history` checks \
 judge a metric of this run (rows, missing_fraction, mean, std_dev, min, max, median, p1..p99, \
@@ -91,6 +92,14 @@ pub struct Args {
     pub out: OutputArgs,
     #[command(flatten)]
     pub history: crate::history::HistoryArgs,
+    /// Also check each slice: per value of COL (or combination of several,
+    /// comma-separated), the value checks a profile answers (presence, domain, range,
+    /// finite, length); anomalies name their slice.
+    #[arg(long, value_name = "COL[,COL]", value_delimiter = ',')]
+    pub by: Vec<String>,
+    /// Check this many slices (most rows first); the rest are one slice, `__other__`.
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "by")]
+    pub max_slices: usize,
 }
 
 /// CSV has no types: read the columns the schema calls strings as strings (digits stay
@@ -277,6 +286,18 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             data::run(&schema, &args.schema, &mut v, &ctx).await?;
         }
         check_history(&schema, &history, &profile, env, &mut v)?;
+        if !args.by.is_empty() {
+            let sliced =
+                preflight_stats::slice::profile_slices(&ds, &args.by, args.max_slices.max(1))
+                    .await?;
+            let slices: Vec<(&str, &Profile)> = (sliced.slices.iter())
+                .map(|s| (s.key.as_str(), &s.profile))
+                .collect();
+            v.outcomes
+                .extend(preflight_schema::validate::validate_slices(
+                    &schema, &slices, env,
+                ));
+        }
         anyhow::Ok((v, ds.sources().to_vec(), sides, profile))
     })?;
     let [baseline, training] = sides;

@@ -119,6 +119,9 @@ pub struct Anomaly {
     pub strategy: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history_runs: Option<usize>,
+    /// `validate --by`: the slice (`country_US`) the anomaly was found in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slice: Option<String>,
 }
 
 impl Anomaly {
@@ -143,6 +146,7 @@ impl Anomaly {
             metric: None,
             strategy: None,
             history_runs: None,
+            slice: None,
         }
     }
 
@@ -307,6 +311,52 @@ pub fn validate(schema: &Schema, profile: &Profile, environment: Option<&str>) -
         outcomes,
         comparisons: Vec::new(),
     }
+}
+
+/// `validate --by`: the value checks a profile answers (presence, domain, range,
+/// finiteness, string length, all null), checked in each slice (`(key, profile)`). Each
+/// anomaly names its slice; what concerns the dataset as a whole (missing or new columns,
+/// types, row counts) is reported once, by the whole data's validation.
+pub fn validate_slices(
+    schema: &Schema,
+    slices: &[(&str, &Profile)],
+    environment: Option<&str>,
+) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for (key, profile) in slices {
+        let v = validate(schema, profile, environment);
+        for mut o in v.outcomes {
+            let keep = o.anomaly.as_ref().is_none_or(|a| {
+                matches!(
+                    a.kind,
+                    AnomalyKind::LowPresence
+                        | AnomalyKind::OutOfDomain
+                        | AnomalyKind::OutOfRange
+                        | AnomalyKind::NonFinite
+                        | AnomalyKind::StringLength
+                        | AnomalyKind::AllNull
+                )
+            });
+            if !keep
+                || !matches!(
+                    o.check.as_str(),
+                    "presence" | "domain" | "range" | "finite" | "length"
+                )
+            {
+                continue;
+            }
+            o.check = format!("{}@{key}", o.check);
+            o.scan = None;
+            if let Some(a) = &mut o.anomaly {
+                a.message = format!("slice `{key}`: {}", a.message);
+                a.slice = Some((*key).to_string());
+                // Counts of the slice only; its example rows are not looked for.
+                a.examples.clear();
+            }
+            out.push(o);
+        }
+    }
+    out
 }
 
 /// Data without a single row: no feature check can run, and an empty batch must never

@@ -18,6 +18,7 @@
 //!   functions returning [`labels::LabelAudit`] / [`labels::AnnotatorAudit`].
 //! - [`history`]: the metrics history (one record per run in a directory) and the
 //!   anomaly strategies that judge a run against it.
+//! - [`slice::profile_slices`]: one profile per value of the `--by` columns, same pass.
 //! - [`error::Error`]: one error type; a DataFusion, Arrow or I/O cause is kept as the
 //!   source (so callers match kinds, e.g. [`error::Error::is_resources_exhausted`], never
 //!   message text). [`number`]: how statistics and counts read in messages.
@@ -33,6 +34,7 @@ pub mod number;
 mod precheck;
 pub mod profile;
 pub mod severity;
+pub mod slice;
 pub mod source;
 mod typed;
 pub mod work;
