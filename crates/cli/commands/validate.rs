@@ -371,7 +371,13 @@ fn check_history(
     let records = match &plan.dir {
         Some(dir) if checks_over_time::has_checks(schema) => {
             let wanted = checks_over_time::metrics(schema);
-            store::read(dir, &store::Selection::of(&wanted))?
+            store::read_history(
+                dir,
+                &store::Selection::of(&wanted),
+                &plan.filter,
+                plan.at_ms,
+                checks_over_time::window(schema),
+            )?
         }
         _ => Vec::new(),
     };

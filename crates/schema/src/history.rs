@@ -30,6 +30,19 @@ pub fn has_checks(schema: &Schema) -> bool {
     !schema.dataset.history.is_empty() || schema.features.iter().any(|f| !f.history.is_empty())
 }
 
+/// How many past runs the schema's history checks look at most (`None`: one of them has
+/// no `last`, so all of them).
+pub fn window(schema: &Schema) -> Option<usize> {
+    let checks =
+        (schema.dataset.history.iter()).chain(schema.features.iter().flat_map(|f| &f.history));
+    let mut most = 0;
+    for h in checks {
+        most = most.max(h.last?);
+        most = most.max(h.min_history.unwrap_or(0));
+    }
+    Some(most)
+}
+
 /// Whether the schema declares a freshness check.
 pub fn has_freshness(schema: &Schema) -> bool {
     schema.features.iter().any(|f| f.freshness.is_some())
@@ -403,6 +416,7 @@ pub fn default_checks(schema: &mut Schema, profile: &Profile) {
             && c.distinct.is_some_and(|d| (2..=50).contains(&d))
         {
             f.history.push(HistoryCheck {
+                last: Some(7),
                 absolute_change: Some(ChangeSpec {
                     max_decrease: Some(0.0),
                     max_increase: None,

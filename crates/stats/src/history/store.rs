@@ -260,6 +260,18 @@ pub fn append(
 /// metrics `selection` asks for. A missing directory is an empty history. A record that
 /// is not one, or of a newer format version, is an error naming its file.
 pub fn read(dir: &Path, selection: &Selection) -> Result<Vec<Record>> {
+    let paths = record_paths(dir)?;
+    let mut records = parse_all(&paths, selection)?;
+    sort(&mut records);
+    Ok(records)
+}
+
+fn sort(records: &mut [Record]) {
+    records.sort_by(|a, b| (a.time_ms, &a.written, &a.id).cmp(&(b.time_ms, &b.written, &b.id)));
+}
+
+/// The record files of `dir`, sorted by name (a missing directory has none).
+fn record_paths(dir: &Path) -> Result<Vec<PathBuf>> {
     let runs = runs_dir(dir);
     let entries = match std::fs::read_dir(&runs) {
         Ok(e) => e,
@@ -277,7 +289,11 @@ pub fn read(dir: &Path, selection: &Selection) -> Result<Vec<Record>> {
         paths.push(e.path());
     }
     paths.sort();
-    // Parsing is most of the time: spread the files over the cores.
+    Ok(paths)
+}
+
+/// Parse `paths`, spread over the cores (parsing is most of the time).
+fn parse_all(paths: &[PathBuf], selection: &Selection) -> Result<Vec<Record>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(paths.len().max(1));
@@ -299,8 +315,70 @@ pub fn read(dir: &Path, selection: &Selection) -> Result<Vec<Record>> {
     for r in results {
         records.extend(r?);
     }
-    records.sort_by(|a, b| (a.time_ms, &a.written, &a.id).cmp(&(b.time_ms, &b.written, &b.id)));
     Ok(records)
+}
+
+/// The time stamp a record file's name starts with (`20261201T000000000Z-...`), as
+/// written by [`append`]; `None` for a name of another form.
+fn name_time(path: &Path) -> Option<i64> {
+    let name = path.file_name()?.to_str()?;
+    let stamp = name.get(..19)?;
+    let t = chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S%3fZ").ok()?;
+    Some(t.and_utc().timestamp_millis())
+}
+
+/// The history of a run at `before_ms` with `tags`: the records [`select`] would choose
+/// from [`read`], but when the checks look at most `needed` runs back, only the newest
+/// records are parsed. File names start with the run's time, so the newest are read
+/// first, a chunk at a time, until `needed` distinct run times are found beyond every
+/// record with flagged metrics (those values are left out of a series, so more runs may
+/// be needed); a name of another form makes every record be read.
+pub fn read_history(
+    dir: &Path,
+    selection: &Selection,
+    tags: &BTreeMap<String, String>,
+    before_ms: i64,
+    needed: Option<usize>,
+) -> Result<Vec<Record>> {
+    let keep = |mut all: Vec<Record>| {
+        all.retain(|r| r.has_tags(tags) && r.time_ms < before_ms);
+        sort(&mut all);
+        all
+    };
+    let paths = record_paths(dir)?;
+    let times: Option<Vec<i64>> = paths.iter().map(|p| name_time(p)).collect();
+    let (Some(needed), Some(times)) = (needed, times) else {
+        return Ok(keep(parse_all(&paths, selection)?));
+    };
+    // Candidates: names before the run's time, newest last.
+    let end = times.partition_point(|t| *t < before_ms);
+    let candidates = &paths[..end];
+    let chunk = (2 * needed).max(64);
+    let mut hi = candidates.len();
+    let mut out: Vec<Record> = Vec::new();
+    while hi > 0 {
+        let lo = hi.saturating_sub(chunk);
+        out.extend(parse_all(&candidates[lo..hi], selection)?);
+        hi = lo;
+        out.retain(|r| r.has_tags(tags) && r.time_ms < before_ms);
+        let distinct: std::collections::BTreeSet<i64> = out.iter().map(|r| r.time_ms).collect();
+        let flagged = out.iter().filter(|r| !r.flagged.is_empty()).count();
+        if distinct.len() >= needed + flagged {
+            // The oldest time read may be missing records of the same time in the chunk
+            // before: read that time's files too.
+            if let Some(&oldest) = distinct.iter().next() {
+                let mut k = hi;
+                while k > 0 && times[k - 1] >= oldest {
+                    k -= 1;
+                }
+                out.extend(parse_all(&candidates[k..hi], selection)?);
+                out.retain(|r| r.has_tags(tags) && r.time_ms < before_ms);
+            }
+            break;
+        }
+    }
+    sort(&mut out);
+    Ok(out)
 }
 
 fn corrupt(path: &Path, what: impl fmt::Display) -> Error {
@@ -641,6 +719,47 @@ mod tests {
         assert!(few[0].metrics.is_empty() && few[0].rows == 10);
         let other: BTreeMap<String, String> = [("a".to_string(), "z".to_string())].into();
         assert!(select(&all, &other, None, None, None).is_empty());
+    }
+
+    #[test]
+    fn a_window_reads_only_the_newest_records_and_agrees_with_reading_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let a: BTreeMap<String, String> = [("k".to_string(), "a".to_string())].into();
+        let b: BTreeMap<String, String> = [("k".to_string(), "b".to_string())].into();
+        for day in 0..200i64 {
+            let tags = if day % 3 == 0 { &b } else { &a };
+            let flagged = if day % 17 == 0 {
+                vec!["rows".to_string()]
+            } else {
+                Vec::new()
+            };
+            append(
+                dir.path(),
+                NewRun {
+                    time_ms: day * 86_400_000,
+                    command: "profile",
+                    tags,
+                    inputs: &[],
+                    flagged,
+                },
+                &metrics(day as u64, 1.0),
+                b"{}",
+            )
+            .unwrap();
+        }
+        let before = 190 * 86_400_000;
+        let all = read(dir.path(), &Selection::All).unwrap();
+        let chosen = select(&all, &a, Some(before), None, None);
+        let full = History::new(&chosen).series(&Metric::Rows);
+        let window = read_history(dir.path(), &Selection::All, &a, before, Some(10)).unwrap();
+        assert!(window.len() < 100, "{}", window.len());
+        let refs: Vec<&Record> = window.iter().collect();
+        let part = History::new(&refs).series(&Metric::Rows);
+        assert!(part.len() >= 10);
+        assert_eq!(part[part.len() - 10..], full[full.len() - 10..]);
+        // Without a window, everything before the time with the tags.
+        let every = read_history(dir.path(), &Selection::All, &a, before, None).unwrap();
+        assert_eq!(every.len(), chosen.len());
     }
 
     #[test]
