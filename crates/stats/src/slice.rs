@@ -40,9 +40,37 @@ pub struct Sliced {
     pub slices: Vec<Slice>,
 }
 
-type Builders = HashMap<Vec<Option<String>>, ProfileBuilder>;
+/// A slice's builder and the rows waiting for it: a batch's rows of one slice are few
+/// when there are many slices, and a profile update has a cost per call, so rows are
+/// gathered until [`FLUSH_ROWS`] and fed as one batch.
+struct SliceState {
+    builder: ProfileBuilder,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+}
 
-/// Group one batch's rows by slice key and update each key's builder.
+const FLUSH_ROWS: usize = 8192;
+
+impl SliceState {
+    fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = if self.pending.len() == 1 {
+            self.pending.remove(0)
+        } else {
+            let schema = self.pending[0].schema();
+            arrow::compute::concat_batches(&schema, &self.pending).map_err(Error::Arrow)?
+        };
+        self.pending.clear();
+        self.pending_rows = 0;
+        self.builder.update(&batch)
+    }
+}
+
+type Builders = HashMap<Vec<Option<String>>, SliceState>;
+
+/// Group one batch's rows by slice key and queue them for each key's builder.
 fn update(state: &mut Builders, batch: &RecordBatch, by: &[usize]) -> Result<()> {
     let mut keys: Vec<StringArray> = Vec::with_capacity(by.len());
     for &i in by {
@@ -52,13 +80,21 @@ fn update(state: &mut Builders, batch: &RecordBatch, by: &[usize]) -> Result<()>
         };
         keys.push(s.clone());
     }
-    let mut groups: HashMap<Vec<Option<String>>, Vec<u32>> = HashMap::new();
+    // Rows to groups without allocating per row: the key's cells borrowed from the
+    // batch; an owned key is made once per group.
+    let mut group_of: HashMap<Vec<Option<&str>>, usize> = HashMap::new();
+    let mut groups: Vec<(Vec<Option<&str>>, Vec<u32>)> = Vec::new();
+    let mut key: Vec<Option<&str>> = Vec::with_capacity(keys.len());
     for row in 0..batch.num_rows() {
-        let key: Vec<Option<String>> = keys
-            .iter()
-            .map(|k| (!k.is_null(row)).then(|| k.value(row).to_string()))
-            .collect();
-        groups.entry(key).or_default().push(row as u32);
+        key.clear();
+        key.extend(keys.iter().map(|k| (!k.is_null(row)).then(|| k.value(row))));
+        match group_of.get(&key) {
+            Some(&g) => groups[g].1.push(row as u32),
+            None => {
+                group_of.insert(key.clone(), groups.len());
+                groups.push((key.clone(), vec![row as u32]));
+            }
+        }
     }
     let schema = batch.schema();
     for (key, rows) in groups {
@@ -67,10 +103,17 @@ fn update(state: &mut Builders, batch: &RecordBatch, by: &[usize]) -> Result<()>
         } else {
             take_record_batch(batch, &UInt32Array::from(rows)).map_err(Error::Arrow)?
         };
-        state
-            .entry(key)
-            .or_insert_with(|| ProfileBuilder::new(&schema))
-            .update(&sub)?;
+        let owned: Vec<Option<String>> = key.iter().map(|k| k.map(str::to_string)).collect();
+        let st = state.entry(owned).or_insert_with(|| SliceState {
+            builder: ProfileBuilder::new(&schema),
+            pending: Vec::new(),
+            pending_rows: 0,
+        });
+        st.pending_rows += sub.num_rows();
+        st.pending.push(sub);
+        if st.pending_rows >= FLUSH_ROWS {
+            st.flush()?;
+        }
     }
     Ok(())
 }
@@ -124,7 +167,9 @@ pub async fn profile_slices(ds: &Dataset, by: &[String], max_slices: usize) -> R
         }
         let mut keys: Vec<_> = part.into_iter().collect();
         keys.sort_by(|a, b| a.0.cmp(&b.0));
-        for (k, b) in keys {
+        for (k, mut st) in keys {
+            st.flush()?;
+            let b = st.builder;
             match merged.get_mut(&k) {
                 Some(m) => m.merge(&b)?,
                 None => {
