@@ -172,14 +172,13 @@ impl Strategy {
     }
 
     /// The fewest past values the newest point can be judged against: Deequ's own
-    /// requirement (a non-empty history; `order` points for a change of order n; two full
-    /// periods for Holt-Winters).
+    /// requirement (a non-empty history for the normal strategies; `order` points for a
+    /// change of order n; two full periods for Holt-Winters; none for a threshold).
     pub fn min_history(&self) -> usize {
         match self {
             Self::SimpleThreshold { .. } => 0,
-            Self::AbsoluteChange { order, .. } | Self::RelativeChange { order, .. } => {
-                (*order).max(1)
-            }
+            // Order 0 compares the raw value with the bounds: no history needed.
+            Self::AbsoluteChange { order, .. } | Self::RelativeChange { order, .. } => *order,
             Self::HoltWinters { period } => 2 * period,
             _ => 1,
         }
@@ -695,6 +694,15 @@ mod tests {
         );
         // The first `order` points are never flagged.
         assert!(flagged(&s, &[100.0], 0, ALL).is_empty());
+        // Order 0 is the raw value against the bounds, judged without history.
+        let s0 = Strategy::AbsoluteChange {
+            max_decrease: None,
+            max_increase: Some(5.0),
+            order: 0,
+        };
+        assert_eq!(s0.min_history(), 0);
+        assert!(s0.judge(&[], 6.0).unwrap().anomalous);
+        assert!(!s0.judge(&[], 5.0).unwrap().anomalous);
     }
 
     #[test]
