@@ -529,3 +529,33 @@ fn freshness_is_relative_to_the_run_time() {
         a["message"]
     );
 }
+
+#[test]
+fn history_filters_runs_by_time_and_tag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, hist) = small_history(tmp.path(), 5);
+    let runs = |extra: &[&str]| {
+        let mut a = vec!["history", hist.as_str(), "--format", "json"];
+        a.extend_from_slice(extra);
+        let r = common::run(&a);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        v["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["time"].as_str().unwrap()[..10].to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(runs(&[]).len(), 5);
+    let (d1, d3) = (batches::date(1), batches::date(3));
+    assert_eq!(
+        runs(&["--since", &d1, "--until", &d3]),
+        [batches::date(1), batches::date(2), batches::date(3)]
+    );
+    assert!(runs(&["--tag", "dataset=other"]).is_empty());
+    // A malformed metric is a usage error naming the flag.
+    let r = common::run(&["history", &hist, "--metric", "a.average"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--metric"), "{}", r.stderr);
+}
