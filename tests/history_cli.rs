@@ -559,3 +559,56 @@ fn history_filters_runs_by_time_and_tag() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--metric"), "{}", r.stderr);
 }
+
+/// The records directory is a JSON Lines table DataFusion reads as it is (here through
+/// `preflight profile`, which reads NDJSON with DataFusion): one row per run, every
+/// array of one type.
+#[test]
+fn the_runs_directory_reads_as_a_json_lines_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let penguins = common::fixture("penguins.csv");
+    let hist = tmp.path().join("h");
+    let hist = hist.to_str().unwrap();
+    for day in 0..3 {
+        let r = common::run(&[
+            "profile",
+            penguins.to_str().unwrap(),
+            "--history",
+            hist,
+            "--tag",
+            "dataset=p",
+            "--at",
+            &batches::date(day),
+            "-o",
+            "/dev/null",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let runs = format!("{hist}/runs/");
+    let p = common::profile_json(&[&runs, "--input-format", "ndjson"]);
+    assert_eq!(p["row_count"], 3);
+    let rows = common::column(&p, "rows");
+    assert_eq!(rows["numeric"]["max"], 344.0);
+    assert!(
+        common::column(&p, "top_values")["type"]
+            .as_str()
+            .unwrap()
+            .contains("shares: list<double>, values: list<string>"),
+        "{p:#}"
+    );
+    // A share of a category is a metric like any other.
+    let r = common::run(&[
+        "history",
+        hist,
+        "--metric",
+        "species.share:Adelie",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let share = v["points"][0]["value"].as_f64().unwrap();
+    assert!((share - 152.0 / 344.0).abs() < 1e-12, "{share}");
+}

@@ -130,10 +130,25 @@ pub struct RunMetrics {
     pub top_values: Vec<TopShares>,
 }
 
+/// A column's top values (as text) and their shares of the present values, in two
+/// arrays of one type each (JSON readers that infer Arrow types refuse `[text, number]`
+/// pairs), and whether the list is exact (every value, or counted exactly).
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct TopShares {
     pub exact: bool,
-    pub values: Vec<(String, f64)>,
+    pub values: Vec<String>,
+    pub shares: Vec<f64>,
+}
+
+impl TopShares {
+    /// The share of `value`: 0 when the list is complete and the value not in it.
+    pub fn share(&self, value: &str) -> Option<f64> {
+        match self.values.iter().position(|x| x == value) {
+            Some(i) => self.shares.get(i).copied(),
+            None if self.exact || self.values.len() < TOP_SHARES => Some(0.0),
+            None => None,
+        }
+    }
 }
 
 /// Finite, or none: JSON has no NaN or infinity.
@@ -166,11 +181,11 @@ impl RunMetrics {
                 }
             }
             let present = c.present.max(1) as f64;
+            let top = c.top_values.iter().take(TOP_SHARES);
             top_values.push(TopShares {
                 exact: c.top_values_exact.unwrap_or(false),
-                values: (c.top_values.iter().take(TOP_SHARES))
-                    .map(|t| (value_text(&t.value), t.count as f64 / present))
-                    .collect(),
+                values: top.clone().map(|t| value_text(&t.value)).collect(),
+                shares: top.map(|t| t.count as f64 / present).collect(),
             });
         }
         Self {
@@ -200,14 +215,7 @@ impl RunMetrics {
                 let i = index(c)?;
                 self.values.get(*m)?.get(i).copied().flatten()
             }
-            Metric::Share(c, v) => {
-                let top = self.top_values.get(index(c)?)?;
-                match top.values.iter().find(|(x, _)| x == v) {
-                    Some((_, s)) => Some(*s),
-                    None if top.exact || top.values.len() < TOP_SHARES => Some(0.0),
-                    None => None,
-                }
-            }
+            Metric::Share(c, v) => self.top_values.get(index(c)?)?.share(v),
         }
     }
 }

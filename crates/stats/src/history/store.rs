@@ -649,14 +649,7 @@ impl<'a> History<'a> {
                 Metric::Rows => Some(r.rows as f64),
                 Metric::Column(c, f) => index(c)
                     .and_then(|j| r.metrics.get(*f).and_then(|v| v.get(j).copied().flatten())),
-                Metric::Share(c, v) => index(c).and_then(|j| {
-                    let top = r.top_values.get(j)?;
-                    match top.values.iter().find(|(x, _)| x == v) {
-                        Some((_, s)) => Some(*s),
-                        None if top.exact || top.values.len() < super::TOP_SHARES => Some(0.0),
-                        None => None,
-                    }
-                }),
+                Metric::Share(c, v) => index(c).and_then(|j| r.top_values.get(j)?.share(v)),
             };
             if let Some(value) = value {
                 out.push((
