@@ -12,6 +12,7 @@ mod checks;
 mod commands;
 mod config;
 mod display;
+mod history;
 mod html;
 mod inputs;
 mod json;
@@ -62,6 +63,7 @@ enum Command {
     Skew(commands::skew::Args),
     Labels(Box<commands::labels::Args>),
     Report(commands::report::Args),
+    History(commands::history::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(commands::completions::CompletionsArgs),
     /// Print the man page (or write one per command with --dir).
@@ -259,6 +261,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Skew(args) => commands::skew::run(args),
         Command::Labels(args) => commands::labels::run(*args),
         Command::Report(args) => commands::report::run(args),
+        Command::History(args) => commands::history::run(args),
         Command::Completions(args) => commands::completions::completions(args),
         Command::Man(args) => commands::completions::man(args),
         Command::Config => config::show(),

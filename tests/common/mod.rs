@@ -185,3 +185,4 @@ pub fn assert_snapshot(name: &str, got: &str) {
         );
     }
 }
+pub mod batches;

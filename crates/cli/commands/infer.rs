@@ -60,6 +60,12 @@ pub struct Args {
     /// Likewise a skew comparator, checked by `validate --training`.
     #[arg(long, value_name = "X")]
     pub skew_threshold: Option<f64>,
+    /// Also write default checks over time, checked by `validate --history DIR`: row count
+    /// within 3 sd of the last 14 runs; each missing fraction at most 5 points above its
+    /// average over the last 7; each numeric mean within 4 sd of the last 30; a category
+    /// column's distinct count not below the previous run's.
+    #[arg(long)]
+    pub history_checks: bool,
     /// Relax this schema to accept the data: print the diff and rewrite the file (or
     /// write the result to -o).
     #[arg(long, value_name = "SCHEMA")]
@@ -219,7 +225,10 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         drift_threshold: args.drift_threshold,
         skew_threshold: args.skew_threshold,
     };
-    let inferred = infer(&profile, &opts);
+    let mut inferred = infer(&profile, &opts);
+    if args.history_checks {
+        preflight_schema::history::default_checks(&mut inferred, &profile);
+    }
     let Some((old, old_path)) = old.zip(args.update.as_deref()) else {
         let text = inferred.to_yaml()?;
         emit(

@@ -1,5 +1,6 @@
 pub mod completions;
 pub mod drift;
+pub mod history;
 pub mod infer;
 pub mod labels;
 pub mod merge;

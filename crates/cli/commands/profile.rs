@@ -23,7 +23,9 @@ Examples:
   preflight profile fixtures/penguins.csv
   preflight profile 'data/*.parquet' --format json -o train.profile.json
   preflight profile partitioned/dir/ --format json
-  preflight profile raw.txt --input-format csv --delimiter ';' --type zip=string"
+  preflight profile raw.txt --input-format csv --delimiter ';' --type zip=string
+  preflight profile batch.parquet --history metrics/ --tag dataset=orders --at 2026-12-01
+  preflight profile events.parquet --by country --format json"
 )]
 pub struct Args {
     /// Files, globs or directories to profile (all of one format).
@@ -37,6 +39,20 @@ pub struct Args {
     /// Write to FILE (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub history: crate::history::HistoryArgs,
+    /// One profile per slice: per value of COL (or combination of values of several,
+    /// comma-separated), in the same pass, most rows first.
+    #[arg(
+        long,
+        value_name = "COL[,COL]",
+        value_delimiter = ',',
+        conflicts_with = "history"
+    )]
+    pub by: Vec<String>,
+    /// Keep this many slices (most rows first); the rest are merged into `__other__`.
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "by")]
+    pub max_slices: usize,
 }
 
 pub fn run(mut args: Args) -> Result<ExitStatus> {
@@ -48,7 +64,12 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         "profile",
         " (`preflight merge` combines profiles)",
     )?;
+    let history = args.history.plan()?;
+    if !args.by.is_empty() {
+        return sliced(&args, format);
+    }
     let profile = crate::load::profile_inputs(&args.paths, &args.input)?;
+    history.record("profile", &args.paths, &profile, None, Vec::new())?;
     // A table on stdout fits the terminal; one in a file keeps every column.
     let to_terminal = args
         .output
@@ -63,4 +84,61 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         ),
     })?;
     Ok(ExitStatus::Success)
+}
+
+/// `--by`: one profile per slice, in one pass.
+fn sliced(args: &Args, format: Format) -> Result<ExitStatus> {
+    if args.max_slices == 0 {
+        anyhow::bail!("--max-slices must be at least 1");
+    }
+    let opts = args.input.to_options()?;
+    let sliced = crate::load::runtime()?.block_on(async {
+        let ds = preflight_stats::source::Dataset::open(&args.paths, &opts).await?;
+        anyhow::Ok(preflight_stats::slice::profile_slices(&ds, &args.by, args.max_slices).await?)
+    })?;
+    let doc = SlicedDocument {
+        version: preflight_stats::profile::PROFILE_VERSION,
+        by: &sliced.by,
+        max_slices: sliced.max_slices,
+        distinct_slices: sliced.distinct_slices,
+        slices: &sliced.slices,
+    };
+    let to_terminal = args
+        .output
+        .as_deref()
+        .is_none_or(|p| p == std::path::Path::new("-"));
+    emit(args.output.as_deref(), |w| match format {
+        Format::Json => write_json(w, &doc),
+        Format::Table => {
+            writeln!(
+                w,
+                "{} slices by {} ({} distinct, at most {} kept)",
+                sliced.slices.len(),
+                sliced.by.join(", "),
+                sliced.distinct_slices,
+                sliced.max_slices
+            )?;
+            for s in &sliced.slices {
+                writeln!(w, "\n== slice {} ({} rows)", s.key, s.rows)?;
+                render::profile_table(
+                    w,
+                    &s.profile,
+                    to_terminal.then(render::terminal_width).flatten(),
+                )?;
+            }
+            Ok(())
+        }
+    })?;
+    Ok(ExitStatus::Success)
+}
+
+/// `profile --by --format json`: the slices, each with its whole profile (a stored
+/// profile any command reads once cut out, and that merges with the others).
+#[derive(serde::Serialize)]
+struct SlicedDocument<'a> {
+    version: u32,
+    by: &'a [String],
+    max_slices: usize,
+    distinct_slices: usize,
+    slices: &'a [preflight_stats::slice::Slice],
 }

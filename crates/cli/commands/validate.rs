@@ -54,7 +54,19 @@ Examples:
   preflight validate batch.csv --schema s.yaml --format github
   preflight validate batch.csv --schema s.yaml --format markdown >> \"$GITHUB_STEP_SUMMARY\"
   preflight validate today.csv --schema s.yaml --baseline yesterday.profile.json
-  preflight validate serving.csv --schema s.yaml --environment serving --training train.profile.json"
+  preflight validate serving.csv --schema s.yaml --environment serving --training train.profile.json
+  preflight validate batch.parquet --schema s.yaml --history metrics/ --tag dataset=orders
+  preflight validate events.parquet --schema s.yaml --by country
+
+Checks over time (`validate --history DIR`): a feature's or the dataset's `history` checks \
+judge a metric of this run (rows, missing_fraction, mean, std_dev, min, max, median, p1..p99, \
+distinct, share:<value>) against the same metric in the past runs of DIR with these tags, \
+before --at: Deequ's strategies (threshold, absolute_change, relative_change, online_normal, \
+batch_normal, holt_winters) or Soda's `change`. A firing is a `metric_anomaly` at the check's \
+severity (warning by default); too little history is a `not_compared` warning. The run is \
+then added to DIR, with the metrics found anomalous, which later runs leave out of their \
+baselines. A feature's `freshness: {max_age: 1d}` bounds a timestamp column's newest value \
+relative to --at (or now); `preflight infer --history-checks` writes default checks."
 )]
 pub struct Args {
     /// Files, globs or directories to validate (all of one format).
@@ -78,6 +90,16 @@ pub struct Args {
     pub input: InputArgs,
     #[command(flatten)]
     pub out: OutputArgs,
+    #[command(flatten)]
+    pub history: crate::history::HistoryArgs,
+    /// Also check each slice: per value of COL (or combination of several,
+    /// comma-separated), the value checks a profile answers (presence, domain, range,
+    /// finite, length); anomalies name their slice.
+    #[arg(long, value_name = "COL[,COL]", value_delimiter = ',')]
+    pub by: Vec<String>,
+    /// Check this many slices (most rows first); the rest are one slice, `__other__`.
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "by")]
+    pub max_slices: usize,
 }
 
 /// CSV has no types: read the columns the schema calls strings as strings (digits stay
@@ -158,6 +180,14 @@ fn empty(
 /// Comparators the run cannot check, said in a note rather than failed.
 fn unchecked_notes(schema: &Schema, args: &Args) -> Vec<String> {
     let mut notes = Vec::new();
+    if args.history.history.is_none() && preflight_schema::history::has_checks(schema) {
+        let n = preflight_schema::history::metrics(schema).len();
+        notes.push(format!(
+            "{n} history check{}, not checked: give --history DIR to check {}",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "it" } else { "them" }
+        ));
+    }
     for (which, given, flag) in [
         (Comparison::Drift, !args.baseline.is_empty(), "--baseline"),
         (Comparison::Skew, !args.training.is_empty(), "--training"),
@@ -206,6 +236,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         );
     }
     let opts = args.input.to_options()?;
+    let history = args.history.plan()?;
     let runtime = crate::load::runtime()?;
     let (validation, sources, sides, profile) = runtime.block_on(async {
         let env = environment(&schema, args.environment.as_deref());
@@ -253,6 +284,19 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         if data::needed(&schema, &v) {
             let ctx = ds.ordered_context()?;
             data::run(&schema, &args.schema, &mut v, &ctx).await?;
+        }
+        check_history(&schema, &history, &profile, env, &mut v)?;
+        if !args.by.is_empty() {
+            let sliced =
+                preflight_stats::slice::profile_slices(&ds, &args.by, args.max_slices.max(1))
+                    .await?;
+            let slices: Vec<(&str, &Profile)> = (sliced.slices.iter())
+                .map(|s| (s.key.as_str(), &s.profile))
+                .collect();
+            v.outcomes
+                .extend(preflight_schema::validate::validate_slices(
+                    &schema, &slices, env,
+                ));
         }
         anyhow::Ok((v, ds.sources().to_vec(), sides, profile))
     })?;
@@ -304,6 +348,55 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         crate::html::write(path, &page)?;
     }
     Ok(status)
+}
+
+/// The schema's checks over time: against the runs of `--history` before this one (with
+/// its tags), then this run added to the history with the metrics found anomalous.
+/// Freshness needs only the run's time and is checked with or without a history.
+fn check_history(
+    schema: &Schema,
+    plan: &crate::history::HistoryPlan,
+    profile: &Profile,
+    env: Option<&str>,
+    v: &mut Validation,
+) -> Result<()> {
+    use preflight_schema::history as checks_over_time;
+    use preflight_stats::history::store;
+    let metrics = preflight_stats::history::RunMetrics::from_profile(profile);
+    let run = checks_over_time::Run {
+        at_ms: plan.at_ms,
+        profile,
+        metrics: &metrics,
+    };
+    let records = match &plan.dir {
+        Some(dir) if checks_over_time::has_checks(schema) => {
+            let wanted = checks_over_time::metrics(schema);
+            store::read_history(
+                dir,
+                &store::Selection::of(&wanted),
+                &plan.filter,
+                plan.at_ms,
+                checks_over_time::window(schema),
+            )?
+        }
+        _ => Vec::new(),
+    };
+    let selected = store::select(&records, &plan.filter, Some(plan.at_ms), None, None);
+    let past = store::History::new(&selected);
+    let outcomes = checks_over_time::check(schema, &run, plan.dir.as_ref().map(|_| &past), env);
+    let flagged: Vec<String> = (outcomes.iter())
+        .filter_map(|o| o.anomaly.as_ref())
+        .filter(|a| a.kind == preflight_schema::validate::AnomalyKind::MetricAnomaly)
+        .filter_map(|a| a.metric.clone())
+        .collect();
+    v.outcomes.extend(outcomes);
+    plan.record(
+        "validate",
+        &profile.sources,
+        profile,
+        Some(&metrics),
+        flagged,
+    )
 }
 
 /// One check per outcome: JUnit's testcases, GitHub's annotations. Missing columns

@@ -12,10 +12,12 @@
 //! the file small (about 1 KB per card).
 
 mod charts;
+mod history;
 pub(crate) mod labels;
 mod page;
 mod pages;
 
+pub(crate) use history::page as history_page;
 pub(crate) use pages::{checks_page, drift_page, source, validation_page};
 
 use std::path::Path;

@@ -13,7 +13,7 @@ use super::charts::{self, BarRow, HistSide};
 use super::{Finding, Page, TOP_FINDINGS, clip, value_text};
 use crate::render::number::{count, percent, value as num};
 
-const CSS: &str = include_str!("style.css");
+pub(crate) const CSS: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("script.js");
 /// Rows of a bar chart of top values.
 const BAR_ROWS: usize = 10;

@@ -122,6 +122,7 @@ pub fn infer(profile: &Profile, opts: &InferOptions) -> Schema {
                 Vec::new()
             },
             default_environment: label.map(|_| TRAINING.to_string()),
+            history: Vec::new(),
         },
         features,
         checks: Vec::new(),
@@ -178,6 +179,8 @@ fn infer_feature(c: &ColumnProfile, opts: &InferOptions, z: f64) -> Feature {
         pattern: None,
         drift: None,
         skew: None,
+        history: Vec::new(),
+        freshness: None,
     };
     if c.present > 0 {
         f.presence = Some(Presence {

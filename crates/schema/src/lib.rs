@@ -8,13 +8,15 @@
 //! - [`validate::validate`]: every check a profile can answer, with no pass over the data;
 //!   [`data::run`]: uniqueness, patterns, custom SQL and example rows through DataFusion;
 //!   [`sql`]: the guard that keeps custom checks to read-only queries over `data`;
-//!   [`compare::compare`]: the drift and skew comparators against a baseline profile.
+//!   [`compare::compare`]: the drift and skew comparators against a baseline profile;
+//!   [`history::check`]: the checks over time against a metrics history.
 //!
 //! The crate knows nothing of terminals: the CLI renders [`validate::Validation`].
 
 pub mod compare;
 pub mod data;
 pub mod edit;
+pub mod history;
 pub mod infer;
 pub mod model;
 pub mod sql;

@@ -45,6 +45,9 @@ pub struct DatasetRules {
     /// The environment used when `validate` is not given `--environment`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_environment: Option<String>,
+    /// Checks of dataset metrics (`rows`) against the history (`validate --history`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryCheck>,
 }
 
 impl Default for DatasetRules {
@@ -54,6 +57,7 @@ impl Default for DatasetRules {
             new_columns: NewColumns::Warning,
             environments: Vec::new(),
             default_environment: None,
+            history: Vec::new(),
         }
     }
 }
@@ -138,6 +142,264 @@ pub struct Feature {
     /// Training/serving skew threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skew: Option<Comparator>,
+    /// Checks of this column's metrics against the history (`validate --history`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryCheck>,
+    /// A timestamp or date column's newest value must be at most this old at the run's
+    /// time (`validate --at`, or now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freshness: Option<Freshness>,
+}
+
+/// A metric checked against past runs by one strategy (give exactly one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryCheck {
+    /// `rows` for the dataset; for a feature `missing_fraction`, `mean`, `std_dev`,
+    /// `min`, `max`, `median`, `p1`..`p99` (p1, p5, p10, p25, p50, p75, p90, p95, p99),
+    /// `distinct`, or `share:<value>`.
+    pub metric: String,
+    /// Only the last N runs (by time) are the history; all of them when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<usize>,
+    /// Fewer past runs than this and the check is a `not_compared` warning [default: what
+    /// the strategy needs: 1, `order` for changes, two periods for Holt-Winters].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_history: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<ThresholdSpec>,
+    #[serde(
+        default,
+        alias = "rate_of_change",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub absolute_change: Option<ChangeSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relative_change: Option<ChangeSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_normal: Option<OnlineNormalSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_normal: Option<BatchNormalSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holt_winters: Option<HoltWintersSpec>,
+    /// Soda's change over time: from the previous run, or the avg/min/max of the `last`
+    /// runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<SodaChangeSpec>,
+    /// Deequ's anomaly checks default to warnings.
+    #[serde(default = "warning")]
+    pub severity: Severity,
+}
+
+fn warning() -> Severity {
+    Severity::Warning
+}
+
+/// Deequ's SimpleThresholdStrategy: the value within `[min, max]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    pub max: f64,
+}
+
+/// Deequ's AbsoluteChangeStrategy (bounds on the order-n difference) or
+/// RelativeRateOfChangeStrategy (bounds on the ratio to the value `order` runs back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_decrease: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_increase: Option<f64>,
+    #[serde(default = "one_usize")]
+    pub order: usize,
+}
+
+fn one_usize() -> usize {
+    1
+}
+
+fn three() -> Option<f64> {
+    Some(3.0)
+}
+
+/// Deequ's OnlineNormalStrategy (defaults: factors 3, ignore_start 0.1,
+/// ignore_anomalies true).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnlineNormalSpec {
+    #[serde(default = "three")]
+    pub lower: Option<f64>,
+    #[serde(default = "three")]
+    pub upper: Option<f64>,
+    #[serde(default = "tenth")]
+    pub ignore_start: f64,
+    #[serde(default = "yes")]
+    pub ignore_anomalies: bool,
+}
+
+fn tenth() -> f64 {
+    0.1
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Deequ's BatchNormalStrategy over the past runs (defaults: factors 3). `null` opens a
+/// side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchNormalSpec {
+    #[serde(default = "three")]
+    pub lower: Option<f64>,
+    #[serde(default = "three")]
+    pub upper: Option<f64>,
+}
+
+/// Deequ's HoltWinters: `period` 7 for daily runs with weekly seasonality (24: hourly
+/// and daily, 12: monthly and yearly).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoltWintersSpec {
+    #[serde(default = "seven")]
+    pub period: usize,
+}
+
+fn seven() -> usize {
+    7
+}
+
+/// Soda's `change [avg|min|max last N] [percent] for <metric> between min and max`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SodaChangeSpec {
+    /// How the past values are aggregated; `min` of the last 1 (the previous run) when
+    /// not given, as Soda does.
+    #[serde(default = "aggregate_min")]
+    pub aggregate: preflight_stats::history::strategy::Aggregate,
+    /// The change in percent of the historic value instead of absolute.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub percent: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+fn aggregate_min() -> preflight_stats::history::strategy::Aggregate {
+    preflight_stats::history::strategy::Aggregate::Min
+}
+
+/// The newest value no older than `max_age` (`1d2h`, `36h`, `90m`, `30s`; units summed)
+/// at the run's time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Freshness {
+    pub max_age: String,
+    #[serde(default = "error")]
+    pub severity: Severity,
+}
+
+/// A duration as Soda writes it: `1d2h`, `36h`, `90m`, `45s` (units summed), in ms.
+pub fn parse_duration(text: &str) -> std::result::Result<i64, String> {
+    let bad = || format!("`{text}` is not a duration like 1d2h, 36h, 90m or 45s");
+    let mut total: i64 = 0;
+    let mut num = String::new();
+    let mut any = false;
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit: i64 = match c {
+            'd' => 86_400_000,
+            'h' => 3_600_000,
+            'm' => 60_000,
+            's' => 1_000,
+            _ => return Err(bad()),
+        };
+        let n: i64 = num.parse().map_err(|_| bad())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        num.clear();
+        any = true;
+    }
+    if !num.is_empty() || !any {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+impl HistoryCheck {
+    /// The strategy declared, with Deequ's defaults filled in; an error when none or
+    /// several are given, or the parameters break the strategy's requirements.
+    pub fn strategy(
+        &self,
+    ) -> std::result::Result<preflight_stats::history::strategy::Strategy, String> {
+        use preflight_stats::history::strategy::Strategy as S;
+        let mut found = Vec::new();
+        if let Some(t) = &self.threshold {
+            found.push(S::SimpleThreshold {
+                lower: t.min.unwrap_or(f64::MIN),
+                upper: t.max,
+            });
+        }
+        if let Some(c) = &self.absolute_change {
+            found.push(S::AbsoluteChange {
+                max_decrease: c.max_decrease,
+                max_increase: c.max_increase,
+                order: c.order,
+            });
+        }
+        if let Some(c) = &self.relative_change {
+            found.push(S::RelativeChange {
+                max_decrease: c.max_decrease,
+                max_increase: c.max_increase,
+                order: c.order,
+            });
+        }
+        if let Some(o) = &self.online_normal {
+            found.push(S::OnlineNormal {
+                lower: o.lower,
+                upper: o.upper,
+                ignore_start: o.ignore_start,
+                ignore_anomalies: o.ignore_anomalies,
+            });
+        }
+        if let Some(b) = &self.batch_normal {
+            found.push(S::BatchNormal {
+                lower: b.lower,
+                upper: b.upper,
+                include_interval: false,
+            });
+        }
+        if let Some(h) = &self.holt_winters {
+            found.push(S::HoltWinters { period: h.period });
+        }
+        if let Some(c) = &self.change {
+            found.push(S::Change {
+                aggregate: c.aggregate,
+                last: self.last.unwrap_or(1),
+                percent: c.percent,
+                min: c.min,
+                max: c.max,
+            });
+        }
+        if found.len() != 1 {
+            return Err(format!(
+                "give exactly one strategy (threshold, absolute_change, relative_change, online_normal, batch_normal, holt_winters, change), found {}",
+                found.len()
+            ));
+        }
+        let s = found.remove(0);
+        s.check()?;
+        Ok(s)
+    }
 }
 
 fn is_error(s: &Severity) -> bool {
@@ -352,6 +614,22 @@ impl Schema {
         {
             return Err(fail("dataset.rows", None, format!("min {lo} > max {hi}")));
         }
+        for (j, h) in self.dataset.history.iter().enumerate() {
+            let at = format!("dataset.history[{j}]");
+            if let Err(e) = h.strategy() {
+                return Err(fail(&at, None, e));
+            }
+            if h.metric != "rows" {
+                return Err(fail(
+                    &format!("{at}.metric"),
+                    None,
+                    format!(
+                        "`{}` is not a dataset metric (`rows`); column metrics go under the feature's history",
+                        h.metric
+                    ),
+                ));
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, f) in self.features.iter().enumerate() {
             let at = format!("features[{i}] (`{}`)", f.name);
@@ -443,6 +721,27 @@ impl Schema {
                         format!("{} is not a non-negative number", c.threshold),
                     ));
                 }
+            }
+            for (j, h) in f.history.iter().enumerate() {
+                let at = format!("{at}.history[{j}]");
+                if let Err(e) = h.strategy() {
+                    return Err(fail(&at, n, e));
+                }
+                if h.metric == "rows" {
+                    return Err(fail(
+                        &format!("{at}.metric"),
+                        n,
+                        "`rows` is a dataset metric: declare it under dataset.history".into(),
+                    ));
+                }
+                if let Err(e) = preflight_stats::history::Metric::of_column(&f.name, &h.metric) {
+                    return Err(fail(&format!("{at}.metric"), n, e));
+                }
+            }
+            if let Some(fr) = &f.freshness
+                && let Err(e) = parse_duration(&fr.max_age)
+            {
+                return Err(fail(&format!("{at}.freshness.max_age"), n, e));
             }
             for env in &f.environments {
                 if !self.dataset.environments.is_empty() && !self.dataset.environments.contains(env)

@@ -36,6 +36,8 @@ pub enum AnomalyKind {
     DriftExceeded,
     SkewExceeded,
     NotCompared,
+    MetricAnomaly,
+    Freshness,
 }
 
 impl AnomalyKind {
@@ -60,6 +62,8 @@ impl AnomalyKind {
             Self::DriftExceeded => "drift_exceeded",
             Self::SkewExceeded => "skew_exceeded",
             Self::NotCompared => "not_compared",
+            Self::MetricAnomaly => "metric_anomaly",
+            Self::Freshness => "freshness",
         }
     }
 
@@ -107,6 +111,17 @@ pub struct Anomaly {
     /// Drift and skew: the comparison that exceeded its threshold.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<ComparatorResult>,
+    /// History checks: the metric (`rows`, `price.mean`), the strategy, and how many past
+    /// runs it was judged against; `observed` is the value, `expected` the interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_runs: Option<usize>,
+    /// `validate --by`: the slice (`country_US`) the anomaly was found in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slice: Option<String>,
 }
 
 impl Anomaly {
@@ -128,10 +143,14 @@ impl Anomaly {
             unexpected_values: Vec::new(),
             examples: Vec::new(),
             comparison: None,
+            metric: None,
+            strategy: None,
+            history_runs: None,
+            slice: None,
         }
     }
 
-    fn with(mut self, observed: Value, expected: Value) -> Self {
+    pub(crate) fn with(mut self, observed: Value, expected: Value) -> Self {
         self.observed = Some(observed);
         self.expected = Some(expected);
         self
@@ -177,7 +196,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn pass(column: &str, check: &str) -> Self {
+    pub(crate) fn pass(column: &str, check: &str) -> Self {
         Self {
             column: Some(column.to_string()),
             check: check.to_string(),
@@ -292,6 +311,52 @@ pub fn validate(schema: &Schema, profile: &Profile, environment: Option<&str>) -
         outcomes,
         comparisons: Vec::new(),
     }
+}
+
+/// `validate --by`: the value checks a profile answers (presence, domain, range,
+/// finiteness, string length, all null), checked in each slice (`(key, profile)`). Each
+/// anomaly names its slice; what concerns the dataset as a whole (missing or new columns,
+/// types, row counts) is reported once, by the whole data's validation.
+pub fn validate_slices(
+    schema: &Schema,
+    slices: &[(&str, &Profile)],
+    environment: Option<&str>,
+) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for (key, profile) in slices {
+        let v = validate(schema, profile, environment);
+        for mut o in v.outcomes {
+            let keep = o.anomaly.as_ref().is_none_or(|a| {
+                matches!(
+                    a.kind,
+                    AnomalyKind::LowPresence
+                        | AnomalyKind::OutOfDomain
+                        | AnomalyKind::OutOfRange
+                        | AnomalyKind::NonFinite
+                        | AnomalyKind::StringLength
+                        | AnomalyKind::AllNull
+                )
+            });
+            if !keep
+                || !matches!(
+                    o.check.as_str(),
+                    "presence" | "domain" | "range" | "finite" | "length"
+                )
+            {
+                continue;
+            }
+            o.check = format!("{}@{key}", o.check);
+            o.scan = None;
+            if let Some(a) = &mut o.anomaly {
+                a.message = format!("slice `{key}`: {}", a.message);
+                a.slice = Some((*key).to_string());
+                // Counts of the slice only; its example rows are not looked for.
+                a.examples.clear();
+            }
+            out.push(o);
+        }
+    }
+    out
 }
 
 /// Data without a single row: no feature check can run, and an empty batch must never

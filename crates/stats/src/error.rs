@@ -54,6 +54,11 @@ pub enum Error {
         source: Option<Source>,
     },
 
+    /// A record of a metrics history is unreadable, malformed or of a newer format
+    /// version; or the history directory cannot be read or written.
+    #[error("{path}: {message}")]
+    History { path: PathBuf, message: String },
+
     /// DataFusion failed in a way no file can be blamed for.
     #[error("query engine: {}", one_line(&.0.to_string()))]
     DataFusion(#[source] DataFusionError),
@@ -79,6 +84,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// A history file or directory that could not be read or written.
+    pub(crate) fn io(path: &std::path::Path, e: std::io::Error) -> Self {
+        Self::History {
+            path: path.to_path_buf(),
+            message: one_line(&e.to_string()),
+        }
+    }
+
     pub(crate) fn input(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         let path: PathBuf = path.into();
         // A URL is named without its credentials or query (crate::remote::redact).

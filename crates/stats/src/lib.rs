@@ -16,6 +16,9 @@
 //! - [`labels`]: confident learning and annotator agreement (cleanlab-checked);
 //!   [`labels::audit()`] and [`labels::annotator_audit`] are the whole `labels` command as
 //!   functions returning [`labels::LabelAudit`] / [`labels::AnnotatorAudit`].
+//! - [`history`]: the metrics history (one record per run in a directory) and the
+//!   anomaly strategies that judge a run against it.
+//! - [`slice::profile_slices`]: one profile per value of the `--by` columns, same pass.
 //! - [`error::Error`]: one error type; a DataFusion, Arrow or I/O cause is kept as the
 //!   source (so callers match kinds, e.g. [`error::Error::is_resources_exhausted`], never
 //!   message text). [`number`]: how statistics and counts read in messages.
@@ -23,6 +26,7 @@
 mod concat;
 pub mod drift;
 pub mod error;
+pub mod history;
 mod infer;
 pub mod labels;
 mod map_exec;
@@ -31,6 +35,7 @@ mod precheck;
 pub mod profile;
 pub mod remote;
 pub mod severity;
+pub mod slice;
 pub mod source;
 mod typed;
 pub mod work;
