@@ -334,6 +334,25 @@ fn s3_inputs_outputs_and_errors() {
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("is an input of this run"), "{}", o.stderr);
 
+    // A metrics history is local for now: a URL is refused, not taken as a path `s3:/...`.
+    let o = run(
+        with_s3(&server),
+        &[
+            "profile",
+            "s3://data/flights.parquet",
+            "--history",
+            "s3://data/metrics",
+            "--no-config",
+        ],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("must be a local directory"),
+        "{}",
+        o.stderr
+    );
+    assert!(!Path::new("s3:").exists());
+
     // Bad input: one line naming the URL, exit 2, within a bounded time.
     let one_line = |o: &Out, url: &str, what: &str| {
         assert_eq!(o.code, 2, "{what}: {}", o.stderr);

@@ -103,6 +103,7 @@ struct SeriesReport<'a> {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
+    crate::history::local_dir(&args.dir)?;
     let format = crate::output::pick_format("history", args.format, args.output.as_deref())?;
     crate::output::check_outputs(
         [args.output.as_deref(), args.html.as_deref()],
