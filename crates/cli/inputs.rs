@@ -30,11 +30,7 @@ pub enum Input {
 /// The top-level keys of a file holding exactly one JSON object; `None` for anything else
 /// (NDJSON with several records, not JSON, unreadable).
 fn top_level_keys(path: &Path) -> Option<BTreeSet<String>> {
-    let file: Box<dyn std::io::Read> = match path.to_str() {
-        Some(url) if remote::is_remote(url) => remote::open(url).ok()?,
-        _ => Box::new(std::fs::File::open(path).ok()?),
-    };
-    let reader = std::io::BufReader::new(file);
+    let reader = std::io::BufReader::new(remote::open_path(path).ok()?);
     let mut values = serde_json::Deserializer::from_reader(reader)
         .into_iter::<std::collections::BTreeMap<String, IgnoredAny>>();
     let first = values.next()?.ok()?;

@@ -187,9 +187,14 @@ pub fn run(args: &[OsString]) -> (ExitStatus, Option<String>) {
     ui::init(cli.quiet, cli.verbose, cli.color);
     let started = std::time::Instant::now();
     let result = std::panic::catch_unwind(|| dispatch(cli.command));
-    let out = finish(result, started);
+    let (status, error) = finish(result, started);
     inputs::remove_stdin();
-    out
+    // Whatever part of preflight wrote the message (a schema's, a profile's, an output's),
+    // a URL in it is named without its credentials or query.
+    (
+        status,
+        error.map(|e| preflight_stats::remote::redact_text(&e)),
+    )
 }
 
 /// How the command ended (its error on one line, a panic as an internal error) and the

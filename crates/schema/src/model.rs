@@ -527,7 +527,7 @@ impl Schema {
         // Bounded before the YAML parser sees it: a 200 KB file nested thousands deep took
         // the parser 20 s to reject.
         if text.len() as u64 > MAX_FILE_BYTES {
-            return Err(Error::schema(path, too_large(text.len() as u64)));
+            return Err(Error::schema(path, too_large(Some(text.len() as u64))));
         }
         if let Some(line) = too_deep(text) {
             return Err(Error::schema(
@@ -556,13 +556,17 @@ impl Schema {
     }
 
     pub fn load(path: &Path) -> Result<Self> {
-        if let Some(url) = path
-            .to_str()
-            .filter(|p| preflight_stats::remote::is_remote(p))
-        {
-            let bytes = preflight_stats::remote::read(url)?;
+        if preflight_stats::remote::is_remote_path(path) {
+            // Read no further than the limit: a URL to a large object is refused without
+            // downloading it.
+            use std::io::Read;
+            let mut bytes = Vec::new();
+            preflight_stats::remote::open_path(path)?
+                .take(MAX_FILE_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| Error::schema(path, format!("cannot read: {e}")))?;
             if bytes.len() as u64 > MAX_FILE_BYTES {
-                return Err(Error::schema(path, too_large(bytes.len() as u64)));
+                return Err(Error::schema(path, too_large(None)));
             }
             let text = String::from_utf8(bytes)
                 .map_err(|e| Error::schema(path, format!("cannot read: {e}")))?;
@@ -572,7 +576,7 @@ impl Schema {
             && m.is_file()
             && m.len() > MAX_FILE_BYTES
         {
-            return Err(Error::schema(path, too_large(m.len())));
+            return Err(Error::schema(path, too_large(Some(m.len()))));
         }
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::schema(path, format!("cannot read: {e}")).caused_by(e))?;
@@ -791,9 +795,11 @@ pub const MAX_FILE_BYTES: u64 = 32 << 20;
 /// The deepest nesting a schema file may have: a feature's domain values sit at depth 5.
 pub const MAX_DEPTH: usize = 32;
 
-fn too_large(bytes: u64) -> String {
+/// `bytes`, when the whole size is known (a remote file is read only up to the limit).
+fn too_large(bytes: Option<u64>) -> String {
+    let size = bytes.map_or_else(String::new, |b| format!("{b} bytes, "));
     format!(
-        "{bytes} bytes, more than the {} MB a schema file may have (is this a preflight schema file?)",
+        "{size}more than the {} MB a schema file may have (is this a preflight schema file?)",
         MAX_FILE_BYTES >> 20
     )
 }

@@ -369,10 +369,7 @@ pub fn csv_header(
     quote: u8,
     has_header: bool,
 ) -> Result<usize> {
-    let file: Box<dyn Read + Send> = match path.to_str() {
-        Some(url) if crate::remote::is_remote(url) => crate::remote::open(url)?,
-        _ => Box::new(File::open(path).map_err(|e| Error::input(path, e.to_string()))?),
-    };
+    let file = crate::remote::open_path(path)?;
     let reader: Box<dyn Read> = match compression {
         Compression::None => Box::new(file),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(file)),
@@ -427,10 +424,7 @@ pub fn csv_header(
 
 /// The file's bytes, decompressed as the reader will see them.
 pub(crate) fn open_text(path: &Path, compression: Compression) -> Result<Box<dyn Read + Send>> {
-    let file: Box<dyn Read + Send> = match path.to_str() {
-        Some(url) if crate::remote::is_remote(url) => crate::remote::open(url)?,
-        _ => Box::new(File::open(path).map_err(|e| Error::input(path, e.to_string()))?),
-    };
+    let file = crate::remote::open_path(path)?;
     compression
         .to_datafusion()
         .convert_read(file)

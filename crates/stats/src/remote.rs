@@ -56,6 +56,15 @@ pub fn redact(s: &str) -> String {
         return s.to_string();
     }
     match Url::parse(s) {
+        // Nothing to hide: the text as given (Url would add a `/` to a bare host).
+        Ok(url)
+            if url.username().is_empty()
+                && url.password().is_none()
+                && url.query().is_none()
+                && url.fragment().is_none() =>
+        {
+            s.to_string()
+        }
         Ok(mut url) => {
             let had_query = url.query().is_some();
             let _ = url.set_username("");
@@ -78,6 +87,32 @@ pub fn redact(s: &str) -> String {
     }
 }
 
+/// `text` with every URL in it as [`redact`] shows it (a URL is a word with `://`; the
+/// punctuation around it stays): for messages that name a path wherever they come from.
+pub fn redact_text(text: &str) -> String {
+    if !text.contains("://") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if !word.contains("://") {
+            out.push_str(word);
+            continue;
+        }
+        let core = word.trim_start_matches(['(', '[', '<', '"', '\'', '`']);
+        let lead = &word[..word.len() - core.len()];
+        let core = core.trim_end_matches([')', ']', '>', '"', '\'', '`', ',', ':', ';', '.']);
+        let trail = &word[lead.len() + core.len()..];
+        out.push_str(lead);
+        out.push_str(&redact(core));
+        out.push_str(trail);
+    }
+    out
+}
+
 /// A remote location: its store and the key within it.
 pub struct Location {
     pub store: Arc<dyn ObjectStore>,
@@ -95,12 +130,12 @@ impl Location {
 
 /// Parse `s` and find its store (built on first use, then shared by the process).
 pub fn locate(s: &str) -> Result<Location> {
-    let shown = redact(s);
-    let url = Url::parse(s).map_err(|e| Error::input(&shown, format!("not a valid URL: {e}")))?;
+    // Error::input names `s` without its credentials or query (see `redact`).
+    let url = Url::parse(s).map_err(|e| Error::input(s, format!("not a valid URL: {e}")))?;
     let (scheme, key) = ObjectStoreScheme::parse(&url)
-        .map_err(|e| Error::input(&shown, format!("not a storage URL: {e}")))?;
+        .map_err(|e| Error::input(s, format!("not a storage URL: {e}")))?;
     let base = url[..url::Position::BeforePath].to_string();
-    let store = store_for(&url, &scheme, &base).map_err(|e| Error::input(&shown, message(&e)))?;
+    let store = store_for(&url, &scheme, &base).map_err(|e| Error::input(s, message(&e)))?;
     let mut base = Url::parse(&base).map_or(base, |mut b| {
         let _ = b.set_username("");
         let _ = b.set_password(None);
@@ -395,18 +430,7 @@ pub(crate) fn short(text: &str) -> String {
     }
     // Configuration errors ("Account must be specified") are short and safe; cut the
     // rest at its first sentence and leave out anything that looks like a URL.
-    let first = flat.split(" - ").next().unwrap_or_default();
-    let words: Vec<String> = first
-        .split(' ')
-        .map(|w| {
-            if w.contains("://") {
-                redact(w)
-            } else {
-                w.to_string()
-            }
-        })
-        .collect();
-    let out = words.join(" ");
+    let out = redact_text(flat.split(" - ").next().unwrap_or_default());
     out.strip_prefix("Generic ")
         .and_then(|r| r.split_once(" error: "))
         .map_or(out.clone(), |(store, rest)| format!("{store}: {rest}"))
@@ -423,48 +447,22 @@ pub struct Listed {
 /// file, a prefix (a "directory", or any URL ending in `/`) lists the data files below it,
 /// leaving out hidden and `_`-prefixed names (`_SUCCESS`).
 pub async fn list(s: &str) -> Result<Listed> {
-    let shown = redact(s);
-    let fail = |e: &object_store::Error| Error::input(&shown, message(e));
+    let fail = |e: &object_store::Error| Error::input(s, message(e));
+    let loc = locate(s)?;
+    // Keys keep pattern characters percent-encoded: match on the decoded text.
+    let decoded = |k: &str| percent_decode_str(k).decode_utf8_lossy().into_owned();
     let path_part = Url::parse(s)
         .map(|u| u.path().to_string())
         .unwrap_or_default();
-    if path_part.contains(['*', '[']) {
-        let loc = locate(s)?;
-        // Keys keep pattern characters percent-encoded: match on the decoded text.
-        let decoded = |k: &str| percent_decode_str(k).decode_utf8_lossy().into_owned();
-        let text = decoded(loc.key.as_ref());
-        let pattern = glob::Pattern::new(&text)
-            .map_err(|e| Error::input(&shown, format!("bad glob pattern: {e}")))?;
-        // List below the deepest directory without a pattern character.
-        let literal: Vec<_> = loc
-            .key
-            .parts()
-            .take_while(|p| !decoded(p.as_ref()).contains(['*', '?', '[']))
-            .collect();
-        let prefix = Key::from_iter(literal);
-        let options = glob::MatchOptions {
-            require_literal_separator: true,
-            ..glob::MatchOptions::default()
-        };
-        let mut files = Vec::new();
-        let mut stream = loc.store.list(Some(&prefix));
-        while let Some(meta) = stream.next().await {
-            let meta = meta.map_err(|e| fail(&e))?;
-            if pattern.matches_with(&decoded(meta.location.as_ref()), options) {
-                files.push((loc.url_of(&meta.location), meta.size));
-            }
-        }
-        files.sort();
-        if files.is_empty() {
-            return Err(Error::input(&shown, "no files match this pattern"));
-        }
-        return Ok(Listed {
-            files,
-            is_dir: false,
-        });
-    }
-    let loc = locate(s)?;
-    if !s.ends_with('/') {
+    let pattern = if path_part.contains(['*', '[']) {
+        Some(
+            glob::Pattern::new(&decoded(loc.key.as_ref()))
+                .map_err(|e| Error::input(s, format!("bad glob pattern: {e}")))?,
+        )
+    } else {
+        None
+    };
+    if pattern.is_none() && !s.ends_with('/') {
         match loc.store.head(&loc.key).await {
             Ok(meta) => {
                 return Ok(Listed {
@@ -476,30 +474,48 @@ pub async fn list(s: &str) -> Result<Listed> {
             Err(e) => return Err(fail(&e)),
         }
     }
-    let mut files = Vec::new();
-    let mut stream = loc.store.list(Some(&loc.key));
-    let depth = loc.key.parts().count();
-    while let Some(meta) = stream.next().await {
-        let meta = meta.map_err(|e| fail(&e))?;
-        let hidden = meta
-            .location
+    // A glob lists below its deepest directory without a pattern character and keeps its
+    // matches; a prefix lists everything below it but bookkeeping files.
+    let prefix = match &pattern {
+        Some(_) => Key::from_iter(
+            loc.key
+                .parts()
+                .take_while(|p| !decoded(p.as_ref()).contains(['*', '?', '['])),
+        ),
+        None => loc.key.clone(),
+    };
+    let depth = prefix.parts().count();
+    let options = glob::MatchOptions {
+        require_literal_separator: true,
+        ..glob::MatchOptions::default()
+    };
+    let keep = |k: &Key| match &pattern {
+        Some(g) => g.matches_with(&decoded(k.as_ref()), options),
+        None => !k
             .parts()
             .skip(depth)
-            .any(|p| p.as_ref().starts_with(['.', '_']));
-        if !hidden {
+            .any(|p| p.as_ref().starts_with(['.', '_'])),
+    };
+    let mut files = Vec::new();
+    let mut stream = loc.store.list(Some(&prefix));
+    while let Some(meta) = stream.next().await {
+        let meta = meta.map_err(|e| fail(&e))?;
+        if keep(&meta.location) {
             files.push((loc.url_of(&meta.location), meta.size));
         }
     }
     files.sort();
     if files.is_empty() {
-        return Err(Error::input(
-            &shown,
-            "no such file or object, and no data files below it",
-        ));
+        let why = if pattern.is_some() {
+            "no files match this pattern"
+        } else {
+            "no such file or object, and no data files below it"
+        };
+        return Err(Error::input(s, why));
     }
     Ok(Listed {
+        is_dir: pattern.is_none(),
         files,
-        is_dir: true,
     })
 }
 
@@ -560,6 +576,16 @@ pub fn open(s: &str) -> Result<Box<dyn Read + Send>> {
     }))
 }
 
+/// A file's bytes as a [`Read`]: a local file, or a remote object through [`open`].
+pub fn open_path(path: &Path) -> Result<Box<dyn Read + Send>> {
+    match path.to_str() {
+        Some(url) if is_remote(url) => open(url),
+        _ => Ok(Box::new(
+            std::fs::File::open(path).map_err(|e| Error::input(path, e.to_string()))?,
+        )),
+    }
+}
+
 struct StreamReader {
     rx: std::sync::mpsc::Receiver<std::result::Result<Bytes, String>>,
     chunk: Bytes,
@@ -587,8 +613,7 @@ impl Read for StreamReader {
 /// shorter), in two ranged reads.
 pub async fn ends(s: &str, size: u64, head: u64, tail: u64) -> Result<(Bytes, Bytes)> {
     let loc = locate(s)?;
-    let shown = redact(s);
-    let fail = |e: object_store::Error| Error::input(&shown, message(&e));
+    let fail = |e: object_store::Error| Error::input(s, message(&e));
     let first = loc
         .store
         .get_range(&loc.key, 0..head.min(size))
@@ -602,14 +627,13 @@ pub async fn ends(s: &str, size: u64, head: u64, tail: u64) -> Result<(Bytes, By
     Ok((first, last))
 }
 
-/// The last `n` bytes before the final `skip` of an object (the Parquet metadata, before
-/// its 8-byte tail).
+/// The bytes `range` of a remote object (the Parquet metadata, before its 8-byte tail).
 pub async fn range(s: &str, range: std::ops::Range<u64>) -> Result<Bytes> {
     let loc = locate(s)?;
     loc.store
         .get_range(&loc.key, range)
         .await
-        .map_err(|e| Error::input(redact(s), message(&e)))
+        .map_err(|e| Error::input(s, message(&e)))
 }
 
 /// A whole remote object, from synchronous code (stored profiles, schemas).
@@ -617,7 +641,7 @@ pub fn read(s: &str) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     open(s)?
         .read_to_end(&mut out)
-        .map_err(|e| Error::input(redact(s), e.to_string()))?;
+        .map_err(|e| Error::input(s, e.to_string()))?;
     Ok(out)
 }
 
@@ -625,10 +649,9 @@ pub fn read(s: &str) -> Result<Vec<u8>> {
 /// all.
 pub fn write(s: &str, bytes: Vec<u8>) -> Result<()> {
     let loc = locate(s)?;
-    let shown = redact(s);
     block_on(async move { loc.store.put(&loc.key, bytes.into()).await })?
         .map(|_| ())
-        .map_err(|e| Error::input(&shown, message(&e)))
+        .map_err(|e| Error::input(s, message(&e)))
 }
 
 /// DataFusion's store registry with the remote stores of [`locate`] added on first use: a
@@ -652,11 +675,10 @@ impl ObjectStoreRegistry for StoreRegistry {
     }
 
     fn get_store(&self, url: &Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
-        if let Ok(s) = self.inner.get_store(url) {
-            return Ok(s);
-        }
-        if !is_remote(url.as_str()) {
-            return self.inner.get_store(url);
+        match self.inner.get_store(url) {
+            Ok(s) => return Ok(s),
+            Err(e) if !is_remote(url.as_str()) => return Err(e),
+            Err(_) => {}
         }
         let loc = locate(url.as_str())
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
@@ -688,6 +710,11 @@ mod tests {
         );
         assert_eq!(redact("s3://bucket/k.parquet"), "s3://bucket/k.parquet");
         assert_eq!(redact("data/x.csv"), "data/x.csv");
+        assert_eq!(
+            redact_text("schema https://u:pw@h/s.yaml: line 3 (see `http://h/a?sig=1`)."),
+            "schema https://h/s.yaml: line 3 (see `http://h/a?...`)."
+        );
+        assert_eq!(redact_text("no URL here: a.csv"), "no URL here: a.csv");
         let m = short("Generic S3 error: request to https://u:p@h/x?sig=1 failed");
         assert!(!m.contains("sig=1") && !m.contains("u:p"), "{m}");
         // Texts object_store gives (moto, a closed port, the sandbox's metadata proxy).
