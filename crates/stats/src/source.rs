@@ -1376,17 +1376,10 @@ impl Inputs {
         let groups = (self.workers * 2).max(n.div_ceil(GROUP_COLUMNS));
         let size = n.div_ceil(groups.clamp(1, n.max(1))).max(1);
         state.config_mut().options_mut().execution.target_partitions = 1;
-        let options = state.config_options().clone();
         let mut out = Vec::new();
         for start in (0..n).step_by(size) {
             let projection: Vec<usize> = (start..(start + size).min(n)).collect();
-            let mut plan = table
-                .view
-                .scan(&state, Some(&projection), &[], None)
-                .await?;
-            for rule in state.physical_optimizers() {
-                plan = rule.optimize(plan, &options)?;
-            }
+            let plan = physical_scan(table, &state, Some(&projection)).await?;
             out.push((start == 0, execute_stream(plan, state.task_ctx())?));
         }
         Ok(out)
@@ -1404,15 +1397,7 @@ impl Inputs {
             SPLIT
         };
         state.config_mut().options_mut().execution.target_partitions = self.workers * split;
-        // The table's own scan, without a logical plan around it: nothing to optimize in a
-        // scan of every column, and the optimizer's checks of a plan cost time that grows
-        // faster than the number of columns (100,000 of them took seconds per check).
-        let mut plan = table.view.scan(&state, None, &[], None).await?;
-        // The physical rules still run: they split a large file into byte ranges.
-        let options = state.config_options().clone();
-        for rule in state.physical_optimizers() {
-            plan = rule.optimize(plan, &options)?;
-        }
+        let plan = physical_scan(table, &state, None).await?;
         Ok(execute_stream_partitioned(plan, state.task_ctx())?)
     }
 
@@ -1475,6 +1460,23 @@ impl Inputs {
         }
         Ok(())
     }
+}
+
+/// The table's own scan of `projection` (every column when `None`), without a logical plan
+/// around it: nothing to optimize in a scan, and the optimizer's checks of a plan cost time
+/// that grows faster than the number of columns (100,000 of them took seconds per check).
+/// The physical rules still run: they split a large file into byte ranges.
+async fn physical_scan(
+    table: &Table,
+    state: &datafusion::execution::SessionState,
+    projection: Option<&Vec<usize>>,
+) -> Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
+    let mut plan = table.view.scan(state, projection, &[], None).await?;
+    let options = state.config_options().clone();
+    for rule in state.physical_optimizers() {
+        plan = rule.optimize(plan, &options)?;
+    }
+    Ok(plan)
 }
 
 /// An engine error while reading `f`: its message cleaned up, the error kept as the cause.
