@@ -2,7 +2,6 @@
 //! expected band and anomalies (table, JSON, HTML chart).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
@@ -72,34 +71,34 @@ pub struct Args {
 }
 
 #[derive(Serialize)]
-struct RunRow<'a> {
+pub(crate) struct RunRow<'a> {
     id: &'a str,
-    time: &'a str,
-    command: &'a str,
-    tags: &'a BTreeMap<String, String>,
-    inputs: &'a [String],
-    rows: u64,
-    columns: usize,
-    flagged: &'a [String],
+    pub time: &'a str,
+    pub command: &'a str,
+    pub tags: &'a BTreeMap<String, String>,
+    pub inputs: &'a [String],
+    pub rows: u64,
+    pub columns: usize,
+    pub flagged: &'a [String],
     profile: &'a str,
 }
 
 #[derive(Serialize)]
-struct RunsReport<'a> {
+pub(crate) struct RunsReport<'a> {
     version: u32,
-    history: String,
-    runs: Vec<RunRow<'a>>,
+    pub history: String,
+    pub runs: Vec<RunRow<'a>>,
 }
 
 #[derive(Serialize)]
-struct SeriesReport<'a> {
+pub(crate) struct SeriesReport<'a> {
     version: u32,
-    history: String,
-    metric: String,
+    pub history: String,
+    pub metric: String,
     strategy: &'a str,
     check: &'a preflight_schema::model::HistoryCheck,
-    points: &'a [WalkedPoint],
-    anomalies: usize,
+    pub points: &'a [WalkedPoint],
+    pub anomalies: usize,
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
@@ -190,7 +189,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         };
         emit(args.output.as_deref(), |w| match format {
             Format::Json => write_json(w, &report),
-            Format::Table => runs_table(w, &report),
+            Format::Table => crate::render::history::runs_table(w, &report),
         })?;
         return Ok(ExitStatus::Success);
     };
@@ -214,7 +213,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     };
     emit(args.output.as_deref(), |w| match format {
         Format::Json => write_json(w, &report),
-        Format::Table => series_table(w, &report, &check_text),
+        Format::Table => crate::render::history::series_table(w, &report, &check_text),
     })?;
     if let Some(path) = &args.html {
         let html = crate::html::history_page(
@@ -238,87 +237,4 @@ fn describe(c: &preflight_schema::model::HistoryCheck, strategy: &str) -> String
         .map(|n| format!(", judged from {n} runs on"))
         .unwrap_or_default();
     format!("{strategy} over {window}{need}")
-}
-
-fn cell(s: &str, width: usize) -> String {
-    let n = s.chars().count();
-    if n >= width {
-        s.to_string()
-    } else {
-        format!("{s}{}", " ".repeat(width - n))
-    }
-}
-
-fn runs_table(w: &mut dyn Write, r: &RunsReport) -> Result<()> {
-    writeln!(w, "{}: {} runs", r.history, r.runs.len())?;
-    if r.runs.is_empty() {
-        return Ok(());
-    }
-    writeln!(
-        w,
-        "{} {} {:>10} {:>8}  tags / inputs / flagged",
-        cell("time", 24),
-        cell("command", 8),
-        "rows",
-        "columns"
-    )?;
-    for run in &r.runs {
-        let tags: Vec<String> = run.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let mut tail = tags.join(" ");
-        if !run.inputs.is_empty() {
-            tail.push_str(&format!("  [{}]", run.inputs.join(" ")));
-        }
-        if !run.flagged.is_empty() {
-            tail.push_str(&format!("  flagged: {}", run.flagged.join(", ")));
-        }
-        writeln!(
-            w,
-            "{} {} {:>10} {:>8}  {}",
-            cell(run.time, 24),
-            cell(run.command, 8),
-            run.rows,
-            run.columns,
-            crate::display::one_line(&tail)
-        )?;
-    }
-    Ok(())
-}
-
-fn series_table(w: &mut dyn Write, r: &SeriesReport, check_text: &str) -> Result<()> {
-    use crate::render::number::value as num;
-    writeln!(
-        w,
-        "{} in {}: {} points, {} anomal{} ({check_text})",
-        r.metric,
-        r.history,
-        r.points.len(),
-        r.anomalies,
-        if r.anomalies == 1 { "y" } else { "ies" }
-    )?;
-    writeln!(
-        w,
-        "{} {:>14} {:>14} {:>14}",
-        cell("time", 24),
-        "value",
-        "expected from",
-        "to"
-    )?;
-    for p in r.points {
-        let mark = if p.anomalous {
-            "  anomaly"
-        } else if !p.judged {
-            "  (not judged: short history)"
-        } else {
-            ""
-        };
-        writeln!(
-            w,
-            "{} {:>14} {:>14} {:>14}{mark}",
-            cell(&p.time, 24),
-            num(p.value),
-            p.lower.map(num).unwrap_or_default(),
-            p.upper.map(num).unwrap_or_default()
-        )?;
-    }
-    Ok(())
 }

@@ -3,6 +3,7 @@
 //! pages live in `crate::html`.
 
 pub mod drift;
+pub mod history;
 pub mod labels;
 pub mod number;
 pub mod profile;
