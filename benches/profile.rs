@@ -220,15 +220,13 @@ fn child(phase: &str, path: &str) {
             .unwrap();
         if phase == "decode" {
             ds.decode_only().await.unwrap()
-        } else if phase == "sketch" {
-            ds.scan_with(|| (0u64, Vec::new()), sketch_batch)
-                .await
-                .unwrap()
-                .iter()
-                .map(|(rows, _)| rows)
-                .sum()
-        } else if phase == "hll" {
-            ds.scan_with(|| (0u64, Vec::new()), hll_batch)
+        } else if phase == "hll" || phase == "sketch" {
+            let batch = if phase == "hll" {
+                hll_batch
+            } else {
+                sketch_batch
+            };
+            ds.scan_with(|| (0u64, Vec::new()), batch)
                 .await
                 .unwrap()
                 .iter()

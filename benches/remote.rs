@@ -100,19 +100,21 @@ fn main() {
         .local_addr()
         .unwrap()
         .port();
-    let mut server = Command::new(&py)
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let _server = Stop(
+        Command::new(&py)
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "moto did not start");
@@ -179,6 +181,14 @@ fn main() {
             r / l
         );
     }
-    let _ = server.kill();
-    let _ = server.wait();
+}
+
+/// The server process, stopped when dropped: at the end, or when a measurement panics.
+struct Stop(std::process::Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
