@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Rng, data_dir, long_batch, long_parquet, props};
-use parquet::arrow::ArrowWriter;
+use common::{Stop, data_dir, long_parquet, split16};
 
 fn python() -> Option<PathBuf> {
     [
@@ -53,30 +52,6 @@ fn best(env: &[(&str, String)], args: &[&str]) -> f64 {
             t.elapsed().as_secs_f64()
         })
         .fold(f64::INFINITY, f64::min)
-}
-
-/// The generated rows as 16 Parquet files, `dir/part=NN/data.parquet`, once.
-fn split16(dir: &Path) -> Vec<PathBuf> {
-    let rows = common::ROWS / 16;
-    let mut rng = Rng(7);
-    (0..16)
-        .map(|i| {
-            let path = dir.join(format!("part={i:02}/data.parquet"));
-            if !path.exists() {
-                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                let batch = long_batch(&mut rng, i * rows, rows);
-                let mut w = ArrowWriter::try_new(
-                    std::fs::File::create(&path).unwrap(),
-                    batch.schema(),
-                    Some(props()),
-                )
-                .unwrap();
-                w.write(&batch).unwrap();
-                w.close().unwrap();
-            }
-            path
-        })
-        .collect()
 }
 
 fn main() {
@@ -180,15 +155,5 @@ fn main() {
             "{name:<52} {r:>9.3} {l:>9.3} {:>6.2}x   (moto on 127.0.0.1 vs local disk)",
             r / l
         );
-    }
-}
-
-/// The server process, stopped when dropped: at the end, or when a measurement panics.
-struct Stop(std::process::Child);
-
-impl Drop for Stop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }

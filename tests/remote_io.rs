@@ -10,12 +10,11 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{bin, fixture};
+use common::{Server, bin, fixture, free_port};
 use serde_json::Value;
 
 /// The interpreter with moto and wsgidav, or `None` (skip) outside CI.
@@ -43,61 +42,6 @@ fn python() -> Option<PathBuf> {
         "skipped: no Python with moto, boto3 and wsgidav; run ci/test, or set PREFLIGHT_TEST_PYTHON"
     );
     None
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
-}
-
-/// A server process, stopped when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(mut cmd: Command, port: u16, log: PathBuf) -> Self {
-        let out = std::fs::File::create(&log).expect("server log");
-        let err = out.try_clone().expect("server log");
-        let child = cmd
-            .stdout(Stdio::from(out))
-            .stderr(Stdio::from(err))
-            .spawn()
-            .expect("start server");
-        let mut server = Server { child, port, log };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("server exited ({status}): {}", server.log_text());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "server did not start: {}",
-                server.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// moto's S3 server with a bucket `data` holding `objects` (key, local file). With

@@ -143,3 +143,37 @@ pub fn preflight_best(args: &[&str]) -> f64 {
         .map(|_| preflight_once(args))
         .fold(f64::INFINITY, f64::min)
 }
+
+/// The generated rows as 16 Parquet files, `dir/part=NN/data.parquet`, once.
+pub fn split16(dir: &Path) -> Vec<PathBuf> {
+    let rows = ROWS / 16;
+    let mut rng = Rng(7);
+    (0..16)
+        .map(|i| {
+            let path = dir.join(format!("part={i:02}/data.parquet"));
+            if !path.exists() {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                let batch = long_batch(&mut rng, i * rows, rows);
+                let mut w = ArrowWriter::try_new(
+                    std::fs::File::create(&path).unwrap(),
+                    batch.schema(),
+                    Some(props()),
+                )
+                .unwrap();
+                w.write(&batch).unwrap();
+                w.close().unwrap();
+            }
+            path
+        })
+        .collect()
+}
+
+/// The server process, stopped when dropped: at the end, or when a measurement panics.
+pub struct Stop(pub std::process::Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -64,6 +64,10 @@ pub struct InputArgs {
     /// Partitions read in parallel [default: one per core].
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub partitions: usize,
+    /// Compute the profile on a Ballista cluster: its scheduler's `df://HOST:PORT`, started
+    /// with `preflight cluster scheduler` (Parquet and NDJSON inputs the executors see).
+    #[arg(long, value_name = "URL")]
+    pub cluster: Option<String>,
 }
 
 impl InputArgs {
@@ -98,14 +102,30 @@ impl InputArgs {
             let dt = parse_type(ty).map_err(|e| anyhow::anyhow!("--type {t}: {e}"))?;
             types.push((col.to_string(), dt));
         }
+        if let Some(url) = &self.cluster {
+            check_cluster_url(url)?;
+        }
         Ok(SourceOptions {
             format,
             csv,
             types,
             partitions: self.partitions,
             memory: memory_tables(),
+            cluster: self.cluster.clone(),
         })
     }
+}
+
+/// A `--cluster` URL is checked before any input is opened.
+#[cfg(feature = "cluster")]
+fn check_cluster_url(url: &str) -> Result<()> {
+    preflight_stats::cluster::scheduler_address(url)?;
+    Ok(())
+}
+
+#[cfg(not(feature = "cluster"))]
+fn check_cluster_url(url: &str) -> Result<()> {
+    bail!("--cluster {url}: this preflight was built without the `cluster` feature")
 }
 
 /// The tables in memory of the run in progress (see `crate::run_with_tables`).

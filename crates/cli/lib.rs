@@ -64,6 +64,8 @@ enum Command {
     Labels(Box<commands::labels::Args>),
     Report(commands::report::Args),
     History(commands::history::Args),
+    #[cfg(feature = "cluster")]
+    Cluster(commands::cluster::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(commands::completions::CompletionsArgs),
     /// Print the man page (or write one per command with --dir).
@@ -267,6 +269,8 @@ fn dispatch(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Labels(args) => commands::labels::run(*args),
         Command::Report(args) => commands::report::run(args),
         Command::History(args) => commands::history::run(args),
+        #[cfg(feature = "cluster")]
+        Command::Cluster(args) => commands::cluster::run(args),
         Command::Completions(args) => commands::completions::completions(args),
         Command::Man(args) => commands::completions::man(args),
         Command::Config => config::show(),

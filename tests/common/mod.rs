@@ -1,8 +1,10 @@
 //! Shared helpers for the end-to-end tests: run the built binary on real files.
 #![allow(dead_code)]
 
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The built binary, with the environment that changes its text output removed (a
 /// `COLUMNS` exported by the shell would fit tables to it; `NO_COLOR`).
@@ -186,3 +188,60 @@ pub fn assert_snapshot(name: &str, got: &str) {
     }
 }
 pub mod batches;
+
+/// A port free on 127.0.0.1 now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
+}
+
+/// A server process started by a test on 127.0.0.1, ready once its port accepts
+/// connections; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+impl Server {
+    pub fn start(mut cmd: Command, port: u16, log: PathBuf) -> Self {
+        let out = std::fs::File::create(&log).expect("server log");
+        let err = out.try_clone().expect("server log");
+        let child = cmd
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .spawn()
+            .expect("start server");
+        let mut server = Server { child, port, log };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("server exited ({status}): {}", server.log_text());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not start: {}",
+                server.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,3 +1,5 @@
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod completions;
 pub mod drift;
 pub mod history;

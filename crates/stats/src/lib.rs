@@ -23,6 +23,8 @@
 //!   source (so callers match kinds, e.g. [`error::Error::is_resources_exhausted`], never
 //!   message text). [`number`]: how statistics and counts read in messages.
 
+#[cfg(feature = "cluster")]
+pub mod cluster;
 mod concat;
 pub mod drift;
 pub mod error;

@@ -173,6 +173,9 @@ pub struct SourceOptions {
     pub partitions: usize,
     /// Tables already in memory, read in place of a path that names them.
     pub memory: MemoryTables,
+    /// A Ballista scheduler (`df://host:port`) that computes the profile instead of this
+    /// process (`--cluster`; [`crate::cluster`]).
+    pub cluster: Option<String>,
 }
 
 /// Tables already in memory (the Python API's data frames, imported through the Arrow C
@@ -252,6 +255,9 @@ pub fn parse_type(s: &str) -> Result<DataType, String> {
 pub struct Dataset {
     inputs: Inputs,
     table: Table,
+    /// A Ballista client session (`--cluster`): the profile and the queries of
+    /// [`Dataset::context`] run on the cluster.
+    cluster: Option<SessionContext>,
 }
 
 /// Resolved inputs and how to read them; builds the DataFusion table.
@@ -288,6 +294,14 @@ struct Table {
     file_schemas: Vec<SchemaRef>,
     /// Columns some files lack, with those files.
     absent: Vec<(String, Vec<String>)>,
+}
+
+impl Table {
+    /// The data is read by a provider of ours (typed CSV, files with other columns, a
+    /// table in memory), not by DataFusion's listing table a cluster can be sent.
+    fn is_custom(&self) -> bool {
+        !self.view.is::<ListingTable>()
+    }
 }
 
 /// What one user-named path resolved to.
@@ -557,7 +571,15 @@ impl Dataset {
             known_rows,
         };
         let table = inputs.build_table(false).await?;
-        Ok(Self { inputs, table })
+        let cluster = match &opts.cluster {
+            Some(url) => Some(cluster_session(url, &table).await?),
+            None => None,
+        };
+        Ok(Self {
+            inputs,
+            table,
+            cluster,
+        })
     }
 
     /// A table in memory, named `name` in messages and outputs. Its batches are sliced (not
@@ -619,7 +641,16 @@ impl Dataset {
             file_schemas: vec![table.schema.clone()],
             absent: Vec::new(),
         };
-        Ok(Self { inputs, table })
+        if let Some(url) = &opts.cluster {
+            return Err(Error::Usage(format!(
+                "--cluster {url}: a table in memory cannot be sent to a cluster; write it to Parquet where the cluster reads it"
+            )));
+        }
+        Ok(Self {
+            inputs,
+            table,
+            cluster: None,
+        })
     }
 
     /// The table in memory these inputs are, if they are one (`Dataset::open` reads a
@@ -656,13 +687,17 @@ impl Dataset {
     }
 
     /// The session, with the data registered as table `data` (for SQL checks).
+    /// The Ballista client session of a `--cluster` run.
+    pub fn cluster_session(&self) -> Option<&SessionContext> {
+        self.cluster.as_ref()
+    }
+
     pub fn context(&self) -> Result<&SessionContext> {
-        if !self.inputs.ctx.table_exist("data")? {
-            self.inputs
-                .ctx
-                .register_table("data", self.table.view.clone())?;
+        let ctx = self.cluster.as_ref().unwrap_or(&self.inputs.ctx);
+        if !ctx.table_exist("data")? {
+            ctx.register_table("data", self.table.view.clone())?;
         }
-        Ok(&self.inputs.ctx)
+        Ok(ctx)
     }
 
     /// A session over the same table, as typed for the profile, that reads it with one
@@ -720,6 +755,9 @@ impl Dataset {
     /// Profile the data in one streaming pass, DataFusion partitions in parallel.
     /// `rows_read` is advanced as batches arrive (for a progress display).
     pub async fn profile(&mut self, rows_read: Arc<AtomicU64>) -> Result<Profile> {
+        if let (Some(url), Some(ctx)) = (&self.inputs.opts.cluster, &self.cluster) {
+            return self.profile_on_cluster(url, ctx).await;
+        }
         let builder = match self
             .inputs
             .profile_table(&self.table, rows_read.clone())
@@ -744,6 +782,35 @@ impl Dataset {
             Err(e) => return Err(self.inputs.diagnose_read(&self.table, e).await),
         };
         self.finish(builder)
+    }
+
+    /// The profile computed by a Ballista cluster (`--cluster`): `preflight_profile` in a
+    /// plan the cluster runs ([`crate::cluster`]). Its statistics are the local run's;
+    /// floating-point sums and approximate sketches may differ in their last bits, since
+    /// the cluster splits the rows among partial states another way.
+    async fn profile_on_cluster(&self, url: &str, ctx: &SessionContext) -> Result<Profile> {
+        let inp = &self.inputs;
+        let builder = self
+            .profile_builder_in(ctx)
+            .await
+            .map_err(|e| Error::Usage(format!("--cluster {url}: {e}")))?;
+        check_cluster_rows(url, builder.rows, inp.known_rows, inp.files.len())?;
+        self.finish(builder)
+    }
+
+    /// The profile computed by `preflight_profile` in a plan of the session `ctx`, which
+    /// has the function registered: a Ballista session ([`crate::cluster::session_state`])
+    /// runs it on its cluster.
+    pub async fn profile_in(&self, ctx: &SessionContext) -> Result<Profile> {
+        let builder = self.profile_builder_in(ctx).await?;
+        self.finish(builder)
+    }
+
+    async fn profile_builder_in(&self, ctx: &SessionContext) -> Result<ProfileBuilder> {
+        let df = ctx
+            .read_table(self.table.view.clone())
+            .map_err(|e| self.inputs.blame_engine(e.into()))?;
+        crate::profile::udaf::profile_query(df).await
     }
 
     /// A finished profile from the builder of every row: a table without rows is an
@@ -820,6 +887,33 @@ impl Dataset {
             .map(|(key, b)| Ok((key, b.finish(self.inputs.sources.clone()))))
             .collect()
     }
+}
+
+/// A client session on the cluster at `url` for `table`, which must be one a cluster can
+/// be sent (DataFusion's listing table of Parquet, NDJSON or Arrow files).
+#[cfg(feature = "cluster")]
+async fn cluster_session(url: &str, table: &Table) -> Result<SessionContext> {
+    if table.is_custom() {
+        return Err(Error::Usage(format!(
+            "--cluster {url}: CSV inputs, and files that disagree on their columns, are read by preflight's own reader, which a cluster cannot run; convert them to Parquet or NDJSON, or drop --cluster"
+        )));
+    }
+    crate::cluster::connect(url).await
+}
+
+#[cfg(not(feature = "cluster"))]
+async fn cluster_session(url: &str, _table: &Table) -> Result<SessionContext> {
+    Err(Error::Usage(format!(
+        "--cluster {url}: this preflight was built without the `cluster` feature"
+    )))
+}
+
+#[cfg(feature = "cluster")]
+use crate::cluster::check_rows as check_cluster_rows;
+
+#[cfg(not(feature = "cluster"))]
+fn check_cluster_rows(_url: &str, _got: u64, _known: Option<u64>, _files: usize) -> Result<()> {
+    Ok(())
 }
 
 /// Rows of each CSV or NDJSON file its column types are inferred from (DataFusion's

@@ -275,6 +275,44 @@ pub async fn skew(
 }
 
 /// [`skew`] in a runtime of the caller's (memory pool, disk manager).
+/// A session of its own over both tables for the join: A's settings, the caller's runtime.
+async fn join_session(
+    a: &Dataset,
+    b: &Dataset,
+    (sa, sb): (&arrow::datatypes::Schema, &arrow::datatypes::Schema),
+    runtime: Arc<RuntimeEnv>,
+) -> Result<SessionContext> {
+    let base = a.context()?;
+    let mut config = base.copied_config();
+    let partitions = config.target_partitions().max(2);
+    config = config
+        .with_target_partitions(partitions)
+        .with_repartition_joins(true);
+    config.options_mut().optimizer.prefer_hash_join = false;
+    // Under a limit, two settings are scaled to it. Every sort holds
+    // `sort_spill_reservation_bytes` (10 MB by default) outside the spillable share, to
+    // merge its spill files; and the FairSpillPool gives each spillable operator (the
+    // pairs query has about ten per partition: sorts, aggregates, repartitions) an equal
+    // share, in which a sort must hold a batch twice over. So the reservation is a 16th of
+    // a partition's memory and a batch (8192 rows by default) a quarter of the reservation,
+    // at least 256 rows, by the rows' estimated width.
+    if let Some(limit) = memory_limit_of(&runtime) {
+        let reservation = (limit / (16 * partitions)).max(1);
+        let row_bytes = row_bytes(sa).max(row_bytes(sb));
+        let batch = config
+            .batch_size()
+            .min((reservation / 4 / row_bytes).max(256));
+        config = config.with_batch_size(batch);
+        let execution = &mut config.options_mut().execution;
+        execution.sort_spill_reservation_bytes =
+            execution.sort_spill_reservation_bytes.min(reservation);
+    }
+    let ctx = &SessionContext::new_with_config_rt(config, runtime);
+    ctx.register_table("data", base.table_provider("data").await?)?;
+    ctx.register_table("skew_b", b.context()?.table_provider("data").await?)?;
+    Ok(ctx.clone())
+}
+
 pub async fn skew_with_runtime(
     a: &Dataset,
     b: &Dataset,
@@ -301,34 +339,18 @@ pub async fn skew_with_runtime(
     // A session of its own over both tables: A's settings, the caller's runtime. Sort-merge
     // joins spill, hash joins hold their build side in memory; with one target partition
     // DataFusion plans a collect-left hash join whatever the preference, hence two at least.
-    let base = a.context()?;
-    let mut config = base.copied_config();
-    let partitions = config.target_partitions().max(2);
-    config = config
-        .with_target_partitions(partitions)
-        .with_repartition_joins(true);
-    config.options_mut().optimizer.prefer_hash_join = false;
-    // Under a limit, two settings are scaled to it. Every sort holds
-    // `sort_spill_reservation_bytes` (10 MB by default) outside the spillable share, to
-    // merge its spill files; and the FairSpillPool gives each spillable operator (the
-    // pairs query has about ten per partition: sorts, aggregates, repartitions) an equal
-    // share, in which a sort must hold a batch twice over. So the reservation is a 16th of
-    // a partition's memory and a batch (8192 rows by default) a quarter of the reservation,
-    // at least 256 rows, by the rows' estimated width.
-    if let Some(limit) = memory_limit_of(&runtime) {
-        let reservation = (limit / (16 * partitions)).max(1);
-        let row_bytes = row_bytes(&sa).max(row_bytes(&sb));
-        let batch = config
-            .batch_size()
-            .min((reservation / 4 / row_bytes).max(256));
-        config = config.with_batch_size(batch);
-        let execution = &mut config.options_mut().execution;
-        execution.sort_spill_reservation_bytes =
-            execution.sort_spill_reservation_bytes.min(reservation);
-    }
-    let ctx = &SessionContext::new_with_config_rt(config, runtime);
-    ctx.register_table("data", base.table_provider("data").await?)?;
-    ctx.register_table("skew_b", b.context()?.table_provider("data").await?)?;
+    // On a cluster (`--cluster`), its session runs the join (Ballista plans sort-merge
+    // joins, which spill on the executors); here, a session of its own.
+    let ctx = &match a.cluster_session() {
+        Some(_) => {
+            // `a.context()` is this session, with A registered as `data`.
+            let c = a.context()?;
+            c.deregister_table("skew_b")?;
+            c.register_table("skew_b", b.context()?.table_provider("data").await?)?;
+            c.clone()
+        }
+        None => join_session(a, b, (&sa, &sb), runtime).await?,
+    };
 
     let k = quote_ident(key);
     let key_expr = |t: &str| {

@@ -1,0 +1,156 @@
+//! Profiles computed on an Apache DataFusion Ballista cluster (`--cluster df://host:port`).
+//!
+//! The client plans `SELECT preflight_profile(c1..c64), preflight_profile(c65..) ... FROM
+//! data` ([`crate::profile::udaf`]) and the cluster runs it: partial aggregates next to the
+//! scan on the executors, the final merge in one task, and only the merged states (a few
+//! kilobytes per column) come back. The scheduler and the executors must know the
+//! function: `preflight cluster scheduler|executor` are Ballista's processes with it
+//! registered ([`session_state`] for the scheduler, [`function_registry`] for executors),
+//! and with preflight's object stores ([`crate::remote::runtime_env`]).
+//!
+//! What the cluster cannot read it must not report as data: Ballista plans a path its
+//! executors do not see as an empty scan (apache/datafusion-ballista#353). A cluster result
+//! with fewer rows than the files' footers hold, or none where the listing had data, is an
+//! error ([`check_rows`]).
+
+use std::net::ToSocketAddrs;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ballista::prelude::{SessionConfigExt, SessionContextExt};
+use datafusion::execution::FunctionRegistry;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::error::{Error, Result};
+
+/// How long the client waits for the scheduler's port to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A session state with preflight's functions and object stores: what the client plans
+/// with and what the scheduler decodes the client's plans with.
+pub fn session_state(config: SessionConfig) -> datafusion::error::Result<SessionState> {
+    let runtime = crate::remote::runtime_env().build_arc()?;
+    let mut state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .build();
+    // Registered on the built state: the builder's `with_aggregate_functions` would
+    // replace the built-in aggregates rather than add to them.
+    state.register_udaf(Arc::new(crate::profile::udaf::profile_udaf()))?;
+    Ok(state)
+}
+
+/// The executors' function registry: DataFusion's built-ins and `preflight_profile`.
+pub fn function_registry() -> Arc<ballista_core::registry::BallistaFunctionRegistry> {
+    let mut registry = ballista_core::registry::BallistaFunctionRegistry::default();
+    let udaf = Arc::new(crate::profile::udaf::profile_udaf());
+    registry
+        .aggregate_functions
+        .insert(udaf.name().to_string(), udaf);
+    Arc::new(registry)
+}
+
+/// `host:port` of a `df://host:port` URL, checked.
+pub fn scheduler_address(url: &str) -> Result<(String, u16)> {
+    let bad = || {
+        Error::Usage(format!(
+            "--cluster {url}: expected df://HOST:PORT (a Ballista scheduler, e.g. df://localhost:50050)"
+        ))
+    };
+    let rest = url.strip_prefix("df://").ok_or_else(bad)?;
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = rest.rsplit_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    if host.is_empty() || port == 0 {
+        return Err(bad());
+    }
+    Ok((host.to_string(), port))
+}
+
+/// A client session on the cluster at `url`, after checking within a few seconds that its
+/// scheduler answers (Ballista itself would retry for much longer before it fails).
+pub async fn connect(url: &str) -> Result<SessionContext> {
+    let (host, port) = scheduler_address(url)?;
+    let unreachable = |why: String| {
+        Error::Usage(format!(
+            "--cluster {url}: cannot reach the Ballista scheduler: {why}"
+        ))
+    };
+    let addrs: Vec<_> = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| unreachable(format!("cannot resolve `{host}`: {e}")))?
+        .collect();
+    let mut last = String::from("no address");
+    let mut reached = false;
+    for a in addrs {
+        match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(a)).await {
+            Ok(Ok(_)) => {
+                reached = true;
+                break;
+            }
+            Ok(Err(e)) => last = e.to_string(),
+            Err(_) => last = format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        }
+    }
+    if !reached {
+        return Err(unreachable(last));
+    }
+    let config = SessionConfig::new_with_ballista().with_ballista_job_name("preflight");
+    let state = session_state(config)?;
+    Ok(SessionContext::remote_with_state(url, state).await?)
+}
+
+/// A cluster result is data only if it holds every row the inputs are known to have
+/// (`known`: the Parquet footers' total), or at least one row when the listing found
+/// non-empty files.
+pub fn check_rows(url: &str, got: u64, known: Option<u64>, files: usize) -> Result<()> {
+    let hint = "the scheduler and every executor must see the input at the same path (a shared mount, or an object store URL)";
+    match known {
+        Some(k) if got != k => Err(Error::Usage(format!(
+            "--cluster {url}: the cluster read {got} rows where the {files} input files hold {k}; {hint}"
+        ))),
+        None if got == 0 => Err(Error::Usage(format!(
+            "--cluster {url}: the cluster read no rows from {files} input files; {hint}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheduler_urls_are_checked() {
+        assert_eq!(
+            scheduler_address("df://localhost:50050").ok(),
+            Some(("localhost".to_string(), 50050))
+        );
+        for bad in [
+            "localhost:50050",
+            "df://localhost",
+            "df://:50050",
+            "df://h:0",
+            "df://h:x",
+        ] {
+            assert!(scheduler_address(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn short_results_are_refused() {
+        assert!(check_rows("df://h:1", 10, Some(10), 2).is_ok());
+        assert!(check_rows("df://h:1", 7, None, 2).is_ok());
+        let e = check_rows("df://h:1", 0, Some(10), 2)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("read 0 rows where the 2 input files hold 10"),
+            "{e}"
+        );
+        let e = check_rows("df://h:1", 0, None, 3).unwrap_err().to_string();
+        assert!(e.contains("no rows from 3 input files"), "{e}");
+    }
+}
