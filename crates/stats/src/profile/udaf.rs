@@ -140,13 +140,26 @@ impl ProfileAccumulator {
             return Ok(self.builder.clone());
         }
         self.parts.sort_unstable();
-        let mut out = self.builder.clone();
+        let mut level = vec![self.builder.clone()];
         for part in &self.parts {
-            let b = decode(part).map_err(|e| DataFusionError::External(Box::new(e)))?;
-            out.merge(&b)
-                .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            level.push(decode(part).map_err(|e| DataFusionError::External(Box::new(e)))?);
         }
-        Ok(out)
+        // A balanced tree of pairwise merges: each state goes through log2(n) merges rather
+        // than up to n, which keeps the t-digests' error from growing with the number of
+        // partial states.
+        while level.len() > 1 {
+            let mut next = Vec::with_capacity(level.len().div_ceil(2));
+            let mut it = level.into_iter();
+            while let Some(mut a) = it.next() {
+                if let Some(b) = it.next() {
+                    a.merge(&b)
+                        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                }
+                next.push(a);
+            }
+            level = next;
+        }
+        Ok(level.pop().unwrap_or_else(|| self.builder.clone()))
     }
 }
 

@@ -13,11 +13,6 @@ use serde_json::Value;
 /// equal-width bucket counts (differences of two of the digest's ranks) to 2% of the values; top
 /// values from a frequent-items sketch are not compared.
 pub fn same_summaries(a: &Value, b: &Value, rel: f64) {
-    same_summaries_within(a, b, rel, 0.01);
-}
-
-/// [`same_summaries`] with digest quantiles to `share` of the column's range.
-pub fn same_summaries_within(a: &Value, b: &Value, rel: f64, share: f64) {
     let (ca, cb) = (
         a["columns"].as_array().unwrap(),
         b["columns"].as_array().unwrap(),
@@ -43,10 +38,10 @@ pub fn same_summaries_within(a: &Value, b: &Value, rel: f64, share: f64) {
                 m.remove("top_values");
                 m.remove("top_values_max_error");
             }
-            walk(name, &x, &y, rel, approx, (range * share, present));
+            walk(name, &x, &y, rel, approx, (range * 0.01, present));
             continue;
         }
-        walk(name, x, y, rel, approx, (range * share, present));
+        walk(name, x, y, rel, approx, (range * 0.01, present));
     }
 }
 
