@@ -126,8 +126,31 @@ fn key_text(by: &[String], values: &[Option<String>]) -> String {
         .join("_")
 }
 
-/// Profile `ds` per slice of the `by` columns in one pass.
-pub async fn profile_slices(ds: &Dataset, by: &[String], max_slices: usize) -> Result<Sliced> {
+/// A slice's key: the value of each `by` column as text (`None` for missing).
+pub type SliceKey = Vec<Option<String>>;
+
+/// Every slice's builder after the pass, before any is cut to `max_slices`: what
+/// [`profile_slices`] finishes, and what [`pair_slices`] pairs with another dataset's.
+#[derive(Debug, Clone)]
+pub struct SliceBuilders {
+    by: Vec<String>,
+    builders: HashMap<SliceKey, ProfileBuilder>,
+    sources: Vec<String>,
+}
+
+/// The slice of one key on the two sides of a comparison; `None` where a side has no
+/// row of it.
+#[derive(Debug, Clone)]
+pub struct SlicePair {
+    pub key: String,
+    /// The slice's value of each `by` column; empty for `__other__`.
+    pub values: BTreeMap<String, Option<String>>,
+    pub reference: Option<Slice>,
+    pub current: Option<Slice>,
+}
+
+/// The slices of one dataset, one builder per key, in one pass.
+pub async fn slice_builders(ds: &Dataset, by: &[String]) -> Result<SliceBuilders> {
     let schema = ds.schema();
     let mut idx = Vec::with_capacity(by.len());
     for b in by {
@@ -160,7 +183,7 @@ pub async fn profile_slices(ds: &Dataset, by: &[String], max_slices: usize) -> R
         )
         .await?;
     // Merge the partitions' builders per key, in partition order.
-    let mut merged: HashMap<Vec<Option<String>>, ProfileBuilder> = HashMap::new();
+    let mut merged: HashMap<SliceKey, ProfileBuilder> = HashMap::new();
     for (part, err) in parts {
         if let Some(e) = err {
             return Err(e);
@@ -178,36 +201,141 @@ pub async fn profile_slices(ds: &Dataset, by: &[String], max_slices: usize) -> R
             }
         }
     }
-    let distinct = merged.len();
-    let mut all: Vec<(Vec<Option<String>>, ProfileBuilder)> = merged.into_iter().collect();
-    all.sort_by(|a, b| b.1.rows.cmp(&a.1.rows).then_with(|| a.0.cmp(&b.0)));
-    let rest = all.split_off(all.len().min(max_slices));
-    let sources = ds.sources().to_vec();
-    let mut slices: Vec<Slice> = all
+    Ok(SliceBuilders {
+        by: by.to_vec(),
+        builders: merged,
+        sources: ds.sources().to_vec(),
+    })
+}
+
+impl SliceBuilders {
+    /// The `by` columns.
+    pub fn by(&self) -> &[String] {
+        &self.by
+    }
+
+    /// Distinct slice keys found.
+    pub fn len(&self) -> usize {
+        self.builders.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.builders.is_empty()
+    }
+
+    /// Rows of the slice of `key` (0 when there is none).
+    pub fn rows(&self, key: &SliceKey) -> u64 {
+        self.builders.get(key).map_or(0, |b| b.rows)
+    }
+
+    /// The slices of `keep`, in that order (a key without rows gives no slice), then
+    /// every other slice merged into `__other__` (in key order, so deterministic).
+    fn cut(mut self, keep: &[SliceKey]) -> Result<Vec<(SliceKey, Option<Slice>)>> {
+        let mut out = Vec::with_capacity(keep.len() + 1);
+        for k in keep {
+            let slice = self.builders.remove(k).map(|b| Slice {
+                key: key_text(&self.by, k),
+                values: self.by.iter().cloned().zip(k.iter().cloned()).collect(),
+                rows: b.rows,
+                profile: b.finish(self.sources.clone()),
+            });
+            out.push((k.clone(), slice));
+        }
+        let mut rest: Vec<(SliceKey, ProfileBuilder)> = self.builders.into_iter().collect();
+        rest.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(((_, first), others)) = rest.split_first() {
+            let mut b = first.clone();
+            for (_, o) in others {
+                b.merge(o)?;
+            }
+            out.push((
+                Vec::new(),
+                Some(Slice {
+                    key: OTHER.into(),
+                    values: BTreeMap::new(),
+                    rows: b.rows,
+                    profile: b.finish(self.sources.clone()),
+                }),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The `max_slices` slices with the most rows (ties by key), then `__other__`.
+    pub fn into_sliced(self, max_slices: usize) -> Result<Sliced> {
+        let mut keys: Vec<(&SliceKey, u64)> =
+            self.builders.iter().map(|(k, b)| (k, b.rows)).collect();
+        keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let keep: Vec<SliceKey> = keys
+            .into_iter()
+            .take(max_slices)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let by = self.by.clone();
+        let distinct = self.builders.len();
+        let slices = self
+            .cut(&keep)?
+            .into_iter()
+            .filter_map(|(_, s)| s)
+            .collect();
+        Ok(Sliced {
+            by,
+            max_slices,
+            distinct_slices: distinct,
+            slices,
+        })
+    }
+}
+
+/// Pair the slices of a reference and a current dataset (the same `by` columns): the
+/// `max_slices` keys with the most rows on both sides together (ties by key), so that a
+/// slice that vanished from the current data still ranks by its reference rows; then one
+/// `__other__` pair of every other key, merged alike on both sides, so that the two
+/// `__other__` slices hold the same keys. A key one side lacks is paired with `None`.
+pub fn pair_slices(
+    reference: SliceBuilders,
+    current: SliceBuilders,
+    max_slices: usize,
+) -> Result<Vec<SlicePair>> {
+    let mut rows: HashMap<&SliceKey, u64> = HashMap::new();
+    for (k, b) in reference.builders.iter().chain(current.builders.iter()) {
+        *rows.entry(k).or_default() += b.rows;
+    }
+    let mut keys: Vec<(&SliceKey, u64)> = rows.into_iter().collect();
+    keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let keep: Vec<SliceKey> = keys
         .into_iter()
-        .map(|(k, b)| Slice {
-            key: key_text(by, &k),
-            values: by.iter().cloned().zip(k).collect(),
-            rows: b.rows,
-            profile: b.finish(sources.clone()),
+        .take(max_slices)
+        .map(|(k, _)| k.clone())
+        .collect();
+    let by = current.by.clone();
+    let mut r = reference.cut(&keep)?;
+    let mut c = current.cut(&keep)?;
+    // `cut` gives the kept keys in order, then `__other__` when a side has more.
+    let other_r = (r.len() > keep.len()).then(|| r.pop()).flatten();
+    let other_c = (c.len() > keep.len()).then(|| c.pop()).flatten();
+    let mut pairs: Vec<SlicePair> = keep
+        .iter()
+        .zip(r.into_iter().zip(c))
+        .map(|(k, ((_, rs), (_, cs)))| SlicePair {
+            key: key_text(&by, k),
+            values: by.iter().cloned().zip(k.iter().cloned()).collect(),
+            reference: rs,
+            current: cs,
         })
         .collect();
-    if let Some(((_, first), others)) = rest.split_first() {
-        let mut b = first.clone();
-        for (_, o) in others {
-            b.merge(o)?;
-        }
-        slices.push(Slice {
+    if other_r.is_some() || other_c.is_some() {
+        pairs.push(SlicePair {
             key: OTHER.into(),
             values: BTreeMap::new(),
-            rows: b.rows,
-            profile: b.finish(sources.clone()),
+            reference: other_r.and_then(|(_, s)| s),
+            current: other_c.and_then(|(_, s)| s),
         });
     }
-    Ok(Sliced {
-        by: by.to_vec(),
-        max_slices,
-        distinct_slices: distinct,
-        slices,
-    })
+    Ok(pairs)
+}
+
+/// Profile `ds` per slice of the `by` columns in one pass.
+pub async fn profile_slices(ds: &Dataset, by: &[String], max_slices: usize) -> Result<Sliced> {
+    slice_builders(ds, by).await?.into_sliced(max_slices)
 }
