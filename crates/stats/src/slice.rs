@@ -7,9 +7,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use arrow::array::{Array, RecordBatch, StringArray, UInt32Array};
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array};
 use arrow::compute::{cast, take_record_batch};
 use arrow::datatypes::DataType;
+use arrow::row::{RowConverter, SortField};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -44,6 +45,8 @@ pub struct Sliced {
 /// when there are many slices, and a profile update has a cost per call, so rows are
 /// gathered until [`FLUSH_ROWS`] and fed as one batch.
 struct SliceState {
+    /// The key as text, made once, when the slice's first row is seen.
+    key: SliceKey,
     builder: ProfileBuilder,
     pending: Vec<RecordBatch>,
     pending_rows: usize,
@@ -68,52 +71,147 @@ impl SliceState {
     }
 }
 
-type Builders = HashMap<Vec<Option<String>>, SliceState>;
+/// FxHash's mixing (rustc's hasher): slice keys are short byte strings hashed once per
+/// row, where SipHash's cost shows. Not collision-resistant against crafted input, which
+/// costs a slower map, never a wrong one.
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type KeyMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<KeyHasher>>;
+
+/// A partition's slices, keyed by the native encoding of their `by` values (arrow's row
+/// format): rows are grouped without turning values into text, which is done once per
+/// slice for its key.
+#[derive(Default)]
+struct Builders {
+    converter: Option<RowConverter>,
+    slices: KeyMap<Vec<u8>, SliceState>,
+    /// Batches grouped since every slice was last flushed (see [`PIN_BATCHES`]).
+    since_flush: usize,
+}
+
+/// A batch's rows are put in slice order with one copy, and each slice queues a
+/// zero-copy piece of it; a queued piece keeps the whole batch alive, so every slice is
+/// flushed after this many batches: what waits is at most this many batches per
+/// partition, however many slices there are (a copy per slice and batch cost more in
+/// allocations than the copy itself).
+const PIN_BATCHES: usize = 32;
+
+/// The text of row `row` of each `by` column (`None` for missing).
+fn text_key(cols: &[ArrayRef], row: usize) -> Result<SliceKey> {
+    let mut key = Vec::with_capacity(cols.len());
+    for c in cols {
+        let one = cast(&c.slice(row, 1), &DataType::Utf8).map_err(Error::Arrow)?;
+        let Some(s) = one.as_any().downcast_ref::<StringArray>() else {
+            return Err(Error::Engine("a slice column did not cast to text".into()));
+        };
+        key.push((!s.is_null(0)).then(|| s.value(0).to_string()));
+    }
+    Ok(key)
+}
 
 /// Group one batch's rows by slice key and queue them for each key's builder.
 fn update(state: &mut Builders, batch: &RecordBatch, by: &[usize]) -> Result<()> {
-    let mut keys: Vec<StringArray> = Vec::with_capacity(by.len());
-    for &i in by {
-        let col = cast(batch.column(i), &DataType::Utf8).map_err(Error::Arrow)?;
-        let Some(s) = col.as_any().downcast_ref::<StringArray>() else {
-            return Err(Error::Engine("a slice column did not cast to text".into()));
-        };
-        keys.push(s.clone());
+    let n = batch.num_rows();
+    if n == 0 {
+        return Ok(());
     }
-    // Rows to groups without allocating per row: the key's cells borrowed from the
-    // batch; an owned key is made once per group.
-    let mut group_of: HashMap<Vec<Option<&str>>, usize> = HashMap::new();
-    let mut groups: Vec<(Vec<Option<&str>>, Vec<u32>)> = Vec::new();
-    let mut key: Vec<Option<&str>> = Vec::with_capacity(keys.len());
-    for row in 0..batch.num_rows() {
-        key.clear();
-        key.extend(keys.iter().map(|k| (!k.is_null(row)).then(|| k.value(row))));
-        match group_of.get(&key) {
-            Some(&g) => groups[g].1.push(row as u32),
-            None => {
-                group_of.insert(key.clone(), groups.len());
-                groups.push((key.clone(), vec![row as u32]));
-            }
+    let cols: Vec<ArrayRef> = by.iter().map(|&i| batch.column(i).clone()).collect();
+    let converter = match &state.converter {
+        Some(c) => c,
+        None => {
+            let fields = (cols.iter())
+                .map(|c| SortField::new(c.data_type().clone()))
+                .collect();
+            state
+                .converter
+                .insert(RowConverter::new(fields).map_err(Error::Arrow)?)
         }
-    }
-    let schema = batch.schema();
-    for (key, rows) in groups {
-        let sub = if rows.len() == batch.num_rows() {
-            batch.clone()
-        } else {
-            take_record_batch(batch, &UInt32Array::from(rows)).map_err(Error::Arrow)?
-        };
-        let owned: Vec<Option<String>> = key.iter().map(|k| k.map(str::to_string)).collect();
-        let st = state.entry(owned).or_insert_with(|| SliceState {
-            builder: ProfileBuilder::new(&schema),
-            pending: Vec::new(),
-            pending_rows: 0,
+    };
+    let rows = converter.convert_columns(&cols).map_err(Error::Arrow)?;
+    // Each row's group in this batch (groups in order of first row); a row with the key
+    // of the row before it (sorted or clustered data) skips the hash.
+    let mut group_of: KeyMap<&[u8], u32> = KeyMap::default();
+    let mut first: Vec<usize> = Vec::new();
+    let mut group: Vec<u32> = Vec::with_capacity(n);
+    let mut last: (&[u8], u32) = (&[], u32::MAX);
+    for r in 0..n {
+        let key = rows.row(r).data();
+        if last.1 != u32::MAX && key == last.0 {
+            group.push(last.1);
+            continue;
+        }
+        let next = first.len() as u32;
+        let g = *group_of.entry(key).or_insert_with(|| {
+            first.push(r);
+            next
         });
+        group.push(g);
+        last = (key, g);
+    }
+    // Each group's rows, in row order, one after the other.
+    let groups = first.len();
+    let mut starts = vec![0usize; groups + 1];
+    for &g in &group {
+        starts[g as usize + 1] += 1;
+    }
+    for g in 0..groups {
+        starts[g + 1] += starts[g];
+    }
+    let sorted = if groups == 1 {
+        batch.clone()
+    } else {
+        let mut at = starts.clone();
+        let mut order = vec![0u32; n];
+        for (r, &g) in group.iter().enumerate() {
+            order[at[g as usize]] = r as u32;
+            at[g as usize] += 1;
+        }
+        take_record_batch(batch, &UInt32Array::from(order)).map_err(Error::Arrow)?
+    };
+    let schema = batch.schema();
+    for g in 0..groups {
+        let bytes = rows.row(first[g]).data();
+        if !state.slices.contains_key(bytes) {
+            let st = SliceState {
+                key: text_key(&cols, first[g])?,
+                builder: ProfileBuilder::new(&schema),
+                pending: Vec::new(),
+                pending_rows: 0,
+            };
+            state.slices.insert(bytes.to_vec(), st);
+        }
+        let Some(st) = state.slices.get_mut(bytes) else {
+            return Err(Error::Engine("a slice vanished from its map".into()));
+        };
+        let sub = sorted.slice(starts[g], starts[g + 1] - starts[g]);
         st.pending_rows += sub.num_rows();
         st.pending.push(sub);
         if st.pending_rows >= FLUSH_ROWS {
             st.flush()?;
         }
+    }
+    state.since_flush += 1;
+    if state.since_flush >= PIN_BATCHES {
+        for st in state.slices.values_mut() {
+            st.flush()?;
+        }
+        state.since_flush = 0;
     }
     Ok(())
 }
@@ -172,7 +270,7 @@ pub async fn slice_builders(ds: &Dataset, by: &[String]) -> Result<SliceBuilders
     }
     let parts = ds
         .scan_with(
-            || (Builders::new(), None::<Error>),
+            || (Builders::default(), None::<Error>),
             move |(state, err): &mut (Builders, Option<Error>), batch: &RecordBatch| {
                 if err.is_none()
                     && let Err(e) = update(state, batch, &idx)
@@ -182,16 +280,18 @@ pub async fn slice_builders(ds: &Dataset, by: &[String]) -> Result<SliceBuilders
             },
         )
         .await?;
-    // Merge the partitions' builders per key, in partition order.
+    // Merge the partitions' builders per key, in partition order (and in key order
+    // within one, where two native keys have one text: NaNs of different bits).
     let mut merged: HashMap<SliceKey, ProfileBuilder> = HashMap::new();
     for (part, err) in parts {
         if let Some(e) = err {
             return Err(e);
         }
-        let mut keys: Vec<_> = part.into_iter().collect();
-        keys.sort_by(|a, b| a.0.cmp(&b.0));
-        for (k, mut st) in keys {
+        let mut states: Vec<SliceState> = part.slices.into_values().collect();
+        states.sort_by(|a, b| a.key.cmp(&b.key));
+        for mut st in states {
             st.flush()?;
+            let k = std::mem::take(&mut st.key);
             let b = st.builder;
             match merged.get_mut(&k) {
                 Some(m) => m.merge(&b)?,
