@@ -192,6 +192,31 @@ fn validate_by_names_the_slice_of_each_anomaly() {
             .count(),
         1
     );
+    // The page: each slice's anomaly on its own set of cards, none on Adelie's.
+    let page = tmp.path().join("v.html");
+    let r = common::run(&[
+        "validate",
+        p,
+        "-s",
+        &schema,
+        "--by",
+        "species",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = std::fs::read_to_string(&page).unwrap();
+    let set = |key: &str| -> String {
+        let at = html
+            .find(&format!("<div class=\"cards\" data-slice=\"{key}\""))
+            .unwrap();
+        let rest = &html[at + 1..];
+        rest[..rest.find("<div class=\"cards\"").unwrap_or(rest.len())].to_string()
+    };
+    for key in ["species_Gentoo", "species_Chinstrap"] {
+        assert!(set(key).contains("slice `species_"), "{key}");
+    }
+    assert!(!set("species_Adelie").contains("out_of_range"));
 }
 
 /// The rows of penguins.csv (the header and lines as written) that `keep` accepts, given

@@ -75,7 +75,7 @@ fn data_of<'a>(side: &'a Side, role: &str) -> Result<&'a preflight_stats::source
     }
 }
 
-/// The same checks as `--by`'s are meaningless without it: refuse `--max-slices 0`.
+/// `--max-slices 0` would keep no slice but `__other__`: refused as a usage error.
 pub fn check_max_slices(max_slices: usize) -> Result<()> {
     if max_slices == 0 {
         bail!("--max-slices must be at least 1");
