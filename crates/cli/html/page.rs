@@ -148,7 +148,13 @@ struct SliceSet<'a> {
     errors: usize,
     warnings: usize,
     drifted: usize,
+    /// Whether the page holds its cards (see [`MAX_SLICE_CARDS`]).
+    shown: bool,
 }
+
+/// The slices' cards on one page at most: beyond, a slice is listed in the slice table
+/// without cards (5,000 features by 100 slices would be half a million cards).
+const MAX_SLICE_CARDS: usize = 100_000;
 
 fn slice_sets<'a>(page: &'a Page) -> Vec<SliceSet<'a>> {
     page.slices
@@ -174,7 +180,16 @@ fn slice_sets<'a>(page: &'a Page) -> Vec<SliceSet<'a>> {
                 errors,
                 warnings,
                 drifted,
+                shown: true,
             }
+        })
+        .scan(0usize, |cards, mut set: SliceSet<'a>| {
+            *cards += set.feats.len();
+            if *cards > MAX_SLICE_CARDS {
+                set.shown = false;
+                set.feats.clear();
+            }
+            Some(set)
         })
         .collect()
 }
@@ -277,6 +292,10 @@ pub fn page(page: &Page) -> Markup {
                 @if !sets.is_empty() {
                     section #slices {
                         h2 { "Slices" }
+                        @let cut = sets.iter().filter(|s| !s.shown).count();
+                        @if cut > 0 {
+                            p.note { "The cards of " (cut) " slices are left out: the page would hold more than " (count(MAX_SLICE_CARDS as u64)) " cards. `preflight profile --by --format json` has every slice's profile." }
+                        }
                         table.fd {
                             thead { tr { th { "slice" } th.r { @if two { "rows (data / baseline)" } @else { "rows" } } th.r { "errors" } th.r { "warnings" } @if two { th.r { "drifted columns" } } } }
                             tbody {
@@ -287,7 +306,7 @@ pub fn page(page: &Page) -> Markup {
                                 }
                                 @for s in &sets {
                                     tr {
-                                        td { a href={"#slice=" (fragment_value(s.key))} { (s.key) } }
+                                        td { @if s.shown { a href={"#slice=" (fragment_value(s.key))} { (s.key) } } @else { (s.key) } }
                                         td.r { (rows_text(s.rows, s.baseline_rows)) }
                                         td.r { (s.errors) } td.r { (s.warnings) }
                                         @if two { td.r { (s.drifted) } }
@@ -305,7 +324,7 @@ pub fn page(page: &Page) -> Markup {
                             @if !sets.is_empty() {
                                 label { "Slice " select #slice aria-label="slice" {
                                     option value="" { "whole data (" (rows_text(page.profile.map_or(0, |p| p.row_count), page.baseline.map(|p| p.row_count))) ")" }
-                                    @for s in &sets { option value=(s.key) { (s.key) " (" (rows_text(s.rows, s.baseline_rows)) ")" } }
+                                    @for s in sets.iter().filter(|s| s.shown) { option value=(s.key) { (s.key) " (" (rows_text(s.rows, s.baseline_rows)) ")" } }
                                 } }
                             }
                             input #q type="search" placeholder="Filter features by name" aria-label="filter features";
@@ -324,7 +343,7 @@ pub fn page(page: &Page) -> Markup {
                         div #cards .cards data-slice="" {
                             @for (i, f) in feats.iter().enumerate() { (card(&format!("c{i}"), f, two, &names, lazy)) }
                         }
-                        @for (j, s) in sets.iter().enumerate() {
+                        @for (j, s) in sets.iter().enumerate().filter(|(_, s)| s.shown) {
                             div.cards data-slice=(s.key) hidden {
                                 @for (i, f) in s.feats.iter().enumerate() { (card(&format!("s{j}c{i}"), f, two, &names, lazy)) }
                             }
