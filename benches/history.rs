@@ -70,6 +70,11 @@ fn main() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
+    // `cargo bench --bench history -- slices`: the slicing half only.
+    if std::env::args().any(|a| a == "slices") {
+        slicing(dir);
+        return;
+    }
     let tags: BTreeMap<String, String> = [("dataset".to_string(), "wide".to_string())].into();
     let day_ms = 86_400_000i64;
     let t0 = store::parse_time("2025-01-01").unwrap();
@@ -165,6 +170,12 @@ fn main() {
         check_all / parse_all
     );
 
+    slicing(dir);
+}
+
+/// `profile --by` (the builder per slice) and `Dataset::profile_slices` (the profile's
+/// aggregate function under GROUP BY) against the unsliced profile, in the same run.
+fn slicing(dir: &std::path::Path) {
     let long = common::data_dir().join("long.parquet");
     common::long_parquet(&long, 7);
     let long = long.to_str().unwrap();
@@ -210,6 +221,16 @@ fn main() {
     });
     for by in ["qty", "category,qty"] {
         let keys: Vec<String> = by.split(',').map(String::from).collect();
+        let t = time(&|| {
+            rt.block_on(preflight_stats::slice::profile_slices(&open(), &keys, 100))
+                .unwrap()
+                .slices
+                .len()
+        });
+        println!(
+            "  slice::profile_slices({by}) (a builder per slice, in process): {t:.2} s = {:.2}x the in-process profile ({scan:.2} s)",
+            t / scan
+        );
         let t = time(&|| rt.block_on(open().profile_slices(&keys)).unwrap().len());
         println!(
             "  Dataset::profile_slices({by}) (preflight_profile under GROUP BY, in process): {t:.2} s = {:.2}x the in-process profile ({scan:.2} s)",

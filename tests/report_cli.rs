@@ -495,6 +495,19 @@ fn headless(chrome: &Path, page: &Path, fragment: &str, extra: &[&str]) -> Loade
     }
 }
 
+/// The `data-slice` of each set of cards the DOM shows (not `hidden`).
+fn shown_sets(dom: &str) -> Vec<&str> {
+    dom.split("<div ")
+        .skip(1)
+        .map(|t| &t[..t.find('>').unwrap_or(0)])
+        .filter(|t| t.contains("class=\"cards\"") && !t.contains("hidden"))
+        .map(|t| {
+            let at = t.find("data-slice=\"").unwrap_or(0) + 12;
+            &t[at..at + t[at..].find('"').unwrap_or(0)]
+        })
+        .collect()
+}
+
 fn body_attr<'a>(dom: &'a str, name: &str) -> Option<&'a str> {
     let body = &dom[dom.find("<body")?..];
     let body = &body[..body.find('>')?];
@@ -613,6 +626,54 @@ fn report_loads_in_a_real_browser_without_errors() {
         shot.display(),
         l.seconds
     );
+
+    // The slice selector (--by): the whole data's cards first; a fragment picks a slice's
+    // set, and the filter then works within it; an unknown slice leaves the whole data.
+    let sliced = d.path().join("sliced.html");
+    let r = run(&[
+        "report",
+        s(&new),
+        "--baseline",
+        s(&old),
+        "--by",
+        "species",
+        "-o",
+        s(&sliced),
+    ]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let l = headless(&chrome, &sliced, "", &["--dump-dom"]);
+    assert_ran_cleanly(&l, "sliced");
+    assert_eq!(shown_sets(&l.dom), [""]);
+    assert!(l.dom.contains("8 of 8 features"));
+    let l = headless(
+        &chrome,
+        &sliced,
+        "#slice=species_Gentoo&q=bill",
+        &["--dump-dom"],
+    );
+    assert_ran_cleanly(&l, "slice chosen");
+    assert_eq!(shown_sets(&l.dom), ["species_Gentoo"]);
+    assert!(
+        l.dom.contains("2 of 8 features"),
+        "filter applied in the slice"
+    );
+    // The Gentoo set: up to the next set of cards.
+    let set = &l.dom[l.dom.find("data-slice=\"species_Gentoo\"").unwrap()..];
+    let set = &set[..set[1..].find("data-slice=\"").map_or(set.len(), |e| e + 1)];
+    let mut visible: Vec<&str> = set
+        .split("<article ")
+        .skip(1)
+        .filter(|c| !c[..c.find('>').unwrap_or(0)].contains("hidden"))
+        .map(|c| {
+            let at = c.find("data-n=\"").unwrap_or(0) + 8;
+            &c[at..at + c[at..].find('"').unwrap_or(0)]
+        })
+        .collect();
+    visible.sort_unstable();
+    assert_eq!(visible, ["bill_depth_mm", "bill_length_mm"]);
+    let l = headless(&chrome, &sliced, "#slice=no_such_slice", &["--dump-dom"]);
+    assert_ran_cleanly(&l, "unknown slice");
+    assert_eq!(shown_sets(&l.dom), [""]);
 
     // Hostile names on a lazily rendered page: shown as text once the cards render.
     let hostile = hostile_csv(d.path(), 250);

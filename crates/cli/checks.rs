@@ -69,6 +69,8 @@ pub struct Check {
     pub kind: String,
     /// `None` when the check passed.
     pub failure: Option<Failure>,
+    /// The slice checked (`--by`: `species_Adelie`), or `None` for the whole data.
+    pub slice: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +86,7 @@ impl Check {
             column,
             kind: kind.into(),
             failure: None,
+            slice: None,
         }
     }
 
@@ -100,13 +103,27 @@ impl Check {
                 severity,
                 message: message.into(),
             }),
+            slice: None,
         }
     }
 
+    /// The same check, of one slice: its name and message say which.
+    pub fn in_slice(mut self, slice: &str) -> Self {
+        if let Some(f) = &mut self.failure {
+            f.message = format!("slice `{slice}`: {}", f.message);
+        }
+        self.slice = Some(slice.to_string());
+        self
+    }
+
     fn name(&self) -> String {
-        match &self.column {
+        let name = match &self.column {
             Some(c) => format!("{c}: {}", self.kind),
             None => self.kind.clone(),
+        };
+        match &self.slice {
+            Some(s) => format!("{s} / {name}"),
+            None => name,
         }
     }
 }

@@ -20,6 +20,7 @@ mod load;
 mod output;
 mod progress;
 mod render;
+mod slices;
 mod ui;
 
 use std::ffi::OsString;

@@ -22,6 +22,7 @@ use crate::checks::{CheckFormat, drift_checks, nothing_compared_check, render, s
 use crate::load::{Side, SideInfo, load};
 use crate::output::{emit, write_json};
 use crate::render::drift::{DriftTable, drift_table};
+use crate::slices::SliceDrift;
 
 /// Version of the `drift --format json` document.
 pub const DRIFT_VERSION: u32 = 1;
@@ -59,7 +60,16 @@ Examples:
   preflight drift last_week.profile.json today/*.parquet --method psi --threshold 0.2
   preflight drift a.csv b.csv --method ks --format json
   preflight drift train.csv serving.csv --label species --format markdown
-  preflight drift train.csv serving.csv --schema s.yaml     # the schema's label, reported first"
+  preflight drift train.csv serving.csv --schema s.yaml     # the schema's label, reported first
+  preflight drift train.parquet serving.parquet --by country  # and each country's slice
+
+Slices (--by COL[,COL]): each slice of the current data (per value of COL, or combination of \
+values) is also compared with the same slice of the reference, from the two slice profiles \
+(exact while a slice's profile kept every value or exact counts, from sketches beyond). The \
+--max-slices slices with the most rows on both sides are kept, the rest compared as one \
+`__other__` slice holding the same keys on both sides. A slice on one side only is a \
+`missing_slice` or `new_slice` warning. Every result names its slice (JSON: `slice`, null for \
+the whole data); the exit status follows the worst slice."
     )
 }
 
@@ -91,6 +101,14 @@ pub struct Args {
     /// a failed check.
     #[arg(long)]
     pub allow_empty: bool,
+    /// Also compare each slice: per value of COL (or combination of values of several,
+    /// comma-separated), the current data's slice against the reference's.
+    #[arg(long, value_name = "COL[,COL]", value_delimiter = ',')]
+    pub by: Vec<String>,
+    /// Compare this many slices (most rows on both sides first); the rest are one slice,
+    /// `__other__`.
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "by")]
+    pub max_slices: usize,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -111,8 +129,23 @@ struct Report<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     nothing_compared: Option<&'a str>,
     label: Option<String>,
-    columns: &'a [ColumnResult],
+    /// The whole data's results (`slice` null), then each slice's.
+    columns: Vec<SlicedResult<'a>>,
     skipped: &'a [Skipped],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_slices: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slices: Option<&'a [SliceDrift]>,
+}
+
+/// A result and the slice it is of (`None`: the whole data).
+#[derive(Serialize)]
+struct SlicedResult<'a> {
+    #[serde(flatten)]
+    result: &'a ColumnResult,
+    slice: Option<&'a str>,
 }
 
 /// The label column: --label, else the schema's label feature.
@@ -213,6 +246,7 @@ fn plan(
 pub fn run(mut args: Args) -> Result<ExitStatus> {
     crate::inputs::read_stdin(&mut args.inputs, args.input.input_format)?;
     args.out = args.out.checked("drift")?;
+    crate::slices::check_max_slices(args.max_slices)?;
     crate::output::check_outputs(
         [args.out.output.as_deref(), args.out.html.as_deref()],
         args.inputs
@@ -258,6 +292,33 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         comparison.nothing_compared.as_deref(),
         args.allow_empty,
     ));
+    let sliced = if args.by.is_empty() {
+        None
+    } else {
+        let s = runtime.block_on(crate::slices::compare_slices(
+            &reference,
+            &current,
+            &args.by,
+            args.max_slices,
+            &plan,
+            drift_share,
+            args.allow_empty,
+        ))?;
+        checks.extend(s.checks.iter().cloned());
+        Some(s)
+    };
+    let mut columns: Vec<SlicedResult> = (comparison.results.iter())
+        .map(|result| SlicedResult {
+            result,
+            slice: None,
+        })
+        .collect();
+    for s in sliced.iter().flat_map(|s| &s.slices) {
+        columns.extend(s.results.iter().map(|result| SlicedResult {
+            result,
+            slice: Some(&s.slice),
+        }));
+    }
 
     let report = Report {
         version: DRIFT_VERSION,
@@ -270,8 +331,11 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         dataset_drift: summary.dataset_drift,
         nothing_compared: comparison.nothing_compared.as_deref(),
         label,
-        columns: &comparison.results,
+        columns,
         skipped: &comparison.skipped,
+        by: sliced.as_ref().map(|s| s.by.as_slice()),
+        max_slices: sliced.as_ref().map(|s| s.max_slices),
+        slices: sliced.as_ref().map(|s| s.slices.as_slice()),
     };
     let format = args.out.format();
     let suite = format!("drift {} vs {}", reference.name(), current.name());
@@ -286,6 +350,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
                 nothing_compared: comparison.nothing_compared.as_deref(),
                 summary,
                 drift_share,
+                slices: sliced.as_ref().map_or(&[], |s| s.slices.as_slice()),
             };
             drift_table(w, &view, &checks, fail_on)
         }
@@ -293,7 +358,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
     })?;
     if let Some(path) = &args.out.html {
         let results = comparison.results.iter().map(|c| &c.drift).collect();
-        let page = crate::html::drift_page(
+        let mut page = crate::html::drift_page(
             suite,
             [("reference", &reference), ("current", &current)],
             results,
@@ -301,6 +366,9 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             &checks,
             fail_on,
         );
+        if let Some(s) = &sliced {
+            page.slices = crate::html::drift_slices(s);
+        }
         crate::html::write(path, &page)?;
     }
     Ok(status(&checks, fail_on))

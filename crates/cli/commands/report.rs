@@ -31,9 +31,17 @@ run.
 Validation, drift, skew and label results have their own pages: `preflight validate ... \
 --html FILE`, `preflight labels ... --html FILE`.
 
+Slices (--by COL[,COL]): the page also holds a set of cards per slice (per value of COL, or \
+combination of values; the --max-slices with the most rows, the rest as `__other__`), and a \
+selector that shows the whole data's cards or a slice's. With --baseline each slice is \
+compared with the baseline's same slice as `preflight drift --by` does (both sides must then \
+be data); a slice on one side only is a warning, and the exit status follows the worst slice.
+
 Examples:
   preflight report train.parquet -o train.html
-  preflight report serving.parquet --baseline train.profile.json -o compare.html"
+  preflight report serving.parquet --baseline train.profile.json -o compare.html
+  preflight report penguins.csv --by species,island -o penguins.html
+  preflight report serving.parquet --baseline train.parquet --by country -o compare.html"
 )]
 pub struct Args {
     /// The data to report on: files, globs, directories or *.profile.json.
@@ -55,6 +63,13 @@ pub struct Args {
     /// The lowest severity that fails the run (exit 1).
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// Also show each slice: per value of COL (or combination of values of several,
+    /// comma-separated), chosen on the page with a selector.
+    #[arg(long, value_name = "COL[,COL]", value_delimiter = ',')]
+    pub by: Vec<String>,
+    /// Show this many slices (most rows first); the rest are one slice, `__other__`.
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "by")]
+    pub max_slices: usize,
     #[command(flatten)]
     pub input: InputArgs,
 }
@@ -70,10 +85,26 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
     let output = (output != Path::new("-")).then_some(output);
     crate::output::check_outputs([output.as_deref()], args.paths.iter().chain(&args.baseline))?;
     let methods = args.methods.check()?;
+    crate::slices::check_max_slices(args.max_slices)?;
     let runtime = crate::load::runtime()?;
     let current = runtime.block_on(load(&args.paths, &args.input))?;
     let title = format!("report {}", args.paths.join(" "));
     if args.baseline.is_empty() {
+        let sliced = if args.by.is_empty() {
+            None
+        } else {
+            let Some(ds) = &current.dataset else {
+                anyhow::bail!(
+                    "--by needs data: {} is a stored profile, which has no rows to slice",
+                    current.name()
+                );
+            };
+            Some(runtime.block_on(preflight_stats::slice::profile_slices(
+                ds,
+                &args.by,
+                args.max_slices,
+            ))?)
+        };
         let mut page = Page::new(title);
         page.datasets = vec![DatasetInfo::of_profile(
             "data",
@@ -81,6 +112,9 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             html::source(&current),
         )];
         page.profile = Some(&current.profile);
+        if let Some(s) = &sliced {
+            page.slices = html::profile_slices(s);
+        }
         write(output.as_ref(), &page, named)?;
         return Ok(ExitStatus::Success);
     }
@@ -120,7 +154,22 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             format!("column `{name}` is in the data but not in the baseline"),
         ));
     }
-    let page = html::drift_page(
+    let sliced = if args.by.is_empty() {
+        None
+    } else {
+        let s = runtime.block_on(crate::slices::compare_slices(
+            &baseline,
+            &current,
+            &args.by,
+            args.max_slices,
+            &plan,
+            methods.drift_share,
+            args.allow_empty,
+        ))?;
+        checks.extend(s.checks.iter().cloned());
+        Some(s)
+    };
+    let mut page = html::drift_page(
         title,
         [("baseline", &baseline), ("data", &current)],
         comparison.results.iter().map(|r| &r.drift).collect(),
@@ -128,6 +177,9 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         &checks,
         args.fail_on,
     );
+    if let Some(s) = &sliced {
+        page.slices = html::drift_slices(s);
+    }
     write(output.as_ref(), &page, named)?;
     Ok(checks::status(&checks, args.fail_on))
 }

@@ -238,6 +238,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
     let opts = args.input.to_options()?;
     let history = args.history.plan()?;
     let runtime = crate::load::runtime()?;
+    let mut sliced = None;
     let (validation, sources, sides, profile) = runtime.block_on(async {
         let env = environment(&schema, args.environment.as_deref());
         // No data rows is a finding, not a failure to run: an empty batch must fail the
@@ -287,16 +288,17 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         }
         check_history(&schema, &history, &profile, env, &mut v)?;
         if !args.by.is_empty() {
-            let sliced =
+            let sliced_profiles =
                 preflight_stats::slice::profile_slices(&ds, &args.by, args.max_slices.max(1))
                     .await?;
-            let slices: Vec<(&str, &Profile)> = (sliced.slices.iter())
+            let slices: Vec<(&str, &Profile)> = (sliced_profiles.slices.iter())
                 .map(|s| (s.key.as_str(), &s.profile))
                 .collect();
             v.outcomes
                 .extend(preflight_schema::validate::validate_slices(
                     &schema, &slices, env,
                 ));
+            sliced = Some(sliced_profiles);
         }
         anyhow::Ok((v, ds.sources().to_vec(), sides, profile))
     })?;
@@ -337,7 +339,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
     })?;
     if let Some(path) = &args.out.html {
         let anomalies = validation.anomalies();
-        let page = crate::html::validation_page(
+        let mut page = crate::html::validation_page(
             suite,
             &profile,
             &args.schema,
@@ -345,6 +347,9 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             &checks,
             args.out.fail_on,
         );
+        if let Some(s) = &sliced {
+            page.slices = crate::html::profile_slices(s);
+        }
         crate::html::write(path, &page)?;
     }
     Ok(status)

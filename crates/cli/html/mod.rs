@@ -18,7 +18,9 @@ mod page;
 mod pages;
 
 pub(crate) use history::page as history_page;
-pub(crate) use pages::{checks_page, drift_page, source, validation_page};
+pub(crate) use pages::{
+    checks_page, drift_page, drift_slices, profile_slices, source, validation_page,
+};
 
 use std::path::Path;
 
@@ -45,6 +47,8 @@ pub struct Finding {
     pub message: String,
     /// Example rows or values, already as text.
     pub examples: Vec<String>,
+    /// The slice it was found in (`--by`), `None` for the whole data.
+    pub slice: Option<String>,
 }
 
 impl Finding {
@@ -59,6 +63,7 @@ impl Finding {
                     severity: f.severity,
                     message: f.message.clone(),
                     examples: Vec::new(),
+                    slice: c.slice.clone(),
                 })
             })
             .collect()
@@ -85,6 +90,7 @@ impl Finding {
                     severity: a.severity,
                     message: a.message.clone(),
                     examples,
+                    slice: a.slice.clone(),
                 }
             })
             .collect()
@@ -150,6 +156,21 @@ pub struct Page<'a> {
     pub notes: Vec<String>,
     /// The label audit.
     pub labels: Option<labels::Audit<'a>>,
+    /// `--by`: a set of cards per slice, which a selector shows instead of the whole
+    /// data's; findings go to the set of their slice.
+    pub slices: Vec<SliceCards<'a>>,
+}
+
+/// One slice's cards: its profile, and for a comparison the baseline's same slice and the
+/// drift between them. A side without rows of the slice is `None`.
+pub struct SliceCards<'a> {
+    pub key: String,
+    pub rows: u64,
+    /// For a comparison: the slice's rows in the baseline.
+    pub baseline_rows: Option<u64>,
+    pub profile: Option<&'a Profile>,
+    pub baseline: Option<&'a Profile>,
+    pub drift: Vec<&'a ColumnDrift>,
 }
 
 impl<'a> Page<'a> {
@@ -164,6 +185,7 @@ impl<'a> Page<'a> {
             drift: Vec::new(),
             notes: Vec::new(),
             labels: None,
+            slices: Vec::new(),
         }
     }
 }

@@ -66,7 +66,24 @@ fn drift_score(d: &ColumnDrift) -> f64 {
     score.min(1e9)
 }
 
+/// The cards of the whole data: the findings of no slice.
 fn features<'a>(page: &'a Page) -> Vec<Feature<'a>> {
+    features_of(
+        page.profile,
+        page.baseline,
+        &page.drift,
+        page.findings.iter().filter(|f| f.slice.is_none()),
+    )
+}
+
+/// One card per column of either side, with its drift results and findings; issues
+/// first, each group in column order.
+fn features_of<'a>(
+    profile: Option<&'a Profile>,
+    baseline: Option<&'a Profile>,
+    drift: &[&'a ColumnDrift],
+    findings: impl Iterator<Item = &'a Finding>,
+) -> Vec<Feature<'a>> {
     let mut out: Vec<Feature<'a>> = Vec::new();
     let mut at: HashMap<&'a str, usize> = HashMap::new();
     let mut slot = |name: &'a str, out: &mut Vec<Feature<'a>>| -> usize {
@@ -81,23 +98,23 @@ fn features<'a>(page: &'a Page) -> Vec<Feature<'a>> {
             out.len() - 1
         })
     };
-    if let Some(p) = page.profile {
+    if let Some(p) = profile {
         for c in &p.columns {
             let i = slot(&c.name, &mut out);
             out[i].cur = Some(c);
         }
     }
-    if let Some(p) = page.baseline {
+    if let Some(p) = baseline {
         for c in &p.columns {
             let i = slot(&c.name, &mut out);
             out[i].base = Some(c);
         }
     }
-    for d in &page.drift {
+    for d in drift {
         let i = slot(&d.column, &mut out);
         out[i].drift.push(d);
     }
-    for f in &page.findings {
+    for f in findings {
         if let Some(c) = &f.column {
             let i = slot(c, &mut out);
             out[i].findings.push(f);
@@ -108,13 +125,90 @@ fn features<'a>(page: &'a Page) -> Vec<Feature<'a>> {
     out
 }
 
+/// A slice's key in a URL fragment (`#slice=...`): every byte but letters, digits and
+/// `-_.` percent-encoded, as `URLSearchParams` decodes it.
+fn fragment_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A slice's set of cards and what the selector and the slice table say of it.
+struct SliceSet<'a> {
+    key: &'a str,
+    rows: u64,
+    baseline_rows: Option<u64>,
+    feats: Vec<Feature<'a>>,
+    errors: usize,
+    warnings: usize,
+    drifted: usize,
+    /// Whether the page holds its cards (see [`MAX_SLICE_CARDS`]).
+    shown: bool,
+}
+
+/// The slices' cards on one page at most: beyond, a slice is listed in the slice table
+/// without cards (5,000 features by 100 slices would be half a million cards).
+const MAX_SLICE_CARDS: usize = 100_000;
+
+fn slice_sets<'a>(page: &'a Page) -> Vec<SliceSet<'a>> {
+    page.slices
+        .iter()
+        .map(|s| {
+            let mine = || {
+                page.findings
+                    .iter()
+                    .filter(|f| f.slice.as_deref() == Some(&s.key))
+            };
+            let errors = mine().filter(|f| f.severity == Severity::Error).count();
+            let warnings = mine().count() - errors;
+            let feats = features_of(s.profile, s.baseline, &s.drift, mine());
+            let drifted = feats
+                .iter()
+                .filter(|f| f.drift.iter().any(|d| d.drifted))
+                .count();
+            SliceSet {
+                key: &s.key,
+                rows: s.rows,
+                baseline_rows: s.baseline_rows,
+                feats,
+                errors,
+                warnings,
+                drifted,
+                shown: true,
+            }
+        })
+        .scan(0usize, |cards, mut set: SliceSet<'a>| {
+            *cards += set.feats.len();
+            if *cards > MAX_SLICE_CARDS {
+                set.shown = false;
+                set.feats.clear();
+            }
+            Some(set)
+        })
+        .collect()
+}
+
+fn rows_text(rows: u64, baseline: Option<u64>) -> String {
+    match baseline {
+        Some(b) => format!("{} / {} rows", count(rows), count(b)),
+        None => format!("{} rows", count(rows)),
+    }
+}
+
 /// Pages with more features than this render card bodies lazily (see `card`); smaller
 /// pages are plain HTML, which prints and reads without the script.
 pub const LAZY_ABOVE: usize = 200;
 
 pub fn page(page: &Page) -> Markup {
     let feats = features(page);
-    let lazy = feats.len() > LAZY_ABOVE;
+    let sets = slice_sets(page);
+    let lazy = feats.len() + sets.iter().map(|s| s.feats.len()).sum::<usize>() > LAZY_ABOVE;
     let card_of: HashMap<&str, usize> =
         feats.iter().enumerate().map(|(i, f)| (f.name, i)).collect();
     let names = side_names(page);
@@ -171,7 +265,7 @@ pub fn page(page: &Page) -> Markup {
                                     @for f in findings.iter().take(TOP_FINDINGS) {
                                         tr {
                                             td { span class={"sev " (f.severity)} { (f.severity) } }
-                                            td { (column_link(f.column.as_deref(), &card_of)) }
+                                            td { @if f.slice.is_some() { (f.column.as_deref().unwrap_or("(dataset)")) } @else { (column_link(f.column.as_deref(), &card_of)) } }
                                             td { code { (f.kind) } }
                                             td { (f.message) (examples(&f.examples)) }
                                         }
@@ -195,11 +289,44 @@ pub fn page(page: &Page) -> Markup {
                         }
                     }
                 }
+                @if !sets.is_empty() {
+                    section #slices {
+                        h2 { "Slices" }
+                        @let cut = sets.iter().filter(|s| !s.shown).count();
+                        @if cut > 0 {
+                            p.note { "The cards of " (cut) " slices are left out: the page would hold more than " (count(MAX_SLICE_CARDS as u64)) " cards. `preflight profile --by --format json` has every slice's profile." }
+                        }
+                        table.fd {
+                            thead { tr { th { "slice" } th.r { @if two { "rows (data / baseline)" } @else { "rows" } } th.r { "errors" } th.r { "warnings" } @if two { th.r { "drifted columns" } } } }
+                            tbody {
+                                tr {
+                                    td { a href="#slice=" { "whole data" } }
+                                    td.r { (rows_text(page.profile.map_or(0, |p| p.row_count), page.baseline.map(|p| p.row_count))) }
+                                    td.r {} td.r {} @if two { td.r { (drifted.len()) } }
+                                }
+                                @for s in &sets {
+                                    tr {
+                                        td { @if s.shown { a href={"#slice=" (fragment_value(s.key))} { (s.key) } } @else { (s.key) } }
+                                        td.r { (rows_text(s.rows, s.baseline_rows)) }
+                                        td.r { (s.errors) } td.r { (s.warnings) }
+                                        @if two { td.r { (s.drifted) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
                 @if let Some(l) = page.labels { (super::labels::section(l)) }
-                @if !feats.is_empty() {
+                @if !feats.is_empty() || !sets.is_empty() {
                     section #features {
                         h2 { "Features" }
                         div.tools {
+                            @if !sets.is_empty() {
+                                label { "Slice " select #slice aria-label="slice" {
+                                    option value="" { "whole data (" (rows_text(page.profile.map_or(0, |p| p.row_count), page.baseline.map(|p| p.row_count))) ")" }
+                                    @for s in sets.iter().filter(|s| s.shown) { option value=(s.key) { (s.key) " (" (rows_text(s.rows, s.baseline_rows)) ")" } }
+                                } }
+                            }
                             input #q type="search" placeholder="Filter features by name" aria-label="filter features";
                             label { "Sort " select #sort {
                                 option value="i" { "issues first" }
@@ -213,8 +340,13 @@ pub fn page(page: &Page) -> Markup {
                                 span.legend { span.key.cur {} " " (names.0) " " span.key.base {} " " (names.1) }
                             }
                         }
-                        div #cards {
-                            @for (i, f) in feats.iter().enumerate() { (card(i, f, two, &names, lazy)) }
+                        div #cards .cards data-slice="" {
+                            @for (i, f) in feats.iter().enumerate() { (card(&format!("c{i}"), f, two, &names, lazy)) }
+                        }
+                        @for (j, s) in sets.iter().enumerate().filter(|(_, s)| s.shown) {
+                            div.cards data-slice=(s.key) hidden {
+                                @for (i, f) in s.feats.iter().enumerate() { (card(&format!("s{j}c{i}"), f, two, &names, lazy)) }
+                            }
                         }
                     }
                 }
@@ -487,7 +619,7 @@ fn short(x: f64) -> String {
     }
 }
 
-fn card(i: usize, f: &Feature, two: bool, names: &(String, String), lazy: bool) -> Markup {
+fn card(id: &str, f: &Feature, two: bool, names: &(String, String), lazy: bool) -> Markup {
     let rank = f.rank();
     let kind = f.cur.or(f.base).map(|c| c.type_name.as_str()).unwrap_or("");
     let cur_stats = f.cur.map(stats);
@@ -545,7 +677,7 @@ fn card(i: usize, f: &Feature, two: bool, names: &(String, String), lazy: bool) 
         !lower.contains("</script") && !lower.contains("<!--")
     };
     html! {
-        article.card.lz[lazy] id={"c" (i)} data-n=(f.name.to_lowercase()) data-m=(short(f.missing()))
+        article.card.lz[lazy] id=(id) data-n=(f.name.to_lowercase()) data-m=(short(f.missing()))
             data-d=(short(f.drift_score())) data-r=(rank) {
             header {
                 h3 title=(f.name) { (f.name) }

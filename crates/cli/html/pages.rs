@@ -8,7 +8,7 @@ use preflight_schema::validate::Anomaly;
 use preflight_stats::drift::compare::{ColumnDrift, Skipped};
 use preflight_stats::profile::Profile;
 
-use super::{DatasetInfo, Finding, Page, Verdict};
+use super::{DatasetInfo, Finding, Page, SliceCards, Verdict};
 use crate::checks::{Check, FailOn};
 use crate::load::Side;
 
@@ -115,4 +115,34 @@ pub(crate) fn checks_page<'a>(
         .collect();
     page.findings = Finding::from_checks(checks);
     page
+}
+
+/// The cards of each slice of a comparison (`drift --by`, `report --baseline --by`).
+pub(crate) fn drift_slices(s: &crate::slices::SlicedDrift) -> Vec<SliceCards<'_>> {
+    s.slices
+        .iter()
+        .map(|x| SliceCards {
+            key: x.slice.clone(),
+            rows: x.current_rows,
+            baseline_rows: Some(x.reference_rows),
+            profile: x.current.as_ref().map(|s| &s.profile),
+            baseline: x.reference.as_ref().map(|s| &s.profile),
+            drift: x.results.iter().map(|r| &r.drift).collect(),
+        })
+        .collect()
+}
+
+/// The cards of each slice of one dataset (`report --by`).
+pub(crate) fn profile_slices(s: &preflight_stats::slice::Sliced) -> Vec<SliceCards<'_>> {
+    s.slices
+        .iter()
+        .map(|x| SliceCards {
+            key: x.key.clone(),
+            rows: x.rows,
+            baseline_rows: None,
+            profile: Some(&x.profile),
+            baseline: None,
+            drift: Vec::new(),
+        })
+        .collect()
 }

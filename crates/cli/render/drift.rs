@@ -20,6 +20,8 @@ pub struct DriftTable<'a> {
     pub summary: DriftSummary,
     /// The share of drifted columns that means dataset drift (`--drift-share`).
     pub drift_share: f64,
+    /// `--by`: each slice's comparison, shown after the whole data's.
+    pub slices: &'a [crate::slices::SliceDrift],
 }
 
 /// What a result's row adds: sketch error, unseen categories, values out of range.
@@ -53,7 +55,7 @@ pub fn notes(d: &ColumnDrift) -> String {
 }
 
 /// One row per result (label first, then most severe), the skipped columns, the
-/// dataset verdict.
+/// dataset verdict; then, with `--by`, the same per slice.
 pub fn drift_table(
     w: &mut dyn Write,
     r: &DriftTable,
@@ -61,6 +63,70 @@ pub fn drift_table(
     fail_on: FailOn,
 ) -> Result<()> {
     let w: &mut dyn Write = &mut crate::display::Escaping::new(w);
+    results(w, r.columns)?;
+    for s in r.skipped {
+        writeln!(w, "skipped {}: {}", s.column, s.reason)?;
+    }
+    if let Some(reason) = r.nothing_compared {
+        writeln!(w, "{reason}")?;
+    }
+    let s = &r.summary;
+    writeln!(
+        w,
+        "dataset drift: {} ({} of {} columns drifted, {:.0}%; threshold {:.0}%)",
+        if s.dataset_drift { "yes" } else { "no" },
+        s.drifted,
+        s.compared,
+        s.share * 100.0,
+        r.drift_share * 100.0
+    )?;
+    for s in r.slices {
+        use crate::slices::SliceStatus;
+        let key = crate::display::escape(&s.slice).into_owned();
+        writeln!(w)?;
+        match s.status {
+            SliceStatus::OnlyInReference => {
+                writeln!(
+                    w,
+                    "slice {key}: {} reference rows, none in the current data: not compared",
+                    s.reference_rows
+                )?;
+                continue;
+            }
+            SliceStatus::OnlyInCurrent => {
+                writeln!(
+                    w,
+                    "slice {key}: {} current rows, none in the reference: not compared",
+                    s.current_rows
+                )?;
+                continue;
+            }
+            SliceStatus::Compared => {}
+        }
+        writeln!(
+            w,
+            "slice {key} ({} reference rows, {} current rows): dataset drift {} ({} of {} columns drifted, {:.0}%)",
+            s.reference_rows,
+            s.current_rows,
+            if s.dataset_drift { "yes" } else { "no" },
+            s.drifted_columns,
+            s.compared_columns,
+            s.share_drifted * 100.0
+        )?;
+        results(w, &s.results)?;
+        for k in &s.skipped {
+            writeln!(w, "skipped {}: {}", k.column, k.reason)?;
+        }
+        if let Some(reason) = &s.nothing_compared {
+            writeln!(w, "{reason}")?;
+        }
+    }
+    writeln!(w, "{}", verdict(checks, fail_on))?;
+    Ok(())
+}
+
+/// The table of a comparison's results.
+fn results(w: &mut dyn Write, columns: &[ColumnResult]) -> Result<()> {
     let mut t = table(&[
         "column",
         "method",
@@ -70,7 +136,7 @@ pub fn drift_table(
         "result",
         "notes",
     ]);
-    for c in r.columns {
+    for c in columns {
         let d = &c.drift;
         let name = if c.label {
             format!("{} (label)", d.column)
@@ -100,22 +166,5 @@ pub fn drift_table(
     }
     align_right(&mut t, &[2, 3, 4]);
     writeln!(w, "{t}")?;
-    for s in r.skipped {
-        writeln!(w, "skipped {}: {}", s.column, s.reason)?;
-    }
-    if let Some(reason) = r.nothing_compared {
-        writeln!(w, "{reason}")?;
-    }
-    let s = &r.summary;
-    writeln!(
-        w,
-        "dataset drift: {} ({} of {} columns drifted, {:.0}%; threshold {:.0}%)",
-        if s.dataset_drift { "yes" } else { "no" },
-        s.drifted,
-        s.compared,
-        s.share * 100.0,
-        r.drift_share * 100.0
-    )?;
-    writeln!(w, "{}", verdict(checks, fail_on))?;
     Ok(())
 }

@@ -7,9 +7,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use arrow::array::{Array, RecordBatch, StringArray, UInt32Array};
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array};
 use arrow::compute::{cast, take_record_batch};
 use arrow::datatypes::DataType;
+use arrow::row::{RowConverter, SortField};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -44,6 +45,8 @@ pub struct Sliced {
 /// when there are many slices, and a profile update has a cost per call, so rows are
 /// gathered until [`FLUSH_ROWS`] and fed as one batch.
 struct SliceState {
+    /// The key as text, made once, when the slice's first row is seen.
+    key: SliceKey,
     builder: ProfileBuilder,
     pending: Vec<RecordBatch>,
     pending_rows: usize,
@@ -68,52 +71,147 @@ impl SliceState {
     }
 }
 
-type Builders = HashMap<Vec<Option<String>>, SliceState>;
+/// FxHash's mixing (rustc's hasher): slice keys are short byte strings hashed once per
+/// row, where SipHash's cost shows. Not collision-resistant against crafted input, which
+/// costs a slower map, never a wrong one.
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type KeyMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<KeyHasher>>;
+
+/// A partition's slices, keyed by the native encoding of their `by` values (arrow's row
+/// format): rows are grouped without turning values into text, which is done once per
+/// slice for its key.
+#[derive(Default)]
+struct Builders {
+    converter: Option<RowConverter>,
+    slices: KeyMap<Vec<u8>, SliceState>,
+    /// Batches grouped since every slice was last flushed (see [`PIN_BATCHES`]).
+    since_flush: usize,
+}
+
+/// A batch's rows are put in slice order with one copy, and each slice queues a
+/// zero-copy piece of it; a queued piece keeps the whole batch alive, so every slice is
+/// flushed after this many batches: what waits is at most this many batches per
+/// partition, however many slices there are (a copy per slice and batch cost more in
+/// allocations than the copy itself).
+const PIN_BATCHES: usize = 32;
+
+/// The text of row `row` of each `by` column (`None` for missing).
+fn text_key(cols: &[ArrayRef], row: usize) -> Result<SliceKey> {
+    let mut key = Vec::with_capacity(cols.len());
+    for c in cols {
+        let one = cast(&c.slice(row, 1), &DataType::Utf8).map_err(Error::Arrow)?;
+        let Some(s) = one.as_any().downcast_ref::<StringArray>() else {
+            return Err(Error::Engine("a slice column did not cast to text".into()));
+        };
+        key.push((!s.is_null(0)).then(|| s.value(0).to_string()));
+    }
+    Ok(key)
+}
 
 /// Group one batch's rows by slice key and queue them for each key's builder.
 fn update(state: &mut Builders, batch: &RecordBatch, by: &[usize]) -> Result<()> {
-    let mut keys: Vec<StringArray> = Vec::with_capacity(by.len());
-    for &i in by {
-        let col = cast(batch.column(i), &DataType::Utf8).map_err(Error::Arrow)?;
-        let Some(s) = col.as_any().downcast_ref::<StringArray>() else {
-            return Err(Error::Engine("a slice column did not cast to text".into()));
-        };
-        keys.push(s.clone());
+    let n = batch.num_rows();
+    if n == 0 {
+        return Ok(());
     }
-    // Rows to groups without allocating per row: the key's cells borrowed from the
-    // batch; an owned key is made once per group.
-    let mut group_of: HashMap<Vec<Option<&str>>, usize> = HashMap::new();
-    let mut groups: Vec<(Vec<Option<&str>>, Vec<u32>)> = Vec::new();
-    let mut key: Vec<Option<&str>> = Vec::with_capacity(keys.len());
-    for row in 0..batch.num_rows() {
-        key.clear();
-        key.extend(keys.iter().map(|k| (!k.is_null(row)).then(|| k.value(row))));
-        match group_of.get(&key) {
-            Some(&g) => groups[g].1.push(row as u32),
-            None => {
-                group_of.insert(key.clone(), groups.len());
-                groups.push((key.clone(), vec![row as u32]));
-            }
+    let cols: Vec<ArrayRef> = by.iter().map(|&i| batch.column(i).clone()).collect();
+    let converter = match &state.converter {
+        Some(c) => c,
+        None => {
+            let fields = (cols.iter())
+                .map(|c| SortField::new(c.data_type().clone()))
+                .collect();
+            state
+                .converter
+                .insert(RowConverter::new(fields).map_err(Error::Arrow)?)
         }
-    }
-    let schema = batch.schema();
-    for (key, rows) in groups {
-        let sub = if rows.len() == batch.num_rows() {
-            batch.clone()
-        } else {
-            take_record_batch(batch, &UInt32Array::from(rows)).map_err(Error::Arrow)?
-        };
-        let owned: Vec<Option<String>> = key.iter().map(|k| k.map(str::to_string)).collect();
-        let st = state.entry(owned).or_insert_with(|| SliceState {
-            builder: ProfileBuilder::new(&schema),
-            pending: Vec::new(),
-            pending_rows: 0,
+    };
+    let rows = converter.convert_columns(&cols).map_err(Error::Arrow)?;
+    // Each row's group in this batch (groups in order of first row); a row with the key
+    // of the row before it (sorted or clustered data) skips the hash.
+    let mut group_of: KeyMap<&[u8], u32> = KeyMap::default();
+    let mut first: Vec<usize> = Vec::new();
+    let mut group: Vec<u32> = Vec::with_capacity(n);
+    let mut last: (&[u8], u32) = (&[], u32::MAX);
+    for r in 0..n {
+        let key = rows.row(r).data();
+        if last.1 != u32::MAX && key == last.0 {
+            group.push(last.1);
+            continue;
+        }
+        let next = first.len() as u32;
+        let g = *group_of.entry(key).or_insert_with(|| {
+            first.push(r);
+            next
         });
+        group.push(g);
+        last = (key, g);
+    }
+    // Each group's rows, in row order, one after the other.
+    let groups = first.len();
+    let mut starts = vec![0usize; groups + 1];
+    for &g in &group {
+        starts[g as usize + 1] += 1;
+    }
+    for g in 0..groups {
+        starts[g + 1] += starts[g];
+    }
+    let sorted = if groups == 1 {
+        batch.clone()
+    } else {
+        let mut at = starts.clone();
+        let mut order = vec![0u32; n];
+        for (r, &g) in group.iter().enumerate() {
+            order[at[g as usize]] = r as u32;
+            at[g as usize] += 1;
+        }
+        take_record_batch(batch, &UInt32Array::from(order)).map_err(Error::Arrow)?
+    };
+    let schema = batch.schema();
+    for g in 0..groups {
+        let bytes = rows.row(first[g]).data();
+        if !state.slices.contains_key(bytes) {
+            let st = SliceState {
+                key: text_key(&cols, first[g])?,
+                builder: ProfileBuilder::new(&schema),
+                pending: Vec::new(),
+                pending_rows: 0,
+            };
+            state.slices.insert(bytes.to_vec(), st);
+        }
+        let Some(st) = state.slices.get_mut(bytes) else {
+            return Err(Error::Engine("a slice vanished from its map".into()));
+        };
+        let sub = sorted.slice(starts[g], starts[g + 1] - starts[g]);
         st.pending_rows += sub.num_rows();
         st.pending.push(sub);
         if st.pending_rows >= FLUSH_ROWS {
             st.flush()?;
         }
+    }
+    state.since_flush += 1;
+    if state.since_flush >= PIN_BATCHES {
+        for st in state.slices.values_mut() {
+            st.flush()?;
+        }
+        state.since_flush = 0;
     }
     Ok(())
 }
@@ -126,8 +224,31 @@ fn key_text(by: &[String], values: &[Option<String>]) -> String {
         .join("_")
 }
 
-/// Profile `ds` per slice of the `by` columns in one pass.
-pub async fn profile_slices(ds: &Dataset, by: &[String], max_slices: usize) -> Result<Sliced> {
+/// A slice's key: the value of each `by` column as text (`None` for missing).
+pub type SliceKey = Vec<Option<String>>;
+
+/// Every slice's builder after the pass, before any is cut to `max_slices`: what
+/// [`profile_slices`] finishes, and what [`pair_slices`] pairs with another dataset's.
+#[derive(Debug, Clone)]
+pub struct SliceBuilders {
+    by: Vec<String>,
+    builders: HashMap<SliceKey, ProfileBuilder>,
+    sources: Vec<String>,
+}
+
+/// The slice of one key on the two sides of a comparison; `None` where a side has no
+/// row of it.
+#[derive(Debug, Clone)]
+pub struct SlicePair {
+    pub key: String,
+    /// The slice's value of each `by` column; empty for `__other__`.
+    pub values: BTreeMap<String, Option<String>>,
+    pub reference: Option<Slice>,
+    pub current: Option<Slice>,
+}
+
+/// The slices of one dataset, one builder per key, in one pass.
+pub async fn slice_builders(ds: &Dataset, by: &[String]) -> Result<SliceBuilders> {
     let schema = ds.schema();
     let mut idx = Vec::with_capacity(by.len());
     for b in by {
@@ -149,7 +270,7 @@ pub async fn profile_slices(ds: &Dataset, by: &[String], max_slices: usize) -> R
     }
     let parts = ds
         .scan_with(
-            || (Builders::new(), None::<Error>),
+            || (Builders::default(), None::<Error>),
             move |(state, err): &mut (Builders, Option<Error>), batch: &RecordBatch| {
                 if err.is_none()
                     && let Err(e) = update(state, batch, &idx)
@@ -159,16 +280,18 @@ pub async fn profile_slices(ds: &Dataset, by: &[String], max_slices: usize) -> R
             },
         )
         .await?;
-    // Merge the partitions' builders per key, in partition order.
-    let mut merged: HashMap<Vec<Option<String>>, ProfileBuilder> = HashMap::new();
+    // Merge the partitions' builders per key, in partition order (and in key order
+    // within one, where two native keys have one text: NaNs of different bits).
+    let mut merged: HashMap<SliceKey, ProfileBuilder> = HashMap::new();
     for (part, err) in parts {
         if let Some(e) = err {
             return Err(e);
         }
-        let mut keys: Vec<_> = part.into_iter().collect();
-        keys.sort_by(|a, b| a.0.cmp(&b.0));
-        for (k, mut st) in keys {
+        let mut states: Vec<SliceState> = part.slices.into_values().collect();
+        states.sort_by(|a, b| a.key.cmp(&b.key));
+        for mut st in states {
             st.flush()?;
+            let k = std::mem::take(&mut st.key);
             let b = st.builder;
             match merged.get_mut(&k) {
                 Some(m) => m.merge(&b)?,
@@ -178,36 +301,141 @@ pub async fn profile_slices(ds: &Dataset, by: &[String], max_slices: usize) -> R
             }
         }
     }
-    let distinct = merged.len();
-    let mut all: Vec<(Vec<Option<String>>, ProfileBuilder)> = merged.into_iter().collect();
-    all.sort_by(|a, b| b.1.rows.cmp(&a.1.rows).then_with(|| a.0.cmp(&b.0)));
-    let rest = all.split_off(all.len().min(max_slices));
-    let sources = ds.sources().to_vec();
-    let mut slices: Vec<Slice> = all
+    Ok(SliceBuilders {
+        by: by.to_vec(),
+        builders: merged,
+        sources: ds.sources().to_vec(),
+    })
+}
+
+impl SliceBuilders {
+    /// The `by` columns.
+    pub fn by(&self) -> &[String] {
+        &self.by
+    }
+
+    /// Distinct slice keys found.
+    pub fn len(&self) -> usize {
+        self.builders.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.builders.is_empty()
+    }
+
+    /// Rows of the slice of `key` (0 when there is none).
+    pub fn rows(&self, key: &SliceKey) -> u64 {
+        self.builders.get(key).map_or(0, |b| b.rows)
+    }
+
+    /// The slices of `keep`, in that order (a key without rows gives no slice), then
+    /// every other slice merged into `__other__` (in key order, so deterministic).
+    fn cut(mut self, keep: &[SliceKey]) -> Result<Vec<(SliceKey, Option<Slice>)>> {
+        let mut out = Vec::with_capacity(keep.len() + 1);
+        for k in keep {
+            let slice = self.builders.remove(k).map(|b| Slice {
+                key: key_text(&self.by, k),
+                values: self.by.iter().cloned().zip(k.iter().cloned()).collect(),
+                rows: b.rows,
+                profile: b.finish(self.sources.clone()),
+            });
+            out.push((k.clone(), slice));
+        }
+        let mut rest: Vec<(SliceKey, ProfileBuilder)> = self.builders.into_iter().collect();
+        rest.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(((_, first), others)) = rest.split_first() {
+            let mut b = first.clone();
+            for (_, o) in others {
+                b.merge(o)?;
+            }
+            out.push((
+                Vec::new(),
+                Some(Slice {
+                    key: OTHER.into(),
+                    values: BTreeMap::new(),
+                    rows: b.rows,
+                    profile: b.finish(self.sources.clone()),
+                }),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The `max_slices` slices with the most rows (ties by key), then `__other__`.
+    pub fn into_sliced(self, max_slices: usize) -> Result<Sliced> {
+        let mut keys: Vec<(&SliceKey, u64)> =
+            self.builders.iter().map(|(k, b)| (k, b.rows)).collect();
+        keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let keep: Vec<SliceKey> = keys
+            .into_iter()
+            .take(max_slices)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let by = self.by.clone();
+        let distinct = self.builders.len();
+        let slices = self
+            .cut(&keep)?
+            .into_iter()
+            .filter_map(|(_, s)| s)
+            .collect();
+        Ok(Sliced {
+            by,
+            max_slices,
+            distinct_slices: distinct,
+            slices,
+        })
+    }
+}
+
+/// Pair the slices of a reference and a current dataset (the same `by` columns): the
+/// `max_slices` keys with the most rows on both sides together (ties by key), so that a
+/// slice that vanished from the current data still ranks by its reference rows; then one
+/// `__other__` pair of every other key, merged alike on both sides, so that the two
+/// `__other__` slices hold the same keys. A key one side lacks is paired with `None`.
+pub fn pair_slices(
+    reference: SliceBuilders,
+    current: SliceBuilders,
+    max_slices: usize,
+) -> Result<Vec<SlicePair>> {
+    let mut rows: HashMap<&SliceKey, u64> = HashMap::new();
+    for (k, b) in reference.builders.iter().chain(current.builders.iter()) {
+        *rows.entry(k).or_default() += b.rows;
+    }
+    let mut keys: Vec<(&SliceKey, u64)> = rows.into_iter().collect();
+    keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let keep: Vec<SliceKey> = keys
         .into_iter()
-        .map(|(k, b)| Slice {
-            key: key_text(by, &k),
-            values: by.iter().cloned().zip(k).collect(),
-            rows: b.rows,
-            profile: b.finish(sources.clone()),
+        .take(max_slices)
+        .map(|(k, _)| k.clone())
+        .collect();
+    let by = current.by.clone();
+    let mut r = reference.cut(&keep)?;
+    let mut c = current.cut(&keep)?;
+    // `cut` gives the kept keys in order, then `__other__` when a side has more.
+    let other_r = (r.len() > keep.len()).then(|| r.pop()).flatten();
+    let other_c = (c.len() > keep.len()).then(|| c.pop()).flatten();
+    let mut pairs: Vec<SlicePair> = keep
+        .iter()
+        .zip(r.into_iter().zip(c))
+        .map(|(k, ((_, rs), (_, cs)))| SlicePair {
+            key: key_text(&by, k),
+            values: by.iter().cloned().zip(k.iter().cloned()).collect(),
+            reference: rs,
+            current: cs,
         })
         .collect();
-    if let Some(((_, first), others)) = rest.split_first() {
-        let mut b = first.clone();
-        for (_, o) in others {
-            b.merge(o)?;
-        }
-        slices.push(Slice {
+    if other_r.is_some() || other_c.is_some() {
+        pairs.push(SlicePair {
             key: OTHER.into(),
             values: BTreeMap::new(),
-            rows: b.rows,
-            profile: b.finish(sources.clone()),
+            reference: other_r.and_then(|(_, s)| s),
+            current: other_c.and_then(|(_, s)| s),
         });
     }
-    Ok(Sliced {
-        by: by.to_vec(),
-        max_slices,
-        distinct_slices: distinct,
-        slices,
-    })
+    Ok(pairs)
+}
+
+/// Profile `ds` per slice of the `by` columns in one pass.
+pub async fn profile_slices(ds: &Dataset, by: &[String], max_slices: usize) -> Result<Sliced> {
+    slice_builders(ds, by).await?.into_sliced(max_slices)
 }

@@ -1,0 +1,184 @@
+//! What `drift --by` and `report --by` share: each slice of the current data compared
+//! with the same slice of the reference, the checks of each slice (named after it), and a
+//! slice that one side lacks reported as such rather than skipped.
+//!
+//! The slices of both sides are paired by [`preflight_stats::slice::pair_slices`]: the
+//! `--max-slices` keys with the most rows on both sides together, then `__other__` holding
+//! the same keys on both sides. Each pair is compared from its two slice profiles (exact
+//! while a slice's profile kept every value or exact counts, from sketches beyond): no
+//! further pass over the data.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, bail};
+use preflight_stats::Severity;
+use preflight_stats::drift::compare::Skipped;
+use preflight_stats::drift::plan::{ColumnResult, DriftPlan, compare_profiles};
+use preflight_stats::slice::{Slice, pair_slices, slice_builders};
+use serde::Serialize;
+
+use crate::checks::{Check, drift_checks, nothing_compared_check};
+use crate::load::Side;
+
+/// Whether both sides of a slice have rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SliceStatus {
+    Compared,
+    /// The slice has rows in the reference only: it vanished from the current data.
+    OnlyInReference,
+    /// The slice has rows in the current data only: it is new.
+    OnlyInCurrent,
+}
+
+/// One slice's comparison (`drift --format json`'s `slices`).
+#[derive(Debug, Serialize)]
+pub struct SliceDrift {
+    pub slice: String,
+    /// The slice's value of each `by` column (`null` for missing); empty for `__other__`.
+    pub values: BTreeMap<String, Option<String>>,
+    pub status: SliceStatus,
+    pub reference_rows: u64,
+    pub current_rows: u64,
+    pub compared_columns: usize,
+    pub drifted_columns: usize,
+    pub share_drifted: f64,
+    pub dataset_drift: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nothing_compared: Option<String>,
+    pub skipped: Vec<Skipped>,
+    /// The slice's results (in the document's `columns`, with `slice` set).
+    #[serde(skip)]
+    pub results: Vec<ColumnResult>,
+    #[serde(skip)]
+    pub reference: Option<Slice>,
+    #[serde(skip)]
+    pub current: Option<Slice>,
+}
+
+/// Every slice compared, and the checks of all of them.
+pub struct SlicedDrift {
+    pub by: Vec<String>,
+    pub max_slices: usize,
+    pub slices: Vec<SliceDrift>,
+    pub checks: Vec<Check>,
+}
+
+/// The data of a side, which slicing needs: a stored profile has no rows to slice.
+fn data_of<'a>(side: &'a Side, role: &str) -> Result<&'a preflight_stats::source::Dataset> {
+    match &side.dataset {
+        Some(ds) => Ok(ds),
+        None => bail!(
+            "--by needs data on both sides: the {role} {} is a stored profile, which has no rows to slice",
+            side.name()
+        ),
+    }
+}
+
+/// `--max-slices 0` would keep no slice but `__other__`: refused as a usage error.
+pub fn check_max_slices(max_slices: usize) -> Result<()> {
+    if max_slices == 0 {
+        bail!("--max-slices must be at least 1");
+    }
+    Ok(())
+}
+
+/// Compare each slice of `current` with the same slice of `reference` under `plan` (the
+/// plan's column selection, methods and comparators, per slice).
+pub async fn compare_slices(
+    reference: &Side,
+    current: &Side,
+    by: &[String],
+    max_slices: usize,
+    plan: &DriftPlan,
+    drift_share: f64,
+    allow_empty: bool,
+) -> Result<SlicedDrift> {
+    let r = slice_builders(data_of(reference, "reference")?, by).await?;
+    let c = slice_builders(data_of(current, "current data")?, by).await?;
+    let pairs = pair_slices(r, c, max_slices)?;
+    let mut slices = Vec::with_capacity(pairs.len());
+    let mut checks = Vec::new();
+    for p in pairs {
+        let rows = |s: &Option<Slice>| s.as_ref().map_or(0, |s| s.rows);
+        let (reference_rows, current_rows) = (rows(&p.reference), rows(&p.current));
+        let mut s = SliceDrift {
+            slice: p.key.clone(),
+            values: p.values,
+            status: SliceStatus::Compared,
+            reference_rows,
+            current_rows,
+            compared_columns: 0,
+            drifted_columns: 0,
+            share_drifted: 0.0,
+            dataset_drift: false,
+            nothing_compared: None,
+            skipped: Vec::new(),
+            results: Vec::new(),
+            reference: None,
+            current: None,
+        };
+        match (&p.reference, &p.current) {
+            (Some(rs), Some(cs)) => {
+                let mut plan = plan.clone();
+                plan.names = [
+                    format!("{} (slice {})", plan.names[0], p.key),
+                    format!("{} (slice {})", plan.names[1], p.key),
+                ];
+                let cmp = compare_profiles(&rs.profile, &cs.profile, &plan)?;
+                let summary = cmp.summary(drift_share);
+                let mut these = drift_checks(&cmp.results, &summary, drift_share);
+                these.extend(nothing_compared_check(
+                    cmp.nothing_compared.as_deref(),
+                    allow_empty,
+                ));
+                checks.extend(these.into_iter().map(|c| c.in_slice(&p.key)));
+                s.compared_columns = summary.compared;
+                s.drifted_columns = summary.drifted;
+                s.share_drifted = summary.share;
+                s.dataset_drift = summary.dataset_drift;
+                s.nothing_compared = cmp.nothing_compared;
+                s.skipped = cmp.skipped;
+                s.results = cmp.results;
+            }
+            (Some(_), None) => {
+                s.status = SliceStatus::OnlyInReference;
+                checks.push(
+                    Check::failed(
+                        None,
+                        "missing_slice",
+                        Severity::Warning,
+                        format!(
+                            "in the reference ({reference_rows} rows) but not in the current data: not compared"
+                        ),
+                    )
+                    .in_slice(&p.key),
+                );
+            }
+            (None, Some(_)) => {
+                s.status = SliceStatus::OnlyInCurrent;
+                checks.push(
+                    Check::failed(
+                        None,
+                        "new_slice",
+                        Severity::Warning,
+                        format!(
+                            "in the current data ({current_rows} rows) but not in the reference: not compared"
+                        ),
+                    )
+                    .in_slice(&p.key),
+                );
+            }
+            (None, None) => continue,
+        }
+        s.reference = p.reference;
+        s.current = p.current;
+        slices.push(s);
+    }
+    Ok(SlicedDrift {
+        by: by.to_vec(),
+        max_slices,
+        slices,
+        checks,
+    })
+}
