@@ -52,10 +52,13 @@ pub enum Model {
     /// A random forest out of fold ([`super::forest`]).
     Forest,
     /// The mean of k-NN's and the forest's probabilities.
+    #[serde(rename = "knn+forest")]
     KnnForest,
     /// The mean of logistic regression's and the forest's probabilities.
+    #[serde(rename = "logistic+forest")]
     LogisticForest,
     /// The mean of all three models' probabilities.
+    #[serde(rename = "knn+logistic+forest")]
     Mean3,
 }
 
