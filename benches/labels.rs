@@ -33,7 +33,7 @@ use std::time::Instant;
 
 use preflight_stats::labels::features::{RawColumn, decode_column, encode};
 use preflight_stats::labels::model::{
-    Detection, Model, SplitMix64, detection, out_of_sample_probabilities,
+    AUTO_CANDIDATES, Detection, Model, SplitMix64, detection, out_of_sample_probabilities,
 };
 use preflight_stats::labels::{ConfidentLearningOptions, ProbMatrix, find_label_issues};
 use serde_json::Value;
@@ -281,35 +281,36 @@ fn detection_wide(rt: &tokio::runtime::Runtime) {
     )
     .unwrap();
     let cases = wide["cases"].as_array().unwrap();
-    let models = [Model::Auto, Model::Knn, Model::Logistic, Model::Ensemble];
+    // auto, then every candidate it compares (AUTO_CANDIDATES: the three models, then the
+    // means, which are computed here from the three models' probabilities).
+    let models: Vec<Model> = std::iter::once(Model::Auto)
+        .chain(AUTO_CANDIDATES)
+        .collect();
     println!(
         "\n== wide detection: {} cases (uniform and systematic flips at 5% and 15%), prune_by_noise_rate, 5 folds, seed 0; cleanlab {} + scikit-learn {} ==",
         cases.len(),
         wide["cleanlab"].as_str().unwrap_or("?"),
         wide["sklearn"].as_str().unwrap_or("?")
     );
-    println!(
-        "{:<38} {:>5} {:>5} | {:<22} | {:<13} | {:<13} | {:<13} | {:<13} | {:>7}",
-        "", "", "", "auto (its choice)", "knn", "logistic", "ensemble", "cleanlab", "auto -"
+    let mut head = format!(
+        "{:<38} {:>5} {:>5} | {:<22}",
+        "", "", "", "auto (its choice)"
     );
-    println!(
-        "{:<38} {:>5} {:>5} | {:<8} {:>6} {:>6} | {:>6} {:>6} | {:>6} {:>6} | {:>6} {:>6} | {:>6} {:>6} | {:>7}",
-        "case",
-        "rows",
-        "flips",
-        "",
-        "F1",
-        "AUROC",
-        "F1",
-        "AUROC",
-        "F1",
-        "AUROC",
-        "F1",
-        "AUROC",
-        "F1",
-        "AUROC",
-        "cl. F1"
+    for m in models.iter().skip(1) {
+        head.push_str(&format!(" | {:<13}", m.as_str()));
+    }
+    println!("{head} | {:<13} | {:>7}", "cleanlab", "auto -");
+    let mut head = format!(
+        "{:<38} {:>5} {:>5} | {:<8} {:>6} {:>6}",
+        "case", "rows", "flips", "", "F1", "AUROC"
     );
+    for _ in 0..models.len() {
+        head.push_str(&format!(" | {:>6} {:>6}", "F1", "AUROC"));
+    }
+    println!("{head} | {:>7}", "cl. F1");
+    // PREFLIGHT_DUMP_PROBS=DIR: each case's labels, flips and candidates' probabilities as
+    // JSON, to study choice rules outside the benchmark.
+    let dump = std::env::var_os("PREFLIGHT_DUMP_PROBS").map(PathBuf::from);
     // Per model (then cleanlab): sums of F1 and AUROC.
     let mut sums = vec![(0.0, 0.0); models.len() + 1];
     let mut at_least = vec![0usize; models.len() + 1];
@@ -325,14 +326,43 @@ fn detection_wide(rt: &tokio::runtime::Runtime) {
         let mut f1s = Vec::new();
         let mut cells = Vec::new();
         let mut auto_model = Model::Auto;
+        let mut auto_candidates = Vec::new();
+        let mut dumped = serde_json::Map::new();
+        let mut single: Vec<(Model, Vec<f64>)> = Vec::new();
         for (m, model) in models.iter().enumerate() {
-            let oof =
-                out_of_sample_probabilities(&table.x, &table.labels, table.n_classes, *model, 5, 0)
-                    .unwrap();
-            if *model == Model::Auto {
-                auto_model = oof.model;
-            }
-            let probs = ProbMatrix::new(&oof.probs, n, table.n_classes).unwrap();
+            let members = model.members();
+            let p = if *model == Model::Auto || members.len() == 1 {
+                let oof = out_of_sample_probabilities(
+                    &table.x,
+                    &table.labels,
+                    table.n_classes,
+                    *model,
+                    5,
+                    0,
+                )
+                .unwrap();
+                if *model == Model::Auto {
+                    auto_model = oof.model;
+                    auto_candidates = oof.candidates.clone();
+                } else {
+                    if dump.is_some() {
+                        dumped.insert(model.as_str().to_string(), serde_json::json!(oof.probs));
+                    }
+                    single.push((*model, oof.probs.clone()));
+                }
+                oof.probs
+            } else {
+                // The mean of the members, as the library computes it.
+                let parts: Vec<&Vec<f64>> = members
+                    .iter()
+                    .map(|b| &single.iter().find(|(s, _)| s == b).unwrap().1)
+                    .collect();
+                let w = 1.0 / parts.len() as f64;
+                (0..parts[0].len())
+                    .map(|i| parts.iter().map(|p| p[i]).sum::<f64>() * w)
+                    .collect()
+            };
+            let probs = ProbMatrix::new(&p, n, table.n_classes).unwrap();
             let issues =
                 find_label_issues(&table.labels, probs, &ConfidentLearningOptions::default())
                     .unwrap();
@@ -378,15 +408,42 @@ fn detection_wide(rt: &tokio::runtime::Runtime) {
         by_noise[g].2 += f1s[0];
         by_noise[g].3 += cl_f1;
         by_noise[g].4 += usize::from(gap >= -1e-12);
+        if let Some(dir) = &dump {
+            dumped.insert("case".into(), serde_json::json!(name));
+            dumped.insert("labels".into(), serde_json::json!(table.labels));
+            dumped.insert("truth".into(), serde_json::json!(table.truth));
+            dumped.insert("n_classes".into(), serde_json::json!(table.n_classes));
+            dumped.insert("cleanlab_f1".into(), serde_json::json!(cl_f1));
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(
+                dir.join(format!("{name}.json")),
+                serde_json::to_string(&dumped).unwrap(),
+            )
+            .unwrap();
+        }
+        let why: Vec<String> = auto_candidates
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}={:.3}{}",
+                    c.model.as_str(),
+                    c.log_loss,
+                    if c.vs_logistic + 2.0 * c.vs_logistic_se < 0.0 {
+                        "*"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect();
         println!(
-            "{name:<38} {n:>5} {n_flipped:>5} | {:<8} {} | {} | {} | {} | {:>6.3} {:>6.3} | {gap:>+7.3}",
+            "{name:<38} {n:>5} {n_flipped:>5} | {:<8} {} | {} | {:>6.3} {:>6.3} | {gap:>+7.3} | {}",
             auto_model.as_str(),
             cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
+            cells[1..].join(" | "),
             cl_f1,
             cl_auroc,
+            why.join(" "),
         );
     }
     let k = cases.len() as f64;
@@ -417,7 +474,7 @@ fn detection_wide(rt: &tokio::runtime::Runtime) {
         );
     }
     println!(
-        "  best of knn/logistic/ensemble per case (an oracle choice): F1 >= cleanlab's on {}/{} cases",
+        "  best of the candidates per case (an oracle choice): F1 >= cleanlab's on {}/{} cases",
         at_least[models.len()],
         cases.len()
     );

@@ -75,10 +75,10 @@ pub fn model_table(a: &LabelAudit, checks: &[Check], fail_on: FailOn) -> String 
     {
         let each: Vec<String> = candidates
             .iter()
-            .map(|(m, l)| format!("{} {}", m.as_str(), stat(*l)))
+            .map(|c| format!("{} {}", c.model.as_str(), stat(c.log_loss)))
             .collect();
         s.push_str(&format!(
-            "  chosen by --model auto, the lowest out-of-sample log loss: {}\n",
+            "  chosen by --model auto: logistic regression unless another model's out-of-sample log loss is lower by > 2 standard errors; log losses: {}\n",
             each.join(", ")
         ));
     }

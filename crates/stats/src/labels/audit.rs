@@ -19,7 +19,12 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::features::{RawColumn, decode_column, decode_labels, encode, row_hashes, sort_classes};
-use super::model::{KNN_MAX_ROWS, Model, out_of_sample_probabilities_with};
+use super::model::{
+    Candidate, FOREST_MAX_ROWS, KNN_MAX_ROWS, Model, out_of_sample_probabilities_with,
+};
+
+/// How `auto` chose (the document's `probabilities.chosen_by`).
+pub const CHOSEN_BY: &str = "logistic regression, unless another candidate's out-of-sample log loss of the given labels is lower by more than 2 standard errors (per-row differences): then the lowest such";
 use super::{
     ConfidentLearningOptions, ConflictReport, DEFAULT_ROW_SUM_TOLERANCE, FilterBy, LabelError,
     ProbMatrix, ScoreMethod, TypoRule, check_class_count, class_imbalance, conflicting_labels,
@@ -434,9 +439,9 @@ pub enum Probabilities {
         seed: u64,
         /// Encoded feature columns.
         features: usize,
-        /// For `auto`: each candidate's out-of-sample log loss of the given labels (the
-        /// lowest was chosen); empty otherwise.
-        candidates: Vec<(Model, f64)>,
+        /// For `auto`: each candidate's out-of-sample evidence (see
+        /// [`super::model::Candidate`]); empty otherwise.
+        candidates: Vec<Candidate>,
     },
     PredProbs {
         file: String,
@@ -472,10 +477,17 @@ impl Serialize for Probabilities {
                     // Why `auto` chose its model.
                     let c: Vec<serde_json::Value> = candidates
                         .iter()
-                        .map(|(m, l)| serde_json::json!({"model": m, "log_loss": l}))
+                        .map(|c| {
+                            serde_json::json!({
+                                "model": c.model,
+                                "log_loss": c.log_loss,
+                                "vs_logistic": c.vs_logistic,
+                                "vs_logistic_se": c.vs_logistic_se,
+                            })
+                        })
                         .collect();
                     m.serialize_entry("candidates", &c)?;
-                    m.serialize_entry("chosen_by", "lowest out-of-sample log loss")?;
+                    m.serialize_entry("chosen_by", CHOSEN_BY)?;
                 }
                 m.serialize_entry("features", features)?;
                 m.serialize_entry("folds", folds)?;
@@ -1115,6 +1127,11 @@ fn probabilities(
                     "a class has a single row: leave-one-out k-NN can never predict that row's label"
                         .to_string(),
                 );
+            }
+            if model == Model::Auto && n > FOREST_MAX_ROWS && n <= KNN_MAX_ROWS {
+                notes.push(format!(
+                    "{n} rows > {FOREST_MAX_ROWS}: the random forest skipped (--model forest grows it at any size)"
+                ));
             }
             if model == Model::Auto && n > KNN_MAX_ROWS {
                 notes.push(format!(

@@ -38,6 +38,7 @@ pub mod audit;
 pub mod checks;
 pub mod confident;
 pub mod features;
+pub mod forest;
 pub mod model;
 mod numeric;
 

@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use super::LabelError;
 use super::features::FeatureMatrix;
+use super::forest::{Binned, ForestOptions, forest_oof_in};
 use crate::work::Work;
 
 /// Neighbours per row in the k-NN model and the near-duplicate check.
@@ -30,24 +31,62 @@ pub const KNN_K: usize = 10;
 /// Above this many rows the O(N^2) neighbour search is skipped: `auto` uses logistic
 /// regression alone and the near-duplicate check is not run.
 pub const KNN_MAX_ROWS: usize = 20_000;
+/// Above this many rows `auto` does not grow the random forest (an explicit `--model
+/// forest` still does): see the README's speed figures.
+pub const FOREST_MAX_ROWS: usize = 10_000;
 
 /// Which built-in model gives the probabilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Model {
-    /// Up to [`KNN_MAX_ROWS`] rows, k-NN, logistic regression and their ensemble are all
-    /// run, and the one with the lowest out-of-sample log loss of the given labels is used
-    /// (the data decides: no one model won on every table of the detection benchmark);
-    /// logistic regression alone above.
+    /// Up to [`KNN_MAX_ROWS`] rows, k-NN, logistic regression and (up to
+    /// [`FOREST_MAX_ROWS`]) the random forest are all run, and of them and the means of
+    /// each pair and of all three ([`AUTO_CANDIDATES`]) the one with the lowest
+    /// out-of-sample log loss of the given labels is used (the data decides: no one model
+    /// won on every table of the detection benchmark); logistic regression alone above.
     #[default]
     Auto,
     Knn,
     Logistic,
     Ensemble,
+    /// A random forest out of fold ([`super::forest`]).
+    Forest,
+    /// The mean of k-NN's and the forest's probabilities.
+    #[serde(rename = "knn+forest")]
+    KnnForest,
+    /// The mean of logistic regression's and the forest's probabilities.
+    #[serde(rename = "logistic+forest")]
+    LogisticForest,
+    /// The mean of all three models' probabilities.
+    #[serde(rename = "knn+logistic+forest")]
+    Mean3,
 }
 
 impl Model {
-    pub const ALL: [Model; 4] = [Self::Auto, Self::Knn, Self::Logistic, Self::Ensemble];
+    pub const ALL: [Model; 8] = [
+        Self::Auto,
+        Self::Knn,
+        Self::Logistic,
+        Self::Ensemble,
+        Self::Forest,
+        Self::KnnForest,
+        Self::LogisticForest,
+        Self::Mean3,
+    ];
+
+    /// The models whose probabilities this one averages (itself for a single model).
+    pub fn members(self) -> &'static [Model] {
+        match self {
+            Self::Auto => &[],
+            Self::Knn => &[Self::Knn],
+            Self::Logistic => &[Self::Logistic],
+            Self::Forest => &[Self::Forest],
+            Self::Ensemble => &[Self::Knn, Self::Logistic],
+            Self::KnnForest => &[Self::Knn, Self::Forest],
+            Self::LogisticForest => &[Self::Logistic, Self::Forest],
+            Self::Mean3 => &[Self::Knn, Self::Logistic, Self::Forest],
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -55,6 +94,10 @@ impl Model {
             Self::Knn => "knn",
             Self::Logistic => "logistic",
             Self::Ensemble => "ensemble",
+            Self::Forest => "forest",
+            Self::KnnForest => "knn+forest",
+            Self::LogisticForest => "logistic+forest",
+            Self::Mean3 => "knn+logistic+forest",
         }
     }
 
@@ -62,18 +105,24 @@ impl Model {
     pub fn about(self) -> &'static str {
         match self {
             Self::Auto => {
-                "up to 20,000 rows the one of k-NN, logistic regression and their ensemble with the lowest out-of-sample log loss; logistic regression above"
+                "up to 20,000 rows the one of k-NN, logistic regression, the random forest (up to 10,000 rows) and their means with the lowest out-of-sample log loss; logistic regression above"
             }
             Self::Knn => "leave-one-out k-NN",
             Self::Logistic => "logistic regression in stratified k-fold cross-validation",
             Self::Ensemble => "the mean of k-NN's and logistic regression's probabilities",
+            Self::Forest => "random forest (100 trees) in stratified k-fold cross-validation",
+            Self::KnnForest => "the mean of k-NN's and the random forest's probabilities",
+            Self::LogisticForest => {
+                "the mean of logistic regression's and the random forest's probabilities"
+            }
+            Self::Mean3 => "the mean of k-NN's, logistic regression's and the random forest's",
         }
     }
 
     /// The models `Auto` runs at `n_rows` (`Ensemble`: both, then one is chosen).
     pub fn resolve(self, n_rows: usize) -> Self {
         match self {
-            Self::Auto if n_rows <= KNN_MAX_ROWS => Self::Ensemble,
+            Self::Auto if n_rows <= KNN_MAX_ROWS => Self::Mean3,
             Self::Auto => Self::Logistic,
             m => m,
         }
@@ -89,12 +138,12 @@ impl fmt::Display for Model {
 impl FromStr for Model {
     type Err = LabelError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Self::Auto, Self::Knn, Self::Logistic, Self::Ensemble]
+        Self::ALL
             .into_iter()
             .find(|m| m.as_str() == s)
             .ok_or_else(|| {
                 LabelError::InvalidOption(format!(
-                    "unknown model {s:?}; expected auto, knn, logistic or ensemble"
+                    "unknown model {s:?}; expected auto, knn, logistic, ensemble, forest, knn+forest, logistic+forest or knn+logistic+forest"
                 ))
             })
     }
@@ -636,9 +685,10 @@ pub struct OutOfSample {
     /// Nearest neighbours (when the k-NN search ran), for the near-duplicate check.
     #[serde(skip)]
     pub neighbours: Option<Vec<Vec<(usize, f64)>>>,
-    /// For `auto`: each candidate model's out-of-sample log loss of the given labels; the
-    /// lowest was chosen. Empty when one model was asked for (or `auto` had one candidate).
-    pub candidates: Vec<(Model, f64)>,
+    /// For `auto`: each candidate with the evidence it was chosen by (see
+    /// [`choose_candidate`]). Empty when one model was asked for (or `auto` had one
+    /// candidate).
+    pub candidates: Vec<Candidate>,
 }
 
 /// Out-of-sample probabilities from the built-in model. `n_folds` must be at least 2.
@@ -682,51 +732,87 @@ pub fn out_of_sample_probabilities_with(
         )));
     }
     let n = x.n_rows;
-    // `auto` up to KNN_MAX_ROWS: every candidate, and the one whose probabilities of the
-    // given labels are best out of sample (lowest log loss); no ground truth needed.
+    // `auto` up to KNN_MAX_ROWS: every candidate, and one chosen by out-of-sample evidence
+    // on the given labels (see [`choose_candidate`]); no ground truth needed.
     let choose = model == Model::Auto && n <= KNN_MAX_ROWS;
     // Built once, for whichever models run.
     let design = Design::new(x);
-    let model = if choose {
-        Model::Ensemble
-    } else {
-        model.resolve(n)
-    };
-    let neighbours =
-        matches!(model, Model::Knn | Model::Ensemble).then(|| neighbours_in(&design, KNN_K, work));
-    let knn = neighbours.as_ref().map(|nb| knn_loo(nb, labels, n_classes));
-    let logistic = matches!(model, Model::Logistic | Model::Ensemble).then(|| {
-        let folds = stratified_folds(labels, n_classes, n_folds, seed);
-        logistic_oof_in(&design, labels, n_classes, &folds, n_folds, work)
-    });
-    let (probs, model, candidates) = match (knn, logistic) {
-        (Some(a), Some(b)) => {
-            let mean: Vec<f64> = a.iter().zip(&b).map(|(x, y)| 0.5 * (x + y)).collect();
-            if choose {
-                let losses = [
-                    (Model::Knn, log_loss(&a, labels, n_classes)),
-                    (Model::Logistic, log_loss(&b, labels, n_classes)),
-                    (Model::Ensemble, log_loss(&mean, labels, n_classes)),
-                ];
-                // The first of the lowest: ties go to the simpler model.
-                let best = losses
-                    .iter()
-                    .copied()
-                    .reduce(|a, b| if b.1 < a.1 { b } else { a })
-                    .map_or(Model::Ensemble, |c| c.0);
-                let probs = match best {
-                    Model::Knn => a,
-                    Model::Logistic => b,
-                    _ => mean,
-                };
-                (probs, best, losses.to_vec())
-            } else {
-                (mean, model, Vec::new())
-            }
+    let single = model.resolve(n);
+    let forest_in_auto = choose && n <= FOREST_MAX_ROWS;
+    let needs = |m: Model| {
+        if choose {
+            m != Model::Forest || forest_in_auto
+        } else {
+            single.members().contains(&m)
         }
-        (Some(a), None) => (a, model, Vec::new()),
-        (None, Some(b)) => (b, model, Vec::new()),
-        (None, None) => return Err(LabelError::InvalidOption("no model".to_string())),
+    };
+    let neighbours = needs(Model::Knn).then(|| neighbours_in(&design, KNN_K, work));
+    let knn = neighbours.as_ref().map(|nb| knn_loo(nb, labels, n_classes));
+    let folds = (needs(Model::Logistic) || needs(Model::Forest))
+        .then(|| stratified_folds(labels, n_classes, n_folds, seed));
+    let logistic = match (&folds, needs(Model::Logistic)) {
+        (Some(f), true) => Some(logistic_oof_in(
+            &design, labels, n_classes, f, n_folds, work,
+        )),
+        _ => None,
+    };
+    let forest = match (&folds, needs(Model::Forest)) {
+        (Some(f), true) => {
+            let opts = ForestOptions {
+                seed,
+                ..ForestOptions::default()
+            };
+            Some(forest_oof_in(
+                &Binned::new(x),
+                labels,
+                n_classes,
+                f,
+                n_folds,
+                &opts,
+                work,
+            ))
+        }
+        _ => None,
+    };
+    let base = |m: Model| match m {
+        Model::Knn => knn.as_ref(),
+        Model::Logistic => logistic.as_ref(),
+        Model::Forest => forest.as_ref(),
+        _ => None,
+    };
+    // A model's probabilities: its own, or the mean of its members' (None when a member
+    // did not run).
+    let probs_of = |m: Model| -> Option<Vec<f64>> {
+        let parts: Option<Vec<&Vec<f64>>> = m.members().iter().map(|&b| base(b)).collect();
+        let parts = parts?;
+        let first = parts.first()?;
+        if parts.len() == 1 {
+            return Some((*first).clone());
+        }
+        let w = 1.0 / parts.len() as f64;
+        Some(
+            (0..first.len())
+                .map(|i| parts.iter().map(|p| p[i]).sum::<f64>() * w)
+                .collect(),
+        )
+    };
+    let (probs, model, candidates) = if choose {
+        let runs: Vec<(Model, Vec<f64>)> = AUTO_CANDIDATES
+            .iter()
+            .filter_map(|&m| probs_of(m).map(|p| (m, p)))
+            .collect();
+        let (best, candidates) = choose_candidate(&runs, labels, n_classes);
+        let probs = runs
+            .into_iter()
+            .find(|(m, _)| *m == best)
+            .map(|(_, p)| p)
+            .unwrap_or_default();
+        (probs, best, candidates)
+    } else {
+        match probs_of(single) {
+            Some(p) => (p, single, Vec::new()),
+            None => return Err(LabelError::InvalidOption("no model".to_string())),
+        }
     };
     Ok(OutOfSample {
         probs,
@@ -735,6 +821,101 @@ pub fn out_of_sample_probabilities_with(
         neighbours,
         candidates,
     })
+}
+
+/// What `auto` compares, simplest first (ties go to the earlier): the three models and
+/// the equal-weight means of each pair and of all three. The forest and its means are left
+/// out above [`FOREST_MAX_ROWS`] rows.
+pub const AUTO_CANDIDATES: [Model; 7] = [
+    Model::Knn,
+    Model::Logistic,
+    Model::Forest,
+    Model::Ensemble,
+    Model::KnnForest,
+    Model::LogisticForest,
+    Model::Mean3,
+];
+
+/// How many standard errors a candidate's per-row log loss must be below logistic
+/// regression's for `auto` to leave logistic regression (see [`choose_candidate`]).
+pub const AUTO_STANDARD_ERRORS: f64 = 2.0;
+
+/// One model `auto` compared, with the evidence: its out-of-sample log loss of the given
+/// labels, and how it differs from logistic regression's row by row.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Candidate {
+    pub model: Model,
+    pub log_loss: f64,
+    /// Mean over rows of this model's log loss minus logistic regression's (negative:
+    /// lower than logistic regression's).
+    pub vs_logistic: f64,
+    /// The standard error of that mean (the rows' differences' standard deviation over
+    /// the square root of the row count).
+    pub vs_logistic_se: f64,
+}
+
+/// `auto`'s choice among the candidates run. Logistic regression is the default (the
+/// model of the usual confident-learning set-up); another candidate replaces it only when
+/// its per-row log loss of the given labels is lower by more than
+/// [`AUTO_STANDARD_ERRORS`] standard errors of the mean difference, and among those the
+/// lowest log loss wins (ties to the earlier, simpler one). A plain "lowest log loss"
+/// rule follows differences that are noise on small tables, and the local models (k-NN,
+/// the forest) fit systematic label noise, which lowers their loss of the *given* labels
+/// without making them better judges of which labels are wrong: measured on the wide
+/// detection benchmark (README). Without logistic regression among the runs, the lowest
+/// log loss wins.
+fn choose_candidate(
+    runs: &[(Model, Vec<f64>)],
+    labels: &[usize],
+    n_classes: usize,
+) -> (Model, Vec<Candidate>) {
+    let n = labels.len();
+    let row_loss = |p: &[f64]| -> Vec<f64> {
+        labels
+            .iter()
+            .enumerate()
+            .map(|(i, &y)| -p[i * n_classes + y].max(1e-15).ln())
+            .collect()
+    };
+    let losses: Vec<(Model, Vec<f64>)> = runs.iter().map(|(m, p)| (*m, row_loss(p))).collect();
+    let reference = losses
+        .iter()
+        .find(|(m, _)| *m == Model::Logistic)
+        .map(|(_, l)| l.clone());
+    let nf = n.max(1) as f64;
+    let candidates: Vec<Candidate> = losses
+        .iter()
+        .map(|(m, l)| {
+            let log_loss = l.iter().sum::<f64>() / nf;
+            let (vs, se) = match &reference {
+                Some(r) if n > 1 => {
+                    let d: Vec<f64> = l.iter().zip(r).map(|(a, b)| a - b).collect();
+                    let mean = d.iter().sum::<f64>() / nf;
+                    let var = d.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (nf - 1.0);
+                    (mean, (var / nf).sqrt())
+                }
+                _ => (0.0, 0.0),
+            };
+            Candidate {
+                model: *m,
+                log_loss,
+                vs_logistic: vs,
+                vs_logistic_se: se,
+            }
+        })
+        .collect();
+    let eligible = |c: &&Candidate| {
+        reference.is_none()
+            || c.model == Model::Logistic
+            || c.vs_logistic + AUTO_STANDARD_ERRORS * c.vs_logistic_se < 0.0
+    };
+    let best = candidates
+        .iter()
+        .filter(eligible)
+        .copied()
+        .reduce(|a, b| if b.log_loss < a.log_loss { b } else { a })
+        .map_or(Model::Logistic, |c| c.model);
+    (best, candidates)
 }
 
 /// Mean negative log probability of each row's given label (row-major N x K), each
