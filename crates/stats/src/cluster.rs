@@ -102,6 +102,64 @@ pub async fn connect(url: &str) -> Result<SessionContext> {
     Ok(SessionContext::remote_with_state(url, state).await?)
 }
 
+/// How long a job may go on after one of the cluster's executors stopped: Ballista runs the
+/// lost tasks again elsewhere, or, as measured with Ballista 55, waits for them forever.
+const LOST_EXECUTOR_GRACE: Duration = Duration::from_secs(30);
+
+/// Executors the scheduler counts as alive, from its `/readyz` ("ready: 2 executors
+/// registered", "not ready: 0/1 executors registered"); `None` if it does not answer.
+async fn alive_executors(host: &str, port: u16) -> Option<usize> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ask = async {
+        let mut s = tokio::net::TcpStream::connect((host, port)).await.ok()?;
+        let request = format!("GET /readyz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        s.write_all(request.as_bytes()).await.ok()?;
+        let mut body = String::new();
+        s.read_to_string(&mut body).await.ok()?;
+        let text = body.split("\r\n\r\n").nth(1)?;
+        let count = text
+            .split_whitespace()
+            .find_map(|w| w.split('/').next()?.parse::<usize>().ok())?;
+        Some(count)
+    };
+    tokio::time::timeout(CONNECT_TIMEOUT, ask)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// Run `job` on the cluster at `url` while watching its executors: when fewer are alive
+/// than when the job started and the job has not finished [`LOST_EXECUTOR_GRACE`] later,
+/// the job is given up with an error rather than waited for without end.
+pub async fn watched<T>(url: &str, job: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let (host, port) = scheduler_address(url)?;
+    let at_start = alive_executors(&host, port).await;
+    let mut job = std::pin::pin!(job);
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    let mut lost: Option<(std::time::Instant, usize)> = None;
+    loop {
+        tokio::select! {
+            done = &mut job => return done,
+            _ = tick.tick() => {
+                let now = alive_executors(&host, port).await;
+                if let (Some(before), Some(now)) = (at_start, now)
+                    && now < before
+                {
+                    lost.get_or_insert((std::time::Instant::now(), now));
+                }
+                if let (Some((since, now)), Some(before)) = (lost, at_start)
+                    && since.elapsed() > LOST_EXECUTOR_GRACE
+                {
+                    return Err(Error::Usage(format!(
+                        "--cluster {url}: an executor stopped during the job ({before} alive at its start, {now} after) and the job did not finish within {} s of it; run it again",
+                        LOST_EXECUTOR_GRACE.as_secs()
+                    )));
+                }
+            }
+        }
+    }
+}
+
 /// A cluster result is data only if it holds every row the inputs are known to have
 /// (`known`: the Parquet footers' total), or at least one row when the listing found
 /// non-empty files.

@@ -790,10 +790,12 @@ impl Dataset {
     /// the cluster splits the rows among partial states another way.
     async fn profile_on_cluster(&self, url: &str, ctx: &SessionContext) -> Result<Profile> {
         let inp = &self.inputs;
-        let builder = self
-            .profile_builder_in(ctx)
-            .await
-            .map_err(|e| Error::Usage(format!("--cluster {url}: {e}")))?;
+        let builder = watch_cluster(url, async {
+            self.profile_builder_in(ctx)
+                .await
+                .map_err(|e| Error::Usage(format!("--cluster {url}: {e}")))
+        })
+        .await?;
         check_cluster_rows(url, builder.rows, inp.known_rows, inp.files.len())?;
         self.finish(builder)
     }
@@ -909,7 +911,15 @@ async fn cluster_session(url: &str, _table: &Table) -> Result<SessionContext> {
 }
 
 #[cfg(feature = "cluster")]
-use crate::cluster::check_rows as check_cluster_rows;
+use crate::cluster::{check_rows as check_cluster_rows, watched as watch_cluster};
+
+#[cfg(not(feature = "cluster"))]
+async fn watch_cluster<T>(
+    _url: &str,
+    job: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    job.await
+}
 
 #[cfg(not(feature = "cluster"))]
 fn check_cluster_rows(_url: &str, _got: u64, _known: Option<u64>, _files: usize) -> Result<()> {
