@@ -9,13 +9,14 @@
 #![allow(clippy::unwrap_used)] // a benchmark: failing loudly is the right behaviour
 
 mod common;
+#[path = "../tests/common/readyz.rs"]
+mod readyz;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use common::{Stop, data_dir, split16};
+use common::{Stop, data_dir, preflight_best, split16};
+use readyz::wait_ready;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -36,29 +37,6 @@ fn spawn(args: &[String]) -> Stop {
     )
 }
 
-/// Wait until the scheduler's `/readyz` answers 200 (its executors registered).
-fn wait_ready(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-            let _ = write!(
-                s,
-                "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-            );
-            let mut body = String::new();
-            let _ = s.read_to_string(&mut body);
-            if body.starts_with("HTTP/1.1 200") {
-                return;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the cluster did not become ready"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// Peak resident memory of a process, in MB.
 fn peak_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -67,24 +45,6 @@ fn peak_mb(pid: u32) -> f64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn best(args: &[&str]) -> f64 {
-    (0..3)
-        .map(|_| {
-            let t = Instant::now();
-            let out = Command::new(env!("CARGO_BIN_EXE_preflight"))
-                .args(args)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "preflight {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
 }
 
 fn main() {
@@ -127,8 +87,8 @@ fn main() {
     local.extend_from_slice(&out);
     let mut cluster = vec!["profile", input, "--cluster", &url];
     cluster.extend_from_slice(&out);
-    let l = best(&local);
-    let c = best(&cluster);
+    let l = preflight_best(&local);
+    let c = preflight_best(&cluster);
     println!(
         "{:<56} {:>9} {:>9} {:>7}",
         "case (3M rows in 16 Parquet files, 2 cores, best of 3)", "cluster s", "local s", "ratio"

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Stop, data_dir, long_parquet, split16};
+use common::{Stop, data_dir, long_parquet, preflight_best_with, split16};
 
 fn python() -> Option<PathBuf> {
     [
@@ -32,26 +32,6 @@ fn python() -> Option<PathBuf> {
             .status()
             .is_ok_and(|s| s.success())
     })
-}
-
-/// Best of three wall times of `preflight args`, with `env` set.
-fn best(env: &[(&str, String)], args: &[&str]) -> f64 {
-    (0..3)
-        .map(|_| {
-            let t = Instant::now();
-            let out = Command::new(env!("CARGO_BIN_EXE_preflight"))
-                .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-                .args(args)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "preflight {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
 }
 
 fn main() {
@@ -131,7 +111,7 @@ fn main() {
     let run = |env: &[(&str, String)], input: &str| {
         let args = profile(input);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        best(env, &args)
+        preflight_best_with(env, &args)
     };
     println!(
         "{:<52} {:>9} {:>9} {:>7}",

@@ -12,14 +12,13 @@ mod common;
 #[path = "../crates/stats/tests/summaries/mod.rs"]
 mod summaries;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::Int32Type;
+use common::readyz::wait_ready;
 use common::{Server, bin, fixture, free_port, read_parquet, run, write_parquet};
 use serde_json::Value;
 
@@ -115,29 +114,6 @@ fn start_cluster(dir: &Path, executors: usize, hide: Option<&Path>) -> Cluster {
     };
     wait_ready(port);
     cluster
-}
-
-/// Wait until the scheduler's `/readyz` says its executors registered.
-fn wait_ready(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut last = String::new();
-    while Instant::now() < deadline {
-        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-            let _ = write!(
-                s,
-                "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-            );
-            let mut body = String::new();
-            let _ = s.read_to_string(&mut body);
-            if body.starts_with("HTTP/1.1 200") {
-                return;
-            }
-            last = body;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("the cluster did not become ready: {last}");
 }
 
 /// The flights table split by month into `dir/month-MM.parquet` (12 files), and the rows

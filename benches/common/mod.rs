@@ -122,8 +122,14 @@ pub fn long_parquet(path: &Path, seed: u64) {
 
 /// Wall time of one run of the built `preflight` binary; exit code 2 (cannot run) fails.
 pub fn preflight_once(args: &[&str]) -> f64 {
+    preflight_once_with(&[], args)
+}
+
+/// [`preflight_once`] with `env` set.
+pub fn preflight_once_with(env: &[(&str, String)], args: &[&str]) -> f64 {
     let t = std::time::Instant::now();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_preflight"))
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .args(args)
         .output()
         .unwrap();
@@ -139,8 +145,13 @@ pub fn preflight_once(args: &[&str]) -> f64 {
 
 /// Best of three runs: the machine is shared with builds and other work.
 pub fn preflight_best(args: &[&str]) -> f64 {
+    preflight_best_with(&[], args)
+}
+
+/// [`preflight_best`] with `env` set.
+pub fn preflight_best_with(env: &[(&str, String)], args: &[&str]) -> f64 {
     (0..3)
-        .map(|_| preflight_once(args))
+        .map(|_| preflight_once_with(env, args))
         .fold(f64::INFINITY, f64::min)
 }
 

@@ -188,6 +188,7 @@ pub fn assert_snapshot(name: &str, got: &str) {
     }
 }
 pub mod batches;
+pub mod readyz;
 
 /// A port free on 127.0.0.1 now.
 pub fn free_port() -> u16 {
