@@ -558,16 +558,7 @@ fn report_loads_in_a_real_browser_without_errors() {
     let l = headless(&chrome, &page, "#q=BILL&sort=n", &["--dump-dom"]);
     assert_ran_cleanly(&l, "filtered");
     assert!(l.dom.contains("2 of 8 features"), "filter applied");
-    let visible: Vec<&str> = l
-        .dom
-        .split("<article ")
-        .skip(1)
-        .filter(|c| !c[..c.find('>').unwrap_or(0)].contains("hidden"))
-        .map(|c| {
-            let at = c.find("data-n=\"").unwrap_or(0) + 8;
-            &c[at..at + c[at..].find('"').unwrap_or(0)]
-        })
-        .collect();
+    let visible = visible_cards(&l.dom);
     assert_eq!(visible, ["bill_depth_mm", "bill_length_mm"]);
     // Sorting by drift follows `preflight drift` (all p-value tests here, one threshold:
     // smallest p first); by missing share, largest first (sex: 3 of 120 in 2009).
@@ -660,15 +651,7 @@ fn report_loads_in_a_real_browser_without_errors() {
     // The Gentoo set: up to the next set of cards.
     let set = &l.dom[l.dom.find("data-slice=\"species_Gentoo\"").unwrap()..];
     let set = &set[..set[1..].find("data-slice=\"").map_or(set.len(), |e| e + 1)];
-    let mut visible: Vec<&str> = set
-        .split("<article ")
-        .skip(1)
-        .filter(|c| !c[..c.find('>').unwrap_or(0)].contains("hidden"))
-        .map(|c| {
-            let at = c.find("data-n=\"").unwrap_or(0) + 8;
-            &c[at..at + c[at..].find('"').unwrap_or(0)]
-        })
-        .collect();
+    let mut visible = visible_cards(set);
     visible.sort_unstable();
     assert_eq!(visible, ["bill_depth_mm", "bill_length_mm"]);
     let l = headless(&chrome, &sliced, "#slice=no_such_slice", &["--dump-dom"]);
@@ -841,4 +824,16 @@ fn unwritable_output_files_fail_before_any_work() {
         };
         assert!(r.stderr.contains(&named), "{args:?}: {}", r.stderr);
     }
+}
+
+/// The `data-n` names of the cards (`<article>`s) of `dom` that are not hidden.
+fn visible_cards(dom: &str) -> Vec<&str> {
+    dom.split("<article ")
+        .skip(1)
+        .filter(|c| !c[..c.find('>').unwrap_or(0)].contains("hidden"))
+        .map(|c| {
+            let at = c.find("data-n=\"").unwrap_or(0) + 8;
+            &c[at..at + c[at..].find('"').unwrap_or(0)]
+        })
+        .collect()
 }

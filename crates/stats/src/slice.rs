@@ -363,14 +363,10 @@ impl SliceBuilders {
 
     /// The `max_slices` slices with the most rows (ties by key), then `__other__`.
     pub fn into_sliced(self, max_slices: usize) -> Result<Sliced> {
-        let mut keys: Vec<(&SliceKey, u64)> =
-            self.builders.iter().map(|(k, b)| (k, b.rows)).collect();
-        keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        let keep: Vec<SliceKey> = keys
-            .into_iter()
-            .take(max_slices)
-            .map(|(k, _)| k.clone())
-            .collect();
+        let keep = largest(
+            self.builders.iter().map(|(k, b)| (k, b.rows)).collect(),
+            max_slices,
+        );
         let by = self.by.clone();
         let distinct = self.builders.len();
         let slices = self
@@ -387,6 +383,12 @@ impl SliceBuilders {
     }
 }
 
+/// The `n` keys with the most rows, ties by key.
+fn largest(mut keys: Vec<(&SliceKey, u64)>, n: usize) -> Vec<SliceKey> {
+    keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    keys.into_iter().take(n).map(|(k, _)| k.clone()).collect()
+}
+
 /// Pair the slices of a reference and a current dataset (the same `by` columns): the
 /// `max_slices` keys with the most rows on both sides together (ties by key), so that a
 /// slice that vanished from the current data still ranks by its reference rows; then one
@@ -401,13 +403,7 @@ pub fn pair_slices(
     for (k, b) in reference.builders.iter().chain(current.builders.iter()) {
         *rows.entry(k).or_default() += b.rows;
     }
-    let mut keys: Vec<(&SliceKey, u64)> = rows.into_iter().collect();
-    keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    let keep: Vec<SliceKey> = keys
-        .into_iter()
-        .take(max_slices)
-        .map(|(k, _)| k.clone())
-        .collect();
+    let keep = largest(rows.into_iter().collect(), max_slices);
     let by = current.by.clone();
     let mut r = reference.cut(&keep)?;
     let mut c = current.cut(&keep)?;
