@@ -95,17 +95,24 @@ impl AggregateUDFImpl for ProfileUdaf {
     }
 }
 
-/// The serialised builder: its row count and column states.
-#[derive(Serialize, Deserialize)]
+/// The serialised builder: its row count and column states ([`ImageRef`] writes it
+/// without copying the states).
+#[derive(Deserialize)]
 struct Image {
     rows: u64,
     columns: Vec<ColumnState>,
 }
 
+#[derive(Serialize)]
+struct ImageRef<'a> {
+    rows: u64,
+    columns: &'a [ColumnState],
+}
+
 fn encode(b: &ProfileBuilder) -> DfResult<Vec<u8>> {
-    serde_json::to_vec(&Image {
+    serde_json::to_vec(&ImageRef {
         rows: b.rows,
-        columns: b.columns.clone(),
+        columns: &b.columns,
     })
     .map_err(|e| DataFusionError::Execution(format!("{NAME}: cannot encode a state: {e}")))
 }
@@ -266,25 +273,15 @@ fn binary_columns(
 /// Profile every column of `df` with `preflight_profile` (wherever `df`'s session runs
 /// its plans). The session must have the function registered (plans name it).
 pub async fn profile_query(df: DataFrame) -> Result<ProfileBuilder> {
-    let names: Vec<String> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    let batches = df.aggregate(vec![], calls(&names))?.collect().await?;
-    let mut out: Option<ProfileBuilder> = None;
-    for batch in &batches {
-        let groups = binary_columns(batch, 0)?;
-        for row in 0..batch.num_rows() {
-            let b = assemble(&groups, row)?;
-            match &mut out {
-                None => out = Some(b),
-                Some(o) => o.merge(&b)?,
-            }
-        }
+    // The aggregate without keys: one output row.
+    let mut rows = profile_by(df, &[]).await?.into_iter().map(|(_, b)| b);
+    let mut out = rows
+        .next()
+        .ok_or_else(|| Error::Engine(format!("{NAME}: the aggregate returned no row")))?;
+    for b in rows {
+        out.merge(&b)?;
     }
-    out.ok_or_else(|| Error::Engine(format!("{NAME}: the aggregate returned no row")))
+    Ok(out)
 }
 
 /// One profile per distinct value of the columns `by` (the slice key, each part as text,
