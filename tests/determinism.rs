@@ -10,7 +10,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{fixture, read_parquet, run, write_parquet};
+use common::{fixture, flights_by_month, read_parquet, run, write_parquet};
 use tempfile::TempDir;
 
 /// Run `args` twice; both runs must end with `code` and print the same bytes. With `-o`
@@ -147,6 +147,35 @@ fn profile_json_is_byte_identical_across_runs() {
         }
         // The default partitioning (one per core), as users run it.
         twice(&["profile", s(input), "--format", "json"], &[0]);
+    }
+}
+
+/// The profile is the same, byte for byte, whatever the number of workers: the data is
+/// split into a fixed number of partitions, not one per core, and their states merge in
+/// one fixed order. 12 monthly files were read as 4 partitions with `--partitions 1` and
+/// as 12 with 3, which changed digests, means and even top values in their last bits.
+#[test]
+fn profile_json_does_not_depend_on_partitions_or_cores() {
+    let d = TempDir::new().unwrap();
+    let months = flights_by_month(&d.path().join("months"), 1..=12);
+    let csvs = csv_parts(d.path());
+    for input in [&months, &csvs] {
+        let one = run(&["profile", s(input), "--format", "json", "--partitions", "1"]);
+        assert_eq!(one.code, 0, "{}", one.stderr);
+        for partitions in ["2", "3", "7"] {
+            let other = run(&[
+                "profile",
+                s(input),
+                "--format",
+                "json",
+                "--partitions",
+                partitions,
+            ]);
+            assert!(
+                other.stdout == one.stdout,
+                "{input:?}: --partitions {partitions} differs from --partitions 1"
+            );
+        }
     }
 }
 

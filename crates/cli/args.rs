@@ -61,7 +61,8 @@ pub struct InputArgs {
     /// uint8..uint64, float, double, string, bool, date, timestamp, decimal(p,s).
     #[arg(long = "type", value_name = "COL=TYPE")]
     pub types: Vec<String>,
-    /// Partitions read in parallel [default: one per core].
+    /// Partitions read in parallel [default: one per core]. The output does not depend on
+    /// it: the data is split the same way whatever the number.
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub partitions: usize,
     /// Compute the profile on a Ballista cluster: its scheduler's `df://HOST:PORT`, started

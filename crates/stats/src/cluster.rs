@@ -70,8 +70,11 @@ pub fn scheduler_address(url: &str) -> Result<(String, u16)> {
 }
 
 /// A client session on the cluster at `url`, after checking within a few seconds that its
-/// scheduler answers (Ballista itself would retry for much longer before it fails).
-pub async fn connect(url: &str) -> Result<SessionContext> {
+/// scheduler answers (Ballista itself would retry for much longer before it fails). Its
+/// plans are made with the local profile's configuration
+/// ([`crate::source::profile_config`], batches of `batch_size` rows), so that the cluster
+/// splits the data into the partitions a local run reads.
+pub async fn connect(url: &str, batch_size: usize) -> Result<SessionContext> {
     let (host, port) = scheduler_address(url)?;
     let unreachable = |why: String| {
         Error::Usage(format!(
@@ -97,7 +100,10 @@ pub async fn connect(url: &str) -> Result<SessionContext> {
     if !reached {
         return Err(unreachable(last));
     }
-    let config = SessionConfig::new_with_ballista().with_ballista_job_name("preflight");
+    let config = crate::source::profile_config(
+        SessionConfig::new_with_ballista().with_ballista_job_name("preflight"),
+        batch_size,
+    );
     let state = session_state(config)?;
     Ok(SessionContext::remote_with_state(url, state).await?)
 }

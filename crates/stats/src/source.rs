@@ -572,7 +572,7 @@ impl Dataset {
         };
         let table = inputs.build_table(false).await?;
         let cluster = match &opts.cluster {
-            Some(url) => Some(cluster_session(url, &table).await?),
+            Some(url) => Some(cluster_session(url, &table, inputs.batch_size).await?),
             None => None,
         };
         Ok(Self {
@@ -608,11 +608,14 @@ impl Dataset {
                 at += n;
             }
         }
-        // As a scan of files is split (see `Inputs::scan_streams`): finer than the workers
-        // for narrow tables, one partition per worker for wide ones; each partition a run
-        // of consecutive batches.
-        let split = if names.len() >= WIDE { 1 } else { SPLIT };
-        let n_parts = (workers * split).clamp(1, slices.len().max(1));
+        // As a scan of files is split (see `Inputs::scan_streams`): a fixed number of
+        // partitions, each a run of consecutive batches.
+        let split = if names.len() >= WIDE {
+            WIDE_PARTITIONS
+        } else {
+            PROFILE_PARTITIONS
+        };
+        let n_parts = split.clamp(1, slices.len().max(1));
         let mut parts = vec![Vec::new(); n_parts];
         let n = slices.len();
         for (i, b) in slices.into_iter().enumerate() {
@@ -894,17 +897,17 @@ impl Dataset {
 /// A client session on the cluster at `url` for `table`, which must be one a cluster can
 /// be sent (DataFusion's listing table of Parquet, NDJSON or Arrow files).
 #[cfg(feature = "cluster")]
-async fn cluster_session(url: &str, table: &Table) -> Result<SessionContext> {
+async fn cluster_session(url: &str, table: &Table, batch_size: usize) -> Result<SessionContext> {
     if table.is_custom() {
         return Err(Error::Usage(format!(
             "--cluster {url}: CSV inputs, and files that disagree on their columns, are read by preflight's own reader, which a cluster cannot run; convert them to Parquet or NDJSON, or drop --cluster"
         )));
     }
-    crate::cluster::connect(url).await
+    crate::cluster::connect(url, batch_size).await
 }
 
 #[cfg(not(feature = "cluster"))]
-async fn cluster_session(url: &str, _table: &Table) -> Result<SessionContext> {
+async fn cluster_session(url: &str, _table: &Table, _batch_size: usize) -> Result<SessionContext> {
     Err(Error::Usage(format!(
         "--cluster {url}: this preflight was built without the `cluster` feature"
     )))
@@ -971,6 +974,39 @@ fn session(partitions: usize, batch_size: usize) -> Result<SessionContext> {
     context(config)
 }
 
+/// The configuration a profile's plan is made with, locally and on a cluster: a fixed
+/// number of partitions ([`PROFILE_PARTITIONS`]), large files split into byte ranges,
+/// no round-robin repartition or work stealing (both make which rows a partition reads
+/// depend on timing), and the batch size of the input's reader.
+pub fn profile_config(config: SessionConfig, batch_size: usize) -> SessionConfig {
+    let mut config = config
+        .with_target_partitions(PROFILE_PARTITIONS)
+        .with_batch_size(batch_size)
+        .with_repartition_file_scans(true)
+        .with_round_robin_repartition(false);
+    config
+        .options_mut()
+        .execution
+        .enable_file_stream_work_stealing = false;
+    config
+}
+
+/// The input of the lowest aggregate in `plan`.
+fn aggregate_input(
+    plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> Option<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
+    use datafusion::physical_plan::ExecutionPlan;
+    use datafusion::physical_plan::aggregates::AggregateExec;
+    plan.children()
+        .into_iter()
+        .find_map(aggregate_input)
+        .or_else(|| {
+            (plan.as_ref() as &dyn ExecutionPlan)
+                .downcast_ref::<AggregateExec>()
+                .map(|a| a.input().clone())
+        })
+}
+
 /// A session with `config` that reads remote URLs too ([`crate::remote`]).
 fn context(config: SessionConfig) -> Result<SessionContext> {
     Ok(SessionContext::new_with_config_rt(
@@ -986,8 +1022,17 @@ pub const MAX_PARTITIONS: usize = 1024;
 /// [`Inputs::column_streams`]).
 const GROUP_COLUMNS: usize = 256;
 
-/// Scan partitions per worker for narrow tables: see [`Inputs::scan_streams`].
-const SPLIT: usize = 4;
+/// Scan partitions of a narrow table's profile (see [`Inputs::profile_partitions`]): a
+/// fixed number, not one per core, since the profile's bits depend on how rows are split
+/// among partial states (float sums, t-digests, frequent items). The same input gives the
+/// same profile on any machine, with any `--partitions`, and on a Ballista cluster, which
+/// is planned with the same number ([`profile_config`]). Finer than the workers, so that a
+/// worker whose share is done takes the next partition instead of waiting; 16 is 8 on
+/// 2 cores as before (4 per worker) and lets up to 16 cores share a large input.
+pub const PROFILE_PARTITIONS: usize = 16;
+/// Scan partitions of a wide table's profile, fixed for the same reason; the columns of
+/// each batch are shared among the workers instead (see [`WIDE`]).
+const WIDE_PARTITIONS: usize = 2;
 /// From this many columns on, a table is read with one partition per worker, and each
 /// batch's columns are shared among the workers instead: every partition's state costs
 /// a warm-up per column (exact counts, sketches filling), which 5,000 columns times 8
@@ -1409,12 +1454,13 @@ impl Inputs {
             }
         })
         .await?;
-        // Merge in partition order, never completion order: output must be deterministic.
-        let mut merged = ProfileBuilder::new(&schema);
-        for part in &parts {
-            merged.merge(part)?;
-        }
-        Ok(merged)
+        // Merged as `preflight_profile` merges its partial states (never in completion
+        // order): the same bits on any machine, and on a cluster.
+        let mut states = parts
+            .iter()
+            .map(crate::profile::udaf::encode_state)
+            .collect::<Result<Vec<_>>>()?;
+        crate::profile::udaf::merge_states(None, &mut states)
     }
 
     /// A wide Parquet table, profiled by column groups ([`Inputs::column_streams`]): each
@@ -1489,20 +1535,55 @@ impl Inputs {
         Ok(out)
     }
 
-    /// The table's scan as partition streams, split [`SPLIT`] times finer than the workers
-    /// that read them, so that a worker whose share of row groups or byte ranges is done
-    /// takes the next one instead of waiting for the other. Only this scan is split so:
+    /// The table's scan as partition streams, in a fixed number of partitions (see
+    /// [`PROFILE_PARTITIONS`]) that the workers take in turn. Only this scan is split so:
     /// the SQL queries on the same session keep one partition per worker.
     async fn scan_streams(&self, table: &Table) -> Result<Vec<SendableRecordBatchStream>> {
+        if table.view.schema().fields().len() < WIDE {
+            return self.profile_partitions(table).await;
+        }
         let mut state = self.ctx.state();
-        let split = if table.view.schema().fields().len() >= WIDE {
-            1
-        } else {
-            SPLIT
-        };
-        state.config_mut().options_mut().execution.target_partitions = self.workers * split;
+        state.config_mut().options_mut().execution.target_partitions = WIDE_PARTITIONS;
         let plan = physical_scan(table, &state, None).await?;
         Ok(execute_stream_partitioned(plan, state.task_ctx())?)
+    }
+
+    /// The partitions of a narrow table's profile: the input of `preflight_profile`'s
+    /// partial aggregate in the plan of [`profile_config`], which is the plan a Ballista
+    /// cluster runs (its scheduler plans with the same configuration), so the partitions,
+    /// and the batches in each, are the cluster's. Read with our own workers and builders;
+    /// merged as the function merges its partial states.
+    async fn profile_partitions(&self, table: &Table) -> Result<Vec<SendableRecordBatchStream>> {
+        let mut state = self.ctx.state();
+        *state.config_mut() = profile_config(self.ctx.copied_config(), self.batch_size);
+        let ctx = SessionContext::new_with_state(state);
+        ctx.register_udaf(crate::profile::udaf::profile_udaf());
+        let names: Vec<String> = table
+            .view
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let plan = ctx
+            .read_table(table.view.clone())?
+            .aggregate(vec![], crate::profile::udaf::calls(&names))?
+            .create_physical_plan()
+            .await?;
+        let input = aggregate_input(&plan)
+            .ok_or_else(|| Error::Engine("the profile's plan has no aggregate".into()))?;
+        let found: Vec<String> = input
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        if found != names {
+            return Err(Error::Engine(format!(
+                "the profile's plan reads the columns {found:?}, not the table's"
+            )));
+        }
+        Ok(execute_stream_partitioned(input, ctx.task_ctx())?)
     }
 
     /// A read failed: re-read the files one at a time, unsplit, so the error names the

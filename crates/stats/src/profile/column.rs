@@ -674,6 +674,20 @@ fn bits_to_f64(counts: Vec<(i64, u64)>) -> Vec<(f64, u64)> {
 }
 
 impl NumericState {
+    /// Append this part's finite values to `runs` as (value, weight) runs: its exact value
+    /// counts while they are exact and the sketch lags behind them, else its kept values or
+    /// its t-digest's centroids. False if the digest could not be read.
+    pub(crate) fn quantile_runs(&self, runs: &mut Vec<(f64, u64)>) -> bool {
+        if let Some(map) = self.counts.exact() {
+            let total: u64 = map.values().sum();
+            if self.quantiles.weight() != total {
+                runs.extend(bits_to_f64(map.iter().map(|(k, c)| (*k, *c)).collect()));
+                return true;
+            }
+        }
+        self.quantiles.runs(runs)
+    }
+
     /// Make the quantile sketch hold every finite value, as it must before a merge can
     /// leave the value counts inexact. A no-op once it does.
     fn seed_quantiles(&mut self) {

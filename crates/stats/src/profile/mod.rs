@@ -106,6 +106,65 @@ impl ProfileBuilder {
         Ok(())
     }
 
+    /// The builders of several parts merged into one: pairwise in a balanced tree, in the
+    /// order given (each state goes through log2(n) merges, not up to n), then every
+    /// t-digest rebuilt from all parts at once ([`ProfileBuilder::remerge_quantiles`]).
+    pub fn merge_many(parts: Vec<ProfileBuilder>) -> Result<ProfileBuilder> {
+        let mut level = parts.clone();
+        while level.len() > 1 {
+            let mut next = Vec::with_capacity(level.len().div_ceil(2));
+            let mut it = level.into_iter();
+            while let Some(mut a) = it.next() {
+                if let Some(b) = it.next() {
+                    a.merge(&b)?;
+                }
+                next.push(a);
+            }
+            level = next;
+        }
+        let mut merged = level
+            .pop()
+            .ok_or_else(|| Error::Usage("no profiles to merge".into()))?;
+        if parts.len() > 1 {
+            merged.remerge_quantiles(&parts.iter().collect::<Vec<_>>());
+        }
+        Ok(merged)
+    }
+
+    /// Replace each t-digest of `self`, the merge of `parts`, by one compression of every
+    /// part's centroids and exact values together. A chain of pairwise merges compresses
+    /// again at every step: 12 monthly digests of `time_hour` merged pairwise in a tree put
+    /// its 25th percentile 0.9% of the range away from the exact one; merged at once, six
+    /// percentiles are all within 0.06% (`tests/cluster.rs`). Columns whose quantiles come
+    /// from exact value counts are left alone.
+    pub fn remerge_quantiles(&mut self, parts: &[&ProfileBuilder]) {
+        for (i, column) in self.columns.iter_mut().enumerate() {
+            let Some(num) = column.numeric.as_mut() else {
+                continue;
+            };
+            if num.counts.exact().is_some() || num.quantiles.is_exact() {
+                continue;
+            }
+            let mut runs = Vec::new();
+            let mut ok = true;
+            for p in parts {
+                match p.columns.get(i).and_then(|c| c.numeric.as_ref()) {
+                    Some(n) => ok &= n.quantile_runs(&mut runs),
+                    None => ok = false,
+                }
+            }
+            if !ok {
+                continue;
+            }
+            let Some(extremes) = num.quantiles.extremes() else {
+                continue;
+            };
+            if let Some(q) = Quantiles::of_runs(runs, num.quantiles.weight(), extremes) {
+                num.quantiles = q;
+            }
+        }
+    }
+
     /// Fold in the builder of another part. Counts are added with overflow checked; on an
     /// error `self` is left partly merged and must be dropped.
     pub fn merge(&mut self, other: &Self) -> Result<()> {
@@ -216,6 +275,8 @@ impl Profile {
             return Err(Error::Usage("no profiles to merge".into()));
         };
         let mut builder = first.builder();
+        let builders: Vec<ProfileBuilder> = profiles.iter().map(|(_, p)| p.builder()).collect();
+        let parts: Vec<&ProfileBuilder> = builders.iter().collect();
         let mut sources = first.sources.clone();
         let signature = |p: &Profile| -> Vec<(String, String)> {
             p.columns
@@ -224,7 +285,7 @@ impl Profile {
                 .collect()
         };
         let want = signature(first);
-        for (name, p) in rest {
+        for (k, (name, p)) in rest.iter().enumerate() {
             let got = signature(p);
             if got != want {
                 let missing: Vec<String> = want
@@ -252,7 +313,7 @@ impl Profile {
                     source: None,
                 });
             }
-            builder.merge(&p.builder()).map_err(|e| match e {
+            builder.merge(parts[k + 1]).map_err(|e| match e {
                 Error::Usage(message) => Error::Profile {
                     path: name.into(),
                     message,
@@ -262,6 +323,7 @@ impl Profile {
             })?;
             sources.extend(p.sources.iter().cloned());
         }
+        builder.remerge_quantiles(&parts);
         let mut merged = builder.finish(sources);
         // A column absent from some files of a part is absent from them in the whole.
         for (i, c) in merged.columns.iter_mut().enumerate() {
@@ -742,6 +804,68 @@ mod tests {
     use arrow::datatypes::{DataType, Field, Schema};
 
     use super::*;
+
+    /// Twelve parts holding disjoint ranges of a skewed column (as monthly files hold
+    /// timestamps): merged at once, the t-digest's percentiles stay within 0.1% of the
+    /// range of the exact ones (one compression's error; here 0.025%, a chain of pairwise
+    /// merges 0.015%, a tree of them on the flights' `time_hour` 0.9%), and the result
+    /// does not depend on the order of the parts.
+    #[test]
+    fn many_digests_merged_at_once_stay_accurate() {
+        let schema = Schema::new(vec![Field::new("x", DataType::Float64, false)]);
+        // 12 x 5,000 distinct values: every part keeps a digest, not exact counts.
+        let mut all = Vec::new();
+        let parts: Vec<ProfileBuilder> = (0..12)
+            .map(|m| {
+                let values: Vec<f64> = (0..5_000)
+                    .map(|i| {
+                        let u = f64::from(m * 5_000 + i) / 60_000.0;
+                        u * u * 1e6
+                    })
+                    .collect();
+                all.extend_from_slice(&values);
+                let mut b = ProfileBuilder::new(&schema);
+                let batch = RecordBatch::try_new(
+                    Arc::new(schema.clone()),
+                    vec![Arc::new(Float64Array::from(values)) as ArrayRef],
+                )
+                .unwrap();
+                b.update(&batch).unwrap();
+                b
+            })
+            .collect();
+        all.sort_by(f64::total_cmp);
+        let range = all[all.len() - 1] - all[0];
+        let worst = |b: ProfileBuilder| -> f64 {
+            let p = b.finish(Vec::new());
+            let n = p.columns[0].numeric.as_ref().unwrap();
+            assert!(!n.quantiles_exact);
+            (1..100)
+                .map(|q| {
+                    let exact = all[q * (all.len() - 1) / 100];
+                    (n.percentiles[q] - exact).abs() / range
+                })
+                .fold(0.0, f64::max)
+        };
+        let at_once = ProfileBuilder::merge_many(parts.clone()).unwrap();
+        let reversed = ProfileBuilder::merge_many(parts.iter().rev().cloned().collect()).unwrap();
+        let once = worst(at_once.clone());
+        assert!(once < 0.001, "merged at once: {once}");
+        let q = |b: &ProfileBuilder| {
+            b.clone().finish(Vec::new()).columns[0]
+                .numeric
+                .clone()
+                .unwrap()
+                .percentiles
+        };
+        let (a, r) = (q(&at_once), q(&reversed));
+        for (x, y) in a.iter().zip(&r) {
+            assert!(
+                (x - y).abs() <= 1e-9 * range,
+                "order changed a percentile: {x} vs {y}"
+            );
+        }
+    }
 
     /// Sharing a batch's columns among threads gives the states one thread gives, to the
     /// byte, and an error in any group still reaches the caller.

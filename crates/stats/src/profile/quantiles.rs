@@ -121,6 +121,44 @@ impl Quantiles {
         }
     }
 
+    /// Append the values held to `runs` as (value, weight): kept values with weight 1, a
+    /// digest's centroids (read from its serialised image, the only way the library gives
+    /// them). False if the image is not the one expected.
+    pub(crate) fn runs(&self, runs: &mut Vec<(f64, u64)>) -> bool {
+        match self {
+            Self::Exact(v) => {
+                runs.extend(v.iter().map(|&x| (x, 1)));
+                true
+            }
+            Self::Digest(d) => match centroids(d) {
+                Some(c) => {
+                    runs.extend(c);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// A digest of (value, weight) runs in any order, `total` their weight, compressed once
+    /// (see [`digest_of_runs`]), with `extremes` as its min and max (a digest's centroids
+    /// lie inside its extremes); `None` if they are few enough to keep exactly (the caller
+    /// keeps what it has) or their weight is not `total`.
+    pub(crate) fn of_runs(
+        mut runs: Vec<(f64, u64)>,
+        total: u64,
+        (lo, hi): (f64, f64),
+    ) -> Option<Self> {
+        runs.retain(|(_, w)| *w > 0);
+        let weight = runs.iter().try_fold(0u64, |t, (_, w)| t.checked_add(*w))?;
+        if weight != total || total as usize <= EXACT_VALUES || runs.is_empty() {
+            return None;
+        }
+        // Stable: equal values keep the parts' order.
+        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Some(Self::Digest(digest_of_runs_within(&runs, total, (lo, hi))))
+    }
+
     /// The values of exact value counts: kept as they are while few, else one digest
     /// built from the (value, count) runs without expanding them.
     pub fn from_counts(mut counts: Vec<(f64, u64)>) -> Self {
@@ -276,6 +314,11 @@ fn digest_of_ordered(
 /// Centroids of ascending (value, count) runs; a run heavier than a centroid may hold is
 /// split into several centroids of the same value.
 fn digest_of_runs(runs: &[(f64, u64)], total: u64) -> TDigestMut {
+    digest_of_runs_within(runs, total, (runs[0].0, runs[runs.len() - 1].0))
+}
+
+/// As [`digest_of_runs`], with the digest's min and max given (at or beyond the runs').
+fn digest_of_runs_within(runs: &[(f64, u64)], total: u64, (min, max): (f64, f64)) -> TDigestMut {
     let scale = Scale::new(total);
     let mut centroids = Vec::with_capacity(4 * usize::from(TDIGEST_K));
     let (mut start, mut weight, mut sum, mut lo, mut cap) = (0u64, 0u64, 0.0, 0.0, 0u64);
@@ -308,7 +351,29 @@ fn digest_of_runs(runs: &[(f64, u64)], total: u64) -> TDigestMut {
         let hi = runs[runs.len() - 1].0;
         centroids.push(((sum / weight as f64).clamp(lo, hi), weight));
     }
-    digest_of(&centroids, runs[0].0, runs[runs.len() - 1].0, total)
+    digest_of(&centroids, min, max, total)
+}
+
+/// A digest's centroids (mean, weight), from its serialised image (the layout
+/// [`digest_of`] writes).
+fn centroids(d: &TDigestMut) -> Option<Vec<(f64, u64)>> {
+    let total = d.total_weight();
+    if total == 0 {
+        return Some(Vec::new());
+    }
+    let b = d.clone().serialize();
+    let f64_at = |at: usize| Some(f64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?));
+    let u64_at = |at: usize| Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?));
+    if total == 1 {
+        return Some(vec![(f64_at(8)?, 1)]);
+    }
+    let n = u32::from_le_bytes(b.get(8..12)?.try_into().ok()?) as usize;
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let at = 32 + 16 * i;
+        out.push((f64_at(at)?, u64_at(at + 8)?));
+    }
+    (out.iter().map(|c| c.1).sum::<u64>() == total).then_some(out)
 }
 
 /// A digest holding exactly these centroids, through the library's documented binary image

@@ -13,10 +13,12 @@
 //!   at most [`COLUMNS_PER_CALL`] columns (Ballista's messages are capped at 16 MiB and a
 //!   row cannot be split). [`profile_query`] does, and reassembles the columns.
 //!
-//! The local `preflight profile` does not use it: its own scan (`source::Inputs::
-//! profile_table`) shares the columns of wide batches among threads and merges
-//! partitions in partition order, which the benchmarks found faster. The function is
-//! for plans that must run elsewhere, and for per-group profiles ([`profile_by`]).
+//! The local `preflight profile` reads the same partitions as the partial aggregate of
+//! this function would (`source::Inputs::profile_partitions`), with its own workers and
+//! builders (faster: no state per call, wide batches shared among threads), and merges
+//! them with [`merge_states`]: a Ballista cluster's profile is the local one, bit for bit.
+//! The function is for plans that must run elsewhere, and for per-group profiles
+//! ([`profile_by`]).
 
 use std::sync::Arc;
 
@@ -110,11 +112,16 @@ struct ImageRef<'a> {
 }
 
 fn encode(b: &ProfileBuilder) -> DfResult<Vec<u8>> {
+    encode_state(b).map_err(|e| DataFusionError::Execution(e.to_string()))
+}
+
+/// A builder as `preflight_profile` serialises its state and result ([`decode`] reads it).
+pub fn encode_state(b: &ProfileBuilder) -> Result<Vec<u8>> {
     serde_json::to_vec(&ImageRef {
         rows: b.rows,
         columns: &b.columns,
     })
-    .map_err(|e| DataFusionError::Execution(format!("{NAME}: cannot encode a state: {e}")))
+    .map_err(|e| Error::Engine(format!("{NAME}: cannot encode a state: {e}")))
 }
 
 /// Read a value of `preflight_profile` (its result or its state) back; the states'
@@ -140,34 +147,31 @@ struct ProfileAccumulator {
 }
 
 impl ProfileAccumulator {
-    /// Everything seen so far as one builder: its own rows, then the partial states in
-    /// the order of their bytes.
+    /// Everything seen so far as one builder: its own rows, then the partial states
+    /// ([`merge_states`]).
     fn merged(&mut self) -> DfResult<ProfileBuilder> {
         if self.parts.is_empty() {
             return Ok(self.builder.clone());
         }
-        self.parts.sort_unstable();
-        let mut level = vec![self.builder.clone()];
-        for part in &self.parts {
-            level.push(decode(part).map_err(|e| DataFusionError::External(Box::new(e)))?);
-        }
-        // A balanced tree of pairwise merges: each state goes through log2(n) merges rather
-        // than up to n, which keeps the t-digests' error from growing with the number of
-        // partial states.
-        while level.len() > 1 {
-            let mut next = Vec::with_capacity(level.len().div_ceil(2));
-            let mut it = level.into_iter();
-            while let Some(mut a) = it.next() {
-                if let Some(b) = it.next() {
-                    a.merge(&b)
-                        .map_err(|e| DataFusionError::External(Box::new(e)))?;
-                }
-                next.push(a);
-            }
-            level = next;
-        }
-        Ok(level.pop().unwrap_or_else(|| self.builder.clone()))
+        // A final aggregate reads no rows itself: its empty builder is left out, so that
+        // its result is the merge of the partial states alone, as a local run computes it.
+        let own = (self.builder.rows > 0).then(|| self.builder.clone());
+        merge_states(own, &mut self.parts).map_err(|e| DataFusionError::External(Box::new(e)))
     }
+}
+
+/// Partial states (the bytes of [`encode_state`]) and a builder of rows read directly,
+/// merged in one fixed order: the builder first, then the states sorted by their bytes
+/// ([`ProfileBuilder::merge_many`]). The same states give the same bits whatever
+/// order they arrived in; a local profile merges its partitions with this function too, so
+/// that it equals a cluster's, bit for bit ([`crate::source`]).
+pub fn merge_states(own: Option<ProfileBuilder>, parts: &mut [Vec<u8>]) -> Result<ProfileBuilder> {
+    parts.sort_unstable();
+    let mut all: Vec<ProfileBuilder> = own.into_iter().collect();
+    for part in parts.iter() {
+        all.push(decode(part)?);
+    }
+    ProfileBuilder::merge_many(all)
 }
 
 impl Accumulator for ProfileAccumulator {
