@@ -177,6 +177,22 @@ fn profile_json_does_not_depend_on_partitions_or_cores() {
             );
         }
     }
+    // Slices too: their own fixed partitioning.
+    let by = |partitions: &str| {
+        let r = run(&[
+            "profile",
+            s(&months),
+            "--by",
+            "origin",
+            "--format",
+            "json",
+            "--partitions",
+            partitions,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    assert!(by("1") == by("3"), "profile --by differs with --partitions");
 }
 
 #[test]

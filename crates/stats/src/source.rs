@@ -741,14 +741,37 @@ impl Dataset {
         I: Fn() -> S + Clone + Send + Sync + 'static,
         F: Fn(&mut S, &RecordBatch) + Clone + Send + Sync + 'static,
     {
-        let streams = self.inputs.scan_streams(&self.table).await?;
+        self.scan_with_partitions(PROFILE_PARTITIONS, init, f, |_: &mut S| {})
+            .await
+    }
+
+    /// As [`Dataset::scan_with`], with a narrow table split into `partitions` partitions
+    /// (a fixed number, so that the states, and what is made of them, do not depend on the
+    /// machine): fewer suit work whose cost grows with the partitions, such as one
+    /// profile per slice in each. `done` runs on each state at the end of its partition,
+    /// still in the partition's task (in parallel with the others).
+    pub async fn scan_with_partitions<S, I, F, D>(
+        &self,
+        partitions: usize,
+        init: I,
+        f: F,
+        done: D,
+    ) -> Result<Vec<S>>
+    where
+        S: Send + 'static,
+        I: Fn() -> S + Clone + Send + Sync + 'static,
+        F: Fn(&mut S, &RecordBatch) + Clone + Send + Sync + 'static,
+        D: Fn(&mut S) + Clone + Send + Sync + 'static,
+    {
+        let streams = self.inputs.scan_streams_in(&self.table, partitions).await?;
         run_partitions(streams, self.inputs.workers, move |mut s| {
-            let (init, f) = (init.clone(), f.clone());
+            let (init, f, done) = (init.clone(), f.clone(), done.clone());
             async move {
                 let mut state = init();
                 while let Some(b) = s.next().await {
                     f(&mut state, &b?);
                 }
+                done(&mut state);
                 Ok(state)
             }
         })
@@ -1539,8 +1562,17 @@ impl Inputs {
     /// [`PROFILE_PARTITIONS`]) that the workers take in turn. Only this scan is split so:
     /// the SQL queries on the same session keep one partition per worker.
     async fn scan_streams(&self, table: &Table) -> Result<Vec<SendableRecordBatchStream>> {
+        self.scan_streams_in(table, PROFILE_PARTITIONS).await
+    }
+
+    /// As [`Inputs::scan_streams`], a narrow table in `partitions` partitions.
+    async fn scan_streams_in(
+        &self,
+        table: &Table,
+        partitions: usize,
+    ) -> Result<Vec<SendableRecordBatchStream>> {
         if table.view.schema().fields().len() < WIDE {
-            return self.profile_partitions(table).await;
+            return self.profile_partitions(table, partitions).await;
         }
         let mut state = self.ctx.state();
         state.config_mut().options_mut().execution.target_partitions = WIDE_PARTITIONS;
@@ -1553,9 +1585,14 @@ impl Inputs {
     /// cluster runs (its scheduler plans with the same configuration), so the partitions,
     /// and the batches in each, are the cluster's. Read with our own workers and builders;
     /// merged as the function merges its partial states.
-    async fn profile_partitions(&self, table: &Table) -> Result<Vec<SendableRecordBatchStream>> {
+    async fn profile_partitions(
+        &self,
+        table: &Table,
+        partitions: usize,
+    ) -> Result<Vec<SendableRecordBatchStream>> {
         let mut state = self.ctx.state();
-        *state.config_mut() = profile_config(self.ctx.copied_config(), self.batch_size);
+        *state.config_mut() = profile_config(self.ctx.copied_config(), self.batch_size)
+            .with_target_partitions(partitions.max(1));
         let ctx = SessionContext::new_with_state(state);
         ctx.register_udaf(crate::profile::udaf::profile_udaf());
         let names: Vec<String> = table
