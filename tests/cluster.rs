@@ -9,8 +9,6 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
-#[path = "../crates/stats/tests/summaries/mod.rs"]
-mod summaries;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -690,6 +690,13 @@ impl Dataset {
     }
 
     /// The session, with the data registered as table `data` (for SQL checks).
+    /// `base` with the configuration a profile's plan is made with for this data
+    /// ([`profile_config`] with the reader's batch size): a cluster session made with it
+    /// profiles as the local scan does, byte for byte.
+    pub fn plan_config(&self, base: SessionConfig) -> SessionConfig {
+        profile_config(base, self.inputs.batch_size)
+    }
+
     /// The Ballista client session of a `--cluster` run.
     pub fn cluster_session(&self) -> Option<&SessionContext> {
         self.cluster.as_ref()
@@ -873,7 +880,16 @@ impl Dataset {
     /// The data as a DataFrame of the session its queries run in, with
     /// `preflight_profile` registered ([`crate::profile::udaf`]).
     pub fn dataframe(&self) -> Result<(SessionContext, datafusion::dataframe::DataFrame)> {
-        let ctx = self.context()?.clone();
+        let ctx = match &self.cluster {
+            Some(c) => c.clone(),
+            // Planned as the profile's partitions are (see `Inputs::profile_partitions`):
+            // a narrow table's profile by query is then the tuned scan's, to the bit.
+            None => {
+                let mut state = self.inputs.ctx.state();
+                *state.config_mut() = self.plan_config(self.inputs.ctx.copied_config());
+                SessionContext::new_with_state(state)
+            }
+        };
         ctx.register_udaf(crate::profile::udaf::profile_udaf());
         let df = ctx.read_table(self.table.view.clone())?;
         Ok((ctx, df))
