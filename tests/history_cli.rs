@@ -612,3 +612,55 @@ fn the_runs_directory_reads_as_a_json_lines_table() {
     let share = v["points"][0]["value"].as_f64().unwrap();
     assert!((share - 152.0 / 344.0).abs() < 1e-12, "{share}");
 }
+
+/// `profile --by --history`: the whole dataset's run, then one run per slice tagged
+/// `slice=KEY`. The slices' runs stay out of the whole dataset's series (a listing, and so
+/// the checks of `validate --history`, by the run's own tags), and each slice's series is
+/// there by its tag, with the slice's rows.
+#[test]
+fn sliced_profiles_are_recorded_as_their_own_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let hist = dir.path().join("hist");
+    let hist = hist.to_str().unwrap();
+    let penguins = common::fixture("penguins.csv");
+    for day in ["2026-12-01", "2026-12-02"] {
+        let r = common::run(&[
+            "profile",
+            penguins.to_str().unwrap(),
+            "--by",
+            "species",
+            "--history",
+            hist,
+            "--tag",
+            "dataset=penguins",
+            "--at",
+            day,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let listing = |extra: &[&str]| -> Vec<Value> {
+        let mut args = vec!["history", hist, "--tag", "dataset=penguins"];
+        args.extend_from_slice(extra);
+        args.extend(["--format", "json"]);
+        let r = common::run(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        v["runs"].as_array().unwrap().clone()
+    };
+    // 344 penguins in 3 species: the whole runs hold every row.
+    let whole = listing(&[]);
+    assert_eq!(whole.len(), 2);
+    assert!(whole.iter().all(|r| r["rows"] == 344), "{whole:?}");
+    let adelie = listing(&["--tag", "slice=species_Adelie"]);
+    assert_eq!(adelie.len(), 2);
+    assert!(adelie.iter().all(|r| r["rows"] == 152), "{adelie:?}");
+    let gentoo = listing(&["--tag", "slice=species_Gentoo"]);
+    assert!(gentoo.iter().all(|r| r["rows"] == 124), "{gentoo:?}");
+    // Every run was written: 2 days x (the whole + 3 slices).
+    let files = std::fs::read_dir(Path::new(hist).join("runs"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 8);
+}

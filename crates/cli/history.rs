@@ -88,6 +88,32 @@ impl HistoryArgs {
 }
 
 impl HistoryPlan {
+    /// `profile --by --history`: the whole dataset's run (the merge of every slice), then
+    /// one run per slice kept, tagged `slice=KEY` besides the run's own tags
+    /// ([`store::SLICE_TAG`]; such runs stay out of the whole dataset's series).
+    pub fn record_slices(
+        &self,
+        inputs: &[String],
+        slices: &[preflight_stats::slice::Slice],
+    ) -> Result<()> {
+        if self.dir.is_none() {
+            return Ok(());
+        }
+        let parts: Vec<(String, Profile)> = slices
+            .iter()
+            .map(|s| (s.key.clone(), s.profile.clone()))
+            .collect();
+        let whole = Profile::merge_all(&parts)?;
+        self.record("profile", inputs, &whole, None, Vec::new())?;
+        for s in slices {
+            let mut one = self.clone();
+            one.tags
+                .insert(store::SLICE_TAG.to_string(), store::slice_tag_value(&s.key));
+            one.record("profile", inputs, &s.profile, None, Vec::new())?;
+        }
+        Ok(())
+    }
+
     /// Append the run (its profile, then its record) when a history was given.
     pub fn record(
         &self,

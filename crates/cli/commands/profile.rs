@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use crate::ExitStatus;
 use crate::args::InputArgs;
+use crate::history::HistoryPlan;
 use crate::output::{Format, emit, write_json};
 use crate::render;
 
@@ -43,12 +44,9 @@ pub struct Args {
     pub history: crate::history::HistoryArgs,
     /// One profile per slice: per value of COL (or combination of values of several,
     /// comma-separated), in the same pass, most rows first.
-    #[arg(
-        long,
-        value_name = "COL[,COL]",
-        value_delimiter = ',',
-        conflicts_with = "history"
-    )]
+    /// With --history, the whole dataset's run is recorded, then each slice's, tagged
+    /// `slice=KEY` (see them with `preflight history DIR --tag slice=KEY`).
+    #[arg(long, value_name = "COL[,COL]", value_delimiter = ',')]
     pub by: Vec<String>,
     /// Keep this many slices (most rows first); the rest are merged into `__other__`.
     #[arg(long, value_name = "N", default_value_t = 100, requires = "by")]
@@ -66,7 +64,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
     )?;
     let history = args.history.plan()?;
     if !args.by.is_empty() {
-        return sliced(&args, format);
+        return sliced(&args, format, &history);
     }
     let profile = crate::load::profile_inputs(&args.paths, &args.input)?;
     history.record("profile", &args.paths, &profile, None, Vec::new())?;
@@ -87,7 +85,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
 }
 
 /// `--by`: one profile per slice, in one pass.
-fn sliced(args: &Args, format: Format) -> Result<ExitStatus> {
+fn sliced(args: &Args, format: Format, history: &HistoryPlan) -> Result<ExitStatus> {
     if args.max_slices == 0 {
         anyhow::bail!("--max-slices must be at least 1");
     }
@@ -96,6 +94,7 @@ fn sliced(args: &Args, format: Format) -> Result<ExitStatus> {
         let ds = preflight_stats::source::Dataset::open(&args.paths, &opts).await?;
         anyhow::Ok(preflight_stats::slice::profile_slices(&ds, &args.by, args.max_slices).await?)
     })?;
+    history.record_slices(&args.paths, &sliced.slices)?;
     let doc = SlicedDocument {
         version: preflight_stats::profile::PROFILE_VERSION,
         by: &sliced.by,

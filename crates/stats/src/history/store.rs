@@ -69,8 +69,14 @@ impl Record {
         }
     }
 
-    /// Whether every `filter` pair is among the record's tags (Deequ's tag filter).
+    /// Whether every `filter` pair is among the record's tags (Deequ's tag filter). A
+    /// slice's run (tagged [`SLICE_TAG`] by `profile --by --history`) belongs to its
+    /// slice's series only: it matches a filter that names a slice, never the whole
+    /// dataset's series, whose row counts and means it would corrupt.
     pub fn has_tags(&self, filter: &BTreeMap<String, String>) -> bool {
+        if self.tags.contains_key(SLICE_TAG) && !filter.contains_key(SLICE_TAG) {
+            return false;
+        }
         filter.iter().all(|(k, v)| self.tags.get(k) == Some(v))
     }
 }
@@ -138,6 +144,23 @@ pub fn format_time(ms: i64) -> String {
 /// Now, in milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+/// The tag of a slice's run: its key (`country_US`), as `profile --by` names the slice.
+pub const SLICE_TAG: &str = "slice";
+
+/// A slice key as a tag value: control characters (which a tag may not hold, and data
+/// may) written as escapes.
+pub fn slice_tag_value(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// A `k=v` tag: the key is non-empty and has no control characters; the value may hold
