@@ -441,3 +441,89 @@ fn profile_of_values_near_f64_max_reads_back_and_merges() {
     let merged: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(merged["row_count"], 6);
 }
+
+/// Stored sliced profiles (`profile --by`) merge slice by slice, as whole ones do: two
+/// halves of penguins, each profiled by species, merge into the slices of the whole
+/// table; a whole profile with sliced ones is refused; a part that folded a slice into
+/// `__other__` is said, since those rows cannot be taken back out.
+#[test]
+fn sliced_profiles_merge_slice_by_slice() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::fixture("penguins.csv")).unwrap();
+    let (header, rows) = text.split_once('\n').unwrap();
+    let rows: Vec<&str> = rows.lines().collect();
+    let (a, b) = rows.split_at(rows.len() / 2);
+    let write = |name: &str, part: &[&str]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, format!("{header}\n{}\n", part.join("\n"))).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let (pa, pb) = (write("a.csv", a), write("b.csv", b));
+    let sliced = |input: &str, out: &str, extra: &[&str]| {
+        let out = dir.path().join(out).to_str().unwrap().to_string();
+        let mut args = vec!["profile", input, "--by", "species", "-o", &out];
+        args.extend_from_slice(extra);
+        let r = common::run(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        out
+    };
+    let (sa, sb) = (sliced(&pa, "a.json", &[]), sliced(&pb, "b.json", &[]));
+    let whole = common::fixture("penguins.csv");
+    let expected = sliced(whole.to_str().unwrap(), "all.json", &[]);
+    let r = common::run(&["merge", &sa, &sb]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let merged: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&expected).unwrap()).unwrap();
+    let slices = |v: &serde_json::Value| -> Vec<(String, u64)> {
+        v["slices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["key"].as_str().unwrap().to_string(),
+                    s["rows"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(slices(&merged), slices(&expected));
+    assert_eq!(merged["by"], expected["by"]);
+    for (m, e) in merged["slices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(expected["slices"].as_array().unwrap())
+    {
+        let (m, e) = (
+            common::column(&m["profile"], "body_mass_g"),
+            common::column(&e["profile"], "body_mass_g"),
+        );
+        for stat in ["min", "max"] {
+            assert_eq!(m["numeric"][stat], e["numeric"][stat], "{stat}");
+        }
+        assert_eq!(m["missing"], e["missing"]);
+        let (x, y) = (
+            m["numeric"]["mean"].as_f64().unwrap(),
+            e["numeric"]["mean"].as_f64().unwrap(),
+        );
+        assert!((x - y).abs() < 1e-9 * y.abs(), "{x} vs {y}");
+    }
+    // A whole profile among sliced ones: exit 2, one line naming it.
+    let plain = dir.path().join("plain.json");
+    let r = common::run(&["profile", &pa, "-o", plain.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = common::run(&["merge", &sa, plain.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("plain.json") && r.stderr.contains("sliced"),
+        "{}",
+        r.stderr
+    );
+    // A part that kept one slice: the others are in its `__other__`, which is said.
+    let one = sliced(&pb, "b1.json", &["--max-slices", "1"]);
+    let r = common::run(&["merge", &sa, &one]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("__other__"), "{}", r.stderr);
+}

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use preflight_stats::profile::Profile;
 
 use crate::ExitStatus;
@@ -20,7 +20,8 @@ Example:
   preflight merge part1.profile.json part2.profile.json -o all.profile.json"
 )]
 pub struct Args {
-    /// Profile JSON files written by `preflight profile --format json`.
+    /// Profile JSON files written by `preflight profile --format json`, or all sliced
+    /// ones (`profile --by`), which merge slice by slice.
     #[arg(required = true, num_args = 1.., value_name = "PROFILE")]
     pub profiles: Vec<PathBuf>,
     /// Output format [default: json].
@@ -34,9 +35,30 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitStatus> {
     crate::output::check_outputs([args.output.as_deref()], &args.profiles)?;
     let mut profiles = Vec::with_capacity(args.profiles.len());
+    let mut sliced = Vec::new();
     for path in &args.profiles {
         crate::inputs::refuse_report(&path.to_string_lossy())?;
-        profiles.push((path.display().to_string(), crate::load::read_profile(path)?));
+        let bytes = crate::load::read_file(path).context("cannot read profile")?;
+        let name = path.display().to_string();
+        match preflight_stats::slice::sliced_from_json(&bytes, path)? {
+            Some(s) => sliced.push((name, s)),
+            None => profiles.push((name, Profile::from_json(&bytes, path)?)),
+        }
+    }
+    if !sliced.is_empty() {
+        if let Some((whole, _)) = profiles.first() {
+            anyhow::bail!(
+                "{whole}: a whole profile cannot be merged with sliced ones (`profile --by`, such as {}); merge each kind apart",
+                sliced[0].0
+            );
+        }
+        // Slice by slice, as whole profiles merge.
+        let (merged, warnings) = preflight_stats::slice::Sliced::merge_all(&sliced)?;
+        for w in warnings {
+            eprintln!("warning: {w}");
+        }
+        crate::commands::profile::emit_sliced(args.output.as_deref(), args.format, &merged)?;
+        return Ok(ExitStatus::Success);
     }
     let merged = Profile::merge_all(&profiles)?;
     // A table on stdout fits the terminal; one in a file keeps every column.

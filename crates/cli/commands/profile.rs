@@ -95,6 +95,17 @@ fn sliced(args: &Args, format: Format, history: &HistoryPlan) -> Result<ExitStat
         anyhow::Ok(preflight_stats::slice::profile_slices(&ds, &args.by, args.max_slices).await?)
     })?;
     history.record_slices(&args.paths, &sliced.slices)?;
+    emit_sliced(args.output.as_deref(), format, &sliced)?;
+    Ok(ExitStatus::Success)
+}
+
+/// Write slices as `profile --by` does (`merge` of sliced profiles too): the JSON
+/// document, or a table per slice.
+pub(crate) fn emit_sliced(
+    output: Option<&std::path::Path>,
+    format: Format,
+    sliced: &preflight_stats::slice::Sliced,
+) -> Result<()> {
     let doc = SlicedDocument {
         version: preflight_stats::profile::PROFILE_VERSION,
         by: &sliced.by,
@@ -102,11 +113,8 @@ fn sliced(args: &Args, format: Format, history: &HistoryPlan) -> Result<ExitStat
         distinct_slices: sliced.distinct_slices,
         slices: &sliced.slices,
     };
-    let to_terminal = args
-        .output
-        .as_deref()
-        .is_none_or(|p| p == std::path::Path::new("-"));
-    emit(args.output.as_deref(), |w| match format {
+    let to_terminal = output.is_none_or(|p| p == std::path::Path::new("-"));
+    emit(output, |w| match format {
         Format::Json => write_json(w, &doc),
         Format::Table => {
             writeln!(
@@ -128,7 +136,7 @@ fn sliced(args: &Args, format: Format, history: &HistoryPlan) -> Result<ExitStat
             Ok(())
         }
     })?;
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// `profile --by --format json`: the slices, each with its whole profile (a stored

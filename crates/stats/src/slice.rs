@@ -458,3 +458,158 @@ pub fn pair_slices(
 pub async fn profile_slices(ds: &Dataset, by: &[String], max_slices: usize) -> Result<Sliced> {
     slice_builders(ds, by).await?.into_sliced(max_slices)
 }
+
+/// A stored `profile --by --format json` document: `None` when `bytes` are not one (a
+/// whole profile, say). Each slice's profile is read and checked as a stored profile is.
+pub fn sliced_from_json(bytes: &[u8], path: &std::path::Path) -> Result<Option<Sliced>> {
+    let bad = |message: String| Error::Profile {
+        path: path.to_path_buf(),
+        message,
+        source: None,
+    };
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(None);
+    };
+    let (Some(by), Some(slices)) = (doc.get("by"), doc.get("slices")) else {
+        return Ok(None);
+    };
+    let by: Vec<String> = serde_json::from_value(by.clone())
+        .map_err(|e| bad(format!("`by` is not a list of column names: {e}")))?;
+    let slices = slices
+        .as_array()
+        .ok_or_else(|| bad("`slices` is not a list".into()))?;
+    let number = |name: &str| doc.get(name).and_then(serde_json::Value::as_u64);
+    let mut out = Vec::with_capacity(slices.len());
+    for (i, s) in slices.iter().enumerate() {
+        let key = s
+            .get("key")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| bad(format!("slice {i} has no key")))?
+            .to_string();
+        let values: BTreeMap<String, Option<String>> =
+            serde_json::from_value(s.get("values").cloned().unwrap_or_default())
+                .map_err(|e| bad(format!("slice {key}: values: {e}")))?;
+        let profile = s
+            .get("profile")
+            .ok_or_else(|| bad(format!("slice {key} has no profile")))?;
+        let text = serde_json::to_vec(profile).map_err(|e| bad(e.to_string()))?;
+        let profile = Profile::from_json(&text, path).map_err(|e| match e {
+            Error::Profile { message, .. } => bad(format!("slice {key}: {message}")),
+            other => other,
+        })?;
+        out.push(Slice {
+            key,
+            values,
+            rows: profile.row_count,
+            profile,
+        });
+    }
+    Ok(Some(Sliced {
+        by,
+        max_slices: number("max_slices").map_or(out.len(), |n| n as usize),
+        distinct_slices: number("distinct_slices").map_or(out.len(), |n| n as usize),
+        slices: out,
+    }))
+}
+
+impl Sliced {
+    /// Merge stored sliced profiles of parts (days, partitions) slice by slice, as whole
+    /// profiles merge: the same key's profiles are merged, then the `max_slices` (the
+    /// largest of the parts') slices with the most rows are kept and the rest merged into
+    /// `__other__`. Returned with warnings: a key one part kept and another part did not,
+    /// while that part has an `__other__`, may have rows hidden in that `__other__`, which
+    /// a merge cannot take back out.
+    pub fn merge_all(parts: &[(String, Sliced)]) -> Result<(Sliced, Vec<String>)> {
+        let Some((first_name, first)) = parts.first() else {
+            return Err(Error::Usage("no profiles to merge".into()));
+        };
+        for (name, p) in parts {
+            if p.by != first.by {
+                return Err(Error::Profile {
+                    path: name.into(),
+                    message: format!(
+                        "sliced by [{}], where {first_name} is sliced by [{}]",
+                        p.by.join(", "),
+                        first.by.join(", ")
+                    ),
+                    source: None,
+                });
+            }
+        }
+        type Entry = (BTreeMap<String, Option<String>>, Vec<(String, Profile)>);
+        let mut by_key: BTreeMap<String, Entry> = BTreeMap::new();
+        for (name, p) in parts {
+            for s in &p.slices {
+                let e = by_key
+                    .entry(s.key.clone())
+                    .or_insert_with(|| (s.values.clone(), Vec::new()));
+                e.1.push((name.clone(), s.profile.clone()));
+            }
+        }
+        let mut warnings = Vec::new();
+        for (name, p) in parts {
+            if !p.slices.iter().any(|s| s.key == OTHER) {
+                continue;
+            }
+            let missing: Vec<&str> = by_key
+                .keys()
+                .filter(|k| k.as_str() != OTHER && !p.slices.iter().any(|s| &s.key == *k))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                warnings.push(format!(
+                    "{name} did not keep slice{} {} apart: {} rows there are in its `{OTHER}`, \
+                     so the merged slice{} may lack some rows",
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing.join(", "),
+                    if missing.len() == 1 { "its" } else { "their" },
+                    if missing.len() == 1 { "" } else { "s" },
+                ));
+            }
+        }
+        let mut other: Vec<(String, Profile)> = Vec::new();
+        let mut kept = Vec::new();
+        for (key, (values, profiles)) in by_key {
+            let profile = Profile::merge_all(&profiles)?;
+            if key == OTHER {
+                other.push((key, profile));
+            } else {
+                kept.push(Slice {
+                    key,
+                    values,
+                    rows: profile.row_count,
+                    profile,
+                });
+            }
+        }
+        kept.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.key.cmp(&b.key)));
+        let max_slices = parts.iter().map(|(_, p)| p.max_slices).max().unwrap_or(1);
+        let distinct = parts
+            .iter()
+            .map(|(_, p)| p.distinct_slices)
+            .max()
+            .unwrap_or(0)
+            .max(kept.len());
+        for s in kept.split_off(max_slices.min(kept.len())) {
+            other.push((s.key, s.profile));
+        }
+        if !other.is_empty() {
+            let profile = Profile::merge_all(&other)?;
+            kept.push(Slice {
+                key: OTHER.into(),
+                values: BTreeMap::new(),
+                rows: profile.row_count,
+                profile,
+            });
+        }
+        Ok((
+            Sliced {
+                by: first.by.clone(),
+                max_slices,
+                distinct_slices: distinct,
+                slices: kept,
+            },
+            warnings,
+        ))
+    }
+}
