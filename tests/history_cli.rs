@@ -664,3 +664,96 @@ fn sliced_profiles_are_recorded_as_their_own_series() {
         .count();
     assert_eq!(files, 8);
 }
+
+/// `validate --by --history`: each slice is checked against its own series. Penguins
+/// every day for 14 days, then a day with three quarters of the Adelie rows gone: the
+/// row-count check fires for the Adelie slice (and the whole data), not for the others.
+#[test]
+fn history_checks_run_per_slice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let hist = dir.join("metrics");
+    let hist = hist.to_str().unwrap();
+    let schema = dir.join("s.yaml");
+    let schema = schema.to_str().unwrap();
+    let text = std::fs::read_to_string(common::fixture("penguins.csv")).unwrap();
+    let (header, rows) = text.split_once('\n').unwrap();
+    let normal = dir.join("normal.csv");
+    std::fs::write(&normal, &text).unwrap();
+    let mut adelie = 0;
+    let thinned: Vec<&str> = rows
+        .lines()
+        .filter(|l| {
+            if !l.starts_with("Adelie,") {
+                return true;
+            }
+            adelie += 1;
+            adelie % 4 == 0
+        })
+        .collect();
+    let incident = dir.join("incident.csv");
+    std::fs::write(&incident, format!("{header}\n{}\n", thinned.join("\n"))).unwrap();
+    let normal = normal.to_str().unwrap();
+    let (code, err) = inproc(&["infer", normal, "--history-checks", "-o", schema]);
+    assert_eq!(code, 0, "{err:?}");
+    let validate = |data: &str, day: usize| -> Value {
+        let at = format!("2026-11-{:02}", day + 1);
+        let out = dir.join(format!("v{day}.json"));
+        let out = out.to_str().unwrap();
+        let (code, err) = inproc(&[
+            "validate",
+            data,
+            "--schema",
+            schema,
+            "--by",
+            "species",
+            "--history",
+            hist,
+            "--tag",
+            "dataset=penguins",
+            "--at",
+            &at,
+            "--format",
+            "json",
+            "-o",
+            out,
+        ]);
+        assert!(code <= 1, "{err:?}");
+        read_json(Path::new(out))
+    };
+    let rows_anomalies = |v: &Value| -> Vec<Option<String>> {
+        let mut out: Vec<Option<String>> = v["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["kind"] == "metric_anomaly" && a["metric"] == "rows")
+            .map(|a| a["slice"].as_str().map(str::to_string))
+            .collect();
+        out.sort();
+        out
+    };
+    for day in 0..14 {
+        let v = validate(normal, day);
+        assert!(rows_anomalies(&v).is_empty(), "day {day}: {v}");
+    }
+    let v = validate(incident.to_str().unwrap(), 14);
+    assert_eq!(
+        rows_anomalies(&v),
+        [None, Some("species_Adelie".to_string())],
+        "{v}"
+    );
+    // Each slice's runs are in its own series: 15 days of the Adelie slice.
+    let r = common::run(&[
+        "history",
+        hist,
+        "--tag",
+        "dataset=penguins",
+        "--tag",
+        "slice=species_Adelie",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let listed: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(listed["runs"].as_array().unwrap().len(), 15);
+}

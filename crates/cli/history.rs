@@ -89,7 +89,7 @@ impl HistoryArgs {
 
 impl HistoryPlan {
     /// `profile --by --history`: the whole dataset's run (the merge of every slice), then
-    /// one run per slice kept, tagged `slice=KEY` besides the run's own tags
+    /// one run per slice kept (but `__other__`), tagged `slice=KEY` besides the run's own tags
     /// ([`store::SLICE_TAG`]; such runs stay out of the whole dataset's series).
     pub fn record_slices(
         &self,
@@ -105,13 +105,25 @@ impl HistoryPlan {
             .collect();
         let whole = Profile::merge_all(&parts)?;
         self.record("profile", inputs, &whole, None, Vec::new())?;
-        for s in slices {
-            let mut one = self.clone();
-            one.tags
-                .insert(store::SLICE_TAG.to_string(), store::slice_tag_value(&s.key));
-            one.record("profile", inputs, &s.profile, None, Vec::new())?;
+        for s in slices
+            .iter()
+            .filter(|s| s.key != preflight_stats::slice::OTHER)
+        {
+            self.for_slice(&s.key)
+                .record("profile", inputs, &s.profile, None, Vec::new())?;
         }
         Ok(())
+    }
+
+    /// The plan of one slice's run: its own tags and history filter plus `slice=KEY`.
+    /// `__other__` has no series of its own (the keys it gathers change from run to run),
+    /// so callers leave it out.
+    pub fn for_slice(&self, key: &str) -> HistoryPlan {
+        let mut one = self.clone();
+        let value = store::slice_tag_value(key);
+        one.tags.insert(store::SLICE_TAG.to_string(), value.clone());
+        one.filter.insert(store::SLICE_TAG.to_string(), value);
+        one
     }
 
     /// Append the run (its profile, then its record) when a history was given.

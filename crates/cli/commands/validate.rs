@@ -298,6 +298,22 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
                 .extend(preflight_schema::validate::validate_slices(
                     &schema, &slices, env,
                 ));
+            // Checks over time per slice: each kept slice against its own series
+            // (`slice=KEY`, as `profile --by --history` records it), then recorded in it.
+            if history.dir.is_some() {
+                for s in (sliced_profiles.slices.iter())
+                    .filter(|s| s.key != preflight_stats::slice::OTHER)
+                {
+                    let plan = history.for_slice(&s.key);
+                    for mut o in history_outcomes(&schema, &plan, &s.profile, env)? {
+                        o.check = format!("{}@{}", o.check, s.key);
+                        if let Some(a) = &mut o.anomaly {
+                            a.slice = Some(s.key.clone());
+                        }
+                        v.outcomes.push(o);
+                    }
+                }
+            }
             sliced = Some(sliced_profiles);
         }
         anyhow::Ok((v, ds.sources().to_vec(), sides, profile))
@@ -365,6 +381,18 @@ fn check_history(
     env: Option<&str>,
     v: &mut Validation,
 ) -> Result<()> {
+    let outcomes = history_outcomes(schema, plan, profile, env)?;
+    v.outcomes.extend(outcomes);
+    Ok(())
+}
+
+/// [`check_history`]'s outcomes, the run recorded.
+fn history_outcomes(
+    schema: &Schema,
+    plan: &crate::history::HistoryPlan,
+    profile: &Profile,
+    env: Option<&str>,
+) -> Result<Vec<preflight_schema::validate::Outcome>> {
     use preflight_schema::history as checks_over_time;
     use preflight_stats::history::store;
     let metrics = preflight_stats::history::RunMetrics::from_profile(profile);
@@ -394,14 +422,14 @@ fn check_history(
         .filter(|a| a.kind == preflight_schema::validate::AnomalyKind::MetricAnomaly)
         .filter_map(|a| a.metric.clone())
         .collect();
-    v.outcomes.extend(outcomes);
     plan.record(
         "validate",
         &profile.sources,
         profile,
         Some(&metrics),
         flagged,
-    )
+    )?;
+    Ok(outcomes)
 }
 
 /// One check per outcome: JUnit's testcases, GitHub's annotations. Missing columns
