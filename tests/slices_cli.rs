@@ -716,3 +716,90 @@ fn carriers_alone(partitions: &str) {
         }
     }
 }
+
+/// A stored sliced profile (`profile --by --format json`, under any name) is a side of
+/// `drift --by`: its slices are compared as the data's would be, with the same verdicts;
+/// sliced by other columns, it is exit 2 naming both.
+#[test]
+fn a_stored_sliced_profile_is_a_side_of_drift_by() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = std::fs::read_to_string(common::fixture("penguins.csv")).unwrap();
+    let reference = common::write(d, "ref.csv", text.as_bytes());
+    // The current data: Gentoo body masses 600 g heavier, the rest as they were.
+    let mut shifted = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+        if i > 0 && cells[0] == "Gentoo" {
+            if let Ok(m) = cells[5].parse::<f64>() {
+                cells[5] = format!("{}", m + 600.0);
+            }
+        }
+        shifted.push_str(&cells.join(","));
+        shifted.push('\n');
+    }
+    let current = common::write(d, "cur.csv", shifted.as_bytes());
+    let stored = d.join("ref.sliced.json");
+    let r = common::run(&[
+        "profile",
+        &reference,
+        "--by",
+        "species",
+        "--format",
+        "json",
+        "-o",
+        stored.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let verdicts = |v: &Value| -> Vec<(String, String, u64, u64)> {
+        v["slices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["slice"].as_str().unwrap().to_string(),
+                    s["status"].as_str().unwrap().to_string(),
+                    s["reference_rows"].as_u64().unwrap(),
+                    s["drifted_columns"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let drift = |reference: &str| {
+        let r = common::run(&[
+            "drift", reference, &current, "--by", "species", "--format", "json",
+        ]);
+        assert!(r.code <= 1, "{}", r.stderr);
+        serde_json::from_str::<Value>(&r.stdout).unwrap()
+    };
+    let from_data = drift(&reference);
+    let from_stored = drift(stored.to_str().unwrap());
+    assert_eq!(verdicts(&from_stored), verdicts(&from_data));
+    let gentoo = verdicts(&from_stored)
+        .into_iter()
+        .find(|v| v.0 == "species_Gentoo")
+        .unwrap();
+    assert!(gentoo.3 >= 1, "{gentoo:?}");
+    assert!(
+        verdicts(&from_stored)
+            .iter()
+            .filter(|v| v.0 != "species_Gentoo")
+            .all(|v| v.3 == 0),
+        "{from_stored}"
+    );
+    // Sliced by another column: a usage error naming both.
+    let r = common::run(&[
+        "drift",
+        stored.to_str().unwrap(),
+        &current,
+        "--by",
+        "island",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("sliced by [species], not by [island]"),
+        "{}",
+        r.stderr
+    );
+}

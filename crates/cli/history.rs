@@ -99,11 +99,7 @@ impl HistoryPlan {
         if self.dir.is_none() {
             return Ok(());
         }
-        let parts: Vec<(String, Profile)> = slices
-            .iter()
-            .map(|s| (s.key.clone(), s.profile.clone()))
-            .collect();
-        let whole = Profile::merge_all(&parts)?;
+        let whole = preflight_stats::slice::whole_of(slices)?;
         self.record("profile", inputs, &whole, None, Vec::new())?;
         for s in slices
             .iter()

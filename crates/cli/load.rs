@@ -27,6 +27,8 @@ pub struct Side {
     pub inputs: Vec<String>,
     pub profile: Profile,
     pub dataset: Option<Dataset>,
+    /// Stored sliced profiles (`profile --by`): their slices, which `--by` compares.
+    pub sliced: Option<preflight_stats::slice::Sliced>,
 }
 
 /// What a report says of a side.
@@ -64,6 +66,7 @@ impl Side {
             inputs: paths.to_vec(),
             profile,
             dataset: Some(ds),
+            sliced: None,
         })
     }
 }
@@ -79,10 +82,14 @@ pub async fn profile_dataset(paths: &[String], ds: &mut Dataset) -> Result<Profi
     Ok(ds.profile(rows).await?)
 }
 
-/// Read one stored profile.
-pub fn read_profile(path: &Path) -> Result<Profile> {
+/// Read one stored profile, and its slices when it is a sliced one (`profile --by`; its
+/// profile is then the whole data's, the merge of its slices).
+pub fn read_stored(path: &Path) -> Result<(Profile, Option<preflight_stats::slice::Sliced>)> {
     let bytes = read_file(path).context("cannot read profile")?;
-    Ok(Profile::from_json(&bytes, path)?)
+    match preflight_stats::slice::sliced_from_json(&bytes, path)? {
+        Some(s) => Ok((preflight_stats::slice::whole_of(&s.slices)?, Some(s))),
+        None => Ok((Profile::from_json(&bytes, path)?, None)),
+    }
 }
 
 /// A whole file's bytes: a local file, or a remote object (`s3://...`, see
@@ -103,18 +110,30 @@ pub fn load_profiles(paths: &[String]) -> Result<Option<Side>> {
         return Ok(None);
     }
     let mut loaded = Vec::new();
+    let mut sliced = Vec::new();
     for p in paths {
-        loaded.push((p.clone(), read_profile(Path::new(p))?));
+        let (profile, slices) = read_stored(Path::new(p))?;
+        loaded.push((p.clone(), profile));
+        if let Some(s) = slices {
+            sliced.push((p.clone(), s));
+        }
     }
     let profile = if loaded.len() == 1 {
         loaded.remove(0).1
     } else {
         Profile::merge_all(&loaded)?
     };
+    // Slices when every profile of the side has them.
+    let sliced = if sliced.len() == paths.len() {
+        Some(preflight_stats::slice::Sliced::merge_all(&sliced)?.0)
+    } else {
+        None
+    };
     Ok(Some(Side {
         inputs: paths.to_vec(),
         profile,
         dataset: None,
+        sliced,
     }))
 }
 

@@ -14,7 +14,7 @@ use anyhow::{Result, bail};
 use preflight_stats::Severity;
 use preflight_stats::drift::compare::Skipped;
 use preflight_stats::drift::plan::{ColumnResult, DriftPlan, compare_profiles};
-use preflight_stats::slice::{Slice, pair_slices, slice_builders};
+use preflight_stats::slice::{Slice, SliceBuilders, pair_slices, slice_builders};
 use serde::Serialize;
 
 use crate::checks::{Check, drift_checks, nothing_compared_check};
@@ -64,13 +64,17 @@ pub struct SlicedDrift {
     pub checks: Vec<Check>,
 }
 
-/// The data of a side, which slicing needs: a stored profile has no rows to slice.
-fn data_of<'a>(side: &'a Side, role: &str) -> Result<&'a preflight_stats::source::Dataset> {
-    match &side.dataset {
-        Some(ds) => Ok(ds),
-        None => bail!(
-            "--by needs data on both sides: the {role} {} is a stored profile, which has no rows to slice",
-            side.name()
+/// A side's slices: its data sliced in one pass, or the slices of its stored sliced
+/// profiles (`profile --by`, sliced by the same columns). A plain stored profile has no
+/// rows to slice.
+async fn builders_of(side: &Side, role: &str, by: &[String]) -> Result<SliceBuilders> {
+    match (&side.dataset, &side.sliced) {
+        (Some(ds), _) => Ok(slice_builders(ds, by).await?),
+        (None, Some(s)) => Ok(SliceBuilders::from_sliced(s, by, &side.inputs)?),
+        (None, None) => bail!(
+            "--by needs data or sliced profiles on both sides: the {role} {} is a stored profile of the whole data, which has no rows to slice (store one with `preflight profile DATA --by {} --format json`)",
+            side.name(),
+            by.join(",")
         ),
     }
 }
@@ -94,8 +98,8 @@ pub async fn compare_slices(
     drift_share: f64,
     allow_empty: bool,
 ) -> Result<SlicedDrift> {
-    let r = slice_builders(data_of(reference, "reference")?, by).await?;
-    let c = slice_builders(data_of(current, "current data")?, by).await?;
+    let r = builders_of(reference, "reference", by).await?;
+    let c = builders_of(current, "current data", by).await?;
     let pairs = pair_slices(r, c, max_slices)?;
     let mut slices = Vec::with_capacity(pairs.len());
     let mut checks = Vec::new();

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use preflight_stats::profile::Profile;
 
 use crate::ExitStatus;
@@ -38,11 +38,10 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let mut sliced = Vec::new();
     for path in &args.profiles {
         crate::inputs::refuse_report(&path.to_string_lossy())?;
-        let bytes = crate::load::read_file(path).context("cannot read profile")?;
         let name = path.display().to_string();
-        match preflight_stats::slice::sliced_from_json(&bytes, path)? {
-            Some(s) => sliced.push((name, s)),
-            None => profiles.push((name, Profile::from_json(&bytes, path)?)),
+        match crate::load::read_stored(path)? {
+            (_, Some(s)) => sliced.push((name, s)),
+            (p, None) => profiles.push((name, p)),
         }
     }
     if !sliced.is_empty() {

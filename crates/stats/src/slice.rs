@@ -242,6 +242,8 @@ pub struct SliceBuilders {
     by: Vec<String>,
     builders: HashMap<SliceKey, ProfileBuilder>,
     sources: Vec<String>,
+    /// A stored `__other__` (keys unknown): always part of this side's `__other__`.
+    other: Option<ProfileBuilder>,
 }
 
 /// The slice of one key on the two sides of a comparison; `None` where a side has no
@@ -328,10 +330,44 @@ pub async fn slice_builders(ds: &Dataset, by: &[String]) -> Result<SliceBuilders
         by: by.to_vec(),
         builders: merged,
         sources: ds.sources().to_vec(),
+        other: None,
     })
 }
 
 impl SliceBuilders {
+    /// The slices of a stored sliced profile (`profile --by`), as the slices of data
+    /// sliced by `by` are: each kept slice by its key, its `__other__` (whose keys are
+    /// unknown) always merged into `__other__`.
+    pub fn from_sliced(s: &Sliced, by: &[String], sources: &[String]) -> Result<Self> {
+        if s.by != by {
+            return Err(Error::Usage(format!(
+                "{}: the stored profile is sliced by [{}], not by [{}]",
+                sources.join(" "),
+                s.by.join(", "),
+                by.join(", ")
+            )));
+        }
+        let mut builders = HashMap::new();
+        let mut other = None;
+        for slice in &s.slices {
+            if slice.key == OTHER && slice.values.is_empty() {
+                other = Some(slice.profile.builder());
+                continue;
+            }
+            let key: SliceKey = by
+                .iter()
+                .map(|b| slice.values.get(b).cloned().flatten())
+                .collect();
+            builders.insert(key, slice.profile.builder());
+        }
+        Ok(Self {
+            by: by.to_vec(),
+            builders,
+            sources: sources.to_vec(),
+            other,
+        })
+    }
+
     /// The `by` columns.
     pub fn by(&self) -> &[String] {
         &self.by
@@ -366,6 +402,10 @@ impl SliceBuilders {
         }
         let mut rest: Vec<(SliceKey, ProfileBuilder)> = self.builders.into_iter().collect();
         rest.sort_by(|a, b| a.0.cmp(&b.0));
+        // A stored `__other__` last (an empty key sorts first among real ones).
+        if let Some(o) = self.other {
+            rest.push((Vec::new(), o));
+        }
         if let Some(((_, first), others)) = rest.split_first() {
             let mut b = first.clone();
             for (_, o) in others {
@@ -457,6 +497,18 @@ pub fn pair_slices(
 /// Profile `ds` per slice of the `by` columns in one pass.
 pub async fn profile_slices(ds: &Dataset, by: &[String], max_slices: usize) -> Result<Sliced> {
     slice_builders(ds, by).await?.into_sliced(max_slices)
+}
+
+/// The whole dataset's profile from its slices (their merge), each source named once.
+pub fn whole_of(slices: &[Slice]) -> Result<Profile> {
+    let parts: Vec<(String, Profile)> = slices
+        .iter()
+        .map(|s| (s.key.clone(), s.profile.clone()))
+        .collect();
+    let mut whole = Profile::merge_all(&parts)?;
+    let mut seen = std::collections::HashSet::new();
+    whole.sources.retain(|s| seen.insert(s.clone()));
+    Ok(whole)
 }
 
 /// A stored `profile --by --format json` document: `None` when `bytes` are not one (a

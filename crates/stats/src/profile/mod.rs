@@ -377,7 +377,8 @@ fn not_a_profile(bytes: &[u8], e: &serde_json::Error) -> String {
 /// for a stored profile, else the command whose report it is (`"validate"`, `"drift"`,
 /// `"skew"`, `"labels"`), or `None`. The one rule for telling them apart.
 pub fn document_kind(has: impl Fn(&str) -> bool) -> Option<&'static str> {
-    if has("version") && has("row_count") && has("columns") {
+    if has("version") && ((has("row_count") && has("columns")) || (has("by") && has("slices"))) {
+        // A sliced profile (`profile --by`) is a stored profile too.
         Some("profile")
     } else if has("passed") && has("anomalies") {
         Some("validate")
