@@ -730,10 +730,11 @@ fn a_stored_sliced_profile_is_a_side_of_drift_by() {
     let mut shifted = String::new();
     for (i, line) in text.lines().enumerate() {
         let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
-        if i > 0 && cells[0] == "Gentoo" {
-            if let Ok(m) = cells[5].parse::<f64>() {
-                cells[5] = format!("{}", m + 600.0);
-            }
+        if i > 0
+            && cells[0] == "Gentoo"
+            && let Ok(m) = cells[5].parse::<f64>()
+        {
+            cells[5] = format!("{}", m + 600.0);
         }
         shifted.push_str(&cells.join(","));
         shifted.push('\n');
