@@ -138,6 +138,15 @@ async fn alive_executors(host: &str, port: u16) -> Option<usize> {
 /// than when the job started and the job has not finished [`LOST_EXECUTOR_GRACE`] later,
 /// the job is given up with an error rather than waited for without end.
 pub async fn watched<T>(url: &str, job: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    watched_for(url, LOST_EXECUTOR_GRACE, job).await
+}
+
+/// [`watched`] with the grace period given (tests use a short one).
+async fn watched_for<T>(
+    url: &str,
+    grace: Duration,
+    job: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
     let (host, port) = scheduler_address(url)?;
     let at_start = alive_executors(&host, port).await;
     let mut job = std::pin::pin!(job);
@@ -154,11 +163,11 @@ pub async fn watched<T>(url: &str, job: impl std::future::Future<Output = Result
                     lost.get_or_insert((std::time::Instant::now(), now));
                 }
                 if let (Some((since, now)), Some(before)) = (lost, at_start)
-                    && since.elapsed() > LOST_EXECUTOR_GRACE
+                    && since.elapsed() > grace
                 {
                     return Err(Error::Usage(format!(
                         "--cluster {url}: an executor stopped during the job ({before} alive at its start, {now} after) and the job did not finish within {} s of it; run it again",
-                        LOST_EXECUTOR_GRACE.as_secs()
+                        grace.as_secs()
                     )));
                 }
             }
@@ -201,6 +210,69 @@ mod tests {
         ] {
             assert!(scheduler_address(bad).is_err(), "{bad}");
         }
+    }
+
+    /// A scheduler's `/readyz` on 127.0.0.1 that counts `first` executors on the first
+    /// request and `then` on every later one.
+    fn readyz(first: usize, then: usize) -> u16 {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for (i, stream) in listener.incoming().enumerate() {
+                let Ok(mut s) = stream else { return };
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf);
+                let n = if i == 0 { first } else { then };
+                let body = if n >= first {
+                    format!("ready: {n} executors registered")
+                } else {
+                    format!("not ready: {n}/{first} executors registered")
+                };
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        port
+    }
+
+    /// The watchdog's give-up path, deterministically: an executor is gone from the
+    /// second look on, and the job never ends; after the grace period the job is given
+    /// up with one line naming both counts.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_that_outlives_a_lost_executor_is_given_up() {
+        let url = format!("df://127.0.0.1:{}", readyz(2, 1));
+        let started = std::time::Instant::now();
+        let watch = watched_for(
+            &url,
+            Duration::from_secs(1),
+            std::future::pending::<Result<()>>(),
+        );
+        let e = tokio::time::timeout(Duration::from_secs(20), watch)
+            .await
+            .expect("the job was given up within 20 s")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("an executor stopped during the job (2 alive at its start, 1 after)"),
+            "{e}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+        // No executor lost: the job's own result, however long it takes.
+        let url = format!("df://127.0.0.1:{}", readyz(2, 2));
+        let job = async {
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+            Ok(7)
+        };
+        assert_eq!(
+            watched_for(&url, Duration::from_secs(1), job)
+                .await
+                .unwrap(),
+            7
+        );
     }
 
     #[test]
