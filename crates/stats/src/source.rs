@@ -689,7 +689,6 @@ impl Dataset {
         &self.inputs.sources
     }
 
-    /// The session, with the data registered as table `data` (for SQL checks).
     /// `base` with the configuration a profile's plan is made with for this data
     /// ([`profile_config`] with the reader's batch size): a cluster session made with it
     /// profiles as the local scan does, byte for byte.
@@ -702,6 +701,7 @@ impl Dataset {
         self.cluster.as_ref()
     }
 
+    /// The session, with the data registered as table `data` (for SQL checks).
     pub fn context(&self) -> Result<&SessionContext> {
         let ctx = self.cluster.as_ref().unwrap_or(&self.inputs.ctx);
         if !ctx.table_exist("data")? {
@@ -818,9 +818,9 @@ impl Dataset {
     }
 
     /// The profile computed by a Ballista cluster (`--cluster`): `preflight_profile` in a
-    /// plan the cluster runs ([`crate::cluster`]). Its statistics are the local run's;
-    /// floating-point sums and approximate sketches may differ in their last bits, since
-    /// the cluster splits the rows among partial states another way.
+    /// plan the cluster runs ([`crate::cluster`]), planned as the local profile's
+    /// partitions are: a narrow table's profile is the local one, bit for bit; a wide
+    /// one's (read by column groups locally) agrees within the sketches' error.
     async fn profile_on_cluster(&self, url: &str, ctx: &SessionContext) -> Result<Profile> {
         let inp = &self.inputs;
         let builder = watch_cluster(url, async {
@@ -884,11 +884,7 @@ impl Dataset {
             Some(c) => c.clone(),
             // Planned as the profile's partitions are (see `Inputs::profile_partitions`):
             // a narrow table's profile by query is then the tuned scan's, to the bit.
-            None => {
-                let mut state = self.inputs.ctx.state();
-                *state.config_mut() = self.plan_config(self.inputs.ctx.copied_config());
-                SessionContext::new_with_state(state)
-            }
+            None => self.inputs.profile_context(PROFILE_PARTITIONS),
         };
         ctx.register_udaf(crate::profile::udaf::profile_udaf());
         let df = ctx.read_table(self.table.view.clone())?;
@@ -896,9 +892,9 @@ impl Dataset {
     }
 
     /// The profile computed by the aggregate function `preflight_profile` in a plan, as
-    /// an engine that only runs plans computes it (a cluster): the same statistics as
-    /// [`Dataset::profile`]; floating-point sums and approximate sketches may differ in
-    /// their last bits, since the rows are split among partial states another way.
+    /// an engine that only runs plans computes it (a cluster): for a narrow table
+    /// [`Dataset::profile`]'s, bit for bit (the same partitions, merged alike); for a wide
+    /// one the same statistics, sketches within their error.
     pub async fn profile_by_query(&self) -> Result<Profile> {
         let (_ctx, df) = self.dataframe()?;
         let builder = crate::profile::udaf::profile_query(df)
@@ -1493,8 +1489,14 @@ impl Inputs {
             }
         })
         .await?;
-        // Merged as `preflight_profile` merges its partial states (never in completion
-        // order): the same bits on any machine, and on a cluster.
+        // Never in completion order: the same bits on any machine. A narrow table's
+        // partitions merge as `preflight_profile` merges its partial states (through
+        // their bytes), so that a cluster's profile is this one; a wide table's, which a
+        // cluster reads another way anyway, merge in partition order without serialising
+        // thousands of column states twice.
+        if schema.fields().len() >= WIDE {
+            return ProfileBuilder::merge_many(parts);
+        }
         let mut states = parts
             .iter()
             .map(crate::profile::udaf::encode_state)
@@ -1606,10 +1608,7 @@ impl Inputs {
         table: &Table,
         partitions: usize,
     ) -> Result<Vec<SendableRecordBatchStream>> {
-        let mut state = self.ctx.state();
-        *state.config_mut() = profile_config(self.ctx.copied_config(), self.batch_size)
-            .with_target_partitions(partitions.max(1));
-        let ctx = SessionContext::new_with_state(state);
+        let ctx = self.profile_context(partitions);
         ctx.register_udaf(crate::profile::udaf::profile_udaf());
         let names: Vec<String> = table
             .view
@@ -1637,6 +1636,15 @@ impl Inputs {
             )));
         }
         Ok(execute_stream_partitioned(input, ctx.task_ctx())?)
+    }
+
+    /// A session on this one's runtime (object stores) planned with [`profile_config`],
+    /// in `partitions` partitions.
+    fn profile_context(&self, partitions: usize) -> SessionContext {
+        let mut state = self.ctx.state();
+        *state.config_mut() = profile_config(self.ctx.copied_config(), self.batch_size)
+            .with_target_partitions(partitions.max(1));
+        SessionContext::new_with_state(state)
     }
 
     /// A read failed: re-read the files one at a time, unsplit, so the error names the
