@@ -82,13 +82,18 @@ pub async fn profile_dataset(paths: &[String], ds: &mut Dataset) -> Result<Profi
     Ok(ds.profile(rows).await?)
 }
 
-/// Read one stored profile, and its slices when it is a sliced one (`profile --by`; its
-/// profile is then the whole data's, the merge of its slices).
-pub fn read_stored(path: &Path) -> Result<(Profile, Option<preflight_stats::slice::Sliced>)> {
+/// A stored profile: of the whole data, or sliced (`profile --by`).
+pub enum Stored {
+    Whole(Profile),
+    Sliced(preflight_stats::slice::Sliced),
+}
+
+/// Read one stored profile, whole or sliced.
+pub fn read_stored(path: &Path) -> Result<Stored> {
     let bytes = read_file(path).context("cannot read profile")?;
     match preflight_stats::slice::sliced_from_json(&bytes, path)? {
-        Some(s) => Ok((preflight_stats::slice::whole_of(&s.slices)?, Some(s))),
-        None => Ok((Profile::from_json(&bytes, path)?, None)),
+        Some(s) => Ok(Stored::Sliced(s)),
+        None => Ok(Stored::Whole(Profile::from_json(&bytes, path)?)),
     }
 }
 
@@ -112,10 +117,13 @@ pub fn load_profiles(paths: &[String]) -> Result<Option<Side>> {
     let mut loaded = Vec::new();
     let mut sliced = Vec::new();
     for p in paths {
-        let (profile, slices) = read_stored(Path::new(p))?;
-        loaded.push((p.clone(), profile));
-        if let Some(s) = slices {
-            sliced.push((p.clone(), s));
+        match read_stored(Path::new(p))? {
+            Stored::Whole(profile) => loaded.push((p.clone(), profile)),
+            // A sliced profile stands for the whole data where no slices are compared.
+            Stored::Sliced(s) => {
+                loaded.push((p.clone(), preflight_stats::slice::whole_of(&s.slices)?));
+                sliced.push((p.clone(), s));
+            }
         }
     }
     let profile = if loaded.len() == 1 {

@@ -40,8 +40,8 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         crate::inputs::refuse_report(&path.to_string_lossy())?;
         let name = path.display().to_string();
         match crate::load::read_stored(path)? {
-            (_, Some(s)) => sliced.push((name, s)),
-            (p, None) => profiles.push((name, p)),
+            crate::load::Stored::Sliced(s) => sliced.push((name, s)),
+            crate::load::Stored::Whole(p) => profiles.push((name, p)),
         }
     }
     if !sliced.is_empty() {
