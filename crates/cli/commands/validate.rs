@@ -305,13 +305,11 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
                     .filter(|s| s.key != preflight_stats::slice::OTHER)
                 {
                     let plan = history.for_slice(&s.key);
-                    for mut o in history_outcomes(&schema, &plan, &s.profile, env)? {
-                        o.check = format!("{}@{}", o.check, s.key);
-                        if let Some(a) = &mut o.anomaly {
-                            a.slice = Some(s.key.clone());
-                        }
-                        v.outcomes.push(o);
-                    }
+                    let outcomes = history_outcomes(&schema, &plan, &s.profile, env)?;
+                    v.outcomes.extend(
+                        (outcomes.into_iter())
+                            .map(|o| preflight_schema::validate::in_slice(o, &s.key)),
+                    );
                 }
             }
             sliced = Some(sliced_profiles);

@@ -325,7 +325,7 @@ pub fn validate_slices(
     let mut out = Vec::new();
     for (key, profile) in slices {
         let v = validate(schema, profile, environment);
-        for mut o in v.outcomes {
+        for o in v.outcomes {
             let keep = o.anomaly.as_ref().is_none_or(|a| {
                 matches!(
                     a.kind,
@@ -345,18 +345,24 @@ pub fn validate_slices(
             {
                 continue;
             }
-            o.check = format!("{}@{key}", o.check);
-            o.scan = None;
-            if let Some(a) = &mut o.anomaly {
-                a.message = format!("slice `{key}`: {}", a.message);
-                a.slice = Some((*key).to_string());
-                // Counts of the slice only; its example rows are not looked for.
-                a.examples.clear();
-            }
-            out.push(o);
+            out.push(in_slice(o, key));
         }
     }
     out
+}
+
+/// An outcome of one slice's checks, named after the slice: the check `presence@key`, the
+/// anomaly's message and `slice`. Counts of the slice only: its example rows are not
+/// looked for.
+pub fn in_slice(mut o: Outcome, key: &str) -> Outcome {
+    o.check = format!("{}@{key}", o.check);
+    o.scan = None;
+    if let Some(a) = &mut o.anomaly {
+        a.message = format!("slice `{key}`: {}", a.message);
+        a.slice = Some(key.to_string());
+        a.examples.clear();
+    }
+    o
 }
 
 /// Data without a single row: no feature check can run, and an empty batch must never
