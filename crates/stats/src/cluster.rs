@@ -213,17 +213,45 @@ mod tests {
     }
 
     /// A scheduler's `/readyz` on 127.0.0.1 that counts `first` executors on the first
-    /// request and `then` on every later one.
-    fn readyz(first: usize, then: usize) -> u16 {
+    /// request and `then` on every later one; stopped when dropped (also when a test
+    /// fails).
+    struct Readyz {
+        port: u16,
+        stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    }
+
+    impl Drop for Readyz {
+        fn drop(&mut self) {
+            self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            if let Some(t) = self.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+
+    fn readyz(first: usize, then: usize) -> Readyz {
         use std::io::{Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            for (i, stream) in listener.incoming().enumerate() {
-                let Ok(mut s) = stream else { return };
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut served = 0;
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut s = match listener.accept() {
+                    Ok((s, _)) => s,
+                    Err(_) => {
+                        std::thread::sleep(Duration::from_millis(20));
+                        continue;
+                    }
+                };
+                let _ = s.set_nonblocking(false);
                 let mut buf = [0u8; 1024];
                 let _ = s.read(&mut buf);
-                let n = if i == 0 { first } else { then };
+                let n = if served == 0 { first } else { then };
+                served += 1;
                 let body = if n >= first {
                     format!("ready: {n} executors registered")
                 } else {
@@ -236,7 +264,11 @@ mod tests {
                 );
             }
         });
-        port
+        Readyz {
+            port,
+            stop,
+            thread: Some(thread),
+        }
     }
 
     /// The watchdog's give-up path, deterministically: an executor is gone from the
@@ -244,7 +276,8 @@ mod tests {
     /// up with one line naming both counts.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_job_that_outlives_a_lost_executor_is_given_up() {
-        let url = format!("df://127.0.0.1:{}", readyz(2, 1));
+        let lost = readyz(2, 1);
+        let url = format!("df://127.0.0.1:{}", lost.port);
         let started = std::time::Instant::now();
         let watch = watched_for(
             &url,
@@ -262,7 +295,8 @@ mod tests {
         );
         assert!(started.elapsed() < Duration::from_secs(10));
         // No executor lost: the job's own result, however long it takes.
-        let url = format!("df://127.0.0.1:{}", readyz(2, 2));
+        let steady = readyz(2, 2);
+        let url = format!("df://127.0.0.1:{}", steady.port);
         let job = async {
             tokio::time::sleep(Duration::from_millis(2500)).await;
             Ok(7)
