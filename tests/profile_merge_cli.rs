@@ -473,6 +473,7 @@ fn sliced_profiles_merge_slice_by_slice() {
     let r = common::run(&["merge", &sa, &sb]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let merged: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    common::assert_matches_schema("sliced-profile.schema.json", &merged, "merge of --by");
     let expected: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&expected).unwrap()).unwrap();
     let slices = |v: &serde_json::Value| -> Vec<(String, u64)> {
