@@ -522,6 +522,19 @@ fn sliced_profiles_merge_slice_by_slice() {
         "{}",
         r.stderr
     );
+    // A slice without its `by` value would be taken as the null slice: refused, naming it.
+    let mut broken = merged.clone();
+    broken["slices"][0]["values"] = serde_json::json!({});
+    let broken_path = dir.path().join("broken.json");
+    std::fs::write(&broken_path, broken.to_string()).unwrap();
+    let r = common::run(&["merge", broken_path.to_str().unwrap(), &sa]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("broken.json") && r.stderr.contains("do not name every `by` column"),
+        "{}",
+        r.stderr
+    );
     // A part that kept one slice: the others are in its `__other__`, which is said.
     let one = sliced(&pb, "b1.json", &["--max-slices", "1"]);
     let r = common::run(&["merge", &sa, &one]);

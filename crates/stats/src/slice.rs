@@ -541,6 +541,14 @@ pub fn sliced_from_json(bytes: &[u8], path: &std::path::Path) -> Result<Option<S
         let values: BTreeMap<String, Option<String>> =
             serde_json::from_value(s.get("values").cloned().unwrap_or_default())
                 .map_err(|e| bad(format!("slice {key}: values: {e}")))?;
+        // Each kept slice has a value (or null) for every `by` column: a missing one would
+        // be taken as null and pair the slice with another.
+        if key != OTHER && !by.iter().all(|b| values.contains_key(b)) {
+            return Err(bad(format!(
+                "slice {key}: its values do not name every `by` column ({})",
+                by.join(", ")
+            )));
+        }
         let profile = s
             .get("profile")
             .ok_or_else(|| bad(format!("slice {key} has no profile")))?;
