@@ -7,6 +7,8 @@
 //! the same keys on both sides. Each pair is compared from its two slice profiles (exact
 //! while a slice's profile kept every value or exact counts, from sketches beyond): no
 //! further pass over the data.
+//!
+//! Also how a sliced profile is written (`profile --by`, and `merge` of sliced profiles).
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,8 @@ use serde::Serialize;
 
 use crate::checks::{Check, drift_checks, nothing_compared_check};
 use crate::load::Side;
+use crate::output::{Format, emit, write_json};
+use crate::render;
 
 /// Whether both sides of a slice have rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -185,4 +189,55 @@ pub async fn compare_slices(
         slices,
         checks,
     })
+}
+
+/// Write slices as `profile --by` does (`merge` of sliced profiles too): the JSON
+/// document, or a table per slice.
+pub fn emit_sliced(
+    output: Option<&std::path::Path>,
+    format: Format,
+    sliced: &preflight_stats::slice::Sliced,
+) -> Result<()> {
+    let doc = SlicedDocument {
+        version: preflight_stats::profile::PROFILE_VERSION,
+        by: &sliced.by,
+        max_slices: sliced.max_slices,
+        distinct_slices: sliced.distinct_slices,
+        slices: &sliced.slices,
+    };
+    let to_terminal = output.is_none_or(|p| p == std::path::Path::new("-"));
+    emit(output, |w| match format {
+        Format::Json => write_json(w, &doc),
+        Format::Table => {
+            writeln!(
+                w,
+                "{} slices by {} ({} distinct, at most {} kept)",
+                sliced.slices.len(),
+                sliced.by.join(", "),
+                sliced.distinct_slices,
+                sliced.max_slices
+            )?;
+            for s in &sliced.slices {
+                writeln!(w, "\n== slice {} ({} rows)", s.key, s.rows)?;
+                render::profile_table(
+                    w,
+                    &s.profile,
+                    to_terminal.then(render::terminal_width).flatten(),
+                )?;
+            }
+            Ok(())
+        }
+    })?;
+    Ok(())
+}
+
+/// `profile --by --format json`: the slices, each with its whole profile (a stored
+/// profile any command reads once cut out, and that merges with the others).
+#[derive(serde::Serialize)]
+struct SlicedDocument<'a> {
+    version: u32,
+    by: &'a [String],
+    max_slices: usize,
+    distinct_slices: usize,
+    slices: &'a [preflight_stats::slice::Slice],
 }

@@ -56,7 +56,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         for w in warnings {
             eprintln!("warning: {w}");
         }
-        crate::commands::profile::emit_sliced(args.output.as_deref(), args.format, &merged)?;
+        crate::slices::emit_sliced(args.output.as_deref(), args.format, &merged)?;
         return Ok(ExitStatus::Success);
     }
     let merged = Profile::merge_all(&profiles)?;

@@ -95,57 +95,6 @@ fn sliced(args: &Args, format: Format, history: &HistoryPlan) -> Result<ExitStat
         anyhow::Ok(preflight_stats::slice::profile_slices(&ds, &args.by, args.max_slices).await?)
     })?;
     history.record_slices(&args.paths, &sliced.slices)?;
-    emit_sliced(args.output.as_deref(), format, &sliced)?;
+    crate::slices::emit_sliced(args.output.as_deref(), format, &sliced)?;
     Ok(ExitStatus::Success)
-}
-
-/// Write slices as `profile --by` does (`merge` of sliced profiles too): the JSON
-/// document, or a table per slice.
-pub(crate) fn emit_sliced(
-    output: Option<&std::path::Path>,
-    format: Format,
-    sliced: &preflight_stats::slice::Sliced,
-) -> Result<()> {
-    let doc = SlicedDocument {
-        version: preflight_stats::profile::PROFILE_VERSION,
-        by: &sliced.by,
-        max_slices: sliced.max_slices,
-        distinct_slices: sliced.distinct_slices,
-        slices: &sliced.slices,
-    };
-    let to_terminal = output.is_none_or(|p| p == std::path::Path::new("-"));
-    emit(output, |w| match format {
-        Format::Json => write_json(w, &doc),
-        Format::Table => {
-            writeln!(
-                w,
-                "{} slices by {} ({} distinct, at most {} kept)",
-                sliced.slices.len(),
-                sliced.by.join(", "),
-                sliced.distinct_slices,
-                sliced.max_slices
-            )?;
-            for s in &sliced.slices {
-                writeln!(w, "\n== slice {} ({} rows)", s.key, s.rows)?;
-                render::profile_table(
-                    w,
-                    &s.profile,
-                    to_terminal.then(render::terminal_width).flatten(),
-                )?;
-            }
-            Ok(())
-        }
-    })?;
-    Ok(())
-}
-
-/// `profile --by --format json`: the slices, each with its whole profile (a stored
-/// profile any command reads once cut out, and that merges with the others).
-#[derive(serde::Serialize)]
-struct SlicedDocument<'a> {
-    version: u32,
-    by: &'a [String],
-    max_slices: usize,
-    distinct_slices: usize,
-    slices: &'a [preflight_stats::slice::Slice],
 }
