@@ -323,54 +323,21 @@ fn detection_wide(rt: &tokio::runtime::Runtime) {
         let table = noisy_labels::load(rt, &root().join("fixtures"), c);
         let n = table.labels.len();
         let n_flipped = table.truth.iter().filter(|t| **t).count();
-        let mut f1s = Vec::new();
-        let mut cells = Vec::new();
-        let mut auto_model = Model::Auto;
-        let mut auto_candidates = Vec::new();
+        let run = run_models(&table, &models, 0);
+        let (f1s, auto_model) = (&run.f1, run.auto_model);
+        let auto_candidates = &run.auto_candidates;
+        let cells: Vec<String> = (run.f1.iter().zip(&run.auroc))
+            .map(|(f, a)| format!("{f:>6.3} {a:>6.3}"))
+            .collect();
+        for (m, (f1, auroc)) in run.f1.iter().zip(&run.auroc).enumerate() {
+            sums[m].0 += f1;
+            sums[m].1 += auroc;
+        }
         let mut dumped = serde_json::Map::new();
-        let mut single: Vec<(Model, Vec<f64>)> = Vec::new();
-        for (m, model) in models.iter().enumerate() {
-            let members = model.members();
-            let p = if *model == Model::Auto || members.len() == 1 {
-                let oof = out_of_sample_probabilities(
-                    &table.x,
-                    &table.labels,
-                    table.n_classes,
-                    *model,
-                    5,
-                    0,
-                )
-                .unwrap();
-                if *model == Model::Auto {
-                    auto_model = oof.model;
-                    auto_candidates = oof.candidates.clone();
-                } else {
-                    if dump.is_some() {
-                        dumped.insert(model.as_str().to_string(), serde_json::json!(oof.probs));
-                    }
-                    single.push((*model, oof.probs.clone()));
-                }
-                oof.probs
-            } else {
-                // The mean of the members, as the library computes it.
-                let parts: Vec<&Vec<f64>> = members
-                    .iter()
-                    .map(|b| &single.iter().find(|(s, _)| s == b).unwrap().1)
-                    .collect();
-                let w = 1.0 / parts.len() as f64;
-                (0..parts[0].len())
-                    .map(|i| parts.iter().map(|p| p[i]).sum::<f64>() * w)
-                    .collect()
-            };
-            let probs = ProbMatrix::new(&p, n, table.n_classes).unwrap();
-            let issues =
-                find_label_issues(&table.labels, probs, &ConfidentLearningOptions::default())
-                    .unwrap();
-            let d = detection(&issues.is_issue, &table.truth, &issues.scores);
-            sums[m].0 += d.f1;
-            sums[m].1 += d.auroc;
-            f1s.push(d.f1);
-            cells.push(format!("{:>6.3} {:>6.3}", d.f1, d.auroc));
+        if dump.is_some() {
+            for (m, p) in &run.single {
+                dumped.insert(m.as_str().to_string(), serde_json::json!(p));
+            }
         }
         let b = &c["baseline"];
         let cl_f1 = cleanlab_f1(b, n_flipped);
@@ -512,6 +479,171 @@ fn detection_wide(rt: &tokio::runtime::Runtime) {
     }
 }
 
+/// One case's F1 and AUROC under every model of `models` (`Model::Auto` first), with
+/// folds seeded by `seed`; the means of several models are computed from the single
+/// models' probabilities, as the library does.
+struct CaseRun {
+    f1: Vec<f64>,
+    auroc: Vec<f64>,
+    auto_model: Model,
+    auto_candidates: Vec<preflight_stats::labels::model::Candidate>,
+    single: Vec<(Model, Vec<f64>)>,
+}
+
+fn run_models(table: &noisy_labels::NoisyTable, models: &[Model], seed: u64) -> CaseRun {
+    let n = table.labels.len();
+    let mut run = CaseRun {
+        f1: Vec::new(),
+        auroc: Vec::new(),
+        auto_model: Model::Auto,
+        auto_candidates: Vec::new(),
+        single: Vec::new(),
+    };
+    for model in models {
+        let members = model.members();
+        let p = if *model == Model::Auto || members.len() == 1 {
+            let oof = out_of_sample_probabilities(
+                &table.x,
+                &table.labels,
+                table.n_classes,
+                *model,
+                5,
+                seed,
+            )
+            .unwrap();
+            if *model == Model::Auto {
+                run.auto_model = oof.model;
+                run.auto_candidates = oof.candidates.clone();
+            } else {
+                run.single.push((*model, oof.probs.clone()));
+            }
+            oof.probs
+        } else {
+            let parts: Vec<&Vec<f64>> = members
+                .iter()
+                .map(|b| &run.single.iter().find(|(s, _)| s == b).unwrap().1)
+                .collect();
+            let w = 1.0 / parts.len() as f64;
+            (0..parts[0].len())
+                .map(|i| parts.iter().map(|p| p[i]).sum::<f64>() * w)
+                .collect()
+        };
+        let probs = ProbMatrix::new(&p, n, table.n_classes).unwrap();
+        let issues =
+            find_label_issues(&table.labels, probs, &ConfidentLearningOptions::default()).unwrap();
+        let d = detection(&issues.is_issue, &table.truth, &issues.scores);
+        run.f1.push(d.f1);
+        run.auroc.push(d.auroc);
+    }
+    run
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let m = s.len() / 2;
+    if s.len() % 2 == 1 {
+        s[m]
+    } else {
+        (s[m - 1] + s[m]) / 2.0
+    }
+}
+
+/// `cargo bench --bench labels -- seeds`: the wide detection benchmark under 10 fold seeds
+/// on each side (preflight's seeds 0 to 9; cleanlab's from
+/// `fixtures/reference/labels_noise_seeds.json`, the same flips and scikit-learn folds
+/// shuffled by 10 seeds). On one fold assignment each, a small table's F1 moves by more
+/// than the differences between the models (iris uniform 5%: cleanlab alone 0.667 to
+/// 0.889), so each model's median over its seeds is compared with cleanlab's median.
+fn fold_seeds(rt: &tokio::runtime::Runtime) {
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(root().join(f)).unwrap()).unwrap()
+    };
+    let wide = read("fixtures/reference/labels_noise_wide.json");
+    let seeds = read("fixtures/reference/labels_noise_seeds.json");
+    let cases = wide["cases"].as_array().unwrap();
+    let models: Vec<Model> = std::iter::once(Model::Auto)
+        .chain(AUTO_CANDIDATES)
+        .collect();
+    const SEEDS: u64 = 10;
+    println!(
+        "\n== wide detection under {SEEDS} fold seeds per side: median F1 [min, max] ==\n{:<38} | {:<21} | {:<21} | medians of the candidates ({})",
+        "case",
+        "cleanlab",
+        "auto",
+        models[1..]
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let start = Instant::now();
+    // Per model: cases whose median >= cleanlab's median; >= cleanlab's lowest; sum of medians.
+    let mut at_median = vec![0usize; models.len()];
+    let mut in_range = vec![0usize; models.len()];
+    let mut sum = vec![0.0; models.len() + 1];
+    let mut below = Vec::new();
+    for (c, s) in cases.iter().zip(seeds["cases"].as_array().unwrap()) {
+        let name = c["case"].as_str().unwrap();
+        assert_eq!(s["case"].as_str().unwrap(), name, "seeds file out of step");
+        let cl: Vec<f64> = (s["f1"].as_array().unwrap().iter())
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let table = noisy_labels::load(rt, &root().join("fixtures"), c);
+        let runs: Vec<CaseRun> = (0..SEEDS)
+            .map(|seed| run_models(&table, &models, seed))
+            .collect();
+        let per_model: Vec<Vec<f64>> = (0..models.len())
+            .map(|m| runs.iter().map(|r| r.f1[m]).collect())
+            .collect();
+        let cl_med = median(&cl);
+        let cl_min = cl.iter().copied().fold(f64::INFINITY, f64::min);
+        let cl_max = cl.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        sum[models.len()] += cl_med;
+        let meds: Vec<f64> = per_model.iter().map(|v| median(v)).collect();
+        for (m, med) in meds.iter().enumerate() {
+            sum[m] += med;
+            // Rounding noise of the stored F1 (4 decimals) only.
+            at_median[m] += usize::from(*med >= cl_med - 6e-5);
+            in_range[m] += usize::from(*med >= cl_min - 6e-5);
+        }
+        if meds[0] < cl_med - 6e-5 {
+            below.push(format!("{name} ({:+.3})", meds[0] - cl_med));
+        }
+        let auto = &per_model[0];
+        println!(
+            "{name:<38} | {cl_med:.3} [{cl_min:.3}, {cl_max:.3}] | {:.3} [{:.3}, {:.3}] | {}",
+            meds[0],
+            auto.iter().copied().fold(f64::INFINITY, f64::min),
+            auto.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            meds[1..]
+                .iter()
+                .map(|m| format!("{m:.3}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+    }
+    let k = cases.len() as f64;
+    println!(
+        "\nover {} cases x {SEEDS} seeds ({:.0} s); cleanlab's mean median F1 {:.3}:",
+        cases.len(),
+        start.elapsed().as_secs_f64(),
+        sum[models.len()] / k
+    );
+    for (m, model) in models.iter().enumerate() {
+        println!(
+            "  {:<22} mean median F1 {:.3}; median >= cleanlab's median on {}/{}, >= cleanlab's lowest on {}/{}",
+            model.as_str(),
+            sum[m] / k,
+            at_median[m],
+            cases.len(),
+            in_range[m],
+            cases.len()
+        );
+    }
+    println!("auto's median below cleanlab's: {}", below.join(", "));
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -533,6 +665,9 @@ fn main() {
     }
     if want("detection_wide") {
         detection_wide(&rt);
+    }
+    if only.as_deref() == Some("seeds") {
+        fold_seeds(&rt);
     }
 }
 
