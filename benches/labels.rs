@@ -583,6 +583,8 @@ fn fold_seeds(rt: &tokio::runtime::Runtime) {
     let mut in_range = vec![0usize; models.len()];
     let mut sum = vec![0.0; models.len() + 1];
     let mut below = Vec::new();
+    let mut rule_f1s: Vec<Vec<Vec<f64>>> = vec![Vec::new(); RULES.len()];
+    let mut cl_meds = Vec::new();
     for (c, s) in cases.iter().zip(seeds["cases"].as_array().unwrap()) {
         let name = c["case"].as_str().unwrap();
         assert_eq!(s["case"].as_str().unwrap(), name, "seeds file out of step");
@@ -596,10 +598,24 @@ fn fold_seeds(rt: &tokio::runtime::Runtime) {
         let per_model: Vec<Vec<f64>> = (0..models.len())
             .map(|m| runs.iter().map(|r| r.f1[m]).collect())
             .collect();
+        // Choice rules on the same runs: each picks a candidate from the log losses auto
+        // reported, and gets that candidate's F1 (its own run, same folds).
+        for (r, rule) in RULES.iter().enumerate() {
+            let f1s: Vec<f64> = runs
+                .iter()
+                .map(|run| {
+                    let pick = rule.1(&run.auto_candidates);
+                    let at = models.iter().position(|m| *m == pick).unwrap();
+                    run.f1[at]
+                })
+                .collect();
+            rule_f1s[r].push(f1s);
+        }
         let cl_med = median(&cl);
         let cl_min = cl.iter().copied().fold(f64::INFINITY, f64::min);
         let cl_max = cl.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         sum[models.len()] += cl_med;
+        cl_meds.push((cl_med, cl_min));
         let meds: Vec<f64> = per_model.iter().map(|v| median(v)).collect();
         for (m, med) in meds.iter().enumerate() {
             sum[m] += med;
@@ -642,6 +658,48 @@ fn fold_seeds(rt: &tokio::runtime::Runtime) {
         );
     }
     println!("auto's median below cleanlab's: {}", below.join(", "));
+    println!("choice rules on the same runs:");
+    for (r, rule) in RULES.iter().enumerate() {
+        let meds: Vec<f64> = rule_f1s[r].iter().map(|v| median(v)).collect();
+        let at_med = (meds.iter().zip(&cl_meds))
+            .filter(|(m, (c, _))| **m >= c - 6e-5)
+            .count();
+        let at_min = (meds.iter().zip(&cl_meds))
+            .filter(|(m, (_, c))| **m >= c - 6e-5)
+            .count();
+        println!(
+            "  {:<34} mean median F1 {:.3}; median >= cleanlab's median on {at_med}/{}, >= its lowest on {at_min}/{}",
+            rule.0,
+            meds.iter().sum::<f64>() / k,
+            cases.len(),
+            cases.len()
+        );
+    }
+}
+
+type Rule = (
+    &'static str,
+    fn(&[preflight_stats::labels::model::Candidate]) -> Model,
+);
+
+/// Rules `auto` could choose by, from the candidates' log losses of the given labels.
+const RULES: [Rule; 6] = [
+    ("logistic unless 2 SE lower (shipped)", |c| se_rule(c, 2.0)),
+    ("logistic unless 1 SE lower", |c| se_rule(c, 1.0)),
+    ("logistic unless 3 SE lower", |c| se_rule(c, 3.0)),
+    ("lowest log loss", |c| se_rule(c, 0.0)),
+    ("always knn+logistic+forest", |_| Model::Mean3),
+    ("always logistic+forest", |_| Model::LogisticForest),
+];
+
+fn se_rule(c: &[preflight_stats::labels::model::Candidate], z: f64) -> Model {
+    c.iter()
+        .filter(|c| {
+            z == 0.0 || c.model == Model::Logistic || c.vs_logistic + z * c.vs_logistic_se < 0.0
+        })
+        .copied()
+        .reduce(|a, b| if b.log_loss < a.log_loss { b } else { a })
+        .map_or(Model::Logistic, |c| c.model)
 }
 
 fn main() {
