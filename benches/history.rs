@@ -8,9 +8,10 @@
 //! floor) and parsing every record whole.
 //!
 //! Slicing: `profile --by` on the 3-million-row table of `cargo bench --bench profile`
-//! (generated under bench-data if absent) by `qty` (50 values) and by `category,qty` (500
-//! slice keys, the top 100 kept), against the unsliced profile of the same file (target:
-//! at most 1.5x).
+//! with a 100-value column `store` added (`long-store.parquet`, generated under
+//! bench-data if absent) by `store` (issue 15's case: target at most 1.5x), by `qty` (50
+//! values) and by `category,qty` (500 slice keys, the top 100 kept), against the unsliced
+//! profile of the same file.
 #![allow(clippy::unwrap_used)] // a benchmark: failing loudly is the right behaviour
 
 mod common;
@@ -176,14 +177,15 @@ fn main() {
 /// `profile --by` (the builder per slice) and `Dataset::profile_slices` (the profile's
 /// aggregate function under GROUP BY) against the unsliced profile, in the same run.
 fn slicing(dir: &std::path::Path) {
-    let long = common::data_dir().join("long.parquet");
-    common::long_parquet(&long, 7);
+    // The profile bench's table plus a 100-value column, `store`.
+    let long = common::data_dir().join("long-store.parquet");
+    common::long_store_parquet(&long, 7);
     let long = long.to_str().unwrap();
     let out = dir.join("p.json");
     let out = out.to_str().unwrap();
     let whole = common::preflight_best(&["profile", long, "--format", "json", "-o", out]);
     println!("profile of {} rows: {whole:.2} s", common::ROWS);
-    for by in ["qty", "category,qty"] {
+    for by in ["store", "qty", "category,qty"] {
         let t =
             common::preflight_best(&["profile", long, "--by", by, "--format", "json", "-o", out]);
         println!(
@@ -219,7 +221,7 @@ fn slicing(dir: &std::path::Path) {
         let rows = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         rt.block_on(ds.profile(rows)).unwrap().columns.len()
     });
-    for by in ["qty", "category,qty"] {
+    for by in ["store", "qty", "category,qty"] {
         let keys: Vec<String> = by.split(',').map(String::from).collect();
         let t = time(&|| {
             rt.block_on(preflight_stats::slice::profile_slices(&open(), &keys, 100))

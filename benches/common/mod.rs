@@ -120,6 +120,50 @@ pub fn long_parquet(path: &Path, seed: u64) {
     std::fs::rename(tmp, path).unwrap();
 }
 
+/// [`long_parquet`]'s table with one more column, `store`: 100 values spread over the
+/// rows by a multiplicative hash of `id` (what issue 15's slicing target names: the
+/// 3M-row table by a 100-value column). Written once.
+#[allow(dead_code)]
+pub fn long_store_parquet(path: &Path, seed: u64) {
+    if path.exists() {
+        return;
+    }
+    eprintln!("generating {ROWS}-row table {}", path.display());
+    let with_store = |b: RecordBatch| {
+        let ids = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        let store: Int64Array = ids
+            .values()
+            .iter()
+            .map(|&i| ((i as u64).wrapping_mul(2_654_435_761) % (1 << 32) % 100) as i64)
+            .collect();
+        let mut fields: Vec<Field> = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.push(Field::new("store", DataType::Int64, false));
+        let mut cols = b.columns().to_vec();
+        cols.push(Arc::new(store));
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
+    };
+    let mut rng = Rng(seed);
+    let tmp = path.with_extension("tmp");
+    let first = with_store(long_batch(&mut Rng(1), 0, 1));
+    let mut w = ArrowWriter::try_new(
+        std::fs::File::create(&tmp).unwrap(),
+        first.schema(),
+        Some(props()),
+    )
+    .unwrap();
+    for start in (0..ROWS).step_by(100_000) {
+        w.write(&with_store(long_batch(&mut rng, start, 100_000)))
+            .unwrap();
+    }
+    w.close().unwrap();
+    std::fs::rename(tmp, path).unwrap();
+}
+
 /// Wall time of one run of the built `preflight` binary; exit code 2 (cannot run) fails.
 pub fn preflight_once(args: &[&str]) -> f64 {
     preflight_once_with(&[], args)

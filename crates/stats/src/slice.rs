@@ -59,8 +59,13 @@ const FLUSH_ROWS: usize = 8192;
 /// Fixed, as the profile's ([`crate::source::PROFILE_PARTITIONS`]), so that the slices do
 /// not depend on the machine. Measured on the 3M-row table by a 50-value column (release,
 /// 2 cores): 16 partitions 2.98x the unsliced profile, 8 3.4x (before the end-of-partition
-/// flush), 4 2.10x, 2 2.06x; 4 still lets 4 cores share the work.
-const SLICE_PARTITIONS: usize = 4;
+/// flush), 4 2.10x, 2 2.06x. Eighth session, by a 100-value column: 4 partitions 0.81 to
+/// 0.86 s, 2 0.76 to 0.77 s; by 500 keys 2.50 s against 1.78 s; by 50 values 0.59 s
+/// against 0.61 s. So 2: the per-slice work, not the scan, is what a sliced profile
+/// spends, and on 2 cores fewer builders per slice win. The price is on larger machines,
+/// where a sliced scan now uses 2 threads (the merge, finishing and JSON after it use
+/// all of them).
+const SLICE_PARTITIONS: usize = 2;
 
 impl SliceState {
     fn flush(&mut self) -> Result<()> {
