@@ -100,24 +100,7 @@ pub fn props() -> WriterProperties {
 
 /// Write `ROWS` rows of [`long_batch`] from `seed` to `path` as Parquet, once.
 pub fn long_parquet(path: &Path, seed: u64) {
-    if path.exists() {
-        return;
-    }
-    eprintln!("generating {ROWS}-row table {}", path.display());
-    let mut rng = Rng(seed);
-    let tmp = path.with_extension("tmp");
-    let first = long_batch(&mut Rng(1), 0, 1);
-    let mut w = ArrowWriter::try_new(
-        std::fs::File::create(&tmp).unwrap(),
-        first.schema(),
-        Some(props()),
-    )
-    .unwrap();
-    for start in (0..ROWS).step_by(100_000) {
-        w.write(&long_batch(&mut rng, start, 100_000)).unwrap();
-    }
-    w.close().unwrap();
-    std::fs::rename(tmp, path).unwrap();
+    write_long(path, seed, |b| b);
 }
 
 /// [`long_parquet`]'s table with one more column, `store`: 100 values spread over the
@@ -125,11 +108,7 @@ pub fn long_parquet(path: &Path, seed: u64) {
 /// 3M-row table by a 100-value column). Written once.
 #[allow(dead_code)]
 pub fn long_store_parquet(path: &Path, seed: u64) {
-    if path.exists() {
-        return;
-    }
-    eprintln!("generating {ROWS}-row table {}", path.display());
-    let with_store = |b: RecordBatch| {
+    write_long(path, seed, |b: RecordBatch| {
         let ids = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
         let store: Int64Array = ids
             .values()
@@ -146,10 +125,19 @@ pub fn long_store_parquet(path: &Path, seed: u64) {
         let mut cols = b.columns().to_vec();
         cols.push(Arc::new(store));
         RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
-    };
+    });
+}
+
+/// `ROWS` rows of [`long_batch`] from `seed`, each batch through `map`, to `path` as
+/// Parquet, once.
+fn write_long(path: &Path, seed: u64, map: impl Fn(RecordBatch) -> RecordBatch) {
+    if path.exists() {
+        return;
+    }
+    eprintln!("generating {ROWS}-row table {}", path.display());
     let mut rng = Rng(seed);
     let tmp = path.with_extension("tmp");
-    let first = with_store(long_batch(&mut Rng(1), 0, 1));
+    let first = map(long_batch(&mut Rng(1), 0, 1));
     let mut w = ArrowWriter::try_new(
         std::fs::File::create(&tmp).unwrap(),
         first.schema(),
@@ -157,8 +145,7 @@ pub fn long_store_parquet(path: &Path, seed: u64) {
     )
     .unwrap();
     for start in (0..ROWS).step_by(100_000) {
-        w.write(&with_store(long_batch(&mut rng, start, 100_000)))
-            .unwrap();
+        w.write(&map(long_batch(&mut rng, start, 100_000))).unwrap();
     }
     w.close().unwrap();
     std::fs::rename(tmp, path).unwrap();
