@@ -278,24 +278,88 @@ fn s3_inputs_outputs_and_errors() {
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("is an input of this run"), "{}", o.stderr);
 
-    // A metrics history is local for now: a URL is refused, not taken as a path `s3:/...`.
-    let o = run(
-        with_s3(&server),
-        &[
-            "profile",
-            "s3://data/flights.parquet",
-            "--history",
-            "s3://data/metrics",
-            "--no-config",
-        ],
+    // A metrics history on the object store: runs appended there (one PUT per record and
+    // per profile, no local file, not a path `s3:/...`), listed and checked from there as
+    // from a local directory.
+    let hist = "s3://data/metrics";
+    let absent = run(with_s3(&server), &["history", hist, "--format", "json"]);
+    assert_eq!(
+        absent.code, 2,
+        "as a local directory without runs: {}",
+        absent.stderr
     );
-    assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
-        o.stderr.contains("must be a local directory"),
+        absent.stderr.contains("not a metrics history"),
         "{}",
-        o.stderr
+        absent.stderr
     );
+    let local = tmp.path().join("metrics");
+    for (day, input) in [
+        ("2026-12-01", "s3://data/csv/weather.csv"),
+        ("2026-12-02", "s3://data/csv/weather.csv"),
+        ("2026-12-03", "s3://data/part/"),
+    ] {
+        for h in [hist, local.to_str().expect("utf-8")] {
+            let o = run(
+                with_s3(&server),
+                &[
+                    "profile",
+                    input,
+                    "--history",
+                    h,
+                    "--at",
+                    day,
+                    "--tag",
+                    "dataset=weather",
+                    "--format",
+                    "json",
+                    "-o",
+                    "-",
+                    "--no-config",
+                ],
+            );
+            assert_eq!(o.code, 0, "{day} {h}: {}", o.stderr);
+        }
+    }
     assert!(!Path::new("s3:").exists());
+    let listing = |h: &str| -> Vec<(String, u64)> {
+        let o = run(
+            with_s3(&server),
+            &["history", h, "--tag", "dataset=weather", "--format", "json"],
+        );
+        assert_eq!(o.code, 0, "{h}: {}", o.stderr);
+        let v: Value = serde_json::from_str(&o.stdout).expect("JSON");
+        (v["runs"].as_array().expect("runs").iter())
+            .map(|r| {
+                (
+                    r["time"].as_str().unwrap_or("").to_string(),
+                    r["rows"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    };
+    let remote_runs = listing(hist);
+    assert_eq!(remote_runs.len(), 3, "{remote_runs:?}");
+    assert_eq!(remote_runs, listing(local.to_str().expect("utf-8")));
+    assert!(
+        remote_runs.iter().all(|(_, rows)| *rows > 0),
+        "{remote_runs:?}"
+    );
+    // A metric's series reads back the same from both.
+    let series = |h: &str| -> Value {
+        let o = run(
+            with_s3(&server),
+            &["history", h, "--metric", "temp.mean", "--format", "json"],
+        );
+        assert_eq!(o.code, 0, "{h}: {}", o.stderr);
+        let mut v: Value = serde_json::from_str(&o.stdout).expect("JSON");
+        assert_eq!(v["history"], h);
+        v["history"] = Value::Null;
+        v
+    };
+    let remote_series = series(hist);
+    assert_eq!(remote_series["points"].as_array().map(Vec::len), Some(3));
+    assert_eq!(remote_series, series(local.to_str().expect("utf-8")));
 
     // Bad input: one line naming the URL, exit 2, within a bounded time.
     let one_line = |o: &Out, url: &str, what: &str| {

@@ -39,25 +39,8 @@ pub struct HistoryPlan {
     pub at_ms: i64,
 }
 
-/// A history is a local directory: its writes rely on a file system's atomic rename and
-/// link, which object stores do not offer in the same form. A URL is refused rather than
-/// taken as a local path named `s3:`.
-pub fn local_dir(dir: &std::path::Path) -> Result<()> {
-    if preflight_stats::remote::is_remote_path(dir) {
-        anyhow::bail!(
-            "{}: a metrics history must be a local directory for now (object stores are not \
-             supported yet); keep it on disk and copy it with the store's own tools",
-            preflight_stats::remote::redact(&dir.to_string_lossy())
-        );
-    }
-    Ok(())
-}
-
 impl HistoryArgs {
     pub fn plan(&self) -> Result<HistoryPlan> {
-        if let Some(dir) = &self.history {
-            local_dir(dir)?;
-        }
         let mut tags = BTreeMap::new();
         for t in &self.tags {
             let (k, v) = parse_tag(t).map_err(|e| anyhow::anyhow!("--tag: {e}"))?;

@@ -102,7 +102,6 @@ pub(crate) struct SeriesReport<'a> {
 }
 
 pub fn run(args: Args) -> Result<ExitStatus> {
-    crate::history::local_dir(&args.dir)?;
     let format = crate::output::pick_format("history", args.format, args.output.as_deref())?;
     crate::output::check_outputs(
         [args.output.as_deref(), args.html.as_deref()],
@@ -153,7 +152,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         (Some(m), None) => Some(display_check(&m.text())),
         _ => None,
     };
-    if !args.dir.join("runs").is_dir() {
+    if !preflight_stats::history::store::exists(&args.dir)? {
         bail!(
             "{}: not a metrics history (no runs/ directory; `preflight profile --history {}` makes one)",
             args.dir.display(),

@@ -636,6 +636,24 @@ pub async fn range(s: &str, range: std::ops::Range<u64>) -> Result<Bytes> {
         .map_err(|e| Error::input(s, message(&e)))
 }
 
+/// The URLs of every object under the prefix `s` (a "directory"), sorted, from
+/// synchronous code; none for a prefix nothing is under (unlike [`list`], which calls
+/// that an error: an input must exist, a metrics history may not yet).
+pub fn list_under(s: &str) -> Result<Vec<String>> {
+    let loc = locate(s)?;
+    let name = s.to_string();
+    block_on(async move {
+        let mut urls = Vec::new();
+        let mut stream = loc.store.list(Some(&loc.key));
+        while let Some(meta) = stream.next().await {
+            let meta = meta.map_err(|e| Error::input(&name, message(&e)))?;
+            urls.push(loc.url_of(&meta.location));
+        }
+        urls.sort();
+        Ok(urls)
+    })?
+}
+
 /// A whole remote object, from synchronous code (stored profiles, schemas).
 pub fn read(s: &str) -> Result<Vec<u8>> {
     let mut out = Vec::new();

@@ -206,9 +206,14 @@ fn new_id(time_ms: i64) -> String {
 }
 
 /// Write `bytes` to `path` through a temporary file in the same directory and a rename
-/// that never replaces an existing file.
+/// that never replaces an existing file. On an object store (`s3://...`): one PUT of a
+/// new key, which appears whole or not at all; the key holds the record id, unique per
+/// writer and run, so two writers never write one key.
 fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
+    if crate::remote::is_remote_path(path) {
+        return crate::remote::write(&path.to_string_lossy(), bytes.to_vec());
+    }
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".tmp-{}", name.unwrap_or_default()));
@@ -247,8 +252,11 @@ pub fn append(
 ) -> Result<Record> {
     let runs = runs_dir(dir);
     let profiles = dir.join("profiles");
-    for d in [&runs, &profiles] {
-        std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+    // An object store has no directories to make.
+    if !crate::remote::is_remote_path(dir) {
+        for d in [&runs, &profiles] {
+            std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+        }
     }
     let id = new_id(run.time_ms);
     let profile_rel = format!("profiles/{id}.profile.json");
@@ -293,9 +301,32 @@ fn sort(records: &mut [Record]) {
     records.sort_by(|a, b| (a.time_ms, &a.written, &a.id).cmp(&(b.time_ms, &b.written, &b.id)));
 }
 
+/// Whether `dir` holds a history: its `runs/` directory, or on an object store any object
+/// under `runs/` (a prefix exists only while something is under it).
+pub fn exists(dir: &Path) -> Result<bool> {
+    if crate::remote::is_remote_path(dir) {
+        return Ok(!record_paths(dir)?.is_empty());
+    }
+    Ok(runs_dir(dir).is_dir())
+}
+
 /// The record files of `dir`, sorted by name (a missing directory has none).
 fn record_paths(dir: &Path) -> Result<Vec<PathBuf>> {
     let runs = runs_dir(dir);
+    if crate::remote::is_remote_path(dir) {
+        // The objects under `runs/` (a prefix no object is under lists nothing: an empty
+        // history, as a missing directory is).
+        let prefix = format!("{}/", runs.to_string_lossy().trim_end_matches('/'));
+        let mut paths: Vec<PathBuf> = (crate::remote::list_under(&prefix)?.into_iter())
+            .filter(|url| {
+                let name = url.rsplit('/').next().unwrap_or_default();
+                !name.starts_with('.') && name.ends_with(".json")
+            })
+            .map(PathBuf::from)
+            .collect();
+        paths.sort();
+        return Ok(paths);
+    }
     let entries = match std::fs::read_dir(&runs) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -413,7 +444,11 @@ fn corrupt(path: &Path, what: impl fmt::Display) -> Error {
 
 /// Read one record file.
 pub fn read_one(path: &Path, selection: &Selection) -> Result<Record> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = if crate::remote::is_remote_path(path) {
+        crate::remote::read(&path.to_string_lossy())?
+    } else {
+        std::fs::read(path).map_err(|e| Error::io(path, e))?
+    };
     let mut de = serde_json::Deserializer::from_slice(&bytes);
     let record = RecordSeed { selection, path }
         .deserialize(&mut de)
