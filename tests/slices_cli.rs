@@ -804,3 +804,63 @@ fn a_stored_sliced_profile_is_a_side_of_drift_by() {
         r.stderr
     );
 }
+
+/// Slices too large for their profiles to keep every value are compared exactly, as the
+/// whole data is, while both sides are within `--exact-max-rows`: each slice's results
+/// equal `drift` of its rows alone, `exact` included. Beyond the bound, from sketches.
+#[test]
+fn drift_by_reads_every_value_of_a_large_slice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // 3 groups x 3,000 rows, `x` with 3,000 distinct values per group (more than a
+    // profile keeps exactly), `k` a category of 1,500 values; group b's `x` shifted in the
+    // current data.
+    let write = |name: &str, shift: f64, only: Option<&str>| {
+        let mut text = String::from("g,x,k\n");
+        for g in ["a", "b", "c"] {
+            if only.is_some_and(|o| o != g) {
+                continue;
+            }
+            for i in 0..3000u64 {
+                let base = ((i * 7919) % 3001) as f64 / 10.0;
+                let x = if g == "b" { base + shift } else { base };
+                text.push_str(&format!("{g},{x},k{}\n", (i * 31) % 1500));
+            }
+        }
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let old = write("old.csv", 0.0, None);
+    let new = write("new.csv", 25.0, None);
+    // Exit 0 or 1 (whether a drifted column makes the dataset drift is the share's
+    // business, not this test's); the JSON is what is compared.
+    let drift = |args: &[&str]| -> Value {
+        let mut all = vec!["drift"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--format", "json"]);
+        let r = common::run(&all);
+        assert!(r.code == 0 || r.code == 1, "{all:?}: {}", r.stderr);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        common::assert_matches_schema("drift.schema.json", &v, "drift --format json");
+        v
+    };
+    let v = drift(&[&old, &new, "--by", "g"]);
+    for g in ["a", "b", "c"] {
+        let r = write(&format!("old_{g}.csv"), 0.0, Some(g));
+        let c = write(&format!("new_{g}.csv"), 25.0, Some(g));
+        let alone = drift(&[&r, &c]);
+        let key = format!("g_{g}");
+        assert_same_as_alone(&v, &key, &alone);
+        let (results, _) = slice_of(&v, &key);
+        let x = results.iter().find(|r| r["column"] == "x").unwrap();
+        assert_eq!(x["exact"], true, "{key}: {x}");
+        assert_eq!(x["drifted"], g == "b", "{key}: {x}");
+    }
+    // Beyond the bound the slice is compared from its sketches, and says so.
+    let v = drift(&[&old, &new, "--by", "g", "--exact-max-rows", "100"]);
+    let (results, _) = slice_of(&v, "g_b");
+    let x = results.iter().find(|r| r["column"] == "x").unwrap();
+    assert_eq!(x["exact"], false, "{x}");
+    assert_eq!(x["drifted"], true, "{x}");
+}

@@ -5,8 +5,10 @@
 //! The slices of both sides are paired by [`preflight_stats::slice::pair_slices`]: the
 //! `--max-slices` keys with the most rows on both sides together, then `__other__` holding
 //! the same keys on both sides. Each pair is compared from its two slice profiles (exact
-//! while a slice's profile kept every value or exact counts, from sketches beyond): no
-//! further pass over the data.
+//! while a slice's profile kept every value or exact counts). Beyond, a kept slice of two
+//! datasets within `--exact-max-rows` is read again through its SQL predicate (a pass
+//! per slice and comparison that needs values, bounded as the whole data's); otherwise,
+//! and for `__other__`, from sketches.
 //!
 //! Also how a sliced profile is written (`profile --by`, and `merge` of sliced profiles).
 
@@ -15,7 +17,13 @@ use std::collections::BTreeMap;
 use anyhow::{Result, bail};
 use preflight_stats::Severity;
 use preflight_stats::drift::compare::Skipped;
-use preflight_stats::drift::plan::{ColumnResult, DriftPlan, compare_profiles};
+use preflight_stats::drift::plan::{
+    CategoryCounts, ColumnResult, ColumnValues, DriftPlan, Refine, compare_profiles,
+    compare_profiles_with,
+};
+use preflight_stats::drift::sample::{
+    category_counts_where, numeric_values_where, slice_predicate,
+};
 use preflight_stats::slice::{Slice, SliceBuilders, pair_slices, slice_builders};
 use serde::Serialize;
 
@@ -101,7 +109,19 @@ pub async fn compare_slices(
     plan: &DriftPlan,
     drift_share: f64,
     allow_empty: bool,
+    exact_max_rows: Option<u64>,
 ) -> Result<SlicedDrift> {
+    // Every value of a kept slice, as for the whole data, when both sides are data small
+    // enough (`drift --exact-max-rows`: the same bound on what is held); `__other__`, whose
+    // keys are many, from its sketches.
+    let exact = match (&reference.dataset, &current.dataset, exact_max_rows) {
+        (Some(r), Some(c), Some(max))
+            if reference.profile.row_count <= max && current.profile.row_count <= max =>
+        {
+            Some([r, c])
+        }
+        _ => None,
+    };
     let r = builders_of(reference, "reference", by).await?;
     let c = builders_of(current, "current data", by).await?;
     let pairs = pair_slices(r, c, max_slices)?;
@@ -133,7 +153,16 @@ pub async fn compare_slices(
                     format!("{} (slice {})", plan.names[0], p.key),
                     format!("{} (slice {})", plan.names[1], p.key),
                 ];
-                let cmp = compare_profiles(&rs.profile, &cs.profile, &plan)?;
+                let cmp = match exact {
+                    Some(sides) if p.key != preflight_stats::slice::OTHER => {
+                        let mut read = SliceValues {
+                            sides,
+                            filter: slice_predicate(&s.values),
+                        };
+                        compare_profiles_with(&rs.profile, &cs.profile, &plan, &mut read)?
+                    }
+                    _ => compare_profiles(&rs.profile, &cs.profile, &plan)?,
+                };
                 let summary = cmp.summary(drift_share);
                 let mut these = drift_checks(&cmp.results, &summary, drift_share);
                 these.extend(nothing_compared_check(
@@ -189,6 +218,42 @@ pub async fn compare_slices(
         slices,
         checks,
     })
+}
+
+/// A slice's values read from both datasets for exact comparisons (as `drift` reads the
+/// whole data's), through the slice's SQL predicate. The comparison runs inside the
+/// runtime, so each read blocks this worker thread in place while it runs.
+struct SliceValues<'a> {
+    sides: [&'a preflight_stats::source::Dataset; 2],
+    filter: String,
+}
+
+impl Refine for SliceValues<'_> {
+    type Error = anyhow::Error;
+
+    fn numeric_values(&mut self, columns: &[String]) -> Result<Option<ColumnValues>> {
+        let ([r, c], f) = (self.sides, self.filter.as_str());
+        let (r, c) = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                let r = numeric_values_where(r, columns, Some(f)).await?;
+                let c = numeric_values_where(c, columns, Some(f)).await?;
+                anyhow::Ok((r, c))
+            })
+        })?;
+        Ok(Some(r.into_iter().zip(c).collect()))
+    }
+
+    fn category_counts(&mut self, column: &str) -> Result<Option<CategoryCounts>> {
+        let ([r, c], f) = (self.sides, self.filter.as_str());
+        let counts = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                let r = category_counts_where(r, column, Some(f)).await?;
+                let c = category_counts_where(c, column, Some(f)).await?;
+                anyhow::Ok((r, c))
+            })
+        })?;
+        Ok(Some(counts))
+    }
 }
 
 /// Write slices as `profile --by` does (`merge` of sliced profiles too): the JSON

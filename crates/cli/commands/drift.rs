@@ -65,7 +65,8 @@ Examples:
 
 Slices (--by COL[,COL]): each slice of the current data (per value of COL, or combination of \
 values) is also compared with the same slice of the reference, from the two slice profiles \
-(exact while a slice's profile kept every value or exact counts, from sketches beyond). The \
+(exact while a slice's profile kept every value or exact counts; a larger kept slice is read \
+again when both sides are within --exact-max-rows; from sketches beyond). The \
 --max-slices slices with the most rows on both sides are kept, the rest compared as one \
 `__other__` slice holding the same keys on both sides. A slice on one side only is a \
 `missing_slice` or `new_slice` warning. Every result names its slice (JSON: `slice`, null for \
@@ -303,6 +304,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             &plan,
             drift_share,
             args.allow_empty,
+            Some(args.exact_max_rows),
         ))?;
         checks.extend(s.checks.iter().cloned());
         Some(s)

@@ -165,6 +165,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             &plan,
             methods.drift_share,
             args.allow_empty,
+            None,
         ))?;
         checks.extend(s.checks.iter().cloned());
         Some(s)

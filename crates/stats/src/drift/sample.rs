@@ -34,16 +34,48 @@ fn to_f64(array: &ArrayRef) -> Result<ArrayRef> {
     })
 }
 
+/// The SQL predicate of a slice's rows: each `by` column's value as text (what a slice
+/// key holds: arrow's cast to text, as DataFusion's `CAST(.. AS VARCHAR)` is), or null.
+pub fn slice_predicate(values: &std::collections::BTreeMap<String, Option<String>>) -> String {
+    let parts: Vec<String> = values
+        .iter()
+        .map(|(col, v)| match v {
+            Some(v) => format!(
+                "CAST({} AS VARCHAR) = '{}'",
+                quote_ident(col),
+                v.replace('\'', "''")
+            ),
+            None => format!("{} IS NULL", quote_ident(col)),
+        })
+        .collect();
+    if parts.is_empty() {
+        "TRUE".into()
+    } else {
+        parts.join(" AND ")
+    }
+}
+
 /// The non-null values of `columns` (numeric or temporal, as the profile encodes them),
 /// in no particular order. NaN and infinities are kept; the comparison drops them.
 pub async fn numeric_values(ds: &Dataset, columns: &[String]) -> Result<Vec<Vec<f64>>> {
+    numeric_values_where(ds, columns, None).await
+}
+
+/// [`numeric_values`] of the rows an SQL predicate over the table `data` keeps (a slice's
+/// rows: [`slice_predicate`]).
+pub async fn numeric_values_where(
+    ds: &Dataset,
+    columns: &[String],
+    filter: Option<&str>,
+) -> Result<Vec<Vec<f64>>> {
     if columns.is_empty() {
         return Ok(Vec::new());
     }
     let ctx = ds.context()?;
     let list: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
+    let filter = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
     let df = ctx
-        .sql(&format!("SELECT {} FROM data", list.join(", ")))
+        .sql(&format!("SELECT {} FROM data{filter}", list.join(", ")))
         .await?;
     let plan = df.create_physical_plan().await?;
     let streams = execute_stream_partitioned(plan, ctx.task_ctx())?;
@@ -90,11 +122,21 @@ pub async fn category_counts(
     ds: &Dataset,
     column: &str,
 ) -> Result<std::collections::BTreeMap<String, u64>> {
+    category_counts_where(ds, column, None).await
+}
+
+/// [`category_counts`] of the rows an SQL predicate over the table `data` keeps.
+pub async fn category_counts_where(
+    ds: &Dataset,
+    column: &str,
+    filter: Option<&str>,
+) -> Result<std::collections::BTreeMap<String, u64>> {
     let ctx = ds.context()?;
     let c = quote_ident(column);
+    let filter = filter.map(|f| format!(" AND ({f})")).unwrap_or_default();
     let batches = ctx
         .sql(&format!(
-            "SELECT CAST({c} AS VARCHAR) AS v, COUNT(*) AS n FROM data WHERE {c} IS NOT NULL GROUP BY 1"
+            "SELECT CAST({c} AS VARCHAR) AS v, COUNT(*) AS n FROM data WHERE {c} IS NOT NULL{filter} GROUP BY 1"
         ))
         .await?
         .collect()
