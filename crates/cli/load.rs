@@ -15,6 +15,54 @@ use serde::Serialize;
 use crate::args::InputArgs;
 use crate::progress::Progress;
 
+/// Every value of the columns two datasets' profiles sketched (of the rows an SQL
+/// predicate keeps, or of all), for exact comparisons: the hook of
+/// [`preflight_stats::drift::plan::compare_profiles_with`], for `drift` over the whole
+/// data and over each slice. Used inside the runtime (a `block_on` of it): each read
+/// blocks its thread in place while the query runs.
+pub struct DataValues<'a> {
+    pub sides: [&'a Dataset; 2],
+    pub filter: Option<String>,
+}
+
+impl<'a> DataValues<'a> {
+    /// `read` of each side, reference first.
+    fn both<T, Fut>(&self, read: impl Fn(&'a Dataset) -> Fut) -> Result<(T, T)>
+    where
+        Fut: std::future::Future<Output = preflight_stats::error::Result<T>>,
+    {
+        let [r, c] = self.sides;
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current()
+                .block_on(async { anyhow::Ok((read(r).await?, read(c).await?)) })
+        })
+    }
+}
+
+impl preflight_stats::drift::plan::Refine for DataValues<'_> {
+    type Error = anyhow::Error;
+
+    fn numeric_values(
+        &mut self,
+        columns: &[String],
+    ) -> Result<Option<preflight_stats::drift::plan::ColumnValues>> {
+        let filter = self.filter.as_deref();
+        let (r, c) =
+            self.both(|ds| preflight_stats::drift::sample::numeric_values(ds, columns, filter))?;
+        Ok(Some(r.into_iter().zip(c).collect()))
+    }
+
+    fn category_counts(
+        &mut self,
+        column: &str,
+    ) -> Result<Option<preflight_stats::drift::plan::CategoryCounts>> {
+        let filter = self.filter.as_deref();
+        Ok(Some(self.both(|ds| {
+            preflight_stats::drift::sample::category_counts(ds, column, filter)
+        })?))
+    }
+}
+
 /// The runtime every command runs its asynchronous work on (DataFusion's queries).
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()

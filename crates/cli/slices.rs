@@ -18,17 +18,14 @@ use anyhow::{Result, bail};
 use preflight_stats::Severity;
 use preflight_stats::drift::compare::Skipped;
 use preflight_stats::drift::plan::{
-    CategoryCounts, ColumnResult, ColumnValues, DriftPlan, Refine, compare_profiles,
-    compare_profiles_with,
+    ColumnResult, DriftPlan, compare_profiles, compare_profiles_with,
 };
-use preflight_stats::drift::sample::{
-    category_counts_where, numeric_values_where, slice_predicate,
-};
+use preflight_stats::drift::sample::slice_predicate;
 use preflight_stats::slice::{Slice, SliceBuilders, pair_slices, slice_builders};
 use serde::Serialize;
 
 use crate::checks::{Check, drift_checks, nothing_compared_check};
-use crate::load::Side;
+use crate::load::{DataValues, Side};
 use crate::output::{Format, emit, write_json};
 use crate::render;
 
@@ -155,9 +152,9 @@ pub async fn compare_slices(
                 ];
                 let cmp = match exact {
                     Some(sides) if p.key != preflight_stats::slice::OTHER => {
-                        let mut read = SliceValues {
+                        let mut read = DataValues {
                             sides,
-                            filter: slice_predicate(&s.values),
+                            filter: Some(slice_predicate(&s.values)),
                         };
                         compare_profiles_with(&rs.profile, &cs.profile, &plan, &mut read)?
                     }
@@ -218,42 +215,6 @@ pub async fn compare_slices(
         slices,
         checks,
     })
-}
-
-/// A slice's values read from both datasets for exact comparisons (as `drift` reads the
-/// whole data's), through the slice's SQL predicate. The comparison runs inside the
-/// runtime, so each read blocks this worker thread in place while it runs.
-struct SliceValues<'a> {
-    sides: [&'a preflight_stats::source::Dataset; 2],
-    filter: String,
-}
-
-impl Refine for SliceValues<'_> {
-    type Error = anyhow::Error;
-
-    fn numeric_values(&mut self, columns: &[String]) -> Result<Option<ColumnValues>> {
-        let ([r, c], f) = (self.sides, self.filter.as_str());
-        let (r, c) = tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current().block_on(async {
-                let r = numeric_values_where(r, columns, Some(f)).await?;
-                let c = numeric_values_where(c, columns, Some(f)).await?;
-                anyhow::Ok((r, c))
-            })
-        })?;
-        Ok(Some(r.into_iter().zip(c).collect()))
-    }
-
-    fn category_counts(&mut self, column: &str) -> Result<Option<CategoryCounts>> {
-        let ([r, c], f) = (self.sides, self.filter.as_str());
-        let counts = tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current().block_on(async {
-                let r = category_counts_where(r, column, Some(f)).await?;
-                let c = category_counts_where(c, column, Some(f)).await?;
-                anyhow::Ok((r, c))
-            })
-        })?;
-        Ok(Some(counts))
-    }
 }
 
 /// Write slices as `profile --by` does (`merge` of sliced profiles too): the JSON

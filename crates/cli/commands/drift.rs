@@ -8,18 +8,15 @@ use preflight_schema::Schema;
 use preflight_schema::model::Role;
 use preflight_stats::drift::compare::Skipped;
 use preflight_stats::drift::plan::{
-    CategoryCounts, ColumnResult, ColumnValues, Comparator, DriftPlan, Order, Refine,
-    compare_profiles_with,
+    ColumnResult, Comparator, DriftPlan, Order, compare_profiles_with,
 };
-use preflight_stats::drift::sample::{category_counts, numeric_values};
 use preflight_stats::drift::{AUTO_METHOD_HELP, Method};
 use serde::Serialize;
-use tokio::runtime::Runtime;
 
 use crate::ExitStatus;
 use crate::args::{InputArgs, MethodArgs, OutputArgs};
 use crate::checks::{CheckFormat, drift_checks, nothing_compared_check, render, status};
-use crate::load::{Side, SideInfo, load};
+use crate::load::{DataValues, SideInfo, load};
 use crate::output::{emit, write_json};
 use crate::render::drift::{DriftTable, drift_table};
 use crate::slices::SliceDrift;
@@ -170,48 +167,6 @@ fn label(args: &Args, schema: Option<&Schema>) -> Result<Option<String>> {
     Ok(first)
 }
 
-/// Reads every value of the columns the profiles sketched, when both sides are data.
-struct ReadValues<'a> {
-    runtime: &'a Runtime,
-    sides: [&'a Side; 2],
-}
-
-impl Refine for ReadValues<'_> {
-    type Error = anyhow::Error;
-
-    fn numeric_values(&mut self, columns: &[String]) -> Result<Option<ColumnValues>> {
-        let [r, c] = self.sides.map(|s| s.dataset.as_ref());
-        let (r, c) = self.runtime.block_on(async {
-            let r = match r {
-                Some(ds) => numeric_values(ds, columns).await?,
-                None => Vec::new(),
-            };
-            let c = match c {
-                Some(ds) => numeric_values(ds, columns).await?,
-                None => Vec::new(),
-            };
-            anyhow::Ok((r, c))
-        })?;
-        Ok(Some(r.into_iter().zip(c).collect()))
-    }
-
-    fn category_counts(&mut self, column: &str) -> Result<Option<CategoryCounts>> {
-        let [r, c] = self.sides.map(|s| s.dataset.as_ref());
-        let counts = self.runtime.block_on(async {
-            let r = match r {
-                Some(ds) => category_counts(ds, column).await?,
-                None => Default::default(),
-            };
-            let c = match c {
-                Some(ds) => category_counts(ds, column).await?,
-                None => Default::default(),
-            };
-            anyhow::Ok((r, c))
-        })?;
-        Ok(Some(counts))
-    }
-}
-
 /// The plan of the run: the methods, the columns, the label and the schema's comparators.
 fn plan(
     args: &Args,
@@ -275,17 +230,21 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
     )?;
 
     // Every value where both sides are data and small enough; the profiles otherwise.
-    let both_data = reference.dataset.is_some() && current.dataset.is_some();
     let small = reference.profile.row_count <= args.exact_max_rows
         && current.profile.row_count <= args.exact_max_rows;
-    let comparison = if both_data && small {
-        let mut read = ReadValues {
-            runtime: &runtime,
-            sides: [&reference, &current],
-        };
-        compare_profiles_with(&reference.profile, &current.profile, &plan, &mut read)?
-    } else {
-        preflight_stats::drift::plan::compare_profiles(&reference.profile, &current.profile, &plan)?
+    let comparison = match (&reference.dataset, &current.dataset) {
+        (Some(r), Some(c)) if small => runtime.block_on(async {
+            let mut read = DataValues {
+                sides: [r, c],
+                filter: None,
+            };
+            compare_profiles_with(&reference.profile, &current.profile, &plan, &mut read)
+        })?,
+        _ => preflight_stats::drift::plan::compare_profiles(
+            &reference.profile,
+            &current.profile,
+            &plan,
+        )?,
     };
     let summary = comparison.summary(drift_share);
     let mut checks = drift_checks(&comparison.results, &summary, drift_share);

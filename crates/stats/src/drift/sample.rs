@@ -56,14 +56,10 @@ pub fn slice_predicate(values: &std::collections::BTreeMap<String, Option<String
 }
 
 /// The non-null values of `columns` (numeric or temporal, as the profile encodes them),
-/// in no particular order. NaN and infinities are kept; the comparison drops them.
-pub async fn numeric_values(ds: &Dataset, columns: &[String]) -> Result<Vec<Vec<f64>>> {
-    numeric_values_where(ds, columns, None).await
-}
-
-/// [`numeric_values`] of the rows an SQL predicate over the table `data` keeps (a slice's
-/// rows: [`slice_predicate`]).
-pub async fn numeric_values_where(
+/// in no particular order, of every row or of those an SQL predicate over the table
+/// `data` keeps (a slice's: [`slice_predicate`]). NaN and infinities are kept; the
+/// comparison drops them.
+pub async fn numeric_values(
     ds: &Dataset,
     columns: &[String],
     filter: Option<&str>,
@@ -115,18 +111,11 @@ pub async fn numeric_values_where(
     Ok(all)
 }
 
-/// Exact value counts of one column as text (nulls left out): a DataFusion aggregation,
-/// memory proportional to the distinct values. For categorical columns whose profile kept
-/// only a frequent-items sketch.
+/// Exact value counts of one column as text (nulls left out), of every row or of those an
+/// SQL predicate over the table `data` keeps: a DataFusion aggregation, memory
+/// proportional to the distinct values. For categorical columns whose profile kept only a
+/// frequent-items sketch.
 pub async fn category_counts(
-    ds: &Dataset,
-    column: &str,
-) -> Result<std::collections::BTreeMap<String, u64>> {
-    category_counts_where(ds, column, None).await
-}
-
-/// [`category_counts`] of the rows an SQL predicate over the table `data` keeps.
-pub async fn category_counts_where(
     ds: &Dataset,
     column: &str,
     filter: Option<&str>,
