@@ -70,7 +70,12 @@ where
                         if i >= n {
                             break;
                         }
-                        let item = slots[i].lock().ok().and_then(|mut g| g.take());
+                        // Each slot is taken once, by the thread that drew its index; a
+                        // poisoned lock (a panic elsewhere, resumed below) still holds it.
+                        let item = slots[i]
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .take();
                         if let Some(item) = item {
                             out.push((i, f(item)));
                         }

@@ -346,30 +346,15 @@ fn record_paths(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-/// Parse `paths`, spread over the cores (parsing is most of the time).
+/// Parse `paths`, spread over the cores (parsing is most of the time), in their order.
 fn parse_all(paths: &[PathBuf], selection: &Selection) -> Result<Vec<Record>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(paths.len().max(1));
-    let chunk = paths.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<Record>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|p| read_one(p, selection)).collect()))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::Usage("a history reader panicked".into())))
-            })
-            .collect()
-    });
-    let mut records = Vec::with_capacity(paths.len());
-    for r in results {
-        records.extend(r?);
-    }
-    Ok(records)
+    crate::work::par_map(
+        paths.iter().collect(),
+        crate::work::machine_threads(),
+        |p| read_one(p, selection),
+    )
+    .into_iter()
+    .collect()
 }
 
 /// The time stamp a record file's name starts with (`20261201T000000000Z-...`), as
