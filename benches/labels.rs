@@ -33,7 +33,8 @@ use std::time::Instant;
 
 use preflight_stats::labels::features::{RawColumn, decode_column, encode};
 use preflight_stats::labels::model::{
-    AUTO_CANDIDATES, Detection, Model, SplitMix64, detection, out_of_sample_probabilities,
+    AUTO_CANDIDATES, AUTO_STANDARD_ERRORS, Detection, Model, SplitMix64, detection,
+    out_of_sample_probabilities, pick_candidate,
 };
 use preflight_stats::labels::{ConfidentLearningOptions, ProbMatrix, find_label_issues};
 use serde_json::Value;
@@ -684,23 +685,16 @@ type Rule = (
 
 /// Rules `auto` could choose by, from the candidates' log losses of the given labels.
 const RULES: [Rule; 6] = [
-    ("logistic unless 2 SE lower (shipped)", |c| se_rule(c, 2.0)),
-    ("logistic unless 1 SE lower", |c| se_rule(c, 1.0)),
-    ("logistic unless 3 SE lower", |c| se_rule(c, 3.0)),
-    ("lowest log loss", |c| se_rule(c, 0.0)),
+    ("logistic unless 2 SE lower (shipped)", |c| {
+        pick_candidate(c, AUTO_STANDARD_ERRORS)
+    }),
+    ("logistic unless 1 SE lower", |c| pick_candidate(c, 1.0)),
+    ("logistic unless 3 SE lower", |c| pick_candidate(c, 3.0)),
+    // A candidate lower at all: the lowest log loss (but for an exact tie with logistic's).
+    ("lowest log loss", |c| pick_candidate(c, 0.0)),
     ("always knn+logistic+forest", |_| Model::Mean3),
     ("always logistic+forest", |_| Model::LogisticForest),
 ];
-
-fn se_rule(c: &[preflight_stats::labels::model::Candidate], z: f64) -> Model {
-    c.iter()
-        .filter(|c| {
-            z == 0.0 || c.model == Model::Logistic || c.vs_logistic + z * c.vs_logistic_se < 0.0
-        })
-        .copied()
-        .reduce(|a, b| if b.log_loss < a.log_loss { b } else { a })
-        .map_or(Model::Logistic, |c| c.model)
-}
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -904,18 +904,29 @@ fn choose_candidate(
             }
         })
         .collect();
-    let eligible = |c: &&Candidate| {
-        reference.is_none()
-            || c.model == Model::Logistic
-            || c.vs_logistic + AUTO_STANDARD_ERRORS * c.vs_logistic_se < 0.0
-    };
-    let best = candidates
+    (
+        pick_candidate(&candidates, AUTO_STANDARD_ERRORS),
+        candidates,
+    )
+}
+
+/// The candidate `auto`'s rule picks with `z` standard errors (auto's own is
+/// [`AUTO_STANDARD_ERRORS`]; other values are for studying the rule): logistic regression
+/// unless another's per-row log loss is lower by more than `z` standard errors, then the
+/// lowest log loss among those (ties to the earlier); without logistic regression among
+/// them, the lowest log loss.
+pub fn pick_candidate(candidates: &[Candidate], z: f64) -> Model {
+    let has_logistic = candidates.iter().any(|c| c.model == Model::Logistic);
+    candidates
         .iter()
-        .filter(eligible)
+        .filter(|c| {
+            !has_logistic
+                || c.model == Model::Logistic
+                || c.vs_logistic + z * c.vs_logistic_se < 0.0
+        })
         .copied()
         .reduce(|a, b| if b.log_loss < a.log_loss { b } else { a })
-        .map_or(Model::Logistic, |c| c.model);
-    (best, candidates)
+        .map_or(Model::Logistic, |c| c.model)
 }
 
 /// Mean negative log probability of each row's given label (row-major N x K), each
