@@ -110,6 +110,17 @@ pub enum PlanError {
         missing: Vec<String>,
         extra: Vec<String>,
     },
+    /// Values read again for an exact comparison are not as many as the profile counted:
+    /// they are not the rows profiled, and comparing them would answer for other data.
+    #[error(
+        "{side}: column `{column}`: {read} values read for an exact comparison, where its profile counted {counted}; not compared on other rows"
+    )]
+    ValuesDiffer {
+        side: String,
+        column: String,
+        read: u64,
+        counted: u64,
+    },
 }
 
 /// One result: a column compared under one method.
@@ -275,7 +286,7 @@ pub fn compare_profiles_with<R: Refine>(
             ColumnSample::from_profile(cc),
         ));
     }
-    refine_pairs(&mut pairs, refine)?;
+    refine_pairs(&mut pairs, refine, &plan.names)?;
 
     for (r, c) in &pairs {
         let planned = plan.methods.iter().map(|m| {
@@ -421,7 +432,23 @@ fn select(
 fn refine_pairs<R: Refine>(
     pairs: &mut [(ColumnSample, ColumnSample)],
     refine: &mut R,
+    sides: &[String; 2],
 ) -> Result<(), R::Error> {
+    // What is read must be the rows the profiles counted (every present value), or the
+    // comparison would silently be of other data.
+    let same = |s: &ColumnSample, side: &String, read: u64| {
+        let counted = s.count.saturating_sub(s.missing);
+        if read == counted {
+            Ok(())
+        } else {
+            Err(PlanError::ValuesDiffer {
+                side: side.clone(),
+                column: s.name.clone(),
+                read,
+                counted,
+            })
+        }
+    };
     let sketched = |s: &ColumnSample| {
         (s.numeric.as_ref()).is_some_and(|n| !matches!(n.data, NumericData::Values(_)))
     };
@@ -433,6 +460,8 @@ fn refine_pairs<R: Refine>(
         let values = refine.numeric_values(&names)?.unwrap_or_default();
         for (&i, (r, c)) in wanted.iter().zip(values) {
             let (a, b) = pairs[i].clone();
+            same(&a, &sides[0], r.len() as u64)?;
+            same(&b, &sides[1], c.len() as u64)?;
             pairs[i] = (a.with_values(r), b.with_values(c));
         }
     }
@@ -446,6 +475,8 @@ fn refine_pairs<R: Refine>(
         let Some((rc, cc)) = refine.category_counts(&r.name)? else {
             continue;
         };
+        same(r, &sides[0], rc.values().sum())?;
+        same(c, &sides[1], cc.values().sum())?;
         for (side, counts) in [(r, rc), (c, cc)] {
             side.categories = Some(Categories {
                 counts,
@@ -725,7 +756,8 @@ mod tests {
 
         fn category_counts(&mut self, column: &str) -> Result<Option<CategoryCounts>, PlanError> {
             self.categories.push(column.to_string());
-            let counts = BTreeMap::from([("a".to_string(), 3), ("b".to_string(), 1)]);
+            // As many values as the profiles counted (3,000 rows, none missing).
+            let counts = BTreeMap::from([("a".to_string(), 2250), ("b".to_string(), 750)]);
             Ok(Some((counts.clone(), counts)))
         }
     }
@@ -750,10 +782,11 @@ mod tests {
         assert!(exact.contains(&("big", false)) && exact.contains(&("ids", false)));
         assert!(exact.contains(&("small", true)) && exact.contains(&("few", true)));
 
+        let four: Vec<f64> = (0..3000).map(|i| f64::from(i % 4 + 1)).collect();
         let mut hook = Recorder {
             numeric: vec![],
             categories: vec![],
-            values: (vec![1.0, 2.0, 3.0, 4.0], vec![1.0, 2.0, 3.0, 4.0]),
+            values: (four.clone(), four.clone()),
         };
         let out = compare_profiles_with(&r, &c, &plan(vec![None]), &mut hook).unwrap();
         assert_eq!(hook.numeric, [vec!["big".to_string()]]);
@@ -765,6 +798,19 @@ mod tests {
             .unwrap();
         assert_eq!(big.drift.statistic, Some(0.0));
         assert!(!big.drift.drifted);
+
+        // Values read again that are not as many as the profile counted are other rows:
+        // an error naming the side and column, never a comparison of them.
+        let mut short = Recorder {
+            numeric: vec![],
+            categories: vec![],
+            values: (four.clone(), four[..2999].to_vec()),
+        };
+        let e = compare_profiles_with(&r, &c, &plan(vec![None]), &mut short).unwrap_err();
+        assert!(
+            matches!(&e, PlanError::ValuesDiffer { column, read: 2999, counted: 3000, .. } if column == "big"),
+            "{e}"
+        );
     }
 
     #[test]
