@@ -1474,3 +1474,26 @@ fn every_validate_format_matches_its_snapshot() {
         common::assert_snapshot(&format!("validate_penguins_faults.{format}.{ext}"), &text);
     }
 }
+
+/// `validate` profiles the numeric columns it checks only for presence, type, range and
+/// finiteness as a summary (counts, extremes, moments; no sketches), and in full when the
+/// profile goes further (`--html` shows it). On a real table whose values leave the
+/// inferred ranges, both give the same report, anomaly for anomaly.
+#[test]
+fn a_summary_profile_validates_as_the_full_one() {
+    let d = TempDir::new().unwrap();
+    let sample = fixture("nycflights13_weather_5k.csv");
+    let schema = infer(d.path(), sample.to_str().unwrap(), &["--ranges"]);
+    let data = fixture("nycflights13_weather.csv");
+    let data = data.to_str().unwrap();
+    let (code, summary) = validate_json(data, &schema, &[]);
+    let html = d.path().join("v.html");
+    let (full_code, full) = validate_json(data, &schema, &["--html", html.to_str().unwrap()]);
+    assert!(fs::metadata(&html).unwrap().len() > 0);
+    assert_eq!((code, full_code), (0, 0), "{summary:#}");
+    let ranges = (summary["anomalies"].as_array().unwrap().iter())
+        .filter(|a| a["kind"] == "out_of_range")
+        .count();
+    assert!(ranges >= 3, "{summary:#}");
+    assert_eq!(summary, full);
+}

@@ -1,5 +1,6 @@
 //! `preflight validate`: check data against a stored schema; exit 1 when a check fails.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -142,6 +143,37 @@ async fn open(paths: &[String], schema: &Schema, opts: &SourceOptions) -> Result
     Ok(ds)
 }
 
+/// The columns whose checks need only a profile's summary (counts, min, max, moments):
+/// every column but those with a domain (value counts), a `drift` comparator when there is
+/// a baseline, or a `skew` one when there is training data. `None` (a full profile) when
+/// the profile goes further: into an HTML page, or a history that records its metrics.
+/// The sketches a summary leaves out are most of a numeric column's cost, so a wide
+/// table's validation costs little more than reading it.
+fn summary_only(
+    schema: &Schema,
+    args: &Args,
+    history: &crate::history::HistoryPlan,
+    ds: &Dataset,
+) -> Option<Arc<HashSet<String>>> {
+    if args.out.html.is_some() || history.dir.is_some() {
+        return None;
+    }
+    let full: HashSet<&str> = (schema.features.iter())
+        .filter(|f| {
+            f.domain.is_some()
+                || (f.drift.is_some() && !args.baseline.is_empty())
+                || (f.skew.is_some() && !args.training.is_empty())
+        })
+        .map(|f| f.name.as_str())
+        .collect();
+    let names = (ds.schema().fields().iter())
+        .map(|f| f.name())
+        .filter(|n| !full.contains(n.as_str()))
+        .cloned()
+        .collect();
+    Some(Arc::new(names))
+}
+
 /// A baseline or training side: stored profiles, or data profiled as the schema reads it.
 async fn load_side(paths: &[String], schema: &Schema, opts: &SourceOptions) -> Result<Side> {
     if let Some(side) = load_profiles(paths)? {
@@ -257,7 +289,8 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             rows.clone(),
             ds.known_rows(),
         );
-        let profiled = ds.profile(rows).await;
+        let summary_only = summary_only(&schema, &args, &history, &ds);
+        let profiled = ds.profile_summarising(rows, summary_only).await;
         drop(progress);
         let profile = match profiled {
             Ok(p) => p,

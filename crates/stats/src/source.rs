@@ -11,7 +11,7 @@
 //! globbed and pre-checked through [`crate::remote`], and read by the same DataFusion
 //! tables; only the Arrow IPC pre-check is left out for remote files.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -788,12 +788,25 @@ impl Dataset {
     /// Profile the data in one streaming pass, DataFusion partitions in parallel.
     /// `rows_read` is advanced as batches arrive (for a progress display).
     pub async fn profile(&mut self, rows_read: Arc<AtomicU64>) -> Result<Profile> {
+        self.profile_summarising(rows_read, None).await
+    }
+
+    /// [`Dataset::profile`], keeping only the summary of the numeric columns in
+    /// `summary_only` (row, missing, NaN and infinity counts, min, max, mean, standard
+    /// deviation; no distinct count, top values or quantiles): what checks of presence,
+    /// type, range and finiteness need, at a fraction of the sketches' cost. On a cluster
+    /// every column is profiled in full.
+    pub async fn profile_summarising(
+        &mut self,
+        rows_read: Arc<AtomicU64>,
+        summary_only: Option<Arc<HashSet<String>>>,
+    ) -> Result<Profile> {
         if let (Some(url), Some(ctx)) = (&self.inputs.opts.cluster, &self.cluster) {
             return self.profile_on_cluster(url, ctx).await;
         }
         let builder = match self
             .inputs
-            .profile_table(&self.table, rows_read.clone())
+            .profile_table(&self.table, rows_read.clone(), summary_only.clone())
             .await
         {
             Ok(b) => b,
@@ -807,7 +820,10 @@ impl Dataset {
                 // column forced with --type keeps its type, and its bad cell is reported.
                 rows_read.store(0, Ordering::Relaxed);
                 self.table = self.inputs.build_table(true).await?;
-                match self.inputs.profile_table(&self.table, rows_read).await {
+                match (self.inputs)
+                    .profile_table(&self.table, rows_read, summary_only)
+                    .await
+                {
                     Ok(b) => b,
                     Err(e) => return Err(self.inputs.diagnose_read(&self.table, e).await),
                 }
@@ -1457,10 +1473,15 @@ impl Inputs {
         &self,
         table: &Table,
         rows_read: Arc<AtomicU64>,
+        summary_only: Option<Arc<HashSet<String>>>,
     ) -> Result<ProfileBuilder> {
         let columns = table.view.schema().fields().len();
+        let new_builder = move |schema: &Schema| match &summary_only {
+            Some(which) => ProfileBuilder::new(schema).summary_only(which),
+            None => ProfileBuilder::new(schema),
+        };
         if columns >= WIDE && self.format == Format::Parquet {
-            return self.profile_by_columns(table, rows_read).await;
+            return self.profile_by_columns(table, rows_read, new_builder).await;
         }
         let streams = self.scan_streams(table).await?;
         let Some(schema) = streams.first().map(|s| s.schema()) else {
@@ -1474,11 +1495,13 @@ impl Inputs {
         };
         let parts = run_partitions(streams, self.workers, {
             let schema = schema.clone();
+            let new_builder = new_builder.clone();
             move |mut stream| {
                 let schema = schema.clone();
                 let rows_read = rows_read.clone();
+                let new_builder = new_builder.clone();
                 async move {
-                    let mut builder = ProfileBuilder::new(&schema);
+                    let mut builder = new_builder(&schema);
                     while let Some(batch) = stream.next().await {
                         let batch = batch?;
                         rows_read.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
@@ -1516,12 +1539,14 @@ impl Inputs {
         &self,
         table: &Table,
         rows_read: Arc<AtomicU64>,
+        new_builder: impl Fn(&Schema) -> ProfileBuilder + Clone + Send + Sync + 'static,
     ) -> Result<ProfileBuilder> {
         let streams = self.column_streams(table).await?;
         let parts = run_partitions(streams, self.workers, move |(first, mut stream)| {
             let rows_read = rows_read.clone();
+            let new_builder = new_builder.clone();
             async move {
-                let mut builder = ProfileBuilder::new(&stream.schema());
+                let mut builder = new_builder(&stream.schema());
                 while let Some(batch) = stream.next().await {
                     let batch = batch?;
                     // Every group reads every row: count them once.

@@ -162,6 +162,13 @@ pub struct NumericState {
     pub moments: Moments,
     pub quantiles: Quantiles,
     pub counts: ValueCounts<i64>,
+    /// Only the summary above is kept (counts, extremes, moments): no value counts, distinct
+    /// count or quantiles, whose sketches are most of a numeric column's cost. What
+    /// `validate` asks of a column whose checks are presence, type, range and finiteness.
+    /// The value counts and quantile sketch stay empty, and a merge with a full state keeps
+    /// only the summary.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub summary_only: bool,
 }
 
 /// String and binary lengths (characters for strings, bytes for binary).
@@ -609,6 +616,14 @@ fn finite_floats(s: &mut NumericState, arr: &Float64Array) -> Vec<f64> {
 fn update_numeric(s: &mut NumericState, array: &ArrayRef, keep_top: bool) -> Result<()> {
     let mut finite = finite_values(s, array)?;
     s.zeros += finite.iter().filter(|x| **x == 0.0).count() as u64;
+    if s.summary_only {
+        if let Some((lo, hi)) = min_max(&finite) {
+            s.min = opt_min_f(s.min, Some(lo));
+            s.max = opt_max_f(s.max, Some(hi));
+        }
+        s.moments.merge(&Moments::of(&finite));
+        return Ok(());
+    }
     // While the value counts are exact they determine the quantiles, and the quantile
     // sketch is left empty; when they switch to sketches, everything counted so far seeds
     // it and the rest of the batch follows.
@@ -743,6 +758,13 @@ impl NumericState {
                 ));
             }
         }
+        if self.summary_only {
+            let empty = self.counts.exact().is_some_and(|m| m.is_empty());
+            if !empty || self.quantiles.weight() != 0 {
+                return Err("a summary-only state holds value counts or quantiles".into());
+            }
+            return Ok(());
+        }
         check_counts(&self.counts, n, "finite")?;
         if let Some(map) = self.counts.exact()
             && let Some(bad) = map
@@ -784,6 +806,13 @@ impl NumericState {
         self.min = opt_min_f(self.min, b.min);
         self.max = opt_max_f(self.max, b.max);
         self.moments.merge(&b.moments);
+        if self.summary_only || b.summary_only {
+            // Counts of only some of the rows would be wrong: keep neither.
+            self.summary_only = true;
+            self.counts = ValueCounts::default();
+            self.quantiles = Quantiles::default();
+            return;
+        }
         let len = |c: &ValueCounts<i64>| c.exact().map(|m| m.len());
         match (len(&self.counts), len(&b.counts)) {
             // Both exact and certain to stay so: the counts alone carry the quantiles.

@@ -10,6 +10,7 @@ mod counts;
 mod quantiles;
 pub mod udaf;
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use arrow::datatypes::Schema;
@@ -47,6 +48,17 @@ impl ProfileBuilder {
                 .map(|f| ColumnState::new(f.name(), f.data_type()))
                 .collect(),
         }
+    }
+
+    /// Keep only the summary of the numeric columns `which` names (see
+    /// [`column::NumericState::summary_only`]); other columns are unchanged.
+    pub fn summary_only(mut self, which: &HashSet<String>) -> Self {
+        for c in &mut self.columns {
+            if let Some(n) = c.numeric.as_mut().filter(|_| which.contains(&c.name)) {
+                n.summary_only = true;
+            }
+        }
+        self
     }
 
     pub fn update(&mut self, batch: &RecordBatch) -> Result<()> {
@@ -553,7 +565,24 @@ impl ColumnProfile {
             list: None,
             state: ColumnState::new("", &arrow::datatypes::DataType::Null),
         };
-        if let Some(num) = &state.numeric {
+        if let Some(num) = state.numeric.as_ref().filter(|n| n.summary_only) {
+            // Neither distinct values nor quantiles were kept: none is claimed.
+            let mut s = numeric_summary(num);
+            (s.median, s.percentiles, s.histogram, s.quantile_histogram) =
+                (None, Vec::new(), Vec::new(), Vec::new());
+            s.quantiles_exact = false;
+            if let Some(unit) = state.temporal_unit {
+                let fmt =
+                    |x: Option<f64>| x.and_then(|v| format_temporal(v, unit, &state.type_name));
+                p.temporal = Some(TemporalSummary {
+                    unit,
+                    min: fmt(s.min),
+                    median: None,
+                    max: fmt(s.max),
+                });
+            }
+            p.numeric = Some(s);
+        } else if let Some(num) = &state.numeric {
             let c = num.counts.summary(TOP_VALUES).clamped(num.moments.n);
             // NaN is a value too: counted apart from the map, it adds one distinct value.
             p.distinct = Some(
