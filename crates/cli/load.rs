@@ -121,13 +121,23 @@ impl Side {
 
 /// Profile an opened dataset with a progress line naming `paths`.
 pub async fn profile_dataset(paths: &[String], ds: &mut Dataset) -> Result<Profile> {
+    profile_summarising(paths, ds, None).await
+}
+
+/// [`profile_dataset`], keeping only the summary of the numeric columns in `summary_only`
+/// (see [`Dataset::profile_summarising`]).
+pub async fn profile_summarising(
+    paths: &[String],
+    ds: &mut Dataset,
+    summary_only: Option<Arc<std::collections::HashSet<String>>>,
+) -> Result<Profile> {
     let rows = Arc::new(AtomicU64::new(0));
     let _progress = Progress::start(
         format!("profiling {}", paths.join(" ")),
         rows.clone(),
         ds.known_rows(),
     );
-    Ok(ds.profile(rows).await?)
+    Ok(ds.profile_summarising(rows, summary_only).await?)
 }
 
 /// A stored profile: of the whole data, or sliced (`profile --by`).

@@ -1,14 +1,15 @@
 //! `preflight infer`: a schema file from data (or a stored profile), or `--update` an
 //! existing one so that new data passes it, showing the diff.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use preflight_schema::edit::{Updated, update_text};
 use preflight_schema::infer::{InferOptions, id_candidates, infer, relax};
 use preflight_schema::{Schema, data};
-use preflight_stats::profile::Profile;
+use preflight_stats::profile::{Kind, Profile};
 use preflight_stats::source::Dataset;
 
 use crate::ExitStatus;
@@ -88,6 +89,28 @@ struct Profiled {
     unique: BTreeSet<String>,
 }
 
+/// The columns whose features inference draws from a profile's summary alone: floats,
+/// decimals and dates and times get presence, `finite` and a range, from counts and
+/// extremes, but never a domain or the id role (which need value counts). Their quantile
+/// sketches and distinct counts, most of a wide numeric table's profile, are skipped.
+/// Unless the schema being updated gives one a domain, which is checked on value counts.
+fn summary_only(ds: &Dataset, old: Option<&Schema>) -> Option<Arc<HashSet<String>>> {
+    let counted: HashSet<&str> = (old.iter().flat_map(|s| s.features.iter()))
+        .filter(|f| f.domain.is_some())
+        .map(|f| f.name.as_str())
+        .collect();
+    let names = (ds.schema().fields().iter())
+        .filter(|f| {
+            let kind = Kind::of(f.data_type());
+            matches!(kind, Kind::Float | Kind::Decimal) || kind.is_temporal()
+        })
+        .map(|f| f.name())
+        .filter(|n| !counted.contains(n.as_str()))
+        .cloned()
+        .collect();
+    Some(Arc::new(names))
+}
+
 /// Profile the inputs, or read the stored profile; with data, also find the columns that
 /// are exactly unique (one `count(DISTINCT)` query per 64 candidates).
 fn profile_and_ids(args: &Args, old: Option<&Schema>) -> Result<Profiled> {
@@ -133,7 +156,8 @@ fn profile_and_ids(args: &Args, old: Option<&Schema>) -> Result<Profiled> {
     let opts = args.input.to_options()?;
     crate::load::runtime()?.block_on(async {
         let mut ds = Dataset::open(&args.paths, &opts).await?;
-        let profile = crate::load::profile_dataset(&args.paths, &mut ds).await?;
+        let summary_only = summary_only(&ds, old);
+        let profile = crate::load::profile_summarising(&args.paths, &mut ds, summary_only).await?;
         // Exact uniqueness of the candidates, many columns per query: one pass each.
         let ctx = ds.context()?;
         let id_like = id_candidates(&profile);
