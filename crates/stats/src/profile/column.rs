@@ -627,21 +627,25 @@ fn update_numeric(s: &mut NumericState, array: &ArrayRef, keep_top: bool) -> Res
     // While the value counts are exact they determine the quantiles, and the quantile
     // sketch is left empty; when they switch to sketches, everything counted so far seeds
     // it and the rest of the batch follows.
+    let extremes = min_max(&finite);
     let mut sketch_from = 0;
     if s.counts.exact().is_some() {
         sketch_from = finite.len();
-        for (i, &x) in finite.iter().enumerate() {
-            if let Some(seen) = s.counts.add_ref(&(x.to_bits() as i64)) {
-                s.quantiles = Quantiles::from_counts(bits_to_f64(seen));
-                sketch_from = i + 1;
-                break;
+        if count_small_span(&mut s.counts, &finite, extremes) {
+            // Counted at once; no spill was possible.
+        } else {
+            for (i, &x) in finite.iter().enumerate() {
+                if let Some(seen) = s.counts.add_ref(&(x.to_bits() as i64)) {
+                    s.quantiles = Quantiles::from_counts(bits_to_f64(seen));
+                    sketch_from = i + 1;
+                    break;
+                }
             }
         }
     }
     if !keep_top {
         s.counts.drop_top();
     }
-    let extremes = min_max(&finite);
     if let Some((lo, hi)) = extremes {
         s.min = opt_min_f(s.min, Some(lo));
         s.max = opt_max_f(s.max, Some(hi));
@@ -679,6 +683,56 @@ fn update_numeric(s: &mut NumericState, array: &ArrayRef, keep_top: bool) -> Res
     );
     s.quantiles.extend_sorted(rest);
     Ok(())
+}
+
+/// Widest span of whole numbers a batch is counted over densely (an array of counts).
+const DENSE_SPAN: usize = 4096;
+
+/// Count a batch of whole numbers within [`DENSE_SPAN`] of each other (small integer
+/// codes, enums, ages, months: the columns whose values are counted exactly) in an array
+/// indexed by value, then add each distinct value once: one increment per row instead of
+/// a hash-map lookup. Only when the counts cannot spill in this batch (those counted plus
+/// the batch's distinct values stay within [`super::EXACT_LIMIT`]), so that the counts
+/// are those of one lookup per row, to the value. False, with nothing counted, otherwise.
+fn count_small_span(
+    counts: &mut ValueCounts<i64>,
+    values: &[f64],
+    extremes: Option<(f64, f64)>,
+) -> bool {
+    const WHOLE: f64 = 4_503_599_627_370_496.0; // 2^52: every whole number up to it is exact
+    let Some(map_len) = counts.exact().map(|m| m.len()) else {
+        return false;
+    };
+    if values.len() < 64 {
+        return false;
+    }
+    let Some((lo, hi)) = extremes else {
+        return false;
+    };
+    if !(lo.abs() < WHOLE && hi.abs() < WHOLE && hi - lo < DENSE_SPAN as f64) {
+        return false;
+    }
+    let mut dense = vec![0u32; (hi - lo) as usize + 1];
+    let mut whole = true;
+    for &x in values {
+        let d = x - lo;
+        let i = d as usize;
+        whole &= i as f64 == d;
+        // In range whatever `d` is (`as` saturates; a fraction is caught above).
+        if let Some(c) = dense.get_mut(i) {
+            *c += 1;
+        }
+    }
+    let distinct = dense.iter().filter(|c| **c > 0).count();
+    if !whole || map_len + distinct > super::EXACT_LIMIT {
+        return false;
+    }
+    counts.add_runs::<i64, i64>(
+        (dense.iter().enumerate())
+            .filter(|(_, c)| **c > 0)
+            .map(|(i, c)| ((lo + i as f64).to_bits() as i64, u64::from(*c))),
+    );
+    true
 }
 
 fn bits_to_f64(counts: Vec<(i64, u64)>) -> Vec<(f64, u64)> {
@@ -943,6 +997,76 @@ mod tests {
 
     use super::*;
     use crate::profile::QuantileView;
+
+    /// Counted one lookup per value, as before the dense path: the reference.
+    fn counted_one_by_one(values: &[f64]) -> String {
+        let mut c = ValueCounts::<i64>::default();
+        for x in values {
+            c.add_ref(&(x.to_bits() as i64));
+        }
+        serde_json::to_string(&c).unwrap()
+    }
+
+    /// Whole numbers within a small span are counted in an array, and the counts are
+    /// those of one lookup per value: small codes, negative values, a batch that brings
+    /// the column past exact counts (which falls back to lookups, and spills at the same
+    /// value), fractions and spans too wide (lookups).
+    #[test]
+    fn dense_counts_equal_one_lookup_per_value() {
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let codes: Vec<f64> = (0..5_000).map(|_| (next() % 12) as f64).collect();
+        let signed: Vec<f64> = (0..5_000)
+            .map(|_| (next() % 3_000) as f64 - 1_500.0)
+            .collect();
+        let halves: Vec<f64> = (0..5_000).map(|_| (next() % 40) as f64 / 2.0).collect();
+        let wide: Vec<f64> = (0..5_000).map(|_| (next() % 100_000) as f64).collect();
+        for (name, values, dense) in [
+            ("codes", &codes, true),
+            ("signed", &signed, false), // 3,000 distinct values: past exact counts
+            ("halves", &halves, false),
+            ("wide", &wide, false),
+        ] {
+            let mut c = ValueCounts::<i64>::default();
+            let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(
+                count_small_span(&mut c, values, Some((lo, hi))),
+                dense,
+                "{name}"
+            );
+            // Through the column update, in batches, as a profile counts.
+            let mut s = NumericState::default();
+            for part in values.chunks(1_000) {
+                let arr: ArrayRef = Arc::new(Float64Array::from(part.to_vec()));
+                update_numeric(&mut s, &arr, true).unwrap();
+            }
+            let by_update = serde_json::to_string(&s.counts).unwrap();
+            if dense || name == "halves" {
+                // Still exact: the same counts as one lookup per value, to the value.
+                assert!(s.counts.exact().is_some(), "{name}");
+                assert_eq!(by_update, counted_one_by_one(values), "{name}");
+            } else {
+                assert!(s.counts.exact().is_none(), "{name}");
+            }
+        }
+        // 1,000 values counted, then a batch of 100 more: no room, so value by value, and
+        // the spill comes at the same value as with lookups alone.
+        let first: Vec<f64> = (0..1_000).map(f64::from).collect();
+        let more: Vec<f64> = (1_000..1_100).map(f64::from).collect();
+        let mut s = NumericState::default();
+        for part in [&first, &more] {
+            let arr: ArrayRef = Arc::new(Float64Array::from(part.to_vec()));
+            update_numeric(&mut s, &arr, true).unwrap();
+        }
+        assert!(s.counts.exact().is_none());
+        assert_eq!(s.moments.n, 1_100);
+    }
 
     fn state_of(kind: DataType, values: &[f64]) -> ColumnState {
         let mut s = ColumnState::new("x", &kind);
