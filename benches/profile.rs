@@ -220,6 +220,8 @@ fn child(phase: &str, path: &str) {
             .unwrap();
         if phase == "decode" {
             ds.decode_only().await.unwrap()
+        } else if phase == "decode-groups" {
+            ds.decode_as_profiled().await.unwrap()
         } else if phase == "hll" || phase == "sketch" {
             let batch = if phase == "hll" {
                 hll_batch
@@ -471,6 +473,17 @@ fn main() {
         );
         if name == WIDE_FILE {
             wide_parquet = Some(p);
+            let (g, gmb, grows) = measure("decode-groups", &path);
+            assert_eq!(drows, grows);
+            println!(
+                "{:<28} {:>10.3} {:>10.3} {:>7.2}x {:>10.0}   (decode-only as the profile reads: by \
+                 column groups, not by rows; the profile against it)",
+                "  wide decode by groups",
+                g,
+                p,
+                p / g,
+                gmb
+            );
             let (f, _, frows) = measure("sketch", &path);
             assert_eq!(drows, frows);
             println!(

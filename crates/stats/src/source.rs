@@ -739,6 +739,26 @@ impl Dataset {
         Ok(counts.into_iter().sum())
     }
 
+    /// [`Dataset::decode_only`], reading as the profile reads: a wide Parquet table by
+    /// column groups ([`Inputs::column_streams`]; `decode_only` reads it by rows, all
+    /// columns of a row group at once), anything else as `decode_only` does.
+    pub async fn decode_as_profiled(&self) -> Result<u64> {
+        let inp = &self.inputs;
+        if self.table.view.schema().fields().len() < WIDE || inp.format != Format::Parquet {
+            return self.decode_only().await;
+        }
+        let streams = inp.column_streams(&self.table).await?;
+        let rows = run_partitions(streams, inp.workers, |(first, mut s)| async move {
+            let mut n = 0u64;
+            while let Some(b) = s.next().await {
+                n += b?.num_rows() as u64;
+            }
+            Ok(if first { n } else { 0 })
+        })
+        .await?;
+        Ok(rows.into_iter().sum())
+    }
+
     /// Read every batch through the profile's scan (same partitions, same workers) and fold
     /// it into one state per partition, returned in partition order. For benchmarks that
     /// time a part of the profile's work against the same reader.
