@@ -199,7 +199,7 @@ async fn a_wide_table_is_summarised_by_column_groups_alike() {
     writer.unwrap().close().unwrap();
     let path = path.to_string_lossy().into_owned();
     // The benchmarks' floors: read by rows, and by column groups as the profile reads.
-    let ds = Dataset::open(&[path.clone()], &SourceOptions::default())
+    let ds = Dataset::open(std::slice::from_ref(&path), &SourceOptions::default())
         .await
         .unwrap();
     assert_eq!(ds.decode_only().await.unwrap(), 336_776);
