@@ -5,21 +5,15 @@
 #![cfg(feature = "cluster")]
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use std::path::PathBuf;
+mod fixtures_dir;
+
+use fixtures_dir::fixture;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use preflight_stats::source::{Dataset, SourceOptions};
-
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standalone_cluster_profiles_as_the_local_scan_does() {

@@ -5,8 +5,10 @@
 //! histograms) is claimed.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+mod fixtures_dir;
+
+use fixtures_dir::fixture;
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -17,14 +19,6 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use preflight_stats::profile::{ColumnProfile, ColumnState, Profile};
 use preflight_stats::source::{Dataset, SourceOptions};
 use serde_json::Value;
-
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
 
 async fn profiles(path: &str, summary_only: Option<HashSet<String>>) -> Profile {
     let mut ds = Dataset::open(&[path.to_string()], &SourceOptions::default())

@@ -6,7 +6,9 @@
 
 mod summaries;
 
-use std::path::PathBuf;
+mod fixtures_dir;
+
+use fixtures_dir::fixture;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -14,14 +16,6 @@ use preflight_stats::profile::Profile;
 use preflight_stats::source::{Dataset, SourceOptions};
 use serde_json::Value;
 use summaries::same_summaries;
-
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
 
 async fn open(path: &str) -> Dataset {
     Dataset::open(&[path.to_string()], &SourceOptions::default())
