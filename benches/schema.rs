@@ -110,7 +110,7 @@ fn main() {
         "-o",
         &s(&dir.join("wp.json")),
     ]);
-    let d = decode_only(&wide);
+    let d = decode_as_profiled(&wide);
     println!(
         "{:<44} {:>9.3} {:>9.3} {:>6.2}x   (validate against reading every batch and dropping it as the profile reads, in this process; profile {p:.2} s, {:.2}x)",
         "validate 5,000 cols x 100k rows",
@@ -131,7 +131,7 @@ fn main() {
 
 /// Seconds to read every batch of `path` and drop it, as the profile reads it (a wide
 /// table by column groups): the floor of any command that reads the file.
-fn decode_only(path: &Path) -> f64 {
+fn decode_as_profiled(path: &Path) -> f64 {
     use preflight_stats::source::{Dataset, SourceOptions};
     let rt = tokio::runtime::Runtime::new().unwrap();
     let t = std::time::Instant::now();

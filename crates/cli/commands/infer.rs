@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use preflight_schema::edit::{Updated, update_text};
-use preflight_schema::infer::{InferOptions, id_candidates, infer, relax};
+use preflight_schema::infer::{InferOptions, id_candidates, infer, infers_from_summary, relax};
 use preflight_schema::{Schema, data};
 use preflight_stats::profile::{Kind, Profile};
 use preflight_stats::source::Dataset;
@@ -89,21 +89,15 @@ struct Profiled {
     unique: BTreeSet<String>,
 }
 
-/// The columns whose features inference draws from a profile's summary alone: floats,
-/// decimals and dates and times get presence, `finite` and a range, from counts and
-/// extremes, but never a domain or the id role (which need value counts). Their quantile
-/// sketches and distinct counts, most of a wide numeric table's profile, are skipped.
-/// Unless the schema being updated gives one a domain, which is checked on value counts.
+/// The columns inference draws from a profile's summary alone ([`infers_from_summary`]),
+/// unless the schema being updated gives one a domain, which is checked on value counts.
 fn summary_only(ds: &Dataset, old: Option<&Schema>) -> Option<Arc<HashSet<String>>> {
     let counted: HashSet<&str> = (old.iter().flat_map(|s| s.features.iter()))
         .filter(|f| f.domain.is_some())
         .map(|f| f.name.as_str())
         .collect();
     let names = (ds.schema().fields().iter())
-        .filter(|f| {
-            let kind = Kind::of(f.data_type());
-            matches!(kind, Kind::Float | Kind::Decimal) || kind.is_temporal()
-        })
+        .filter(|f| infers_from_summary(Kind::of(f.data_type())))
         .map(|f| f.name())
         .filter(|n| !counted.contains(n.as_str()))
         .cloned()

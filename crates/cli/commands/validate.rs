@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicU64;
 use anyhow::Result;
 use arrow::datatypes::DataType;
 use preflight_schema::compare::{self, Comparison};
-use preflight_schema::validate::{Validation, environment, no_rows, validate};
+use preflight_schema::validate::{Validation, environment, needs_full_profile, no_rows, validate};
 use preflight_schema::{Schema, data, types};
 use preflight_stats::profile::{Kind, Profile};
 use preflight_stats::source::{Dataset, SourceOptions};
@@ -143,12 +143,9 @@ async fn open(paths: &[String], schema: &Schema, opts: &SourceOptions) -> Result
     Ok(ds)
 }
 
-/// The columns whose checks need only a profile's summary (counts, min, max, moments):
-/// every column but those with a domain (value counts), a `drift` comparator when there is
-/// a baseline, or a `skew` one when there is training data. `None` (a full profile) when
-/// the profile goes further: into an HTML page, or a history that records its metrics.
-/// The sketches a summary leaves out are most of a numeric column's cost, so a wide
-/// table's validation costs little more than reading it.
+/// The columns whose checks need only a profile's summary (every column but those
+/// [`needs_full_profile`] names). `None` (a full profile) when the profile goes further:
+/// into an HTML page, or a history that records its metrics.
 fn summary_only(
     schema: &Schema,
     args: &Args,
@@ -159,11 +156,7 @@ fn summary_only(
         return None;
     }
     let full: HashSet<&str> = (schema.features.iter())
-        .filter(|f| {
-            f.domain.is_some()
-                || (f.drift.is_some() && !args.baseline.is_empty())
-                || (f.skew.is_some() && !args.training.is_empty())
-        })
+        .filter(|f| needs_full_profile(f, !args.baseline.is_empty(), !args.training.is_empty()))
         .map(|f| f.name.as_str())
         .collect();
     let names = (ds.schema().fields().iter())

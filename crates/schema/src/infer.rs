@@ -90,6 +90,14 @@ pub fn id_candidates(profile: &Profile) -> Vec<String> {
         .collect()
 }
 
+/// Whether inference draws a column of `kind` from a profile's summary alone (counts and
+/// extremes; see `preflight_stats::source::Dataset::profile_summarising`): floats,
+/// decimals and dates and times get presence, `finite` and a range, never a domain or the
+/// id role, which come from value counts and are for integers and strings only.
+pub fn infers_from_summary(kind: Kind) -> bool {
+    matches!(kind, Kind::Float | Kind::Decimal) || kind.is_temporal()
+}
+
 pub fn infer(profile: &Profile, opts: &InferOptions) -> Schema {
     let z = Normal::standard().inverse_cdf(opts.presence_confidence.clamp(0.5, 0.999_999));
     let features = profile

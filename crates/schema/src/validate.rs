@@ -256,6 +256,16 @@ pub fn environment<'a>(schema: &'a Schema, asked: Option<&'a str>) -> Option<&'a
 }
 
 /// Check `profile` against `schema` in `environment`.
+/// Whether checking `f` needs more of its column than a profile's summary (counts,
+/// extremes, moments, NaN and infinities; see
+/// `preflight_stats::source::Dataset::profile_summarising`): a domain is checked on value
+/// counts, and a `drift` or `skew` comparator in use (`drift`, `skew`: its other side is
+/// given) compares distributions. Presence, type, range and finiteness need only the
+/// summary; uniqueness and patterns read the rows.
+pub fn needs_full_profile(f: &Feature, drift: bool, skew: bool) -> bool {
+    f.domain.is_some() || (drift && f.drift.is_some()) || (skew && f.skew.is_some())
+}
+
 pub fn validate(schema: &Schema, profile: &Profile, environment: Option<&str>) -> Validation {
     let mut outcomes = Vec::new();
     for f in &schema.features {

@@ -744,7 +744,7 @@ impl Dataset {
     /// columns of a row group at once), anything else as `decode_only` does.
     pub async fn decode_as_profiled(&self) -> Result<u64> {
         let inp = &self.inputs;
-        if self.table.view.schema().fields().len() < WIDE || inp.format != Format::Parquet {
+        if !inp.reads_by_columns(&self.table) {
             return self.decode_only().await;
         }
         let streams = inp.column_streams(&self.table).await?;
@@ -1508,12 +1508,11 @@ impl Inputs {
         rows_read: Arc<AtomicU64>,
         summary_only: Option<Arc<HashSet<String>>>,
     ) -> Result<ProfileBuilder> {
-        let columns = table.view.schema().fields().len();
         let new_builder = move |schema: &Schema| match &summary_only {
             Some(which) => ProfileBuilder::new(schema).summary_only(which),
             None => ProfileBuilder::new(schema),
         };
-        if columns >= WIDE && self.format == Format::Parquet {
+        if self.reads_by_columns(table) {
             return self.profile_by_columns(table, rows_read, new_builder).await;
         }
         let streams = self.scan_streams(table).await?;
@@ -1558,6 +1557,12 @@ impl Inputs {
             .map(crate::profile::udaf::encode_state)
             .collect::<Result<Vec<_>>>()?;
         crate::profile::udaf::merge_states(None, &mut states)
+    }
+
+    /// Whether the profile reads `table` by column groups ([`Inputs::profile_by_columns`]):
+    /// a wide Parquet table, whose column chunks can be read apart.
+    fn reads_by_columns(&self, table: &Table) -> bool {
+        table.view.schema().fields().len() >= WIDE && self.format == Format::Parquet
     }
 
     /// A wide Parquet table, profiled by column groups ([`Inputs::column_streams`]): each

@@ -616,18 +616,19 @@ fn finite_floats(s: &mut NumericState, arr: &Float64Array) -> Vec<f64> {
 fn update_numeric(s: &mut NumericState, array: &ArrayRef, keep_top: bool) -> Result<()> {
     let mut finite = finite_values(s, array)?;
     s.zeros += finite.iter().filter(|x| **x == 0.0).count() as u64;
+    // The summary: what every state keeps.
+    let extremes = min_max(&finite);
+    if let Some((lo, hi)) = extremes {
+        s.min = opt_min_f(s.min, Some(lo));
+        s.max = opt_max_f(s.max, Some(hi));
+    }
+    s.moments.merge(&Moments::of(&finite));
     if s.summary_only {
-        if let Some((lo, hi)) = min_max(&finite) {
-            s.min = opt_min_f(s.min, Some(lo));
-            s.max = opt_max_f(s.max, Some(hi));
-        }
-        s.moments.merge(&Moments::of(&finite));
         return Ok(());
     }
     // While the value counts are exact they determine the quantiles, and the quantile
     // sketch is left empty; when they switch to sketches, everything counted so far seeds
     // it and the rest of the batch follows.
-    let extremes = min_max(&finite);
     let mut sketch_from = 0;
     if s.counts.exact().is_some() {
         sketch_from = finite.len();
@@ -646,11 +647,6 @@ fn update_numeric(s: &mut NumericState, array: &ArrayRef, keep_top: bool) -> Res
     if !keep_top {
         s.counts.drop_top();
     }
-    if let Some((lo, hi)) = extremes {
-        s.min = opt_min_f(s.min, Some(lo));
-        s.max = opt_max_f(s.max, Some(hi));
-    }
-    s.moments.merge(&Moments::of(&finite));
     // Infinities are counted, not sketched: they have no place among the quantiles.
     // The frequent-items sketch takes sorted runs (a radix sort); the quantile sketch does
     // not need them.

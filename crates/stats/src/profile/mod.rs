@@ -565,24 +565,8 @@ impl ColumnProfile {
             list: None,
             state: ColumnState::new("", &arrow::datatypes::DataType::Null),
         };
-        if let Some(num) = state.numeric.as_ref().filter(|n| n.summary_only) {
-            // Neither distinct values nor quantiles were kept: none is claimed.
-            let mut s = numeric_summary(num);
-            (s.median, s.percentiles, s.histogram, s.quantile_histogram) =
-                (None, Vec::new(), Vec::new(), Vec::new());
-            s.quantiles_exact = false;
-            if let Some(unit) = state.temporal_unit {
-                let fmt =
-                    |x: Option<f64>| x.and_then(|v| format_temporal(v, unit, &state.type_name));
-                p.temporal = Some(TemporalSummary {
-                    unit,
-                    min: fmt(s.min),
-                    median: None,
-                    max: fmt(s.max),
-                });
-            }
-            p.numeric = Some(s);
-        } else if let Some(num) = &state.numeric {
+        // A summary-only state counted no values: no distinct count or top values.
+        if let Some(num) = state.numeric.as_ref().filter(|n| !n.summary_only) {
             let c = num.counts.summary(TOP_VALUES).clamped(num.moments.n);
             // NaN is a value too: counted apart from the map, it adds one distinct value.
             p.distinct = Some(
@@ -602,6 +586,8 @@ impl ColumnProfile {
                     count: *count,
                 })
                 .collect();
+        }
+        if let Some(num) = &state.numeric {
             let s = numeric_summary(num);
             if let Some(unit) = state.temporal_unit {
                 // An interpolated instant is shown to the second: its nanoseconds mean nothing.
@@ -711,19 +697,21 @@ fn numeric_summary(num: &column::NumericState) -> NumericSummary {
     );
     let within = |x: f64| if lo <= hi { x.clamp(lo, hi) } else { x };
     let quantile = |q: f64| view.quantile(q).map(within);
-    let percentiles: Vec<f64> = if n == 0 {
+    // A summary-only state kept no values to take quantiles of: none is claimed.
+    let quantiled = n > 0 && !num.summary_only;
+    let percentiles: Vec<f64> = if !quantiled {
         Vec::new()
     } else {
         (0..=100)
             .filter_map(|i| quantile(f64::from(i) / 100.0))
             .collect()
     };
-    let median = quantile(0.5).filter(|_| n > 0);
+    let median = quantile(0.5).filter(|_| quantiled);
     let histogram = match (num.min, num.max) {
-        (Some(lo), Some(hi)) if n > 0 => equal_width(&view, lo, hi, n),
+        (Some(lo), Some(hi)) if quantiled => equal_width(&view, lo, hi, n),
         _ => Vec::new(),
     };
-    let quantile_histogram = if n == 0 {
+    let quantile_histogram = if !quantiled {
         Vec::new()
     } else {
         let b = HISTOGRAM_BUCKETS;
@@ -754,7 +742,7 @@ fn numeric_summary(num: &column::NumericState) -> NumericSummary {
         neg_inf: num.neg_inf,
         median,
         percentiles,
-        quantiles_exact: exact,
+        quantiles_exact: exact && !num.summary_only,
         histogram,
         quantile_histogram,
     }
