@@ -221,6 +221,7 @@ fn slicing(dir: &std::path::Path) {
         let rows = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         rt.block_on(ds.profile(rows)).unwrap().columns.len()
     });
+    per_slice_floor(long);
     for by in ["store", "qty", "category,qty"] {
         let keys: Vec<String> = by.split(',').map(String::from).collect();
         let t = time(&|| {
@@ -239,4 +240,101 @@ fn slicing(dir: &std::path::Path) {
             t / scan
         );
     }
+}
+
+/// The floor of any profile per slice: the rows, read and grouped by `store` in memory
+/// before the clock starts, profiled as 100 tables (a builder per slice, fed its rows in
+/// batches of 8,192, finished), against the same rows profiled as one table; both on
+/// every core (slices shared out; the one table in halves merged). No read, no grouping,
+/// no output: what is left is the cost of 100 sets of sketches, each filled from its
+/// own exact counts.
+fn per_slice_floor(path: &str) {
+    use arrow::array::{Array, Int64Array, RecordBatch};
+    use preflight_stats::profile::ProfileBuilder;
+    let file = std::fs::File::open(path).unwrap();
+    let batches: Vec<RecordBatch> =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .with_batch_size(8192)
+            .build()
+            .unwrap()
+            .map(|b| b.unwrap())
+            .collect();
+    let schema = batches[0].schema();
+    let store = schema.index_of("store").unwrap();
+    let mut per_store: BTreeMap<i64, Vec<RecordBatch>> = BTreeMap::new();
+    for b in &batches {
+        let s = b
+            .column(store)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
+        let mut rows: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+        for i in 0..s.len() {
+            rows.entry(s.value(i)).or_default().push(i as u32);
+        }
+        for (k, r) in rows {
+            let taken =
+                arrow::compute::take_record_batch(b, &arrow::array::UInt32Array::from(r)).unwrap();
+            per_store.entry(k).or_default().push(taken);
+        }
+    }
+    let slices: Vec<RecordBatch> = per_store
+        .into_values()
+        .flat_map(|bs| {
+            let all = arrow::compute::concat_batches(&schema, &bs).unwrap();
+            (0..all.num_rows())
+                .step_by(8192)
+                .map(move |at| all.slice(at, 8192.min(all.num_rows() - at)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let threads = preflight_stats::work::machine_threads();
+    let best = |f: &dyn Fn()| {
+        (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let whole = best(&|| {
+        let halves: Vec<&[RecordBatch]> = batches.chunks(batches.len().div_ceil(threads)).collect();
+        let parts = preflight_stats::work::par_map(halves, threads, |bs| {
+            let mut b = ProfileBuilder::new(&schema);
+            bs.iter().for_each(|x| b.update(x).unwrap());
+            b
+        });
+        let merged = ProfileBuilder::merge_many(parts).unwrap();
+        assert!(merged.finish(Vec::new()).row_count > 0);
+    });
+    // The slices' batches, grouped again by store (they are in store order).
+    let mut groups: Vec<Vec<&RecordBatch>> = Vec::new();
+    let mut last = None;
+    for b in &slices {
+        let s = b
+            .column(store)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .value(0);
+        if last != Some(s) {
+            groups.push(Vec::new());
+            last = Some(s);
+        }
+        groups.last_mut().unwrap().push(b);
+    }
+    let sliced = best(&|| {
+        let done = preflight_stats::work::par_map(groups.clone(), threads, |bs| {
+            let mut b = ProfileBuilder::new(&schema);
+            bs.iter().for_each(|x| b.update(x).unwrap());
+            b.finish(Vec::new()).row_count
+        });
+        assert_eq!(done.len(), 100);
+    });
+    println!(
+        "  floor: the same rows grouped by store in memory, 100 profiles {sliced:.2} s = {:.2}x one profile of them ({whole:.2} s)",
+        sliced / whole
+    );
 }

@@ -630,17 +630,25 @@ fn report_by_has_a_set_of_cards_per_slice_and_a_selector() {
 /// A real table of many batches (nycflights13, 336,776 rows) sliced by carrier: each
 /// slice's profile equals the profile of the carrier's rows written to a file of their
 /// own, column by column (counts exactly; means and deviations to 1e-9), so the grouping,
-/// the queued pieces and their flushes lose and misplace no row. With one partition the
-/// 42 batches of 8,192 rows pass through one set of builders: the big carriers flush when
-/// their queue is full, the small ones when every slice is flushed (after 32 batches).
+/// the queued rows and their flushes lose and misplace no row. The 42 batches of 8,192
+/// rows pass through two stripes: the big carriers flush when their queue is full, the
+/// small ones when every slice is flushed (after 32 batches), and a carrier with more
+/// than a stripe's share of a window's rows is taken by the stripes in turn.
 #[test]
 fn profile_by_carrier_equals_profiling_each_carriers_rows_alone() {
     for partitions in ["1", "0"] {
-        carriers_alone(partitions);
+        slices_alone("carrier", 16, partitions);
     }
 }
 
-fn carriers_alone(partitions: &str) {
+/// A whole-number `by` column (found by its value, not its encoded row): each month's
+/// slice is the profile of that month's rows.
+#[test]
+fn profile_by_month_equals_profiling_each_months_rows_alone() {
+    slices_alone("month", 12, "0");
+}
+
+fn slices_alone(by: &str, distinct: u64, partitions: &str) {
     use arrow::array::{Array, BooleanArray, StringArray};
     let flights = common::fixture("nycflights13_flights.parquet");
     let f = flights.to_str().unwrap();
@@ -648,7 +656,7 @@ fn carriers_alone(partitions: &str) {
         "profile",
         f,
         "--by",
-        "carrier",
+        by,
         "--partitions",
         partitions,
         "--format",
@@ -657,7 +665,7 @@ fn carriers_alone(partitions: &str) {
     let batches = common::read_parquet(&flights);
     let total: usize = batches.iter().map(|b| b.num_rows()).sum();
     let slices = v["slices"].as_array().unwrap();
-    assert_eq!(v["distinct_slices"], 16);
+    assert_eq!(v["distinct_slices"], distinct);
     assert_eq!(
         slices
             .iter()
@@ -667,49 +675,49 @@ fn carriers_alone(partitions: &str) {
     );
     let tmp = tempfile::tempdir().unwrap();
     for s in slices {
-        let carrier = s["values"]["carrier"].as_str().unwrap();
+        let value = s["values"][by].as_str().unwrap();
         let mine: Vec<_> = batches
             .iter()
             .map(|b| {
                 let c = arrow::compute::cast(
-                    b.column_by_name("carrier").unwrap(),
+                    b.column_by_name(by).unwrap(),
                     &arrow::datatypes::DataType::Utf8,
                 )
                 .unwrap();
                 let c = c.as_any().downcast_ref::<StringArray>().unwrap();
                 let keep: BooleanArray = (0..c.len())
-                    .map(|i| Some(c.is_valid(i) && c.value(i) == carrier))
+                    .map(|i| Some(c.is_valid(i) && c.value(i) == value))
                     .collect();
                 arrow::compute::filter_record_batch(b, &keep).unwrap()
             })
             .collect();
-        let path = tmp.path().join(format!("{carrier}.parquet"));
+        let path = tmp.path().join(format!("slice-{value}.parquet"));
         common::write_parquet(&path, &mine);
         let alone = common::profile_json(&[path.to_str().unwrap()]);
-        assert_eq!(s["rows"], alone["row_count"], "{carrier}");
+        assert_eq!(s["rows"], alone["row_count"], "{value}");
         let sp = &s["profile"];
         for a in alone["columns"].as_array().unwrap() {
             let name = a["name"].as_str().unwrap();
             let b = common::column(sp, name);
             for k in ["count", "missing", "present"] {
-                assert_eq!(b[k], a[k], "{carrier} {name} {k}");
+                assert_eq!(b[k], a[k], "{value} {name} {k}");
             }
             if a["distinct_exact"] == true && b["distinct_exact"] == true {
-                assert_eq!(b["distinct"], a["distinct"], "{carrier} {name} distinct");
+                assert_eq!(b["distinct"], a["distinct"], "{value} {name} distinct");
             }
             let (na, nb) = (&a["numeric"], &b["numeric"]);
             if na.is_object() {
                 for k in ["min", "max", "zeros", "nan"] {
-                    assert_eq!(nb[k], na[k], "{carrier} {name} {k}");
+                    assert_eq!(nb[k], na[k], "{value} {name} {k}");
                 }
                 for k in ["mean", "std_dev"] {
                     let (x, y) = (na[k].as_f64(), nb[k].as_f64());
                     match (x, y) {
                         (Some(x), Some(y)) => assert!(
                             (x - y).abs() <= 1e-9 * x.abs().max(1.0),
-                            "{carrier} {name} {k}: {y} vs {x}"
+                            "{value} {name} {k}: {y} vs {x}"
                         ),
-                        _ => assert_eq!(x, y, "{carrier} {name} {k}"),
+                        _ => assert_eq!(x, y, "{value} {name} {k}"),
                     }
                 }
             }

@@ -1,14 +1,15 @@
 //! Profiles per slice: one [`Profile`] per value (or combination of values) of the `by`
 //! columns, in the same streaming pass, as TFDV's feature-value slicer does. Each batch's
-//! rows are grouped by their slice key and fed to that slice's [`ProfileBuilder`]; the
-//! builders of a partition merge like whole profiles (partition order, deterministic).
+//! rows are grouped by their slice key and fed to that slice's [`ProfileBuilder`], one
+//! per slice, in file order, on one of a few threads (a slice far larger than the others
+//! is shared out, and its builders merge like whole profiles, in a fixed order).
 //! The `max_slices` slices with the most rows are kept (ties by key) and the rest merged
 //! into `__other__`; the whole dataset's profile is the merge of every slice.
 
 use std::collections::{BTreeMap, HashMap};
 
-use arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array};
-use arrow::compute::{cast, take_record_batch};
+use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow::compute::{cast, interleave_record_batch};
 use arrow::datatypes::DataType;
 use arrow::row::{RowConverter, SortField};
 use serde::Serialize;
@@ -48,38 +49,36 @@ struct SliceState {
     /// The key as text, made once, when the slice's first row is seen.
     key: SliceKey,
     builder: ProfileBuilder,
-    pending: Vec<RecordBatch>,
-    pending_rows: usize,
+    /// The rows waiting: (pinned batch, row in it), in row order.
+    pending: Vec<(usize, usize)>,
 }
 
 const FLUSH_ROWS: usize = 8192;
 
-/// Partitions of a sliced scan: every partition keeps a builder per slice, whose cost
-/// (sketches set up, filled with few rows, merged) grows with partitions times slices.
-/// Fixed, as the profile's ([`crate::source::PROFILE_PARTITIONS`]), so that the slices do
-/// not depend on the machine. Measured on the 3M-row table by a 50-value column (release,
-/// 2 cores): 16 partitions 2.98x the unsliced profile, 8 3.4x (before the end-of-partition
-/// flush), 4 2.10x, 2 2.06x. Eighth session, by a 100-value column: 4 partitions 0.81 to
-/// 0.86 s, 2 0.76 to 0.77 s; by 500 keys 2.50 s against 1.78 s; by 50 values 0.59 s
-/// against 0.61 s. So 2: the per-slice work, not the scan, is what a sliced profile
-/// spends, and on 2 cores fewer builders per slice win. The price is on larger machines,
-/// where a sliced scan now uses 2 threads (the merge, finishing and JSON after it use
-/// all of them).
-const SLICE_PARTITIONS: usize = 2;
+/// Stripes of a sliced profile: threads that each profile the slices given to them (see
+/// [`Builders`]), from one read of the data. Fixed, as the profile's partitions
+/// ([`crate::source::PROFILE_PARTITIONS`]), so that the slices do not depend on the
+/// machine.
+///
+/// History: this was the number of partitions of the scan, each with a builder per
+/// slice, merged after it. Every slice then had a builder per partition, each filling
+/// its own exact counts and sketches: measured on the 3M-row table by a 100-value
+/// column (release, 2 cores, same run), a read shared by two stripes, each slice with
+/// one builder, took 0.99 s of CPU against 1.19 s (0.73 s against 0.76 s elapsed).
+/// Reading the data once per stripe instead (each stripe its own scan) cost more than
+/// it saved.
+const SLICE_STRIPES: usize = 2;
 
 impl SliceState {
-    fn flush(&mut self) -> Result<()> {
+    /// Feed the waiting rows to the builder as one batch, gathered from the pinned
+    /// batches with one copy (string views keep pointing into the batches' buffers).
+    fn flush(&mut self, pinned: &[RecordBatch]) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let batch = if self.pending.len() == 1 {
-            self.pending.remove(0)
-        } else {
-            let schema = self.pending[0].schema();
-            arrow::compute::concat_batches(&schema, &self.pending).map_err(Error::Arrow)?
-        };
+        let refs: Vec<&RecordBatch> = pinned.iter().collect();
+        let batch = interleave_record_batch(&refs, &self.pending).map_err(Error::Arrow)?;
         self.pending.clear();
-        self.pending_rows = 0;
         self.builder.update(&batch)
     }
 }
@@ -100,6 +99,14 @@ impl std::hash::Hasher for KeyHasher {
         }
     }
 
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+
     fn finish(&self) -> u64 {
         self.0
     }
@@ -107,23 +114,41 @@ impl std::hash::Hasher for KeyHasher {
 
 type KeyMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<KeyHasher>>;
 
-/// A partition's slices, keyed by the native encoding of their `by` values (arrow's row
-/// format): rows are grouped without turning values into text, which is done once per
-/// slice for its key.
-#[derive(Default)]
-struct Builders {
-    converter: Option<RowConverter>,
-    slices: KeyMap<Vec<u8>, SliceState>,
-    /// Batches grouped since every slice was last flushed (see [`PIN_BATCHES`]).
-    since_flush: usize,
+/// How a partition finds a row's slice.
+enum Finder {
+    /// One whole-number column: its value (`None` for missing) is the key, hashed as is.
+    Int(KeyMap<Option<i64>, usize>),
+    /// Any other `by`: the native encoding of the values (arrow's row format), so that
+    /// rows are grouped without turning values into text.
+    Rows(RowConverter, KeyMap<Vec<u8>, usize>),
 }
 
-/// A batch's rows are put in slice order with one copy, and each slice queues a
-/// zero-copy piece of it; a queued piece keeps the whole batch alive, so every slice is
-/// flushed after this many batches: what waits is at most this many batches per
-/// partition, however many slices there are (a copy per slice and batch cost more in
-/// allocations than the copy itself).
+/// One stripe's slices, and the batches their waiting rows are in.
+///
+/// Every stripe reads every row and finds every row's slice, so all stripes number the
+/// slices alike (in order of first row) and know every slice's rows; each profiles only
+/// the rows it is given (see [`Builders::mine`]).
+struct Builders {
+    stripe: usize,
+    stripes: usize,
+    finder: Option<Finder>,
+    slices: Vec<SliceState>,
+    /// Batches since every slice was last flushed (see [`PIN_BATCHES`]).
+    pinned: Vec<RecordBatch>,
+    /// Windows of [`PIN_BATCHES`] batches read so far.
+    window: usize,
+    /// Each slice's rows in the current window, and whether it was large in the last.
+    window_rows: Vec<usize>,
+    large: Vec<bool>,
+}
+
+/// A slice's waiting rows point into the batches they came from, which stay alive until
+/// every slice is flushed, after this many batches: what waits is at most this many
+/// batches per partition, however many slices there are.
 const PIN_BATCHES: usize = 32;
+
+/// Batches read ahead of the slowest stripe.
+const QUEUED_BATCHES: usize = 4;
 
 /// The text of row `row` of each `by` column (`None` for missing).
 fn text_key(cols: &[ArrayRef], row: usize) -> Result<SliceKey> {
@@ -138,93 +163,174 @@ fn text_key(cols: &[ArrayRef], row: usize) -> Result<SliceKey> {
     Ok(key)
 }
 
+/// A whole-number column's values as `i64` (no copy for `Int64`); `None` for any other
+/// type.
+fn as_int64(c: &ArrayRef) -> Option<Int64Array> {
+    let t = c.data_type();
+    if !(t.is_integer() && *t != DataType::UInt64) {
+        return None;
+    }
+    let c = cast(c, &DataType::Int64).ok()?;
+    c.as_any().downcast_ref::<Int64Array>().cloned()
+}
+
+impl Builders {
+    fn new(stripe: usize, stripes: usize) -> Self {
+        Self {
+            stripe,
+            stripes,
+            finder: None,
+            slices: Vec::new(),
+            pinned: Vec::new(),
+            window: 0,
+            window_rows: Vec::new(),
+            large: Vec::new(),
+        }
+    }
+
+    /// Whether this stripe profiles the current window's rows of slice `slot`: a slice
+    /// belongs to one stripe (`slot` modulo stripes), so that it has one builder, fed in
+    /// file order; a slice that had more than a stripe's share of the last window's rows
+    /// is taken by the stripes in turn, a window each, so that one large slice does not
+    /// leave the other stripes idle. Every stripe decides alike (same rows, same order).
+    fn mine(&self, slot: usize) -> bool {
+        let owner = if self.large.get(slot).copied().unwrap_or(false) {
+            self.window % self.stripes
+        } else {
+            slot % self.stripes
+        };
+        owner == self.stripe
+    }
+
+    /// The slot of each of a batch's rows, a new slice for a key not seen before.
+    fn slots(
+        &mut self,
+        schema: &arrow::datatypes::SchemaRef,
+        cols: &[ArrayRef],
+    ) -> Result<Vec<usize>> {
+        let n = cols.first().map_or(0, |c| c.len());
+        let finder = match &mut self.finder {
+            Some(f) => f,
+            None => {
+                let f = if cols.len() == 1 && as_int64(&cols[0]).is_some() {
+                    Finder::Int(KeyMap::default())
+                } else {
+                    let fields = (cols.iter())
+                        .map(|c| SortField::new(c.data_type().clone()))
+                        .collect();
+                    Finder::Rows(
+                        RowConverter::new(fields).map_err(Error::Arrow)?,
+                        KeyMap::default(),
+                    )
+                };
+                self.finder.insert(f)
+            }
+        };
+        let mut out = Vec::with_capacity(n);
+        let slices = &mut self.slices;
+        let mut new_slice = |row: usize| -> Result<usize> {
+            slices.push(SliceState {
+                key: text_key(cols, row)?,
+                builder: ProfileBuilder::new(schema),
+                pending: Vec::new(),
+            });
+            Ok(slices.len() - 1)
+        };
+        match finder {
+            Finder::Int(map) => {
+                let Some(values) = cols.first().and_then(as_int64) else {
+                    return Err(Error::Engine("a slice column changed type".into()));
+                };
+                // A row with the key of the row before it (sorted or clustered data)
+                // skips the hash.
+                let mut last: Option<(Option<i64>, usize)> = None;
+                for r in 0..n {
+                    let key = values.is_valid(r).then(|| values.value(r));
+                    if let Some((k, slot)) = last
+                        && k == key
+                    {
+                        out.push(slot);
+                        continue;
+                    }
+                    let slot = match map.get(&key) {
+                        Some(&s) => s,
+                        None => {
+                            let s = new_slice(r)?;
+                            map.insert(key, s);
+                            s
+                        }
+                    };
+                    out.push(slot);
+                    last = Some((key, slot));
+                }
+            }
+            Finder::Rows(converter, map) => {
+                let rows = converter.convert_columns(cols).map_err(Error::Arrow)?;
+                let mut last: (&[u8], usize) = (&[], usize::MAX);
+                for r in 0..n {
+                    let key = rows.row(r).data();
+                    if last.1 != usize::MAX && key == last.0 {
+                        out.push(last.1);
+                        continue;
+                    }
+                    let slot = match map.get(key) {
+                        Some(&s) => s,
+                        None => {
+                            let s = new_slice(r)?;
+                            map.insert(key.to_vec(), s);
+                            s
+                        }
+                    };
+                    out.push(slot);
+                    last = (key, slot);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Feed every slice's waiting rows to its builder, let the pinned batches go, and
+    /// start the next window.
+    fn flush_all(&mut self) -> Result<()> {
+        for st in &mut self.slices {
+            st.flush(&self.pinned)?;
+        }
+        self.pinned.clear();
+        let rows: usize = self.window_rows.iter().sum();
+        let share = rows / (2 * self.stripes);
+        self.large = self.window_rows.iter().map(|&r| r > share).collect();
+        self.window_rows.iter_mut().for_each(|r| *r = 0);
+        self.window += 1;
+        Ok(())
+    }
+}
+
 /// Group one batch's rows by slice key and queue them for each key's builder.
 fn update(state: &mut Builders, batch: &RecordBatch, by: &[usize]) -> Result<()> {
-    let n = batch.num_rows();
-    if n == 0 {
+    if batch.num_rows() == 0 {
         return Ok(());
     }
     let cols: Vec<ArrayRef> = by.iter().map(|&i| batch.column(i).clone()).collect();
-    let converter = match &state.converter {
-        Some(c) => c,
-        None => {
-            let fields = (cols.iter())
-                .map(|c| SortField::new(c.data_type().clone()))
-                .collect();
-            state
-                .converter
-                .insert(RowConverter::new(fields).map_err(Error::Arrow)?)
-        }
-    };
-    let rows = converter.convert_columns(&cols).map_err(Error::Arrow)?;
-    // Each row's group in this batch (groups in order of first row); a row with the key
-    // of the row before it (sorted or clustered data) skips the hash.
-    let mut group_of: KeyMap<&[u8], u32> = KeyMap::default();
-    let mut first: Vec<usize> = Vec::new();
-    let mut group: Vec<u32> = Vec::with_capacity(n);
-    let mut last: (&[u8], u32) = (&[], u32::MAX);
-    for r in 0..n {
-        let key = rows.row(r).data();
-        if last.1 != u32::MAX && key == last.0 {
-            group.push(last.1);
+    let slots = state.slots(&batch.schema(), &cols)?;
+    let b = state.pinned.len();
+    state.pinned.push(batch.clone());
+    state.window_rows.resize(state.slices.len(), 0);
+    for &slot in &slots {
+        state.window_rows[slot] += 1;
+    }
+    let mine: Vec<bool> = (0..state.slices.len()).map(|s| state.mine(s)).collect();
+    for (r, &slot) in slots.iter().enumerate() {
+        if !mine[slot] {
             continue;
         }
-        let next = first.len() as u32;
-        let g = *group_of.entry(key).or_insert_with(|| {
-            first.push(r);
-            next
-        });
-        group.push(g);
-        last = (key, g);
-    }
-    // Each group's rows, in row order, one after the other.
-    let groups = first.len();
-    let mut starts = vec![0usize; groups + 1];
-    for &g in &group {
-        starts[g as usize + 1] += 1;
-    }
-    for g in 0..groups {
-        starts[g + 1] += starts[g];
-    }
-    let sorted = if groups == 1 {
-        batch.clone()
-    } else {
-        let mut at = starts.clone();
-        let mut order = vec![0u32; n];
-        for (r, &g) in group.iter().enumerate() {
-            order[at[g as usize]] = r as u32;
-            at[g as usize] += 1;
-        }
-        take_record_batch(batch, &UInt32Array::from(order)).map_err(Error::Arrow)?
-    };
-    let schema = batch.schema();
-    for g in 0..groups {
-        let bytes = rows.row(first[g]).data();
-        if !state.slices.contains_key(bytes) {
-            let st = SliceState {
-                key: text_key(&cols, first[g])?,
-                builder: ProfileBuilder::new(&schema),
-                pending: Vec::new(),
-                pending_rows: 0,
-            };
-            state.slices.insert(bytes.to_vec(), st);
-        }
-        let Some(st) = state.slices.get_mut(bytes) else {
-            return Err(Error::Engine("a slice vanished from its map".into()));
-        };
-        let sub = sorted.slice(starts[g], starts[g + 1] - starts[g]);
-        st.pending_rows += sub.num_rows();
-        st.pending.push(sub);
-        if st.pending_rows >= FLUSH_ROWS {
-            st.flush()?;
+        let st = &mut state.slices[slot];
+        st.pending.push((b, r));
+        if st.pending.len() >= FLUSH_ROWS {
+            st.flush(&state.pinned)?;
         }
     }
-    state.since_flush += 1;
-    if state.since_flush >= PIN_BATCHES {
-        for st in state.slices.values_mut() {
-            st.flush()?;
-        }
-        state.since_flush = 0;
+    if state.pinned.len() >= PIN_BATCHES {
+        state.flush_all()?;
     }
     Ok(())
 }
@@ -283,51 +389,78 @@ pub async fn slice_builders(ds: &Dataset, by: &[String]) -> Result<SliceBuilders
             }
         }
     }
-    let parts = ds
+    // One scan, in file order; every batch goes to every stripe's thread (see
+    // [`Builders`]), through a short queue, so that the read waits for the slowest.
+    let stripes = SLICE_STRIPES;
+    let mut senders = Vec::with_capacity(stripes);
+    let mut workers = Vec::with_capacity(stripes);
+    for stripe in 0..stripes {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(QUEUED_BATCHES);
+        let idx = idx.clone();
+        senders.push(tx);
+        workers.push(std::thread::spawn(move || -> Result<Builders> {
+            let mut state = Builders::new(stripe, stripes);
+            for batch in rx {
+                update(&mut state, &batch, &idx)?;
+            }
+            state.flush_all()?;
+            Ok(state)
+        }));
+    }
+    let scanned = ds
         .scan_with_partitions(
-            SLICE_PARTITIONS,
-            || (Builders::default(), None::<Error>),
-            move |(state, err): &mut (Builders, Option<Error>), batch: &RecordBatch| {
-                if err.is_none()
-                    && let Err(e) = update(state, batch, &idx)
-                {
-                    *err = Some(e);
+            1,
+            move || senders.clone(),
+            |senders: &mut Vec<std::sync::mpsc::SyncSender<RecordBatch>>, batch: &RecordBatch| {
+                // A stripe that failed has stopped reading; its error is reported below.
+                for tx in senders.iter() {
+                    let _ = tx.send(batch.clone());
                 }
             },
-            // The rows still queued are profiled in the partition's task, in parallel:
-            // with many slices most of them wait until the end (a slice's share of a
-            // partition is often below FLUSH_ROWS), and flushed after the scan they took
-            // two thirds of `profile --by`'s time on the main thread alone.
-            |(state, err): &mut (Builders, Option<Error>)| {
-                if err.is_none() {
-                    for st in state.slices.values_mut() {
-                        if let Err(e) = st.flush() {
-                            *err = Some(e);
-                            return;
-                        }
-                    }
-                }
-            },
+            |senders: &mut Vec<std::sync::mpsc::SyncSender<RecordBatch>>| senders.clear(),
         )
-        .await?;
-    // Merge the partitions' builders per key, in partition order (and in key order
-    // within one, where two native keys have one text: NaNs of different bits); keys on
-    // all threads, as a slice's merge does not depend on another's (it was a tenth of
-    // `profile --by` of 100 slices, on the main thread alone).
+        .await;
+    // Every sender is gone once the scan returns: the stripes finish their queues.
+    let finished = tokio::task::spawn_blocking(move || {
+        (workers.into_iter())
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(Error::Engine("a slice stripe panicked".into())))
+            })
+            .collect::<Vec<Result<Builders>>>()
+    })
+    .await
+    .map_err(|e| Error::Engine(format!("slice stripes: {e}")))?;
+    scanned?;
+    let stripes = finished.into_iter().collect::<Result<Vec<Builders>>>()?;
+    let merged = merge_stripes(stripes)?;
+    Ok(SliceBuilders {
+        by: by.to_vec(),
+        builders: merged,
+        sources: ds.sources().to_vec(),
+        other: None,
+    })
+}
+
+/// Each slice's builder: a stripe's builders merged per key, in stripe order (and in
+/// key order within one, where two native keys have one text: NaNs of different bits),
+/// leaving out a stripe's builder that was given no row; keys on all threads, as a
+/// slice's merge does not depend on another's.
+fn merge_stripes(stripes: Vec<Builders>) -> Result<HashMap<SliceKey, ProfileBuilder>> {
     let mut per_key: HashMap<SliceKey, Vec<ProfileBuilder>> = HashMap::new();
-    for (part, err) in parts {
-        if let Some(e) = err {
-            return Err(e);
-        }
-        let mut states: Vec<SliceState> = part.slices.into_values().collect();
+    for mut stripe in stripes {
+        stripe.flush_all()?;
+        let mut states: Vec<SliceState> = stripe.slices;
         states.sort_by(|a, b| a.key.cmp(&b.key));
         for mut st in states {
-            st.flush()?;
+            if st.builder.rows == 0 {
+                continue;
+            }
             let k = std::mem::take(&mut st.key);
             per_key.entry(k).or_default().push(st.builder);
         }
     }
-    let merged: HashMap<SliceKey, ProfileBuilder> = crate::work::par_map(
+    crate::work::par_map(
         per_key.into_iter().collect(),
         crate::work::machine_threads(),
         |(k, builders)| {
@@ -342,13 +475,7 @@ pub async fn slice_builders(ds: &Dataset, by: &[String]) -> Result<SliceBuilders
         },
     )
     .into_iter()
-    .collect::<Result<_>>()?;
-    Ok(SliceBuilders {
-        by: by.to_vec(),
-        builders: merged,
-        sources: ds.sources().to_vec(),
-        other: None,
-    })
+    .collect()
 }
 
 impl SliceBuilders {
@@ -698,5 +825,130 @@ impl Sliced {
             },
             warnings,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Float64Array, Int32Array};
+    use arrow::datatypes::{Field, Schema};
+
+    use super::*;
+
+    /// Batches of a whole-number key with missing values (`None` every 7th row) and a
+    /// value column; key 0 has most rows, so that it is shared out between stripes.
+    fn batches() -> Vec<RecordBatch> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Int32, true),
+            Field::new("x", DataType::Float64, false),
+        ]));
+        (0..80)
+            .map(|b| {
+                let rows = 1000;
+                let k: Int32Array = (0..rows)
+                    .map(|r| {
+                        let i = b * rows + r;
+                        match i % 7 {
+                            0 => None,
+                            1 | 2 => Some(i % 5 + 1),
+                            _ => Some(0),
+                        }
+                    })
+                    .collect();
+                let x: Float64Array = (0..rows).map(|r| ((b * rows + r) % 97) as f64).collect();
+                RecordBatch::try_new(schema.clone(), vec![Arc::new(k), Arc::new(x)]).unwrap()
+            })
+            .collect()
+    }
+
+    /// Each slice's profile, as JSON, from `stripes` stripes fed every batch; `rows`
+    /// forces the encoded-row finder.
+    fn sliced(stripes: usize, rows: bool) -> (BTreeMap<SliceKey, serde_json::Value>, Vec<u64>) {
+        let bs = batches();
+        let mut parts = Vec::new();
+        let mut fed = Vec::new();
+        for stripe in 0..stripes {
+            let mut b = Builders::new(stripe, stripes);
+            if rows {
+                let fields = vec![SortField::new(DataType::Int32)];
+                b.finder = Some(Finder::Rows(
+                    RowConverter::new(fields).unwrap(),
+                    KeyMap::default(),
+                ));
+            }
+            for batch in &bs {
+                update(&mut b, batch, &[0]).unwrap();
+            }
+            b.flush_all().unwrap();
+            fed.push(b.slices.iter().map(|s| s.builder.rows).sum());
+            parts.push(b);
+        }
+        let merged = merge_stripes(parts).unwrap();
+        let out = merged
+            .into_iter()
+            .map(|(k, b)| {
+                let p = b.finish(Vec::new());
+                (k, serde_json::to_value(&p).unwrap())
+            })
+            .collect();
+        (out, fed)
+    }
+
+    #[test]
+    fn slices_are_the_same_whichever_way_a_row_is_found() {
+        let (by_value, fed) = sliced(2, false);
+        let (by_row, _) = sliced(2, true);
+        assert_eq!(by_value, by_row);
+        // Every row is profiled once, by one stripe or the other.
+        assert_eq!(fed.iter().sum::<u64>(), 80_000);
+        assert!(fed.iter().all(|&f| f > 0), "{fed:?}");
+        let mut want: BTreeMap<SliceKey, u64> = BTreeMap::new();
+        for i in 0..80_000 {
+            let k = match i % 7 {
+                0 => None,
+                1 | 2 => Some((i % 5 + 1).to_string()),
+                _ => Some("0".to_string()),
+            };
+            *want.entry(vec![k]).or_default() += 1;
+        }
+        let got: BTreeMap<SliceKey, u64> = (by_value.iter())
+            .map(|(k, v)| (k.clone(), v["row_count"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    /// The large slice (4 rows in 7) is taken by the stripes in turn (80 batches: three
+    /// windows); the others stay
+    /// whole on one stripe, so each of their builders saw its rows in file order, as a
+    /// single builder would.
+    #[test]
+    fn a_large_slice_is_shared_and_the_others_are_not() {
+        let bs = batches();
+        let mut parts: Vec<Builders> = (0..2).map(|s| Builders::new(s, 2)).collect();
+        for b in &mut parts {
+            for batch in &bs {
+                update(b, batch, &[0]).unwrap();
+            }
+            b.flush_all().unwrap();
+        }
+        let rows_of = |b: &Builders, key: Option<&str>| -> u64 {
+            (b.slices.iter())
+                .find(|s| s.key == vec![key.map(String::from)])
+                .map_or(0, |s| s.builder.rows)
+        };
+        assert!(rows_of(&parts[0], Some("0")) > 0 && rows_of(&parts[1], Some("0")) > 0);
+        for key in [None, Some("1"), Some("3")] {
+            let (a, b) = (rows_of(&parts[0], key), rows_of(&parts[1], key));
+            assert!((a == 0) != (b == 0), "{key:?}: {a} and {b}");
+        }
+        // One stripe alone gives each small slice the profile the two stripes give.
+        let (two, _) = sliced(2, false);
+        let (one, _) = sliced(1, false);
+        for key in [None, Some("1"), Some("3")] {
+            let k = vec![key.map(String::from)];
+            assert_eq!(two[&k], one[&k], "{key:?}");
+        }
     }
 }
