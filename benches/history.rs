@@ -11,7 +11,8 @@
 //! with a 100-value column `store` added (`long-store.parquet`, generated under
 //! bench-data if absent) by `store` (issue 15's case: target at most 1.5x), by `qty` (50
 //! values) and by `category,qty` (500 slice keys, the top 100 kept), against the unsliced
-//! profile of the same file.
+//! profile of the same file; and the floor of a builder per slice: the same rows, grouped
+//! by `store` in memory before the clock starts, profiled as 100 tables against one.
 #![allow(clippy::unwrap_used)] // a benchmark: failing loudly is the right behaviour
 
 mod common;
