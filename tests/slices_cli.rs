@@ -633,7 +633,7 @@ fn report_by_has_a_set_of_cards_per_slice_and_a_selector() {
 /// the queued rows and their flushes lose and misplace no row. The 42 batches of 8,192
 /// rows pass through two stripes: the big carriers flush when their queue is full, the
 /// small ones when every slice is flushed (after 32 batches), and a carrier with more
-/// than a stripe's share of a window's rows is taken by the stripes in turn.
+/// than half a stripe's share of a window's rows is taken by the stripes in turn.
 #[test]
 fn profile_by_carrier_equals_profiling_each_carriers_rows_alone() {
     for partitions in ["1", "0"] {

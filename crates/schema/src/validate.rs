@@ -255,7 +255,6 @@ pub fn environment<'a>(schema: &'a Schema, asked: Option<&'a str>) -> Option<&'a
     asked.or(schema.dataset.default_environment.as_deref())
 }
 
-/// Check `profile` against `schema` in `environment`.
 /// Whether checking `f` needs more of its column than a profile's summary (counts,
 /// extremes, moments, NaN and infinities; see
 /// `preflight_stats::source::Dataset::profile_summarising`): a domain is checked on value
@@ -266,6 +265,7 @@ pub fn needs_full_profile(f: &Feature, drift: bool, skew: bool) -> bool {
     f.domain.is_some() || (drift && f.drift.is_some()) || (skew && f.skew.is_some())
 }
 
+/// Check `profile` against `schema` in `environment`.
 pub fn validate(schema: &Schema, profile: &Profile, environment: Option<&str>) -> Validation {
     let mut outcomes = Vec::new();
     for f in &schema.features {

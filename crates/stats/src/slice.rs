@@ -114,7 +114,7 @@ impl std::hash::Hasher for KeyHasher {
 
 type KeyMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<KeyHasher>>;
 
-/// How a partition finds a row's slice.
+/// How a stripe finds a row's slice.
 enum Finder {
     /// One whole-number column: its value (`None` for missing) is the key, hashed as is.
     Int(KeyMap<Option<i64>, usize>),
@@ -144,7 +144,7 @@ struct Builders {
 
 /// A slice's waiting rows point into the batches they came from, which stay alive until
 /// every slice is flushed, after this many batches: what waits is at most this many
-/// batches per partition, however many slices there are.
+/// batches per stripe, however many slices there are.
 const PIN_BATCHES: usize = 32;
 
 /// Batches read ahead of the slowest stripe.
@@ -163,15 +163,55 @@ fn text_key(cols: &[ArrayRef], row: usize) -> Result<SliceKey> {
     Ok(key)
 }
 
+/// Whether a column's values all fit an `i64`: whole numbers but `UInt64`.
+fn fits_int64(t: &DataType) -> bool {
+    t.is_integer() && *t != DataType::UInt64
+}
+
 /// A whole-number column's values as `i64` (no copy for `Int64`); `None` for any other
 /// type.
 fn as_int64(c: &ArrayRef) -> Option<Int64Array> {
-    let t = c.data_type();
-    if !(t.is_integer() && *t != DataType::UInt64) {
+    if !fits_int64(c.data_type()) {
         return None;
     }
     let c = cast(c, &DataType::Int64).ok()?;
     c.as_any().downcast_ref::<Int64Array>().cloned()
+}
+
+/// The slot of each of `n` rows, given each row's key (`key`, borrowed from the batch
+/// or made on the fly) and the slots of the keys seen so far (`map`); `new_slice` makes
+/// the slot of a key not seen before. A row with the key of the row before it (sorted
+/// or clustered data) skips the hash.
+fn find_slots<K, Q, B>(
+    n: usize,
+    map: &mut KeyMap<K, usize>,
+    key: impl Fn(usize) -> B,
+    mut new_slice: impl FnMut(usize) -> Result<usize>,
+) -> Result<Vec<usize>>
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: ?Sized + std::hash::Hash + Eq + ToOwned<Owned = K>,
+    B: std::borrow::Borrow<Q> + Copy + PartialEq,
+{
+    let mut out = Vec::with_capacity(n);
+    let mut last: Option<(B, usize)> = None;
+    for r in 0..n {
+        let k = key(r);
+        let slot = match last {
+            Some((l, slot)) if l == k => slot,
+            _ => match map.get(k.borrow()) {
+                Some(&s) => s,
+                None => {
+                    let s = new_slice(r)?;
+                    map.insert(k.borrow().to_owned(), s);
+                    s
+                }
+            },
+        };
+        out.push(slot);
+        last = Some((k, slot));
+    }
+    Ok(out)
 }
 
 impl Builders {
@@ -190,8 +230,8 @@ impl Builders {
 
     /// Whether this stripe profiles the current window's rows of slice `slot`: a slice
     /// belongs to one stripe (`slot` modulo stripes), so that it has one builder, fed in
-    /// file order; a slice that had more than a stripe's share of the last window's rows
-    /// is taken by the stripes in turn, a window each, so that one large slice does not
+    /// file order; a slice that had more than half a stripe's share of the last window's
+    /// rows (see [`Builders::flush_all`]) is taken by the stripes in turn, a window each, so that one large slice does not
     /// leave the other stripes idle. Every stripe decides alike (same rows, same order).
     fn mine(&self, slot: usize) -> bool {
         let owner = if self.large.get(slot).copied().unwrap_or(false) {
@@ -212,7 +252,7 @@ impl Builders {
         let finder = match &mut self.finder {
             Some(f) => f,
             None => {
-                let f = if cols.len() == 1 && as_int64(&cols[0]).is_some() {
+                let f = if cols.len() == 1 && fits_int64(cols[0].data_type()) {
                     Finder::Int(KeyMap::default())
                 } else {
                     let fields = (cols.iter())
@@ -226,9 +266,8 @@ impl Builders {
                 self.finder.insert(f)
             }
         };
-        let mut out = Vec::with_capacity(n);
         let slices = &mut self.slices;
-        let mut new_slice = |row: usize| -> Result<usize> {
+        let new_slice = |row: usize| -> Result<usize> {
             slices.push(SliceState {
                 key: text_key(cols, row)?,
                 builder: ProfileBuilder::new(schema),
@@ -241,56 +280,19 @@ impl Builders {
                 let Some(values) = cols.first().and_then(as_int64) else {
                     return Err(Error::Engine("a slice column changed type".into()));
                 };
-                // A row with the key of the row before it (sorted or clustered data)
-                // skips the hash.
-                let mut last: Option<(Option<i64>, usize)> = None;
-                for r in 0..n {
-                    let key = values.is_valid(r).then(|| values.value(r));
-                    if let Some((k, slot)) = last
-                        && k == key
-                    {
-                        out.push(slot);
-                        continue;
-                    }
-                    let slot = match map.get(&key) {
-                        Some(&s) => s,
-                        None => {
-                            let s = new_slice(r)?;
-                            map.insert(key, s);
-                            s
-                        }
-                    };
-                    out.push(slot);
-                    last = Some((key, slot));
-                }
+                let key = |r: usize| values.is_valid(r).then(|| values.value(r));
+                find_slots(n, map, key, new_slice)
             }
             Finder::Rows(converter, map) => {
                 let rows = converter.convert_columns(cols).map_err(Error::Arrow)?;
-                let mut last: (&[u8], usize) = (&[], usize::MAX);
-                for r in 0..n {
-                    let key = rows.row(r).data();
-                    if last.1 != usize::MAX && key == last.0 {
-                        out.push(last.1);
-                        continue;
-                    }
-                    let slot = match map.get(key) {
-                        Some(&s) => s,
-                        None => {
-                            let s = new_slice(r)?;
-                            map.insert(key.to_vec(), s);
-                            s
-                        }
-                    };
-                    out.push(slot);
-                    last = (key, slot);
-                }
+                find_slots::<_, [u8], _>(n, map, |r| rows.row(r).data(), new_slice)
             }
         }
-        Ok(out)
     }
 
     /// Feed every slice's waiting rows to its builder, let the pinned batches go, and
-    /// start the next window.
+    /// start the next window, in which a slice is large if it had more than half a
+    /// stripe's share of this one's rows.
     fn flush_all(&mut self) -> Result<()> {
         for st in &mut self.slices {
             st.flush(&self.pinned)?;
@@ -442,14 +444,13 @@ pub async fn slice_builders(ds: &Dataset, by: &[String]) -> Result<SliceBuilders
     })
 }
 
-/// Each slice's builder: a stripe's builders merged per key, in stripe order (and in
+/// Each slice's builder: the stripes' builders (each stripe flushed) merged per key, in stripe order (and in
 /// key order within one, where two native keys have one text: NaNs of different bits),
 /// leaving out a stripe's builder that was given no row; keys on all threads, as a
 /// slice's merge does not depend on another's.
 fn merge_stripes(stripes: Vec<Builders>) -> Result<HashMap<SliceKey, ProfileBuilder>> {
     let mut per_key: HashMap<SliceKey, Vec<ProfileBuilder>> = HashMap::new();
-    for mut stripe in stripes {
-        stripe.flush_all()?;
+    for stripe in stripes {
         let mut states: Vec<SliceState> = stripe.slices;
         states.sort_by(|a, b| a.key.cmp(&b.key));
         for mut st in states {
@@ -920,9 +921,8 @@ mod tests {
     }
 
     /// The large slice (4 rows in 7) is taken by the stripes in turn (80 batches: three
-    /// windows); the others stay
-    /// whole on one stripe, so each of their builders saw its rows in file order, as a
-    /// single builder would.
+    /// windows); the others stay whole on one stripe, so each of their builders saw its
+    /// rows in file order, as a single builder would.
     #[test]
     fn a_large_slice_is_shared_and_the_others_are_not() {
         let bs = batches();
