@@ -226,10 +226,14 @@ fn slicing(dir: &std::path::Path) {
     for by in ["store", "qty", "category,qty"] {
         let keys: Vec<String> = by.split(',').map(String::from).collect();
         let t = time(&|| {
-            rt.block_on(preflight_stats::slice::profile_slices(&open(), &keys, 100))
-                .unwrap()
-                .slices
-                .len()
+            rt.block_on(preflight_stats::slice::profile_slices(
+                &mut open(),
+                &keys,
+                100,
+            ))
+            .unwrap()
+            .slices
+            .len()
         });
         println!(
             "  slice::profile_slices({by}) (a builder per slice, in process): {t:.2} s = {:.2}x the in-process profile ({scan:.2} s)",

@@ -872,3 +872,64 @@ fn drift_by_reads_every_value_of_a_large_slice() {
     assert_eq!(x["exact"], false, "{x}");
     assert_eq!(x["drifted"], true, "{x}");
 }
+
+/// A CSV whose types, guessed from the first rows, do not hold further down (a number
+/// column with a word on row 5,001) is read by `profile --by` as by `profile`: its types
+/// inferred again from every row, the column text in every slice as in the whole; and a
+/// ragged row is the same one-line error naming the file and line, exit 2, no output.
+#[test]
+fn profile_by_reads_a_csv_as_profile_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, odd: &str| {
+        let mut text = String::from("k,x\n");
+        for i in 0..5000 {
+            text.push_str(&format!("{},{i}\n", i % 7));
+        }
+        text.push_str(odd);
+        for i in 0..10 {
+            text.push_str(&format!("{},{i}\n", i % 7));
+        }
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let late = write("late.csv", "3,notanumber\n");
+    let whole = common::profile_json(&[&late]);
+    let x_type = common::column(&whole, "x")["type"].clone();
+    assert_eq!(x_type, "string", "the whole profile retypes x");
+    let v = sliced(&["profile", &late, "--by", "k", "--format", "json"]);
+    let slices = v["slices"].as_array().unwrap();
+    assert_eq!(slices.len(), 7);
+    let rows: u64 = slices.iter().map(|s| s["rows"].as_u64().unwrap()).sum();
+    assert_eq!(rows, 5011);
+    for s in slices {
+        assert_eq!(
+            common::column(&s["profile"], "x")["type"],
+            x_type,
+            "{}",
+            s["key"]
+        );
+    }
+    // The slice of the word's row counts it among its values of x.
+    let k3 = slices.iter().find(|s| s["key"] == "k_3").unwrap();
+    let want =
+        (0..5000).filter(|i| i % 7 == 3).count() + 1 + (0..10).filter(|i| i % 7 == 3).count();
+    assert_eq!(common::column(&k3["profile"], "x")["count"], want);
+    assert_eq!(k3["rows"], want);
+
+    let ragged = write("ragged.csv", "3,4,5\n");
+    let out = tmp.path().join("out.json");
+    for by in [&["--by", "k"][..], &[]] {
+        let mut args = vec!["profile", ragged.as_str(), "-o", out.to_str().unwrap()];
+        args.extend_from_slice(by);
+        let r = common::run(&args);
+        assert_eq!(r.code, 2, "{args:?}");
+        let err = r.stderr.trim();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("ragged.csv") && err.contains("line 5002"),
+            "{args:?}: {err}"
+        );
+        assert!(!out.exists(), "nothing written on error");
+    }
+}

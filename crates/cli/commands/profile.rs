@@ -91,8 +91,10 @@ fn sliced(args: &Args, format: Format, history: &HistoryPlan) -> Result<ExitStat
     }
     let opts = args.input.to_options()?;
     let sliced = crate::load::runtime()?.block_on(async {
-        let ds = preflight_stats::source::Dataset::open(&args.paths, &opts).await?;
-        anyhow::Ok(preflight_stats::slice::profile_slices(&ds, &args.by, args.max_slices).await?)
+        let mut ds = preflight_stats::source::Dataset::open(&args.paths, &opts).await?;
+        anyhow::Ok(
+            preflight_stats::slice::profile_slices(&mut ds, &args.by, args.max_slices).await?,
+        )
     })?;
     history.record_slices(&args.paths, &sliced.slices)?;
     crate::slices::emit_sliced(args.output.as_deref(), format, &sliced)?;

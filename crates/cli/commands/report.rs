@@ -87,13 +87,13 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
     let methods = args.methods.check()?;
     crate::slices::check_max_slices(args.max_slices)?;
     let runtime = crate::load::runtime()?;
-    let current = runtime.block_on(load(&args.paths, &args.input))?;
+    let mut current = runtime.block_on(load(&args.paths, &args.input))?;
     let title = format!("report {}", args.paths.join(" "));
     if args.baseline.is_empty() {
         let sliced = if args.by.is_empty() {
             None
         } else {
-            let Some(ds) = &current.dataset else {
+            let Some(ds) = &mut current.dataset else {
                 anyhow::bail!(
                     "--by needs data: {} is a stored profile, which has no rows to slice",
                     current.name()

@@ -315,7 +315,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         check_history(&schema, &history, &profile, env, &mut v)?;
         if !args.by.is_empty() {
             let sliced_profiles =
-                preflight_stats::slice::profile_slices(&ds, &args.by, args.max_slices.max(1))
+                preflight_stats::slice::profile_slices(&mut ds, &args.by, args.max_slices.max(1))
                     .await?;
             let slices: Vec<(&str, &Profile)> = (sliced_profiles.slices.iter())
                 .map(|s| (s.key.as_str(), &s.profile))

@@ -649,9 +649,17 @@ pub fn pair_slices(
     Ok(pairs)
 }
 
-/// Profile `ds` per slice of the `by` columns in one pass.
-pub async fn profile_slices(ds: &Dataset, by: &[String], max_slices: usize) -> Result<Sliced> {
-    slice_builders(ds, by).await?.into_sliced(max_slices)
+/// Profile `ds` per slice of the `by` columns in one pass, read as the profile reads
+/// ([`Dataset::read_retyping`]: CSV or JSON types that do not hold are inferred again
+/// from every row; other failures name the file and place).
+pub async fn profile_slices(ds: &mut Dataset, by: &[String], max_slices: usize) -> Result<Sliced> {
+    let by = by.to_vec();
+    ds.read_retyping(|ds| {
+        let by = by.clone();
+        Box::pin(async move { slice_builders(ds, &by).await })
+    })
+    .await?
+    .into_sliced(max_slices)
 }
 
 /// The whole dataset's profile from its slices (their merge), each source named once.

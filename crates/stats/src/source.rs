@@ -824,33 +824,43 @@ impl Dataset {
         if let (Some(url), Some(ctx)) = (&self.inputs.opts.cluster, &self.cluster) {
             return self.profile_on_cluster(url, ctx).await;
         }
-        let builder = match self
-            .inputs
-            .profile_table(&self.table, rows_read.clone(), summary_only.clone())
-            .await
-        {
-            Ok(b) => b,
+        let builder = self
+            .read_retyping(|ds| {
+                rows_read.store(0, Ordering::Relaxed);
+                Box::pin(ds.inputs.profile_table(
+                    &ds.table,
+                    rows_read.clone(),
+                    summary_only.clone(),
+                ))
+            })
+            .await?;
+        self.finish(builder)
+    }
+
+    /// Run `read`, a pass over the data, as the profile runs its own: when CSV or JSON
+    /// types guessed from the first rows do not hold further down, infer them from every
+    /// row, once, and read again, rather than fail or guess silently (a value that fits
+    /// no type but text, an impossible date, makes its column text; a column forced with
+    /// --type keeps its type, and its bad cell is reported); any other failure is
+    /// diagnosed to name the file and place.
+    pub async fn read_retyping<T>(
+        &mut self,
+        read: impl for<'a> Fn(&'a Dataset) -> futures::future::BoxFuture<'a, Result<T>>,
+    ) -> Result<T> {
+        match read(self).await {
+            Ok(t) => Ok(t),
             Err(first)
                 if matches!(self.inputs.format, Format::Csv | Format::Json)
                     && first.is_parse_error() =>
             {
-                // The types guessed from the first rows do not hold further down: infer
-                // from every row, once, rather than fail or guess silently. A value that
-                // fits no type but text (an impossible date) makes its column text; a
-                // column forced with --type keeps its type, and its bad cell is reported.
-                rows_read.store(0, Ordering::Relaxed);
                 self.table = self.inputs.build_table(true).await?;
-                match (self.inputs)
-                    .profile_table(&self.table, rows_read, summary_only)
-                    .await
-                {
-                    Ok(b) => b,
-                    Err(e) => return Err(self.inputs.diagnose_read(&self.table, e).await),
+                match read(self).await {
+                    Ok(t) => Ok(t),
+                    Err(e) => Err(self.inputs.diagnose_read(&self.table, e).await),
                 }
             }
-            Err(e) => return Err(self.inputs.diagnose_read(&self.table, e).await),
-        };
-        self.finish(builder)
+            Err(e) => Err(self.inputs.diagnose_read(&self.table, e).await),
+        }
     }
 
     /// The profile computed by a Ballista cluster (`--cluster`): `preflight_profile` in a
