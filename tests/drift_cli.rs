@@ -1208,3 +1208,55 @@ fn every_drift_format_matches_its_snapshot() {
         common::assert_snapshot(&format!("drift_penguins_2007_2009.{format}.{ext}"), &text);
     }
 }
+
+/// A column that is text in the current data (a word in a number column, early or far down
+/// where the CSV's types are guessed again from every row) is skipped with the type change
+/// named, whole and by slice; the other columns are compared. It was an error: `humid` has
+/// 2,500 distinct values, so its profile keeps a sketch and drift reads every value again,
+/// as numbers, which took the word for a missing value and counted one value fewer than
+/// the profile did.
+#[test]
+fn drift_names_a_column_that_became_text_and_compares_the_rest() {
+    let dir = TempDir::new().unwrap();
+    let reference = fixture("nycflights13_weather.csv");
+    let text = std::fs::read_to_string(&reference).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let humid = lines[0].split(',').position(|c| c == "humid").unwrap();
+    for row in [1, lines.len() - 1] {
+        let mut out = String::new();
+        for (i, l) in lines.iter().enumerate() {
+            let mut f: Vec<&str> = l.split(',').collect();
+            if i == row {
+                f[humid] = "unknown";
+            }
+            out.push_str(&f.join(","));
+            out.push('\n');
+        }
+        let cur = dir.path().join(format!("cur{row}.csv"));
+        std::fs::write(&cur, out).unwrap();
+        let (a, b) = (reference.to_str().unwrap(), cur.to_str().unwrap());
+        for by in [None, Some("origin")] {
+            let mut args = vec!["drift", a, b, "--format", "json"];
+            args.extend(by.map(|s| ["--by", s]).into_iter().flatten());
+            let v = json_run(&args, 0);
+            let skipped = v["skipped"].as_array().unwrap();
+            let skip = skipped.iter().find(|s| s["column"] == "humid");
+            let reason = skip.and_then(|s| s["reason"].as_str()).unwrap_or("");
+            assert!(
+                reason.contains("double in the reference but string in the current data"),
+                "row {row}, by {by:?}: {v}"
+            );
+            assert!(results(&v, "humid").is_empty(), "{v}");
+            for col in ["temp", "dewp", "pressure", "origin"] {
+                let r = results(&v, col);
+                assert!(
+                    r.iter().any(|r| r["exact"] == true),
+                    "{col} compared exactly: {v}"
+                );
+            }
+            if by.is_some() {
+                assert_eq!(v["slices"].as_array().unwrap().len(), 3, "{v}");
+            }
+        }
+    }
+}

@@ -452,8 +452,11 @@ fn refine_pairs<R: Refine>(
     let sketched = |s: &ColumnSample| {
         (s.numeric.as_ref()).is_some_and(|n| !matches!(n.data, NumericData::Values(_)))
     };
+    // A column numeric on one side only is not compared (`compare_column` says why): its
+    // values are not read, as numbers would drop the other side's words.
+    let comparable = |(r, c): &(ColumnSample, ColumnSample)| r.is_numeric() == c.is_numeric();
     let wanted: Vec<usize> = (0..pairs.len())
-        .filter(|&i| sketched(&pairs[i].0) || sketched(&pairs[i].1))
+        .filter(|&i| comparable(&pairs[i]) && (sketched(&pairs[i].0) || sketched(&pairs[i].1)))
         .collect();
     if !wanted.is_empty() {
         let names: Vec<String> = wanted.iter().map(|&i| pairs[i].0.name.clone()).collect();
@@ -466,6 +469,9 @@ fn refine_pairs<R: Refine>(
         }
     }
     for (r, c) in pairs.iter_mut() {
+        if r.is_numeric() != c.is_numeric() {
+            continue;
+        }
         let inexact = |s: &ColumnSample| {
             s.numeric.is_none() && s.categories.as_ref().is_some_and(|c| !c.is_exact())
         };
