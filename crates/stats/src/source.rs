@@ -759,6 +759,35 @@ impl Dataset {
         Ok(rows.into_iter().sum())
     }
 
+    /// [`Dataset::scan_with`], reading as the profile reads ([`Dataset::decode_as_profiled`]):
+    /// a wide Parquet table by column groups, one state per group, each paired with whether
+    /// it is the first group (whose rows are every row once). For benchmarks that time a
+    /// part of the profile's work against the reader the profile uses.
+    pub async fn scan_as_profiled_with<S, I, F>(&self, init: I, f: F) -> Result<Vec<(bool, S)>>
+    where
+        S: Send + 'static,
+        I: Fn() -> S + Clone + Send + Sync + 'static,
+        F: Fn(&mut S, &RecordBatch) + Clone + Send + Sync + 'static,
+    {
+        let inp = &self.inputs;
+        if !inp.reads_by_columns(&self.table) {
+            let states = self.scan_with(init, f).await?;
+            return Ok(states.into_iter().map(|s| (true, s)).collect());
+        }
+        let streams = inp.column_streams(&self.table).await?;
+        run_partitions(streams, inp.workers, move |(first, mut s)| {
+            let (init, f) = (init.clone(), f.clone());
+            async move {
+                let mut state = init();
+                while let Some(b) = s.next().await {
+                    f(&mut state, &b?);
+                }
+                Ok((first, state))
+            }
+        })
+        .await
+    }
+
     /// Read every batch through the profile's scan (same partitions, same workers) and fold
     /// it into one state per partition, returned in partition order. For benchmarks that
     /// time a part of the profile's work against the same reader.
