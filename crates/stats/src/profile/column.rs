@@ -883,21 +883,77 @@ impl NumericState {
     }
 }
 
+/// Most distinct values a batch of strings is counted over in a short list (a category,
+/// a country, a status) before its values go to the counts: comparing a short string with
+/// a few others costs less than hashing it.
+const FEW_STRINGS: usize = 16;
+
+/// A batch of strings with at most [`FEW_STRINGS`] distinct values, each with its count
+/// in the batch, in order of first appearance; `None` when there are more.
+fn few_strings<'a>(values: impl Iterator<Item = &'a str>) -> Option<Vec<(&'a str, u64)>> {
+    let mut few: Vec<(&str, u64)> = Vec::with_capacity(FEW_STRINGS);
+    let mut last = 0;
+    for v in values {
+        // Runs of one value (sorted or clustered data) skip the search.
+        if let Some(e) = few.get_mut(last).filter(|e| e.0 == v) {
+            e.1 += 1;
+            continue;
+        }
+        match few.iter().position(|e| e.0 == v) {
+            Some(i) => {
+                few[i].1 += 1;
+                last = i;
+            }
+            None if few.len() < FEW_STRINGS => {
+                last = few.len();
+                few.push((v, 1));
+            }
+            None => return None,
+        }
+    }
+    Some(few)
+}
+
+/// A string's length in characters (bytes when it is ASCII, which is the same).
+fn string_length(v: &str) -> u64 {
+    (if v.is_ascii() {
+        v.len()
+    } else {
+        v.chars().count()
+    }) as u64
+}
+
 fn update_strings<'a, A>(s: &mut StringState, arr: A)
 where
-    A: ArrayAccessor<Item = &'a str> + Array,
+    A: ArrayAccessor<Item = &'a str> + Array + Copy,
 {
-    let values = (0..arr.len())
-        .filter(|i| arr.is_valid(*i))
-        .map(|i| arr.value(i));
+    let values = move || {
+        (0..arr.len())
+            .filter(move |i| arr.is_valid(*i))
+            .map(move |i| arr.value(i))
+    };
+    // While the counts are exact and cannot spill in this batch, a batch of few distinct
+    // values is counted in a short list first: the same counts and lengths as one value
+    // at a time, without hashing each.
+    let room = (s.counts.exact()).is_some_and(|m| m.len() + FEW_STRINGS <= super::EXACT_LIMIT);
+    if room && let Some(few) = few_strings(values()) {
+        for (v, n) in few {
+            let len = string_length(v);
+            s.lengths.min = Some(s.lengths.min.map_or(len, |m| m.min(len)));
+            s.lengths.max = Some(s.lengths.max.map_or(len, |m| m.max(len)));
+            s.lengths.total += len * n;
+            // With room (above) every value is taken; were one not, it is still counted.
+            if !s.counts.add_exact_n(v, n) {
+                (0..n).for_each(|_| {
+                    s.counts.add_ref(v);
+                });
+            }
+        }
+        return;
+    }
     let mut past_exact = Vec::new();
-    for v in values {
-        let len = if v.is_ascii() {
-            v.len()
-        } else {
-            v.chars().count()
-        };
-        s.lengths.add(len as u64);
+    for v in values() {
+        s.lengths.add(string_length(v));
         if s.counts.exact().is_some() {
             s.counts.add_ref(v);
         } else {
@@ -1191,5 +1247,90 @@ mod tests {
         f_as_int.type_name = m.type_name.clone();
         m.merge(&f_as_int).unwrap();
         assert!(top(&m).top.is_empty());
+    }
+
+    /// Strings counted one value at a time, as before the short list: the reference for
+    /// the exact counts and lengths.
+    fn strings_one_by_one(
+        batches: &[Vec<Option<&str>>],
+    ) -> (std::collections::BTreeMap<String, u64>, LengthState) {
+        let mut counts = std::collections::BTreeMap::new();
+        let mut lengths = LengthState::default();
+        for v in batches.iter().flatten().flatten() {
+            *counts.entry(v.to_string()).or_insert(0) += 1;
+            lengths.add(v.chars().count() as u64);
+        }
+        (counts, lengths)
+    }
+
+    fn string_column(batches: &[Vec<Option<&str>>]) -> ColumnState {
+        let mut c = ColumnState::new("s", &DataType::Utf8);
+        for b in batches {
+            let a: ArrayRef = Arc::new(arrow::array::StringArray::from(b.clone()));
+            c.update(&a).unwrap();
+        }
+        c
+    }
+
+    /// Batches of 3, 16 and 17 distinct values (the short list, its limit, and one past
+    /// it), with missing values, runs and characters beyond ASCII: the same exact counts
+    /// and lengths as counting each value alone.
+    #[test]
+    fn strings_in_a_short_list_are_counted_as_one_by_one() {
+        let words: Vec<String> = (0..17)
+            .map(|i| format!("w{i}-é{}", "x".repeat(i % 4)))
+            .collect();
+        let batch = |distinct: usize, seed: usize| -> Vec<Option<&str>> {
+            (0..500)
+                .map(|r| {
+                    let k = (r * 7 + seed) % 23;
+                    (k != 0).then(|| words[(r / 3 + seed) % distinct].as_str())
+                })
+                .collect()
+        };
+        let batches = vec![
+            batch(3, 1),
+            batch(16, 2),
+            batch(17, 3),
+            batch(16, 4),
+            batch(1, 5),
+        ];
+        let c = string_column(&batches);
+        let (want, lengths) = strings_one_by_one(&batches);
+        let st = c.string.as_ref().unwrap();
+        let got: std::collections::BTreeMap<String, u64> = st
+            .counts
+            .exact()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(st.lengths.min, lengths.min);
+        assert_eq!(st.lengths.max, lengths.max);
+        assert_eq!(st.lengths.total, lengths.total);
+        let present: u64 = want.values().sum();
+        assert_eq!(c.count - c.missing, present);
+    }
+
+    /// The short list is used only where the exact counts cannot spill in the batch: a
+    /// column of 1,008 values takes a batch of 16 new ones in the list (1,024, still
+    /// exact), and switches to sketches at the next new value, as one value at a time does.
+    #[test]
+    fn strings_switch_to_sketches_at_the_same_value_either_way() {
+        let names: Vec<String> = (0..1_025).map(|i| format!("v{i}")).collect();
+        let first: Vec<Option<&str>> = names[..1_008].iter().map(|n| Some(n.as_str())).collect();
+        let sixteen: Vec<Option<&str>> = (names[1_008..1_024].iter())
+            .cycle()
+            .take(64)
+            .map(|n| Some(n.as_str()))
+            .collect();
+        let mut c = string_column(&[first, sixteen]);
+        let exact = c.string.as_ref().unwrap().counts.exact().unwrap();
+        assert_eq!(exact.len(), 1_024);
+        assert_eq!(exact["v1010"], 4);
+        let a: ArrayRef = Arc::new(arrow::array::StringArray::from(vec![names[1_024].as_str()]));
+        c.update(&a).unwrap();
+        assert!(c.string.as_ref().unwrap().counts.exact().is_none());
     }
 }

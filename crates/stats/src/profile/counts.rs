@@ -166,6 +166,30 @@ impl<K: CountKey> ValueCounts<K> {
         None
     }
 
+    /// Count `n` occurrences of a value while the counts are exact and have room for it
+    /// (at most [`EXACT_LIMIT`] values once it is in): then the same counts as `n` calls
+    /// of [`ValueCounts::add_ref`]. False, with nothing counted, otherwise.
+    pub fn add_exact_n<Q>(&mut self, value: &Q, n: u64) -> bool
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ToOwned<Owned = K> + ?Sized,
+    {
+        match self {
+            Self::Exact(map) => {
+                if let Some(c) = map.get_mut(value) {
+                    *c += n;
+                    true
+                } else if map.len() < EXACT_LIMIT {
+                    map.insert(value.to_owned(), n);
+                    true
+                } else {
+                    false
+                }
+            }
+            Self::Sketch { .. } => false,
+        }
+    }
+
     /// Count one batch past exact counts, given as (value, times seen in the batch) runs.
     ///
     /// Values seen once in the batch go to the distinct count but not to the frequent-items
