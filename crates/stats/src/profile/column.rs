@@ -396,9 +396,12 @@ impl ColumnState {
             update_numeric(num, array, self.kind == Kind::Integer)?;
         } else if let Some(s) = &mut self.string {
             match array.data_type() {
-                DataType::Utf8 => update_strings(s, array.as_string::<i32>()),
-                DataType::LargeUtf8 => update_strings(s, array.as_string::<i64>()),
-                DataType::Utf8View => update_strings(s, array.as_string_view()),
+                DataType::Utf8 => update_strings(s, array.as_string::<i32>(), None),
+                DataType::LargeUtf8 => update_strings(s, array.as_string::<i64>(), None),
+                DataType::Utf8View => {
+                    let a = array.as_string_view();
+                    update_strings(s, a, Some(a.views()))
+                }
                 other => return Err(unexpected(other)),
             }
         } else if let Some(b) = &mut self.boolean {
@@ -889,29 +892,45 @@ impl NumericState {
 const FEW_STRINGS: usize = 16;
 
 /// A batch of strings with at most [`FEW_STRINGS`] distinct values, each with its count
-/// in the batch, in order of first appearance; `None` when there are more.
-fn few_strings<'a>(values: impl Iterator<Item = &'a str>) -> Option<Vec<(&'a str, u64)>> {
-    let mut few: Vec<(&str, u64)> = Vec::with_capacity(FEW_STRINGS);
+/// in the batch, in order of first appearance; `None` when there are more. `views`, for a
+/// string view array, are compared first: equal views are equal strings (a string of up to
+/// 12 bytes is all in its view), so most rows need no string comparison.
+fn few_strings<'a>(
+    rows: impl Iterator<Item = usize>,
+    value: impl Fn(usize) -> &'a str,
+    views: Option<&[u128]>,
+) -> Option<Vec<(&'a str, u64)>> {
+    // (view or 0, value, count)
+    let mut few: Vec<(u128, &str, u64)> = Vec::with_capacity(FEW_STRINGS);
     let mut last = 0;
-    for v in values {
-        // Runs of one value (sorted or clustered data) skip the search.
-        if let Some(e) = few.get_mut(last).filter(|e| e.0 == v) {
-            e.1 += 1;
-            continue;
+    for i in rows {
+        let view = views.map_or(0, |v| v[i]);
+        if let Some(views) = views.filter(|_| !few.is_empty()) {
+            // Runs of one value (sorted or clustered data) skip the search.
+            if few[last].0 == views[i] {
+                few[last].2 += 1;
+                continue;
+            }
+            if let Some(k) = few.iter().position(|e| e.0 == view) {
+                few[k].2 += 1;
+                last = k;
+                continue;
+            }
         }
-        match few.iter().position(|e| e.0 == v) {
-            Some(i) => {
-                few[i].1 += 1;
-                last = i;
+        let v = value(i);
+        match few.iter().position(|e| e.1 == v) {
+            Some(k) => {
+                few[k].2 += 1;
+                last = k;
             }
             None if few.len() < FEW_STRINGS => {
                 last = few.len();
-                few.push((v, 1));
+                few.push((view, v, 1));
             }
             None => return None,
         }
     }
-    Some(few)
+    Some(few.into_iter().map(|(_, v, n)| (v, n)).collect())
 }
 
 /// A string's length in characters (bytes when it is ASCII, which is the same).
@@ -923,7 +942,9 @@ fn string_length(v: &str) -> u64 {
     }) as u64
 }
 
-fn update_strings<'a, A>(s: &mut StringState, arr: A)
+/// Fold a batch of strings in; `views` are the array's views when it is a string view
+/// array (see [`few_strings`]).
+fn update_strings<'a, A>(s: &mut StringState, arr: A, views: Option<&[u128]>)
 where
     A: ArrayAccessor<Item = &'a str> + Array + Copy,
 {
@@ -936,7 +957,11 @@ where
     // values is counted in a short list first: the same counts and lengths as one value
     // at a time, without hashing each.
     let room = (s.counts.exact()).is_some_and(|m| m.len() + FEW_STRINGS <= super::EXACT_LIMIT);
-    if room && let Some(few) = few_strings(values()) {
+    let few = || {
+        let rows = (0..arr.len()).filter(move |i| arr.is_valid(*i));
+        few_strings(rows, |i| arr.value(i), views)
+    };
+    if room && let Some(few) = few() {
         for (v, n) in few {
             let len = string_length(v);
             s.lengths.min = Some(s.lengths.min.map_or(len, |m| m.min(len)));
@@ -1272,13 +1297,28 @@ mod tests {
         c
     }
 
+    /// Each batch but its first row (a slice, as a reader's batches often are: the
+    /// views and offsets start past the array's start), as strings or string views.
+    fn string_column_sliced(batches: &[Vec<Option<&str>>], dt: &DataType) -> ColumnState {
+        let mut c = ColumnState::new("s", dt);
+        for b in batches {
+            let a: ArrayRef = match dt {
+                DataType::Utf8View => Arc::new(arrow::array::StringViewArray::from(b.clone())),
+                _ => Arc::new(arrow::array::StringArray::from(b.clone())),
+            };
+            c.update(&a.slice(1, a.len() - 1)).unwrap();
+        }
+        c
+    }
+
     /// Batches of 3, 16 and 17 distinct values (the short list, its limit, and one past
-    /// it), with missing values, runs and characters beyond ASCII: the same exact counts
-    /// and lengths as counting each value alone.
+    /// it), with missing values, runs and characters beyond ASCII, as strings and as
+    /// string views (some longer than a view holds, so that equal values have other
+    /// views): the same exact counts and lengths as counting each value alone.
     #[test]
     fn strings_in_a_short_list_are_counted_as_one_by_one() {
         let words: Vec<String> = (0..17)
-            .map(|i| format!("w{i}-é{}", "x".repeat(i % 4)))
+            .map(|i| format!("w{i}-é{}", "x".repeat((i % 4) * 5)))
             .collect();
         let batch = |distinct: usize, seed: usize| -> Vec<Option<&str>> {
             (0..500)
@@ -1295,22 +1335,21 @@ mod tests {
             batch(16, 4),
             batch(1, 5),
         ];
-        let c = string_column(&batches);
-        let (want, lengths) = strings_one_by_one(&batches);
-        let st = c.string.as_ref().unwrap();
-        let got: std::collections::BTreeMap<String, u64> = st
-            .counts
-            .exact()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), *v))
-            .collect();
-        assert_eq!(got, want);
-        assert_eq!(st.lengths.min, lengths.min);
-        assert_eq!(st.lengths.max, lengths.max);
-        assert_eq!(st.lengths.total, lengths.total);
-        let present: u64 = want.values().sum();
-        assert_eq!(c.count - c.missing, present);
+        let seen: Vec<Vec<Option<&str>>> = batches.iter().map(|b| b[1..].to_vec()).collect();
+        let (want, lengths) = strings_one_by_one(&seen);
+        for dt in [DataType::Utf8, DataType::Utf8View] {
+            let c = string_column_sliced(&batches, &dt);
+            let st = c.string.as_ref().unwrap();
+            let got: std::collections::BTreeMap<String, u64> = (st.counts.exact().unwrap().iter())
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            assert_eq!(got, want, "{dt}");
+            assert_eq!(st.lengths.min, lengths.min, "{dt}");
+            assert_eq!(st.lengths.max, lengths.max, "{dt}");
+            assert_eq!(st.lengths.total, lengths.total, "{dt}");
+            let present: u64 = want.values().sum();
+            assert_eq!(c.count - c.missing, present, "{dt}");
+        }
     }
 
     /// The short list is used only where the exact counts cannot spill in the batch: a
