@@ -145,30 +145,29 @@ impl<K: CountKey> ValueCounts<K> {
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ToOwned<Owned = K> + ?Sized,
     {
+        if self.add_exact_n(value, 1) {
+            return None;
+        }
         match self {
+            // A new value when the exact counts are full: it makes the column switch.
             Self::Exact(map) => {
-                if let Some(c) = map.get_mut(value) {
-                    *c += 1;
-                    return None;
-                }
                 map.insert(value.to_owned(), 1);
-                if map.len() > EXACT_LIMIT {
-                    return self.spill();
-                }
+                self.spill()
             }
             Self::Sketch { freq, hll, .. } => {
                 if let Some(f) = freq {
                     f.update_ref(value);
                 }
                 hll.update(value);
+                None
             }
         }
-        None
     }
 
     /// Count `n` occurrences of a value while the counts are exact and have room for it
     /// (at most [`EXACT_LIMIT`] values once it is in): then the same counts as `n` calls
     /// of [`ValueCounts::add_ref`]. False, with nothing counted, otherwise.
+    #[inline]
     pub fn add_exact_n<Q>(&mut self, value: &Q, n: u64) -> bool
     where
         K: std::borrow::Borrow<Q>,
