@@ -287,13 +287,8 @@ fn sketch_batch(state: &mut (u64, Vec<HllSketch>), b: &RecordBatch) {
     }
 }
 
-/// The sketches a profile cannot skip for the columns whose values outrun its exact counts
-/// (more than 1,024 distinct: in the wide table its floats; its whole numbers and strings
-/// have 12 and 5 values, counted exactly, no sketch needed), done plainly: an HLL of each
-/// such column's values and a radix sort of them (a quantile sketch orders its values).
-fn past_exact_batch(state: &mut (u64, Vec<HllSketch>), b: &RecordBatch) {
-    use arrow::array::{Array, AsArray};
-    use arrow::datatypes::DataType as D;
+/// Count a batch's rows into `state` and give its HLL per column (made at the first batch).
+fn rows_and_hlls<'s>(state: &'s mut (u64, Vec<HllSketch>), b: &RecordBatch) -> &'s mut [HllSketch] {
     let (rows, hlls) = state;
     *rows += b.num_rows() as u64;
     if hlls.is_empty() {
@@ -301,6 +296,17 @@ fn past_exact_batch(state: &mut (u64, Vec<HllSketch>), b: &RecordBatch) {
             .map(|_| HllSketch::new(12, HllType::Hll8).unwrap())
             .collect();
     }
+    hlls
+}
+
+/// The sketches a profile cannot skip for the columns whose values outrun its exact counts
+/// (more than 1,024 distinct: in the wide table its floats; its whole numbers and strings
+/// have 12 and 5 values, counted exactly, no sketch needed), done plainly: an HLL of each
+/// such column's values and a radix sort of them (a quantile sketch orders its values).
+fn past_exact_batch(state: &mut (u64, Vec<HllSketch>), b: &RecordBatch) {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::DataType as D;
+    let hlls = rows_and_hlls(state, b);
     let mut v: Vec<f64> = Vec::with_capacity(b.num_rows());
     for (h, col) in hlls.iter_mut().zip(b.columns()) {
         if *col.data_type() != D::Float64 {
@@ -325,13 +331,7 @@ fn past_exact_batch(state: &mut (u64, Vec<HllSketch>), b: &RecordBatch) {
 fn hll_batch(state: &mut (u64, Vec<HllSketch>), b: &RecordBatch) {
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::DataType as D;
-    let (rows, hlls) = state;
-    *rows += b.num_rows() as u64;
-    if hlls.is_empty() {
-        *hlls = (0..b.num_columns())
-            .map(|_| HllSketch::new(12, HllType::Hll8).unwrap())
-            .collect();
-    }
+    let hlls = rows_and_hlls(state, b);
     for (h, col) in hlls.iter_mut().zip(b.columns()) {
         match col.data_type() {
             D::Utf8View => col
@@ -529,7 +529,7 @@ fn main() {
                 p / g,
                 gmb
             );
-            // The same two floors read as the profile reads (by column groups): what the
+            // The floors read as the profile reads (by column groups): what the
             // 1.3x target, against that decode, leaves for the sketches.
             for (phase, what) in [
                 ("hll-groups", "an HLL of every column"),

@@ -747,16 +747,13 @@ impl Dataset {
         if !inp.reads_by_columns(&self.table) {
             return self.decode_only().await;
         }
-        let streams = inp.column_streams(&self.table).await?;
-        let rows = run_partitions(streams, inp.workers, |(first, mut s)| async move {
-            let mut n = 0u64;
-            while let Some(b) = s.next().await {
-                n += b?.num_rows() as u64;
-            }
-            Ok(if first { n } else { 0 })
-        })
-        .await?;
-        Ok(rows.into_iter().sum())
+        let groups =
+            (self.scan_as_profiled_with(|| 0u64, |n, b| *n += b.num_rows() as u64)).await?;
+        Ok(groups
+            .into_iter()
+            .filter(|(first, _)| *first)
+            .map(|(_, n)| n)
+            .sum())
     }
 
     /// [`Dataset::scan_with`], reading as the profile reads ([`Dataset::decode_as_profiled`]):

@@ -454,9 +454,12 @@ fn refine_pairs<R: Refine>(
     };
     // A column numeric on one side only is not compared (`compare_column` says why): its
     // values are not read, as numbers would drop the other side's words.
-    let comparable = |(r, c): &(ColumnSample, ColumnSample)| r.is_numeric() == c.is_numeric();
+    let comparable = |r: &ColumnSample, c: &ColumnSample| r.is_numeric() == c.is_numeric();
     let wanted: Vec<usize> = (0..pairs.len())
-        .filter(|&i| comparable(&pairs[i]) && (sketched(&pairs[i].0) || sketched(&pairs[i].1)))
+        .filter(|&i| {
+            let (r, c) = &pairs[i];
+            comparable(r, c) && (sketched(r) || sketched(c))
+        })
         .collect();
     if !wanted.is_empty() {
         let names: Vec<String> = wanted.iter().map(|&i| pairs[i].0.name.clone()).collect();
@@ -469,7 +472,7 @@ fn refine_pairs<R: Refine>(
         }
     }
     for (r, c) in pairs.iter_mut() {
-        if r.is_numeric() != c.is_numeric() {
+        if !comparable(r, c) {
             continue;
         }
         let inexact = |s: &ColumnSample| {

@@ -181,9 +181,13 @@ pub struct LengthState {
 
 impl LengthState {
     fn add(&mut self, len: u64) {
+        self.add_n(len, 1);
+    }
+    /// `n` values of length `len`.
+    fn add_n(&mut self, len: u64, n: u64) {
         self.min = Some(self.min.map_or(len, |m| m.min(len)));
         self.max = Some(self.max.map_or(len, |m| m.max(len)));
-        self.total += len;
+        self.total += len * n;
     }
     /// Min and max of a merge; the caller adds the totals with overflow checked.
     fn merge_extremes(&mut self, o: &Self) {
@@ -905,9 +909,9 @@ fn few_strings<'a>(
     let mut last = 0;
     for i in rows {
         let view = views.map_or(0, |v| v[i]);
-        if let Some(views) = views.filter(|_| !few.is_empty()) {
+        if views.is_some() && !few.is_empty() {
             // Runs of one value (sorted or clustered data) skip the search.
-            if few[last].0 == views[i] {
+            if few[last].0 == view {
                 few[last].2 += 1;
                 continue;
             }
@@ -948,25 +952,14 @@ fn update_strings<'a, A>(s: &mut StringState, arr: A, views: Option<&[u128]>)
 where
     A: ArrayAccessor<Item = &'a str> + Array + Copy,
 {
-    let values = move || {
-        (0..arr.len())
-            .filter(move |i| arr.is_valid(*i))
-            .map(move |i| arr.value(i))
-    };
+    let rows = move || (0..arr.len()).filter(move |i| arr.is_valid(*i));
     // While the counts are exact and cannot spill in this batch, a batch of few distinct
     // values is counted in a short list first: the same counts and lengths as one value
     // at a time, without hashing each.
     let room = (s.counts.exact()).is_some_and(|m| m.len() + FEW_STRINGS <= super::EXACT_LIMIT);
-    let few = || {
-        let rows = (0..arr.len()).filter(move |i| arr.is_valid(*i));
-        few_strings(rows, |i| arr.value(i), views)
-    };
-    if room && let Some(few) = few() {
+    if room && let Some(few) = few_strings(rows(), |i| arr.value(i), views) {
         for (v, n) in few {
-            let len = string_length(v);
-            s.lengths.min = Some(s.lengths.min.map_or(len, |m| m.min(len)));
-            s.lengths.max = Some(s.lengths.max.map_or(len, |m| m.max(len)));
-            s.lengths.total += len * n;
+            s.lengths.add_n(string_length(v), n);
             // With room (above) every value is taken; were one not, it is still counted.
             if !s.counts.add_exact_n(v, n) {
                 (0..n).for_each(|_| {
@@ -977,7 +970,7 @@ where
         return;
     }
     let mut past_exact = Vec::new();
-    for v in values() {
+    for v in rows().map(|i| arr.value(i)) {
         s.lengths.add(string_length(v));
         if s.counts.exact().is_some() {
             s.counts.add_ref(v);
