@@ -31,12 +31,21 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use preflight_stats::labels::audit::BUILT_IN_FILTER;
 use preflight_stats::labels::features::{RawColumn, decode_column, encode};
 use preflight_stats::labels::model::{
-    AUTO_CANDIDATES, AUTO_STANDARD_ERRORS, Detection, Model, SplitMix64, detection,
-    out_of_sample_probabilities, pick_candidate,
+    AUTO_CANDIDATES, Candidate, Detection, Model, SplitMix64, detection,
+    out_of_sample_probabilities,
 };
-use preflight_stats::labels::{ConfidentLearningOptions, ProbMatrix, find_label_issues};
+use preflight_stats::labels::{ConfidentLearningOptions, FilterBy, ProbMatrix, find_label_issues};
+
+/// Confident learning as the audit runs it on the built-in model's probabilities.
+fn built_in_options() -> ConfidentLearningOptions {
+    ConfidentLearningOptions {
+        filter_by: BUILT_IN_FILTER,
+        ..ConfidentLearningOptions::default()
+    }
+}
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -59,7 +68,9 @@ fn detection_table(rt: &tokio::runtime::Runtime) {
     )
     .unwrap();
     let models = [Model::Auto, Model::Knn, Model::Logistic, Model::Ensemble];
-    println!("\n== detection: 10% uniform flips, prune_by_noise_rate, 5 folds, seed 0 ==");
+    println!(
+        "\n== detection: 10% uniform flips, {BUILT_IN_FILTER} (the built-in model's filter), 5 folds, seed 0 =="
+    );
     println!(
         "{:<14} {:<13} {:>5} {:>7} {:>7} {:>7} {:>7} {:>8}",
         "table", "model", "flags", "prec", "recall", "F1", "AUROC", "time ms"
@@ -75,12 +86,10 @@ fn detection_table(rt: &tokio::runtime::Runtime) {
                 out_of_sample_probabilities(&table.x, &table.labels, table.n_classes, *model, 5, 0)
                     .unwrap();
             let probs = ProbMatrix::new(&oof.probs, n, table.n_classes).unwrap();
-            let issues =
-                find_label_issues(&table.labels, probs, &ConfidentLearningOptions::default())
-                    .unwrap();
+            let issues = find_label_issues(&table.labels, probs, &built_in_options()).unwrap();
             let ms = start.elapsed().as_secs_f64() * 1e3;
             let d = detection(&issues.is_issue, &table.truth, &issues.scores);
-            // auto: which candidate the log loss chose.
+            // auto: the mean it used.
             let label = if *model == Model::Auto {
                 format!("auto={}", oof.model.as_str())
             } else {
@@ -288,15 +297,12 @@ fn detection_wide(rt: &tokio::runtime::Runtime) {
         .chain(AUTO_CANDIDATES)
         .collect();
     println!(
-        "\n== wide detection: {} cases (uniform and systematic flips at 5% and 15%), prune_by_noise_rate, 5 folds, seed 0; cleanlab {} + scikit-learn {} ==",
+        "\n== wide detection: {} cases (uniform and systematic flips at 5% and 15%), {BUILT_IN_FILTER}, 5 folds, seed 0; cleanlab {} + scikit-learn {} (prune_by_noise_rate) ==",
         cases.len(),
         wide["cleanlab"].as_str().unwrap_or("?"),
         wide["sklearn"].as_str().unwrap_or("?")
     );
-    let mut head = format!(
-        "{:<38} {:>5} {:>5} | {:<22}",
-        "", "", "", "auto (its choice)"
-    );
+    let mut head = format!("{:<38} {:>5} {:>5} | {:<22}", "", "", "", "auto (the mean)");
     for m in models.iter().skip(1) {
         head.push_str(&format!(" | {:<13}", m.as_str()));
     }
@@ -391,18 +397,7 @@ fn detection_wide(rt: &tokio::runtime::Runtime) {
         }
         let why: Vec<String> = auto_candidates
             .iter()
-            .map(|c| {
-                format!(
-                    "{}={:.3}{}",
-                    c.model.as_str(),
-                    c.log_loss,
-                    if c.vs_logistic + 2.0 * c.vs_logistic_se < 0.0 {
-                        "*"
-                    } else {
-                        ""
-                    }
-                )
-            })
+            .map(|c| format!("{}={:.3}", c.model.as_str(), c.log_loss))
             .collect();
         println!(
             "{name:<38} {n:>5} {n_flipped:>5} | {:<8} {} | {} | {:>6.3} {:>6.3} | {gap:>+7.3} | {}",
@@ -484,10 +479,13 @@ fn detection_wide(rt: &tokio::runtime::Runtime) {
 /// folds seeded by `seed`; the means of several models are computed from the single
 /// models' probabilities, as the library does.
 struct CaseRun {
+    /// With the built-in model's filter ([`BUILT_IN_FILTER`]).
     f1: Vec<f64>,
+    /// With cleanlab's default filter (`prune_by_noise_rate`), as before issue 18's change.
+    f1_cleanlab_filter: Vec<f64>,
     auroc: Vec<f64>,
     auto_model: Model,
-    auto_candidates: Vec<preflight_stats::labels::model::Candidate>,
+    auto_candidates: Vec<Candidate>,
     single: Vec<(Model, Vec<f64>)>,
 }
 
@@ -495,6 +493,7 @@ fn run_models(table: &noisy_labels::NoisyTable, models: &[Model], seed: u64) -> 
     let n = table.labels.len();
     let mut run = CaseRun {
         f1: Vec::new(),
+        f1_cleanlab_filter: Vec::new(),
         auroc: Vec::new(),
         auto_model: Model::Auto,
         auto_candidates: Vec::new(),
@@ -530,11 +529,17 @@ fn run_models(table: &noisy_labels::NoisyTable, models: &[Model], seed: u64) -> 
                 .collect()
         };
         let probs = ProbMatrix::new(&p, n, table.n_classes).unwrap();
-        let issues =
-            find_label_issues(&table.labels, probs, &ConfidentLearningOptions::default()).unwrap();
+        let issues = find_label_issues(&table.labels, probs, &built_in_options()).unwrap();
         let d = detection(&issues.is_issue, &table.truth, &issues.scores);
         run.f1.push(d.f1);
         run.auroc.push(d.auroc);
+        let cleanlabs = ConfidentLearningOptions {
+            filter_by: FilterBy::PruneByNoiseRate,
+            ..ConfidentLearningOptions::default()
+        };
+        let issues = find_label_issues(&table.labels, probs, &cleanlabs).unwrap();
+        run.f1_cleanlab_filter
+            .push(detection(&issues.is_issue, &table.truth, &issues.scores).f1);
     }
     run
 }
@@ -582,6 +587,9 @@ fn fold_seeds(rt: &tokio::runtime::Runtime) {
     // Per model: cases whose median >= cleanlab's median; >= cleanlab's lowest; sum of medians.
     let mut at_median = vec![0usize; models.len()];
     let mut in_range = vec![0usize; models.len()];
+    // The same with cleanlab's filter: sum of medians, cases at or above cleanlab's median.
+    let mut cf_sum = vec![0.0; models.len()];
+    let mut cf_at_median = vec![0usize; models.len()];
     let mut sum = vec![0.0; models.len() + 1];
     let mut below = Vec::new();
     let mut rule_f1s: Vec<Vec<Vec<f64>>> = vec![Vec::new(); RULES.len()];
@@ -617,6 +625,12 @@ fn fold_seeds(rt: &tokio::runtime::Runtime) {
         let cl_max = cl.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         sum[models.len()] += cl_med;
         cl_meds.push((cl_med, cl_min));
+        for m in 0..models.len() {
+            let f1s: Vec<f64> = runs.iter().map(|r| r.f1_cleanlab_filter[m]).collect();
+            let med = median(&f1s);
+            cf_sum[m] += med;
+            cf_at_median[m] += usize::from(med >= cl_med - 6e-5);
+        }
         let meds: Vec<f64> = per_model.iter().map(|v| median(v)).collect();
         for (m, med) in meds.iter().enumerate() {
             sum[m] += med;
@@ -659,6 +673,16 @@ fn fold_seeds(rt: &tokio::runtime::Runtime) {
         );
     }
     println!("auto's median below cleanlab's: {}", below.join(", "));
+    println!("with cleanlab's filter (prune_by_noise_rate) instead of {BUILT_IN_FILTER}:");
+    for (m, model) in models.iter().enumerate() {
+        println!(
+            "  {:<22} mean median F1 {:.3}; median >= cleanlab's median on {}/{}",
+            model.as_str(),
+            cf_sum[m] / k,
+            cf_at_median[m],
+            cases.len()
+        );
+    }
     println!("choice rules on the same runs:");
     for (r, rule) in RULES.iter().enumerate() {
         let meds: Vec<f64> = rule_f1s[r].iter().map(|v| median(v)).collect();
@@ -678,21 +702,31 @@ fn fold_seeds(rt: &tokio::runtime::Runtime) {
     }
 }
 
-type Rule = (
-    &'static str,
-    fn(&[preflight_stats::labels::model::Candidate]) -> Model,
-);
+type Rule = (&'static str, fn(&[Candidate]) -> Model);
 
-/// Rules `auto` could choose by, from the candidates' log losses of the given labels.
+/// A choice by log loss, as `auto` made it before issue 18's mean: logistic regression
+/// unless another candidate's per-row log loss of the given labels is lower by more than
+/// `z` standard errors, then the lowest log loss among those (ties to the earlier).
+fn pick_candidate(candidates: &[Candidate], z: f64) -> Model {
+    candidates
+        .iter()
+        .filter(|c| c.model == Model::Logistic || c.vs_logistic + z * c.vs_logistic_se < 0.0)
+        .copied()
+        .reduce(|a, b| if b.log_loss < a.log_loss { b } else { a })
+        .map_or(Model::Logistic, |c| c.model)
+}
+
+/// Rules `auto` could choose by, from the candidates' log losses of the given labels, and
+/// the mean it uses.
 const RULES: [Rule; 6] = [
-    ("logistic unless 2 SE lower (shipped)", |c| {
-        pick_candidate(c, AUTO_STANDARD_ERRORS)
+    ("always knn+logistic+forest (auto)", |_| Model::Mean3),
+    ("logistic unless 2 SE lower (before)", |c| {
+        pick_candidate(c, 2.0)
     }),
     ("logistic unless 1 SE lower", |c| pick_candidate(c, 1.0)),
     ("logistic unless 3 SE lower", |c| pick_candidate(c, 3.0)),
     // A candidate lower at all: the lowest log loss (but for an exact tie with logistic's).
     ("lowest log loss", |c| pick_candidate(c, 0.0)),
-    ("always knn+logistic+forest", |_| Model::Mean3),
     ("always logistic+forest", |_| Model::LogisticForest),
 ];
 
@@ -736,7 +770,7 @@ fn peak_rss_mb() -> f64 {
 }
 
 fn speed_encoded(rt: &tokio::runtime::Runtime) {
-    use preflight_stats::labels::{AuditSpec, FilterBy, ProbabilitySource, Table, audit};
+    use preflight_stats::labels::{AuditSpec, ProbabilitySource, Table, audit};
     let path = root().join("fixtures/nycflights13_flights.parquet");
     let start = Instant::now();
     let total_rows = decode_only(rt, &path);
@@ -767,7 +801,7 @@ fn speed_encoded(rt: &tokio::runtime::Runtime) {
                 seed: 0,
                 work: Default::default(),
             },
-            filter_by: FilterBy::default(),
+            filter_by: None,
             max_issues: None,
         };
         let start = Instant::now();

@@ -109,7 +109,8 @@ fn injected_flips_are_found_on_wine_and_penguins() {
             .collect();
         assert!(scores.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!(v["probabilities"]["source"], "built_in");
-        // auto up to 10,000 rows: every candidate, the lowest out-of-sample log loss wins.
+        // auto up to 10,000 rows: every candidate's evidence, the mean of the three used,
+        // and the built-in model's filter.
         let p = &v["probabilities"];
         let candidates = p["candidates"].as_array().unwrap();
         let names: Vec<&str> = candidates
@@ -128,18 +129,8 @@ fn injected_flips_are_found_on_wine_and_penguins() {
                 "knn+logistic+forest"
             ]
         );
-        // Logistic regression unless another candidate's log loss is lower by more than
-        // 2 standard errors; the lowest of those.
-        let num = |c: &Value, k: &str| c[k].as_f64().unwrap();
-        let best = candidates
-            .iter()
-            .filter(|c| {
-                c["model"] == "logistic"
-                    || num(c, "vs_logistic") + 2.0 * num(c, "vs_logistic_se") < 0.0
-            })
-            .min_by(|a, b| num(a, "log_loss").total_cmp(&num(b, "log_loss")))
-            .unwrap();
-        assert_eq!(p["model"], best["model"], "{p}");
+        assert_eq!(p["model"], "knn+logistic+forest", "{p}");
+        assert_eq!(v["filter_by"], "prune_by_noise_rate_pooled");
         eprintln!("{name}: F1 {score:.3}, {p}");
         // wine's `target` is another encoding of target_name: excluded, and said so.
         if name == "wine" {
@@ -708,6 +699,61 @@ fn cleanlab_parity_repro_every_filter_by() {
             .collect();
         assert_eq!(got, want, "{filter_by}");
     }
+    // Given probabilities, the default is cleanlab's.
+    let (_, v) = labels_json(&[s(&data), "--label", "label", "--pred-probs", s(&probs)]);
+    assert_eq!(v["filter_by"], "prune_by_noise_rate");
+}
+
+/// Issue 18: `prune_by_noise_rate_pooled` (the built-in model's default) flags as many rows
+/// as cleanlab's prune_by_noise_rate (its count taken from cleanlab 2.9's own rows on the
+/// digits repro), and they are the rows of lowest self-confidence (the probability of the
+/// given label) over the whole table, computed here from the probability file; ties by row.
+#[test]
+fn pooled_filter_takes_cleanlabs_count_of_the_lowest_self_confidence() {
+    let dir = root().join("fixtures/reference/cleanlab_parity");
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let data = dir.join("digits_noisy.csv");
+    let probs = dir.join("digits_noisy_probs.csv");
+    let text = std::fs::read_to_string(&data).unwrap();
+    let mut lines = text.lines();
+    let at = (lines.next().unwrap().split(',')).position(|c| c == "label").unwrap();
+    let labels: Vec<usize> = lines
+        .map(|l| l.split(',').nth(at).unwrap().parse().unwrap())
+        .collect();
+    let text = std::fs::read_to_string(&probs).unwrap();
+    let mut confidence: Vec<(f64, usize)> = (text.lines().skip(1).enumerate())
+        .map(|(r, l)| {
+            let p: f64 = l.split(',').nth(labels[r]).unwrap().parse().unwrap();
+            (p, r)
+        })
+        .collect();
+    assert_eq!(confidence.len(), labels.len());
+    confidence.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let cleanlabs: Vec<usize> = expected["flagged_rows"]["prune_by_noise_rate"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_u64().unwrap() as usize)
+        .collect();
+    let mut want: Vec<usize> = confidence[..cleanlabs.len()].iter().map(|c| c.1).collect();
+    want.sort_unstable();
+    let (code, v) = labels_json(&[
+        s(&data),
+        "--label",
+        "label",
+        "--pred-probs",
+        s(&probs),
+        "--filter-by",
+        "prune_by_noise_rate_pooled",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(v["filter_by"], "prune_by_noise_rate_pooled");
+    let mut got = issue_rows(&v);
+    got.sort_unstable();
+    assert_eq!(got, want);
+    // Not cleanlab's rows: the same count, chosen over the whole table.
+    assert_ne!(got, cleanlabs);
 }
 
 fn adelie_noise(v: &Value) -> f64 {

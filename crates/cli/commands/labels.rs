@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use preflight_stats::labels::model::Model;
 use preflight_stats::labels::{
-    AnnotatorAudit, AnnotatorLayout, AnnotatorSpec, AuditCheck, AuditSpec, FilterBy, LabelAudit,
-    LabelDomain, ProbabilitySource, annotator_audit, audit,
+    AnnotatorAudit, AnnotatorLayout, AnnotatorSpec, AuditCheck, AuditSpec, LabelAudit, LabelDomain,
+    ProbabilitySource, annotator_audit, audit,
 };
 use preflight_stats::source::SourceOptions;
 
@@ -35,8 +35,12 @@ imbalance, null labels; with several annotators, their agreement (Krippendorff's
 Fleiss' and Cohen's kappa), a consensus label per item and a quality score per annotator.
 
 Without --pred-probs or --prob-columns, probabilities come from a built-in model trained \
-out of sample on the other columns (leave-one-out k-NN; or logistic regression in \
-stratified, seeded k-fold cross-validation). \
+out of sample on the other columns: by default (--model auto) up to 20,000 rows the mean of \
+leave-one-out k-NN, logistic regression and a random forest (these two in stratified, seeded \
+k-fold cross-validation; the forest up to 10,000 rows), logistic regression alone above. \
+With it, the rows flagged are as many as cleanlab's prune_by_noise_rate flags, the lowest \
+self-confidence over the whole table (--filter-by prune_by_noise_rate_pooled); given \
+probabilities get cleanlab's own prune_by_noise_rate. \
 The table is loaded in memory (at most --max-rows rows).
 
 Exit codes: 0 ran (issues are reported but do not fail unless --max-issues is given), \
@@ -95,9 +99,11 @@ pub struct Args {
     /// and the duplicate checks.
     #[arg(long, value_name = "COL,..", value_delimiter = ',')]
     pub exclude: Vec<String>,
-    /// Which rows count as issues (cleanlab's filter_by).
-    #[arg(long, value_enum, value_name = "METHOD", default_value_t = FilterByChoice(FilterBy::PruneByNoiseRate))]
-    pub filter_by: FilterByChoice,
+    /// Which rows count as issues (cleanlab's filter_by, or prune_by_noise_rate_pooled)
+    /// [default: prune_by_noise_rate_pooled with the built-in model, cleanlab's
+    /// prune_by_noise_rate with --pred-probs or --prob-columns].
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub filter_by: Option<FilterByChoice>,
     /// Built-in model.
     #[arg(long, value_enum, value_name = "MODEL", default_value_t = ModelChoice(Model::Auto))]
     pub model: ModelChoice,
@@ -214,7 +220,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             domain,
             exclude: args.exclude.clone(),
             probabilities,
-            filter_by: args.filter_by.0,
+            filter_by: args.filter_by.map(|f| f.0),
             max_issues: args.max_issues,
         };
         let progress = crate::progress::Progress::steps(

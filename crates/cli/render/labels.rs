@@ -78,7 +78,7 @@ pub fn model_table(a: &LabelAudit, checks: &[Check], fail_on: FailOn) -> String 
             .map(|c| format!("{} {}", c.model.as_str(), stat(c.log_loss)))
             .collect();
         s.push_str(&format!(
-            "  chosen by --model auto: logistic regression unless another model's out-of-sample log loss is lower by > 2 standard errors; log losses: {}\n",
+            "  --model auto uses the mean of the models run; out-of-sample log losses (for --model): {}\n",
             each.join(", ")
         ));
     }

@@ -23,8 +23,8 @@ use super::model::{
     Candidate, FOREST_MAX_ROWS, KNN_MAX_ROWS, Model, out_of_sample_probabilities_with,
 };
 
-/// How `auto` chose (the document's `probabilities.chosen_by`).
-pub const CHOSEN_BY: &str = "logistic regression, unless another candidate's out-of-sample log loss of the given labels is lower by more than 2 standard errors (per-row differences): then the lowest such";
+/// What `auto` uses (the document's `probabilities.chosen_by`).
+pub const CHOSEN_BY: &str = "the mean of every model run (k-NN, logistic regression and, up to 10,000 rows, the random forest); the candidates' out-of-sample log losses of the given labels are evidence for forcing one with --model";
 use super::{
     ConfidentLearningOptions, ConflictReport, DEFAULT_ROW_SUM_TOLERANCE, FilterBy, LabelError,
     ProbMatrix, ScoreMethod, TypoRule, check_class_count, class_imbalance, conflicting_labels,
@@ -169,6 +169,22 @@ pub enum ProbabilitySource {
     Columns(String),
 }
 
+/// The built-in model's filter when none is asked for (see
+/// [`ProbabilitySource::default_filter`]).
+pub const BUILT_IN_FILTER: FilterBy = FilterBy::PruneByNoiseRatePooled;
+
+impl ProbabilitySource {
+    /// The filter used when none is asked for: given probabilities get cleanlab's default
+    /// (`prune_by_noise_rate`, so that the rows are cleanlab's), the built-in model
+    /// [`FilterBy::PruneByNoiseRatePooled`] (measured better for it: see there).
+    pub fn default_filter(&self) -> FilterBy {
+        match self {
+            Self::BuiltIn { .. } => BUILT_IN_FILTER,
+            Self::File(_) | Self::Columns(_) => FilterBy::PruneByNoiseRate,
+        }
+    }
+}
+
 /// What to audit and how.
 #[derive(Debug, Clone)]
 pub struct AuditSpec {
@@ -179,8 +195,8 @@ pub struct AuditSpec {
     /// Columns that are not features (ids, other targets).
     pub exclude: Vec<String>,
     pub probabilities: ProbabilitySource,
-    /// Which rows count as issues.
-    pub filter_by: FilterBy,
+    /// Which rows count as issues; `None`: [`ProbabilitySource::default_filter`].
+    pub filter_by: Option<FilterBy>,
     /// More issues than this fail the `label_issues` check (an error); `None`: never.
     pub max_issues: Option<usize>,
 }
@@ -592,8 +608,9 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
         &mut notes,
     )?;
     let pm = ProbMatrix::new(&probs.probs, n, k).map_err(AuditError::label(name))?;
+    let filter_by = (spec.filter_by).unwrap_or_else(|| spec.probabilities.default_filter());
     let options = ConfidentLearningOptions {
-        filter_by: spec.filter_by,
+        filter_by,
         ..ConfidentLearningOptions::default()
     };
     let source_name = match &spec.probabilities {
@@ -733,7 +750,7 @@ pub fn audit(table: &Table, spec: &AuditSpec) -> Result<LabelAudit, AuditError> 
         n_rows: table.n_rows,
         n_labelled: n,
         probabilities: probs.info,
-        filter_by: spec.filter_by,
+        filter_by,
         score: cl.rank_by,
         n_issues,
         max_issues: spec.max_issues,
@@ -1739,7 +1756,7 @@ pub(crate) mod tests {
             domain: None,
             exclude: Vec::new(),
             probabilities,
-            filter_by: FilterBy::default(),
+            filter_by: None,
             max_issues: None,
         }
     }
