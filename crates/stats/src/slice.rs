@@ -72,6 +72,14 @@ const SLICE_STRIPES: usize = 2;
 impl SliceState {
     /// Feed the waiting rows to the builder as one batch, gathered from the pinned
     /// batches with one copy (string views keep pointing into the batches' buffers).
+    ///
+    /// History (twelfth session): a radix partition instead (one pass over a window's
+    /// rows in order, each value appended to its slice's buffer; primitives and string
+    /// views by hand, other types by `interleave`) gave byte-identical profiles and no
+    /// measurable gain on the 3M-row table by a 100-value column: 0.66 against 0.67 s
+    /// median elapsed, user 1.03 against 1.06 s (15 alternations), by two columns worse
+    /// within noise. Reading each slice's rows in place was no better either (eleventh
+    /// session). The gather costs the moving of the values, not their order.
     fn flush(&mut self, pinned: &[RecordBatch]) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
