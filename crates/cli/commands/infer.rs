@@ -50,6 +50,12 @@ pub struct Args {
     /// Confidence of the presence lower bound (one-sided Wilson), in [0.5, 1).
     #[arg(long, default_value_t = 0.999, value_name = "P")]
     pub presence_confidence: f64,
+    /// Rows of the smallest batch the schema should pass when it is like this data: the
+    /// presence bound also leaves room for such a batch's sampling noise (the bound is
+    /// the observed fraction's Wilson lower bound minus z standard deviations of an
+    /// N-row batch's fraction).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub presence_batch_rows: u64,
     /// Also infer min/max ranges (observed +-10% of the span, warning severity).
     #[arg(long)]
     pub ranges: bool,
@@ -215,6 +221,9 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
     if !(c.is_finite() && (0.5..1.0).contains(&c)) {
         anyhow::bail!("--presence-confidence must be in [0.5, 1), got {c}");
     }
+    if args.presence_batch_rows == 0 {
+        anyhow::bail!("--presence-batch-rows must be at least 1, got 0");
+    }
     let r = args.max_domain_ratio;
     if !(r.is_finite() && (0.0..=1.0).contains(&r)) {
         anyhow::bail!("--max-domain-ratio must be in [0, 1], got {r}");
@@ -238,6 +247,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         max_domain_size: args.max_domain_size,
         max_domain_ratio: args.max_domain_ratio,
         presence_confidence: args.presence_confidence,
+        presence_batch_rows: args.presence_batch_rows,
         ranges: args.ranges,
         unique_columns,
         drift_threshold: args.drift_threshold,
