@@ -69,7 +69,8 @@ pub enum FilterBy {
     PredictedNeqGiven,
     /// As many rows as [`FilterBy::PruneByNoiseRate`] flags, but the rows with the lowest
     /// `rank_by` score over the whole table instead of the largest margins within each
-    /// (given, true) class pair: the estimate of *how many* labels are wrong is confident
+    /// (given, true) class pair (within its limits per class: a class of at most
+    /// `min_examples_per_class` rows is never pruned, nor left with fewer than that): the estimate of *how many* labels are wrong is confident
     /// learning's, the choice of *which* is the score's. Not a cleanlab method (its
     /// `low_self_confidence` takes the same lowest scores but as many as the uncalibrated
     /// confident joint's off-diagonal, fewer and measured worse). The built-in model's
@@ -810,20 +811,36 @@ pub fn find_label_issues(
     let scores = scores_of(&prep, options.rank_by);
     let mut ranked_issues: Vec<usize> = if options.filter_by == FilterBy::PruneByNoiseRatePooled {
         // As many as prune_by_noise_rate flagged (after step 6), the lowest scores of all
-        // rows; ties by row.
+        // rows (ties by row), keeping prune_by_noise_rate's limits per class: a class of
+        // at most `min_examples_per_class` rows is never pruned, and no class loses more
+        // than its rows minus that many.
         let count = is_issue.iter().filter(|&&f| f).count();
-        let mut all: Vec<usize> = (0..n).collect();
-        if count < n {
-            all.select_nth_unstable_by(count, |&a, &b| {
-                cmp_f64(scores[a], scores[b]).then(a.cmp(&b))
-            });
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| cmp_f64(scores[a], scores[b]).then(a.cmp(&b)));
+        let mut room: Vec<usize> = (prep.counts.iter())
+            .map(|&c| {
+                if c <= min_per_class {
+                    0
+                } else {
+                    c - min_per_class
+                }
+            })
+            .collect();
+        let mut taken = Vec::with_capacity(count);
+        for i in order {
+            if taken.len() == count {
+                break;
+            }
+            if room[labels[i]] > 0 {
+                room[labels[i]] -= 1;
+                taken.push(i);
+            }
         }
-        all.truncate(count);
         is_issue = vec![false; n];
-        for &i in &all {
+        for &i in &taken {
             is_issue[i] = true;
         }
-        all
+        taken
     } else {
         (0..n).filter(|&i| is_issue[i]).collect()
     };
@@ -1116,6 +1133,70 @@ mod tests {
             .collect();
         let expected: serde_json::Value = serde_json::from_str(&read("expected.json")).unwrap();
         (labels, probs, classes.len(), expected)
+    }
+
+    /// `prune_by_noise_rate_pooled`: prune_by_noise_rate's count, the lowest
+    /// self-confidence over all rows, but never the only row of a class (a class of at
+    /// most `min_examples_per_class` rows is not pruned).
+    #[test]
+    fn pooled_takes_the_noise_rate_count_of_the_lowest_scores_within_class_limits() {
+        let (n, k) = (90usize, 3usize);
+        let mut x: u64 = 7;
+        let mut next = || {
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        // Rows 0..89: classes 0 and 1 alternate, a tenth of them "flipped" (the model
+        // prefers the other class); the last row is class 2's only row, which the model
+        // doubts most of all.
+        let mut labels = Vec::with_capacity(n);
+        let mut probs = Vec::with_capacity(n * k);
+        for i in 0..n {
+            if i == n - 1 {
+                labels.push(2);
+                probs.extend([0.5, 0.49, 0.01]);
+                continue;
+            }
+            let y = i % 2;
+            let sure = 0.55 + 0.4 * next();
+            let p_y = if i % 10 == 3 { 1.0 - sure } else { sure };
+            let mut row = [0.0; 3];
+            row[y] = p_y * 0.98;
+            row[1 - y] = (1.0 - p_y) * 0.98;
+            row[2] = 0.02;
+            labels.push(y);
+            probs.extend(row);
+        }
+        let p = ProbMatrix::new(&probs, n, k).unwrap();
+        let run = |filter_by| {
+            let options = ConfidentLearningOptions {
+                filter_by,
+                ..Default::default()
+            };
+            find_label_issues(&labels, p, &options).unwrap()
+        };
+        let by_noise = run(FilterBy::PruneByNoiseRate);
+        let pooled = run(FilterBy::PruneByNoiseRatePooled);
+        let count = by_noise.n_issues();
+        assert!(count >= 5, "{count}");
+        assert_eq!(pooled.n_issues(), count);
+        assert!(!pooled.is_issue[n - 1], "class 2's only row");
+        let mut eligible: Vec<usize> = (0..n - 1).collect();
+        eligible.sort_by(|&a, &b| probs[a * k + labels[a]].total_cmp(&probs[b * k + labels[b]]));
+        let mut want: Vec<usize> = eligible[..count].to_vec();
+        want.sort_unstable();
+        let got: Vec<usize> = (0..n).filter(|&i| pooled.is_issue[i]).collect();
+        assert_eq!(got, want);
+        // Ranked lowest score first.
+        let scores: Vec<f64> = pooled
+            .ranked_issues
+            .iter()
+            .map(|&i| pooled.scores[i])
+            .collect();
+        assert!(scores.windows(2).all(|w| w[0] <= w[1]));
     }
 
     #[test]
