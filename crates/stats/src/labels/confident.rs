@@ -818,13 +818,7 @@ pub fn find_label_issues(
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| cmp_f64(scores[a], scores[b]).then(a.cmp(&b)));
         let mut room: Vec<usize> = (prep.counts.iter())
-            .map(|&c| {
-                if c <= min_per_class {
-                    0
-                } else {
-                    c - min_per_class
-                }
-            })
+            .map(|&c| c.saturating_sub(min_per_class))
             .collect();
         let mut taken = Vec::with_capacity(count);
         for i in order {
