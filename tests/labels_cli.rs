@@ -661,17 +661,54 @@ fn fleiss_worked_example_and_gold_accuracy() {
     );
 }
 
+/// The shared digits repro (`fixtures/reference/cleanlab_parity`): data, probabilities
+/// and cleanlab 2.9's flagged rows per filter.
+fn parity_repro() -> (PathBuf, PathBuf, Value) {
+    let dir = root().join("fixtures/reference/cleanlab_parity");
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    (
+        dir.join("digits_noisy.csv"),
+        dir.join("digits_noisy_probs.csv"),
+        expected,
+    )
+}
+
+/// cleanlab's flagged rows with `filter_by`, ascending.
+fn cleanlab_rows(expected: &Value, filter_by: &str) -> Vec<usize> {
+    expected["flagged_rows"][filter_by]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_u64().unwrap() as usize)
+        .collect()
+}
+
+/// The rows `labels --filter-by filter_by` flags on the repro, ascending.
+fn flagged_with(data: &Path, probs: &Path, filter_by: &str) -> Vec<usize> {
+    let (code, v) = labels_json(&[
+        s(data),
+        "--label",
+        "label",
+        "--pred-probs",
+        s(probs),
+        "--filter-by",
+        filter_by,
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(v["filter_by"], filter_by);
+    let mut got = issue_rows(&v);
+    got.sort_unstable();
+    got
+}
+
 /// Issue 18: given probabilities, every `--filter-by` flags exactly cleanlab 2.9's rows on
 /// the shared digits repro (`fixtures/reference/cleanlab_parity`). prune_by_noise_rate and
 /// both used to differ by five rows: preflight rounded tied cells of the calibrated
 /// confident joint in a stable order, cleanlab in numpy's SIMD sort order.
 #[test]
 fn cleanlab_parity_repro_every_filter_by() {
-    let dir = root().join("fixtures/reference/cleanlab_parity");
-    let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
-    let data = dir.join("digits_noisy.csv");
-    let probs = dir.join("digits_noisy_probs.csv");
+    let (data, probs, expected) = parity_repro();
     for filter_by in [
         "prune_by_noise_rate",
         "prune_by_class",
@@ -679,25 +716,8 @@ fn cleanlab_parity_repro_every_filter_by() {
         "confident_learning",
         "predicted_neq_given",
     ] {
-        let (_, v) = labels_json(&[
-            s(&data),
-            "--label",
-            "label",
-            "--pred-probs",
-            s(&probs),
-            "--filter-by",
-            filter_by,
-        ]);
-        assert_eq!(v["filter_by"], filter_by);
-        let mut got = issue_rows(&v);
-        got.sort_unstable();
-        let want: Vec<usize> = expected["flagged_rows"][filter_by]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r.as_u64().unwrap() as usize)
-            .collect();
-        assert_eq!(got, want, "{filter_by}");
+        let got = flagged_with(&data, &probs, filter_by);
+        assert_eq!(got, cleanlab_rows(&expected, filter_by), "{filter_by}");
     }
     // Given probabilities, the default is cleanlab's.
     let (_, v) = labels_json(&[s(&data), "--label", "label", "--pred-probs", s(&probs)]);
@@ -710,11 +730,7 @@ fn cleanlab_parity_repro_every_filter_by() {
 /// given label) over the whole table, computed here from the probability file; ties by row.
 #[test]
 fn pooled_filter_takes_cleanlabs_count_of_the_lowest_self_confidence() {
-    let dir = root().join("fixtures/reference/cleanlab_parity");
-    let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
-    let data = dir.join("digits_noisy.csv");
-    let probs = dir.join("digits_noisy_probs.csv");
+    let (data, probs, expected) = parity_repro();
     let text = std::fs::read_to_string(&data).unwrap();
     let mut lines = text.lines();
     let at = (lines.next().unwrap().split(','))
@@ -732,27 +748,10 @@ fn pooled_filter_takes_cleanlabs_count_of_the_lowest_self_confidence() {
         .collect();
     assert_eq!(confidence.len(), labels.len());
     confidence.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let cleanlabs: Vec<usize> = expected["flagged_rows"]["prune_by_noise_rate"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r.as_u64().unwrap() as usize)
-        .collect();
+    let cleanlabs = cleanlab_rows(&expected, "prune_by_noise_rate");
     let mut want: Vec<usize> = confidence[..cleanlabs.len()].iter().map(|c| c.1).collect();
     want.sort_unstable();
-    let (code, v) = labels_json(&[
-        s(&data),
-        "--label",
-        "label",
-        "--pred-probs",
-        s(&probs),
-        "--filter-by",
-        "prune_by_noise_rate_pooled",
-    ]);
-    assert_eq!(code, 0);
-    assert_eq!(v["filter_by"], "prune_by_noise_rate_pooled");
-    let mut got = issue_rows(&v);
-    got.sort_unstable();
+    let got = flagged_with(&data, &probs, "prune_by_noise_rate_pooled");
     assert_eq!(got, want);
     // Not cleanlab's rows: the same count, chosen over the whole table.
     assert_ne!(got, cleanlabs);
