@@ -19,8 +19,9 @@ use crate::output::emit;
 /// Infer a schema (types, presence, domains, ranges, ids, environments) from data.
 #[derive(Debug, clap::Args)]
 #[command(
-    long_about = "Infer a schema from data: each feature's type, minimum presence (a 99.9% \
-Wilson lower bound on the observed fraction, not TFDV's 1.0), string and integer domains \
+    long_about = "Infer a schema from data: each feature's type, minimum presence (not TFDV's \
+1.0: the observed fraction's 99.9% Wilson lower bound, less room for a --presence-batch-rows \
+batch's own sampling noise, so that a batch like this data passes), string and integer domains \
 (<= --max-domain-size values, <= --max-domain-ratio of rows, every value seen >= 5 times), \
 non-negativity, NaN bans for floats, id-like columns (unique, no nulls) and the label's \
 environments; with --drift-threshold / --skew-threshold, TFDV's drift and skew comparators \
