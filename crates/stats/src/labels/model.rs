@@ -128,7 +128,8 @@ impl Model {
         }
     }
 
-    /// The models `Auto` runs at `n_rows` (`Ensemble`: both, then one is chosen).
+    /// The models `Auto` runs at `n_rows` (all three; above [`FOREST_MAX_ROWS`] the
+    /// forest is left out and their mean is `Ensemble`).
     pub fn resolve(self, n_rows: usize) -> Self {
         match self {
             Self::Auto if n_rows <= KNN_MAX_ROWS => Self::Mean3,
@@ -742,13 +743,13 @@ pub fn out_of_sample_probabilities_with(
     let n = x.n_rows;
     // `auto` up to KNN_MAX_ROWS: every model, their mean used, every candidate's evidence
     // reported (see [`Model::Auto`]).
-    let choose = model == Model::Auto && n <= KNN_MAX_ROWS;
+    let all_models = model == Model::Auto && n <= KNN_MAX_ROWS;
     // Built once, for whichever models run.
     let design = Design::new(x);
     let single = model.resolve(n);
-    let forest_in_auto = choose && n <= FOREST_MAX_ROWS;
+    let forest_in_auto = all_models && n <= FOREST_MAX_ROWS;
     let needs = |m: Model| {
-        if choose {
+        if all_models {
             m != Model::Forest || forest_in_auto
         } else {
             single.members().contains(&m)
@@ -804,7 +805,7 @@ pub fn out_of_sample_probabilities_with(
                 .collect(),
         )
     };
-    let (probs, model, candidates) = if choose {
+    let (probs, model, candidates) = if all_models {
         let runs: Vec<(Model, Vec<f64>)> = AUTO_CANDIDATES
             .iter()
             .filter_map(|&m| probs_of(m).map(|p| (m, p)))
@@ -837,9 +838,9 @@ pub fn out_of_sample_probabilities_with(
     })
 }
 
-/// What `auto` compares, simplest first (ties go to the earlier): the three models and
-/// the equal-weight means of each pair and of all three. The forest and its means are left
-/// out above [`FOREST_MAX_ROWS`] rows.
+/// The candidates whose out-of-sample evidence `auto` reports, simplest first: the three
+/// models and the equal-weight means of each pair and of all three (the last is what
+/// `auto` uses). The forest and its means are left out above [`FOREST_MAX_ROWS`] rows.
 pub const AUTO_CANDIDATES: [Model; 7] = [
     Model::Knn,
     Model::Logistic,
