@@ -42,6 +42,7 @@ use preflight_stats::labels::model::{
     out_of_sample_probabilities,
 };
 use preflight_stats::labels::{ConfidentLearningOptions, FilterBy, ProbMatrix, find_label_issues};
+use serde_json::Value;
 
 /// Confident learning as the audit runs it on the built-in model's probabilities.
 fn built_in_options() -> ConfidentLearningOptions {
@@ -50,7 +51,6 @@ fn built_in_options() -> ConfidentLearningOptions {
         ..ConfidentLearningOptions::default()
     }
 }
-use serde_json::Value;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -319,9 +319,6 @@ fn detection_wide(rt: &tokio::runtime::Runtime) {
         head.push_str(&format!(" | {:>6} {:>6}", "F1", "AUROC"));
     }
     println!("{head} | {:>7}", "cl. F1");
-    // PREFLIGHT_DUMP_PROBS=DIR: each case's labels, flips and candidates' probabilities as
-    // JSON, to study choice rules outside the benchmark.
-    let dump = std::env::var_os("PREFLIGHT_DUMP_PROBS").map(PathBuf::from);
     // Per model (then cleanlab): sums of F1 and AUROC.
     let mut sums = vec![(0.0, 0.0); models.len() + 1];
     let mut at_least = vec![0usize; models.len() + 1];
@@ -343,12 +340,6 @@ fn detection_wide(rt: &tokio::runtime::Runtime) {
         for (m, (f1, auroc)) in run.f1.iter().zip(&run.auroc).enumerate() {
             sums[m].0 += f1;
             sums[m].1 += auroc;
-        }
-        let mut dumped = serde_json::Map::new();
-        if dump.is_some() {
-            for (m, p) in &run.single {
-                dumped.insert(m.as_str().to_string(), serde_json::json!(p));
-            }
         }
         let b = &c["baseline"];
         let cl_f1 = cleanlab_f1(b, n_flipped);
@@ -386,19 +377,6 @@ fn detection_wide(rt: &tokio::runtime::Runtime) {
         by_noise[g].2 += f1s[0];
         by_noise[g].3 += cl_f1;
         by_noise[g].4 += usize::from(gap >= -1e-12);
-        if let Some(dir) = &dump {
-            dumped.insert("case".into(), serde_json::json!(name));
-            dumped.insert("labels".into(), serde_json::json!(table.labels));
-            dumped.insert("truth".into(), serde_json::json!(table.truth));
-            dumped.insert("n_classes".into(), serde_json::json!(table.n_classes));
-            dumped.insert("cleanlab_f1".into(), serde_json::json!(cl_f1));
-            std::fs::create_dir_all(dir).unwrap();
-            std::fs::write(
-                dir.join(format!("{name}.json")),
-                serde_json::to_string(&dumped).unwrap(),
-            )
-            .unwrap();
-        }
         let why: Vec<String> = auto_candidates
             .iter()
             .map(|c| format!("{}={:.3}", c.model.as_str(), c.log_loss))

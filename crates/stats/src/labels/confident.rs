@@ -69,15 +69,16 @@ pub enum FilterBy {
     PredictedNeqGiven,
     /// As many rows as [`FilterBy::PruneByNoiseRate`] flags, but the rows with the lowest
     /// `rank_by` score over the whole table instead of the largest margins within each
-    /// (given, true) class pair (within its limits per class: a class of at most
-    /// `min_examples_per_class` rows is never pruned, nor left with fewer than that): the estimate of *how many* labels are wrong is confident
-    /// learning's, the choice of *which* is the score's. Not a cleanlab method (its
-    /// `low_self_confidence` takes the same lowest scores but as many as the uncalibrated
-    /// confident joint's off-diagonal, fewer and measured worse). The built-in model's
-    /// default: on the wide detection benchmark under 10 fold seeds (README) it raised
-    /// every model's F1, e.g. the mean of all three models from 0.685 to 0.713 mean
-    /// median F1, because a per-pair count is a small, noisy estimate that forces rows out
-    /// of every pair, while the total is steadier.
+    /// (given, true) class pair, within its limits per class (a class of at most
+    /// `min_examples_per_class` rows is never pruned, nor left with fewer than that): the
+    /// estimate of *how many* labels are wrong is confident learning's, the choice of
+    /// *which* is the score's. Not a cleanlab method (its `low_self_confidence` takes the
+    /// same lowest scores but as many as the uncalibrated confident joint's off-diagonal,
+    /// fewer and measured worse). The built-in model's default: on the wide detection
+    /// benchmark under 10 fold seeds (README) it raised every model's F1, e.g. the mean of
+    /// all three models from 0.685 to 0.713 mean median F1, because a per-pair count is a
+    /// small, noisy estimate that forces rows out of every pair, while the total is
+    /// steadier.
     PruneByNoiseRatePooled,
 }
 
@@ -303,6 +304,35 @@ impl Default for ConfidentLearningOptions {
             numpy_sort: NumpySort::default(),
         }
     }
+}
+
+/// [`FilterBy::PruneByNoiseRatePooled`]'s rows: the `count` rows of lowest score (ties by
+/// row), keeping prune_by_noise_rate's limits per class: a class of at most
+/// `min_per_class` rows (`counts` per class) is never pruned, and no class loses more than
+/// its rows minus that many. In ascending score order.
+fn lowest_within_class_limits(
+    scores: &[f64],
+    labels: &[usize],
+    counts: &[usize],
+    min_per_class: usize,
+    count: usize,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| cmp_f64(scores[a], scores[b]).then(a.cmp(&b)));
+    let mut room: Vec<usize> = (counts.iter())
+        .map(|&c| c.saturating_sub(min_per_class))
+        .collect();
+    let mut taken = Vec::with_capacity(count);
+    for i in order {
+        if taken.len() == count {
+            break;
+        }
+        if room[labels[i]] > 0 {
+            room[labels[i]] -= 1;
+            taken.push(i);
+        }
+    }
+    taken
 }
 
 /// Result of [`find_label_issues`]. Matrices are `K x K` nested vectors, indexed
@@ -810,26 +840,8 @@ pub fn find_label_issues(
     // Step 7: only the flagged rows are sorted.
     let scores = scores_of(&prep, options.rank_by);
     let mut ranked_issues: Vec<usize> = if options.filter_by == FilterBy::PruneByNoiseRatePooled {
-        // As many as prune_by_noise_rate flagged (after step 6), the lowest scores of all
-        // rows (ties by row), keeping prune_by_noise_rate's limits per class: a class of
-        // at most `min_examples_per_class` rows is never pruned, and no class loses more
-        // than its rows minus that many.
         let count = is_issue.iter().filter(|&&f| f).count();
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| cmp_f64(scores[a], scores[b]).then(a.cmp(&b)));
-        let mut room: Vec<usize> = (prep.counts.iter())
-            .map(|&c| c.saturating_sub(min_per_class))
-            .collect();
-        let mut taken = Vec::with_capacity(count);
-        for i in order {
-            if taken.len() == count {
-                break;
-            }
-            if room[labels[i]] > 0 {
-                room[labels[i]] -= 1;
-                taken.push(i);
-            }
-        }
+        let taken = lowest_within_class_limits(&scores, labels, &prep.counts, min_per_class, count);
         is_issue = vec![false; n];
         for &i in &taken {
             is_issue[i] = true;
