@@ -11,7 +11,7 @@
 //!   messages through `preflight_stats::number`).
 //! - [`percent`]: a share as a percentage that never shows a non-zero share as `0.0%`.
 
-pub use preflight_stats::number::{count, stat};
+pub use preflight_stats::number::{count, counted, stat};
 
 /// A statistic that may be absent: `-` for none.
 pub fn opt_stat(x: Option<f64>) -> String {

@@ -6,7 +6,7 @@ use anyhow::Result;
 use preflight_stats::profile::{ColumnProfile, Profile};
 use serde_json::Value;
 
-use super::number::{count, percent, value};
+use super::number::{count, counted, percent, value};
 
 /// One row per column with the numbers a person scans first. With a `width` (a terminal),
 /// the table is fitted to it: the top value, median, distinct count and min go first,
@@ -67,9 +67,9 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile, width: Option<usize>) -> Re
     writeln!(w, "{t}")?;
     writeln!(
         w,
-        "{} rows, {} columns",
-        count(p.row_count),
-        count(p.columns.len() as u64)
+        "{}, {}",
+        counted(p.row_count, "row"),
+        counted(p.columns.len() as u64, "column")
     )?;
     let dropped: Vec<&str> = (0..header.len())
         .filter(|i| !kept.contains(i))

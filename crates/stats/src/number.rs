@@ -27,9 +27,22 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// A count and its noun, singular for one: `1 column`, `0 columns`, `2,500 rows`. The noun
+/// is given in the singular and takes an `s`.
+pub fn counted(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", count(n), if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counted_nouns_are_singular_for_one() {
+        assert_eq!(counted(1, "column"), "1 column");
+        assert_eq!(counted(0, "column"), "0 columns");
+        assert_eq!(counted(2_500, "row"), "2,500 rows");
+    }
 
     #[test]
     fn counts_are_grouped_by_thousands() {

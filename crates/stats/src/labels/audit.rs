@@ -1368,7 +1368,12 @@ fn model_checks(m: &ModelCheckInput<'_>) -> Vec<AuditCheck> {
             col,
             "likely_mislabelled",
             Severity::Warning,
-            format!("{} rows look mislabelled: {}", low.len(), rows_text(&low)),
+            format!(
+                "{} {} mislabelled: {}",
+                crate::number::counted(low.len() as u64, "row"),
+                if low.len() == 1 { "looks" } else { "look" },
+                rows_text(&low)
+            ),
         )
     });
     checks.push(match m.conflicts.filter(|c| c.0 > 0) {
@@ -1813,7 +1818,7 @@ pub(crate) mod tests {
         assert_eq!(a.checks[1].kind, "likely_mislabelled");
         assert_eq!(
             a.checks[1].failure,
-            Some((Severity::Warning, "1 rows look mislabelled: 3".into()))
+            Some((Severity::Warning, "1 row looks mislabelled: 3".into()))
         );
         // --max-issues 0 makes the count an error.
         let strict = AuditSpec {
