@@ -230,6 +230,7 @@ fn slicing(dir: &std::path::Path) {
                 &mut open(),
                 &keys,
                 100,
+                preflight_stats::slice::MAX_DISTINCT_SLICES,
             ))
             .unwrap()
             .slices

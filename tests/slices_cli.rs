@@ -145,7 +145,8 @@ fn slices_beyond_max_slices_are_other_and_keys_combine() {
     let r = common::run(&["profile", p, "--by", "colour"]);
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr.contains("--by: no column `colour`"),
+        r.stderr.contains("penguins.csv: --by: no column `colour`")
+            && r.stderr.matches("penguins.csv").count() == 1,
         "{}",
         r.stderr
     );
@@ -932,4 +933,107 @@ fn profile_by_reads_a_csv_as_profile_does() {
         );
         assert!(!out.exists(), "nothing written on error");
     }
+}
+
+/// A `--by` column with a value per row would keep a profile per row in memory (the 3M-row
+/// bench table by its id passed 7.7 GB): past `--max-distinct-slices` (default 10,000)
+/// the pass stops with a one-line error naming the file, the row that starts one slice
+/// too many and its key, exit 2, and nothing written; at the limit every slice is kept.
+#[test]
+fn too_many_distinct_slices_stop_early_naming_the_row() {
+    let weather = common::fixture("nycflights13_weather.csv");
+    let w = weather.to_str().unwrap();
+    // The data row where each distinct `time_hour` first appears, read from the CSV text.
+    let text = std::fs::read_to_string(&weather).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|h| *h == "time_hour").unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let mut first_rows = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let value = line.split(',').nth(at).unwrap().to_string();
+        if seen.insert(value.clone()) {
+            first_rows.push((i + 1, value));
+        }
+    }
+    let distinct = first_rows.len();
+    assert!(distinct > 8000, "{distinct} hours");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out.json");
+    let o = out.to_str().unwrap();
+    let limit = 1000;
+    let (row, key) = &first_rows[limit];
+    for cmd in [
+        vec!["profile", w, "--by", "time_hour", "-o", o],
+        vec!["drift", w, w, "--by", "time_hour", "-o", o],
+        vec!["report", w, "--by", "time_hour", "-o", o],
+    ] {
+        let mut args = cmd.clone();
+        args.extend(["--max-distinct-slices", "1000"]);
+        let r = common::run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        let err = r.stderr.trim();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        let want = format!(
+            "nycflights13_weather.csv: --by time_hour: more than 1,000 distinct slices (data row {} starts another, `time_hour_{}",
+            common_count(*row),
+            &key[..10]
+        );
+        assert!(
+            err.contains(&want)
+                && err.matches("nycflights13_weather.csv").count() == 1
+                && err.contains("raise --max-distinct-slices"),
+            "{args:?}: {err}\nwant: {want}"
+        );
+        assert!(!out.exists(), "{args:?}: nothing written on error");
+    }
+    // Two columns whose combinations number one per row: the default limit.
+    let r = common::run(&["profile", w, "--by", "time_hour,origin", "-o", o]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("more than 10,000 distinct slices"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists());
+    // At the limit: every hour is a slice, 5 kept and the rest in `__other__`.
+    let n = distinct.to_string();
+    let v = sliced(&[
+        "profile",
+        w,
+        "--by",
+        "time_hour",
+        "--max-slices",
+        "5",
+        "--max-distinct-slices",
+        &n,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["distinct_slices"], distinct);
+    let rows: u64 = (v["slices"].as_array().unwrap().iter())
+        .map(|s| s["rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(rows as usize, text.lines().count() - 1);
+    let r = common::run(&[
+        "profile",
+        w,
+        "--by",
+        "time_hour",
+        "--max-distinct-slices",
+        "0",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("--max-distinct-slices must be at least 1"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A count as messages print it: digits grouped by thousands.
+fn common_count(n: usize) -> String {
+    preflight_stats::number::count(n as u64)
 }

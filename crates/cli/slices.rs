@@ -76,15 +76,46 @@ pub struct SlicedDrift {
 /// A side's slices: its data sliced in one pass, or the slices of its stored sliced
 /// profiles (`profile --by`, sliced by the same columns). A plain stored profile has no
 /// rows to slice.
-async fn builders_of(side: &Side, role: &str, by: &[String]) -> Result<SliceBuilders> {
+async fn builders_of(
+    side: &Side,
+    role: &str,
+    by: &[String],
+    max_distinct: usize,
+) -> Result<SliceBuilders> {
     match (&side.dataset, &side.sliced) {
-        (Some(ds), _) => Ok(slice_builders(ds, by).await?),
+        (Some(ds), _) => Ok(slice_builders(ds, by, max_distinct).await?),
         (None, Some(s)) => Ok(SliceBuilders::from_sliced(s, by, &side.inputs)?),
         (None, None) => bail!(
             "--by needs data or sliced profiles on both sides: the {role} {} is a stored profile of the whole data, which has no rows to slice (store one with `preflight profile DATA --by {} --format json`)",
             side.name(),
             by.join(",")
         ),
+    }
+}
+
+/// `--max-distinct-slices`, on every command with `--by`.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct DistinctSlicesArg {
+    /// Stop with an error (exit 2) when the data holds more than N distinct slices: each
+    /// keeps a profile in memory until the data is read (about 3 KB per column), so a
+    /// column with a value per row (an id, a timestamp) is refused early rather than
+    /// filling the memory.
+    #[arg(
+        long = "max-distinct-slices",
+        value_name = "N",
+        default_value_t = preflight_stats::slice::MAX_DISTINCT_SLICES,
+        requires = "by"
+    )]
+    pub max_distinct_slices: usize,
+}
+
+impl DistinctSlicesArg {
+    /// The limit; 0 is a usage error.
+    pub fn get(&self) -> Result<usize> {
+        if self.max_distinct_slices == 0 {
+            bail!("--max-distinct-slices must be at least 1");
+        }
+        Ok(self.max_distinct_slices)
     }
 }
 
@@ -103,6 +134,7 @@ pub async fn compare_slices(
     current: &Side,
     by: &[String],
     max_slices: usize,
+    max_distinct: usize,
     plan: &DriftPlan,
     drift_share: f64,
     allow_empty: bool,
@@ -119,8 +151,8 @@ pub async fn compare_slices(
         }
         _ => None,
     };
-    let r = builders_of(reference, "reference", by).await?;
-    let c = builders_of(current, "current data", by).await?;
+    let r = builders_of(reference, "reference", by, max_distinct).await?;
+    let c = builders_of(current, "current data", by, max_distinct).await?;
     let pairs = pair_slices(r, c, max_slices)?;
     let mut slices = Vec::with_capacity(pairs.len());
     let mut checks = Vec::new();

@@ -108,6 +108,8 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 100, requires = "by")]
     pub max_slices: usize,
     #[command(flatten)]
+    pub distinct_slices: crate::slices::DistinctSlicesArg,
+    #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
     pub out: OutputArgs,
@@ -203,6 +205,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
     crate::inputs::read_stdin(&mut args.inputs, args.input.input_format)?;
     args.out = args.out.checked("drift")?;
     crate::slices::check_max_slices(args.max_slices)?;
+    let max_distinct = args.distinct_slices.get()?;
     crate::output::check_outputs(
         [args.out.output.as_deref(), args.out.html.as_deref()],
         args.inputs
@@ -260,6 +263,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             &current,
             &args.by,
             args.max_slices,
+            max_distinct,
             &plan,
             drift_share,
             args.allow_empty,

@@ -51,6 +51,8 @@ pub struct Args {
     /// Keep this many slices (most rows first); the rest are merged into `__other__`.
     #[arg(long, value_name = "N", default_value_t = 100, requires = "by")]
     pub max_slices: usize,
+    #[command(flatten)]
+    pub distinct_slices: crate::slices::DistinctSlicesArg,
 }
 
 pub fn run(mut args: Args) -> Result<ExitStatus> {
@@ -89,11 +91,18 @@ fn sliced(args: &Args, format: Format, history: &HistoryPlan) -> Result<ExitStat
     if args.max_slices == 0 {
         anyhow::bail!("--max-slices must be at least 1");
     }
+    let max_distinct = args.distinct_slices.get()?;
     let opts = args.input.to_options()?;
     let sliced = crate::load::runtime()?.block_on(async {
         let mut ds = preflight_stats::source::Dataset::open(&args.paths, &opts).await?;
         anyhow::Ok(
-            preflight_stats::slice::profile_slices(&mut ds, &args.by, args.max_slices).await?,
+            preflight_stats::slice::profile_slices(
+                &mut ds,
+                &args.by,
+                args.max_slices,
+                max_distinct,
+            )
+            .await?,
         )
     })?;
     history.record_slices(&args.paths, &sliced.slices)?;

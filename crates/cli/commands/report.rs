@@ -71,6 +71,8 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 100, requires = "by")]
     pub max_slices: usize,
     #[command(flatten)]
+    pub distinct_slices: crate::slices::DistinctSlicesArg,
+    #[command(flatten)]
     pub input: InputArgs,
 }
 
@@ -86,6 +88,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
     crate::output::check_outputs([output.as_deref()], args.paths.iter().chain(&args.baseline))?;
     let methods = args.methods.check()?;
     crate::slices::check_max_slices(args.max_slices)?;
+    let max_distinct = args.distinct_slices.get()?;
     let runtime = crate::load::runtime()?;
     let mut current = runtime.block_on(load(&args.paths, &args.input))?;
     let title = format!("report {}", args.paths.join(" "));
@@ -103,6 +106,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
                 ds,
                 &args.by,
                 args.max_slices,
+                max_distinct,
             ))?)
         };
         let mut page = Page::new(title);
@@ -162,6 +166,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             &current,
             &args.by,
             args.max_slices,
+            max_distinct,
             &plan,
             methods.drift_share,
             args.allow_empty,

