@@ -977,7 +977,7 @@ fn too_many_distinct_slices_stop_early_naming_the_row() {
         assert_eq!(err.lines().count(), 1, "{err}");
         let want = format!(
             "nycflights13_weather.csv: --by time_hour: more than 1,000 distinct slices (data row {} starts another, `time_hour_{}",
-            common_count(*row),
+            preflight_stats::number::count(*row as u64),
             &key[..10]
         );
         assert!(
@@ -1031,9 +1031,4 @@ fn too_many_distinct_slices_stop_early_naming_the_row() {
         "{}",
         r.stderr
     );
-}
-
-/// A count as messages print it: digits grouped by thousands.
-fn common_count(n: usize) -> String {
-    preflight_stats::number::count(n as u64)
 }
