@@ -150,8 +150,7 @@ enum Finder {
 enum ColumnCodes {
     Int(KeyMap<i64, u64>),
     /// A string view of at most 12 bytes holds the whole string (its length and bytes,
-    /// zero-padded), so the view itself is the key; longer strings, and text not in
-    /// views, by their bytes.
+    /// zero-padded), so the view itself is the key; longer strings by their bytes.
     Text(KeyMap<u128, u64>, KeyMap<Vec<u8>, u64>),
 }
 
@@ -185,10 +184,10 @@ impl ColumnCodes {
                 }
             }
             Self::Text(short, long) => {
-                let mut code = |bytes: &[u8], view: Option<u128>| -> u64 {
+                let mut code = |bytes: &[u8], view: u128| -> u64 {
                     let next = code_of(short.len() + long.len());
                     match view {
-                        Some(v) if (v as u32) <= 12 => *short.entry(v).or_insert(next),
+                        v if (v as u32) <= 12 => *short.entry(v).or_insert(next),
                         _ => match long.get(bytes) {
                             Some(&c) => c,
                             None => {
@@ -198,43 +197,25 @@ impl ColumnCodes {
                         },
                     }
                 };
-                use arrow::array::AsArray;
-                match c.data_type() {
-                    DataType::Utf8View => {
-                        let a = c.as_string_view();
-                        let views = a.views();
-                        for (r, k) in keys.iter_mut().enumerate() {
-                            let v = if a.is_valid(r) {
-                                code(a.value(r).as_bytes(), Some(views[r]))
-                            } else {
-                                0
-                            };
-                            *k = (*k << 32) | v;
-                        }
-                    }
-                    DataType::Utf8 => {
-                        let a = c.as_string::<i32>();
-                        for (r, k) in keys.iter_mut().enumerate() {
-                            let v = if a.is_valid(r) {
-                                code(a.value(r).as_bytes(), None)
-                            } else {
-                                0
-                            };
-                            *k = (*k << 32) | v;
-                        }
-                    }
-                    DataType::LargeUtf8 => {
-                        let a = c.as_string::<i64>();
-                        for (r, k) in keys.iter_mut().enumerate() {
-                            let v = if a.is_valid(r) {
-                                code(a.value(r).as_bytes(), None)
-                            } else {
-                                0
-                            };
-                            *k = (*k << 32) | v;
-                        }
+                // Text not in views is seen through views of it (the same bytes).
+                let c = match c.data_type() {
+                    DataType::Utf8View => c.clone(),
+                    DataType::Utf8 | DataType::LargeUtf8 => {
+                        cast(c, &DataType::Utf8View).map_err(Error::Arrow)?
                     }
                     _ => return Err(changed()),
+                };
+                let a = (c.as_any())
+                    .downcast_ref::<arrow::array::StringViewArray>()
+                    .ok_or_else(changed)?;
+                let views = a.views();
+                for (r, k) in keys.iter_mut().enumerate() {
+                    let v = if a.is_valid(r) {
+                        code(a.value(r).as_bytes(), views[r])
+                    } else {
+                        0
+                    };
+                    *k = (*k << 32) | v;
                 }
             }
         }
