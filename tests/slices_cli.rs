@@ -964,8 +964,13 @@ fn too_many_distinct_slices_stop_early_naming_the_row() {
     let o = out.to_str().unwrap();
     let limit = 1000;
     let (row, key) = &first_rows[limit];
+    let schema = tmp.path().join("weather.yaml");
+    let s = schema.to_str().unwrap();
+    let r = common::run(&["infer", w, "-o", s]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     for cmd in [
         vec!["profile", w, "--by", "time_hour", "-o", o],
+        vec!["validate", w, "--schema", s, "--by", "time_hour", "-o", o],
         vec!["drift", w, w, "--by", "time_hour", "-o", o],
         vec!["report", w, "--by", "time_hour", "-o", o],
     ] {
