@@ -88,9 +88,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
 
 /// `--by`: one profile per slice, in one pass.
 fn sliced(args: &Args, format: Format, history: &HistoryPlan) -> Result<ExitStatus> {
-    if args.max_slices == 0 {
-        anyhow::bail!("--max-slices must be at least 1");
-    }
+    crate::slices::check_max_slices(args.max_slices)?;
     let max_distinct = args.distinct_slices.get()?;
     let opts = args.input.to_options()?;
     let sliced = crate::load::runtime()?.block_on(async {

@@ -251,6 +251,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         "validate",
         " (a stored profile can be the --baseline or --training side)",
     )?;
+    let max_distinct = args.distinct_slices.get()?;
     let schema = Schema::load(&args.schema)?;
     if let Some(e) = &args.environment
         && !schema.dataset.environments.is_empty()
@@ -320,7 +321,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
                 &mut ds,
                 &args.by,
                 args.max_slices.max(1),
-                args.distinct_slices.get()?,
+                max_distinct,
             )
             .await?;
             let slices: Vec<(&str, &Profile)> = (sliced_profiles.slices.iter())
