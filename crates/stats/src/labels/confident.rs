@@ -839,7 +839,8 @@ pub fn find_label_issues(
 
     // Step 7: only the flagged rows are sorted.
     let scores = scores_of(&prep, options.rank_by);
-    let mut ranked_issues: Vec<usize> = if options.filter_by == FilterBy::PruneByNoiseRatePooled {
+    let ranked_issues: Vec<usize> = if options.filter_by == FilterBy::PruneByNoiseRatePooled {
+        // Already in ranking order.
         let count = is_issue.iter().filter(|&&f| f).count();
         let taken = lowest_within_class_limits(&scores, labels, &prep.counts, min_per_class, count);
         is_issue = vec![false; n];
@@ -848,9 +849,10 @@ pub fn find_label_issues(
         }
         taken
     } else {
-        (0..n).filter(|&i| is_issue[i]).collect()
+        let mut flagged: Vec<usize> = (0..n).filter(|&i| is_issue[i]).collect();
+        flagged.sort_by(|&a, &b| cmp_f64(scores[a], scores[b]).then(a.cmp(&b)));
+        flagged
     };
-    ranked_issues.sort_by(|&a, &b| cmp_f64(scores[a], scores[b]).then(a.cmp(&b)));
 
     let suggested_label = (0..n).map(|i| argmax(probs.row(i))).collect();
 
