@@ -992,6 +992,21 @@ fn too_many_distinct_slices_stop_early_naming_the_row() {
             "{args:?}: {err}\nwant: {want}"
         );
         assert!(!out.exists(), "{args:?}: nothing written on error");
+        // A limit of 0 on either count is refused by every command, before any read.
+        for (flag, want) in [
+            ("--max-slices", "error: --max-slices must be at least 1"),
+            (
+                "--max-distinct-slices",
+                "error: --max-distinct-slices must be at least 1",
+            ),
+        ] {
+            let mut args = cmd.clone();
+            args.extend([flag, "0"]);
+            let r = common::run(&args);
+            assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+            assert_eq!(r.stderr.trim(), want, "{args:?}");
+            assert!(!out.exists(), "{args:?}: nothing written on error");
+        }
     }
     // Two columns whose combinations number one per row: the default limit.
     let r = common::run(&["profile", w, "--by", "time_hour,origin", "-o", o]);
@@ -1021,19 +1036,4 @@ fn too_many_distinct_slices_stop_early_naming_the_row() {
         .map(|s| s["rows"].as_u64().unwrap())
         .sum();
     assert_eq!(rows as usize, text.lines().count() - 1);
-    let r = common::run(&[
-        "profile",
-        w,
-        "--by",
-        "time_hour",
-        "--max-distinct-slices",
-        "0",
-    ]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("--max-distinct-slices must be at least 1"),
-        "{}",
-        r.stderr
-    );
 }

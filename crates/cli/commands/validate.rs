@@ -251,6 +251,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
         "validate",
         " (a stored profile can be the --baseline or --training side)",
     )?;
+    crate::slices::check_max_slices(args.max_slices)?;
     let max_distinct = args.distinct_slices.get()?;
     let schema = Schema::load(&args.schema)?;
     if let Some(e) = &args.environment
@@ -320,7 +321,7 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
             let sliced_profiles = preflight_stats::slice::profile_slices(
                 &mut ds,
                 &args.by,
-                args.max_slices.max(1),
+                args.max_slices,
                 max_distinct,
             )
             .await?;
