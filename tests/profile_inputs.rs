@@ -157,6 +157,52 @@ fn directory_with_mixed_formats() {
     assert_bad(&[dir.to_str().unwrap()], "data", "mix formats");
 }
 
+/// A semicolon file (as spreadsheets with a decimal comma write them) read with the
+/// default `,` is one text column: the run goes on, but says so on stderr, naming the
+/// file and the flag; with `--delimiter ';'` it has its columns and no warning.
+#[test]
+fn one_column_that_another_delimiter_would_split_is_a_warning() {
+    let d = TempDir::new().unwrap();
+    let iris = fs::read_to_string(fixture("iris.csv")).unwrap();
+    let width = iris.lines().next().unwrap().split(',').count();
+    assert!(width >= 5, "{width}");
+    for (name, delim, spelled) in [("iris_semi.csv", ";", ";"), ("iris_tab.csv", "\t", "\\t")] {
+        let text = iris.replace(',', delim);
+        let p = write(d.path(), name, text.as_bytes());
+        let r = run(&["profile", &p, "--format", "json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["columns"].as_array().unwrap().len(), 1);
+        let want = format!(
+            "warning: {p}: the first line is one column, which `{spelled}` would split into {width}; if `{spelled}` separates the fields, pass --delimiter '{spelled}'"
+        );
+        assert_eq!(r.stderr.trim(), want);
+        let r = run(&["-q", "profile", &p, "--format", "json"]);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+        // As the warning says: every column, and nothing to warn of.
+        let r = run(&["profile", &p, "--format", "json", "--delimiter", spelled]);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["columns"].as_array().unwrap().len(), width);
+        // Every command that reads data says it, once, though `drift` opens it twice.
+        let schema = d.path().join("s.yaml");
+        let s = schema.to_str().unwrap();
+        for args in [
+            vec!["infer", &p, "-o", s],
+            vec!["validate", &p, "--schema", s, "--format", "json"],
+            vec!["drift", &p, &p, "--format", "json"],
+        ] {
+            let r = run(&args);
+            assert!(r.code == 0 || r.code == 1, "{args:?}: {}", r.stderr);
+            assert_eq!(r.stderr.trim(), want, "{args:?}");
+        }
+    }
+    // One column and no other delimiter in it: nothing to say.
+    let p = write(d.path(), "one.csv", b"species\nsetosa\nvirginica\n");
+    let r = run(&["profile", &p, "--format", "json"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+}
+
 #[test]
 fn duplicate_column_names() {
     let d = TempDir::new().unwrap();

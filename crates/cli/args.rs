@@ -44,7 +44,7 @@ pub struct InputArgs {
     /// Input format, when the file extension does not tell.
     #[arg(long, value_name = "FORMAT", value_enum, ignore_case = true)]
     pub input_format: Option<InputFormat>,
-    /// CSV field delimiter [default: ',' or tab for .tsv].
+    /// CSV field delimiter (`\t` for a tab) [default: ',' or tab for .tsv].
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
     /// CSV quote character.

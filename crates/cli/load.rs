@@ -203,13 +203,26 @@ pub fn load_profiles(paths: &[String]) -> Result<Option<Side>> {
     }))
 }
 
+/// Every command's way to open data: [`Dataset::open`], then its doubts about how the
+/// inputs are read (a CSV file that is one column) said as warnings.
+pub async fn open(
+    paths: &[String],
+    opts: &SourceOptions,
+) -> preflight_stats::error::Result<Dataset> {
+    let ds = Dataset::open(paths, opts).await?;
+    for w in ds.warnings() {
+        crate::ui::warn_once(w);
+    }
+    Ok(ds)
+}
+
 /// Load one side: stored profiles (merged) or data (opened and profiled).
 pub async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
     if let Some(side) = load_profiles(paths)? {
         return Ok(side);
     }
     let opts = input.to_options()?;
-    let ds = Dataset::open(paths, &opts).await?;
+    let ds = open(paths, &opts).await?;
     Side::profiled(paths, ds).await
 }
 
@@ -217,7 +230,7 @@ pub async fn load(paths: &[String], input: &InputArgs) -> Result<Side> {
 pub fn profile_inputs(paths: &[String], input: &InputArgs) -> Result<Profile> {
     let opts = input.to_options()?;
     runtime()?.block_on(async {
-        let mut ds = Dataset::open(paths, &opts).await?;
+        let mut ds = open(paths, &opts).await?;
         profile_dataset(paths, &mut ds).await
     })
 }
@@ -233,7 +246,7 @@ pub fn load_table(
     opts.partitions = 1;
     let name = paths.join(" ");
     let batches = runtime()?.block_on(async {
-        let ds = Dataset::open(paths, &opts).await?;
+        let ds = open(paths, &opts).await?;
         let df = ds.context()?.table("data").await?;
         Ok::<_, anyhow::Error>(df.collect().await?)
     })?;

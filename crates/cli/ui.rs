@@ -72,6 +72,19 @@ pub fn warn(msg: &str) {
     }
 }
 
+/// [`warn`], once per message in a run: a command that opens its inputs twice warns
+/// about them once.
+pub fn warn_once(msg: &str) {
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut said = SAID
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !said.iter().any(|m| m == msg) {
+        said.push(msg.to_string());
+        warn(msg);
+    }
+}
+
 /// `info: ...` on stderr with `-v`.
 pub fn info(msg: &str) {
     if verbose() {

@@ -156,7 +156,7 @@ fn profile_and_ids(args: &Args, old: Option<&Schema>) -> Result<Profiled> {
     }
     let opts = args.input.to_options()?;
     crate::load::runtime()?.block_on(async {
-        let mut ds = Dataset::open(&args.paths, &opts).await?;
+        let mut ds = crate::load::open(&args.paths, &opts).await?;
         let summary_only = summary_only(&ds, old);
         let profile = crate::load::profile_summarising(&args.paths, &mut ds, summary_only).await?;
         // Exact uniqueness of the candidates, many columns per query: one pass each.

@@ -92,7 +92,7 @@ fn sliced(args: &Args, format: Format, history: &HistoryPlan) -> Result<ExitStat
     let max_distinct = args.distinct_slices.get()?;
     let opts = args.input.to_options()?;
     let sliced = crate::load::runtime()?.block_on(async {
-        let mut ds = preflight_stats::source::Dataset::open(&args.paths, &opts).await?;
+        let mut ds = crate::load::open(&args.paths, &opts).await?;
         anyhow::Ok(
             preflight_stats::slice::profile_slices(
                 &mut ds,

@@ -3,7 +3,6 @@
 use anyhow::{Result, bail};
 use preflight_stats::Severity;
 use preflight_stats::drift::skew::{SkewReport, skew};
-use preflight_stats::source::Dataset;
 use serde::Serialize;
 
 use crate::ExitStatus;
@@ -139,8 +138,8 @@ pub fn run(mut args: Args) -> Result<ExitStatus> {
     let (a_name, b_name) = (a_paths.join(" "), b_paths.join(" "));
     let progress = crate::progress::Progress::spinner(format!("joining on `{}`", args.key));
     let report = runtime.block_on(async {
-        let a = Dataset::open(a_paths, &opts).await?;
-        let b = Dataset::open(b_paths, &opts).await?;
+        let a = crate::load::open(a_paths, &opts).await?;
+        let b = crate::load::open(b_paths, &opts).await?;
         match skew(&a, &b, &args.key, (&a_name, &b_name), memory_limit).await {
             Err(e) if e.is_resources_exhausted() => bail!(
                 "skew needs more memory than --memory-limit {} even when spilling to disk; \

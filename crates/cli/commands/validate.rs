@@ -131,7 +131,7 @@ fn csv_types(schema: &Schema, ds: &Dataset, opts: &SourceOptions) -> Vec<(String
 
 /// Open data for validation against `schema`, with its CSV string columns read as text.
 async fn open(paths: &[String], schema: &Schema, opts: &SourceOptions) -> Result<Dataset> {
-    let ds = Dataset::open(paths, opts).await?;
+    let ds = crate::load::open(paths, opts).await?;
     if ds.format() == preflight_stats::source::Format::Csv {
         let types = csv_types(schema, &ds, opts);
         if types.len() > opts.types.len() {
@@ -139,7 +139,7 @@ async fn open(paths: &[String], schema: &Schema, opts: &SourceOptions) -> Result
                 types,
                 ..opts.clone()
             };
-            return Ok(Dataset::open(paths, &opts).await?);
+            return Ok(crate::load::open(paths, &opts).await?);
         }
     }
     Ok(ds)

@@ -360,15 +360,24 @@ pub(crate) fn duplicate_names<'a>(names: &[&'a str]) -> Option<(&'a str, usize, 
     None
 }
 
+/// What [`csv_header`] found in a CSV file's first line.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct CsvHeader {
+    /// Fields of the first line (0 when it cannot be read here).
+    pub width: usize,
+    /// A warning for the user: the line is one field that another common delimiter
+    /// would split (see [`delimiter_hint`]).
+    pub warning: Option<String>,
+}
+
 /// Header names of a CSV file must be unique: DataFusion would silently merge them.
-/// Returns the number of fields of the first line (0 when it cannot be read here).
 pub fn csv_header(
     path: &Path,
     compression: Compression,
     delimiter: u8,
     quote: u8,
     has_header: bool,
-) -> Result<usize> {
+) -> Result<CsvHeader> {
     let file = crate::remote::open_path(path)?;
     let reader: Box<dyn Read> = match compression {
         Compression::None => Box::new(file),
@@ -378,22 +387,25 @@ pub fn csv_header(
                 .map_err(|e| Error::input(path, e.to_string()))?,
         ),
         // DataFusion reports these itself; the header check is a nicety.
-        Compression::Bzip2 | Compression::Xz => return Ok(0),
+        Compression::Bzip2 | Compression::Xz => return Ok(CsvHeader::default()),
     };
     let mut line = Vec::new();
     // A header longer than 16 MiB is not a header; leave it to the reader to complain.
     let mut limited = BufReader::new(reader.take(16 << 20));
     if limited.read_until(b'\n', &mut line).is_err() {
-        return Ok(0); // decoding errors are reported, with context, by the reader
+        // Decoding errors are reported, with context, by the reader.
+        return Ok(CsvHeader::default());
     }
     let text = String::from_utf8_lossy(&line);
-    let names = split_header(
-        text.trim_end_matches(['\n', '\r']),
-        delimiter as char,
-        quote as char,
-    );
+    let first = text.trim_end_matches(['\n', '\r']);
+    let names = split_header(first, delimiter as char, quote as char);
+    let header = CsvHeader {
+        width: names.len(),
+        warning: delimiter_hint(first, names.len(), delimiter, quote)
+            .map(|h| format!("{}: {h}", path.display())),
+    };
     if !has_header {
-        return Ok(names.len());
+        return Ok(header);
     }
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     if let Some((a, i, j)) = duplicate_names(&names) {
@@ -417,9 +429,40 @@ pub fn csv_header(
                 );
             }
             Ok(_) if rest.iter().all(u8::is_ascii_whitespace) => continue,
-            _ => return Ok(names.len()),
+            _ => return Ok(header),
         }
     }
+}
+
+/// Delimiters that CSV files commonly use: a file read with one of them whose first line
+/// is a single field that another of them splits was most likely written with that other
+/// one (a semicolon file from a spreadsheet with a decimal comma, read with `,`), and
+/// every row would become one text column.
+const COMMON_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// The warning for a first line `line` of `width` fields under `delimiter`: when it is
+/// one field that another common delimiter splits into several, which one and how many.
+/// Only a guess, so a warning: a file of one column whose name holds a `;` is legitimate.
+pub fn delimiter_hint(line: &str, width: usize, delimiter: u8, quote: u8) -> Option<String> {
+    if width != 1 {
+        return None;
+    }
+    let (other, fields) = COMMON_DELIMITERS
+        .iter()
+        .filter(|&&d| d != delimiter)
+        .map(|&d| (d, split_header(line, d as char, quote as char).len()))
+        .max_by_key(|&(_, n)| n)?;
+    let shown = if other == b'\t' {
+        "\\t".to_string()
+    } else {
+        (other as char).to_string()
+    };
+    (fields > 1).then(|| {
+        format!(
+            "the first line is one column, which `{shown}` would split into {fields}; \
+             if `{shown}` separates the fields, pass --delimiter '{shown}'"
+        )
+    })
 }
 
 /// The file's bytes, decompressed as the reader will see them.
@@ -768,8 +811,34 @@ pub fn ndjson_kinds(path: &Path, compression: Compression) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{QuoteScan, ndjson_kinds, split_header};
+    use super::{QuoteScan, delimiter_hint, ndjson_kinds, split_header};
     use crate::source::Compression;
+
+    #[test]
+    fn a_first_line_another_delimiter_splits_is_named() {
+        let hint = |line: &str, delim: u8| {
+            let width = split_header(line, delim as char, '"').len();
+            delimiter_hint(line, width, delim, b'"')
+        };
+        // The delimiter that splits the line into the most fields is the one named.
+        assert_eq!(
+            hint("a;b;c|d", b',').as_deref(),
+            Some(
+                "the first line is one column, which `;` would split into 3; \
+                 if `;` separates the fields, pass --delimiter ';'"
+            )
+        );
+        assert!(
+            hint("a\tb", b',')
+                .unwrap()
+                .contains("`\\t` would split into 2")
+        );
+        assert!(hint("a,b", b'\t').unwrap().contains("pass --delimiter ','"));
+        // Several fields already, one plain name, or the other delimiter only quoted.
+        assert_eq!(hint("a,b;c", b','), None);
+        assert_eq!(hint("species", b','), None);
+        assert_eq!(hint("\"a;b\"", b','), None);
+    }
 
     /// Feed `text` in chunks of `step` bytes; where the unclosed quote opened.
     fn open_quote(text: &[u8], step: usize) -> Option<u64> {

@@ -258,6 +258,9 @@ pub struct Dataset {
     /// A Ballista client session (`--cluster`): the profile and the queries of
     /// [`Dataset::context`] run on the cluster.
     cluster: Option<SessionContext>,
+    /// What the user should hear of before trusting the result (see
+    /// [`Dataset::warnings`]).
+    warnings: Vec<String>,
 }
 
 /// Resolved inputs and how to read them; builds the DataFusion table.
@@ -518,6 +521,7 @@ impl Dataset {
         }
         // Checks DataFusion would get wrong or panic on, file by file.
         let mut widest = 0usize;
+        let mut warnings = Vec::new();
         let mut known_rows = (format == Format::Parquet).then_some(0u64);
         for f in &files {
             match format {
@@ -536,14 +540,15 @@ impl Dataset {
                 }
                 Format::Csv => {
                     let delimiter = delimiter_for(opts, f);
-                    let width = precheck::csv_header(
+                    let header = precheck::csv_header(
                         f,
                         compression,
                         delimiter,
                         opts.csv.quote,
                         opts.csv.has_header,
                     )?;
-                    widest = widest.max(width);
+                    widest = widest.max(header.width);
+                    warnings.extend(header.warning);
                     precheck::csv_quotes(
                         f,
                         compression,
@@ -579,6 +584,7 @@ impl Dataset {
             inputs,
             table,
             cluster,
+            warnings,
         })
     }
 
@@ -653,6 +659,7 @@ impl Dataset {
             inputs,
             table,
             cluster: None,
+            warnings: Vec::new(),
         })
     }
 
@@ -685,6 +692,13 @@ impl Dataset {
     }
 
     /// The inputs as the user named them.
+    /// Doubts about how the inputs are read, found while opening them, each a line naming
+    /// its file: a CSV file whose first line is one column that another common delimiter
+    /// would split. The commands print them as warnings; they do not stop a run.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
     pub fn sources(&self) -> &[String] {
         &self.inputs.sources
     }
