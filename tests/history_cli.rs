@@ -558,6 +558,42 @@ fn history_filters_runs_by_time_and_tag() {
     let r = common::run(&["history", &hist, "--metric", "a.average"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--metric"), "{}", r.stderr);
+    // A column no run has is an error naming the closest column, not an empty series.
+    let r = common::run(&["history", &hist, "--metric", "A.mean"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(
+        r.stderr.trim(),
+        format!(
+            "error: --metric A.mean: no run of {hist} (5 runs) has a column `A` (did you mean `a`?); the newest run's columns: a, b"
+        )
+    );
+    // A column only a later run has is a series of that run's point; no run chosen is an
+    // empty series, as asked.
+    let later = common::write(tmp.path(), "c.csv", b"a,c\n1,7\n2,9\n");
+    let r = common::run(&[
+        "profile",
+        &later,
+        "--history",
+        &hist,
+        "--at",
+        &batches::date(5),
+        "-o",
+        "/dev/null",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let points = |extra: &[&str]| {
+        let mut a = vec!["history", hist.as_str(), "--format", "json"];
+        a.extend_from_slice(extra);
+        let r = common::run(&a);
+        assert_eq!(r.code, 0, "{a:?}: {}", r.stderr);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        (v["points"].as_array().unwrap().iter())
+            .map(|p| p["value"].as_f64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(points(&["--metric", "c.mean"]), [8.0]);
+    assert_eq!(points(&["--metric", "b.distinct"]), [3.0; 5]);
+    assert!(points(&["--metric", "zz.mean", "--tag", "dataset=other"]).is_empty());
 }
 
 /// The records directory is a JSON Lines table DataFusion reads as it is (here through

@@ -166,6 +166,14 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let records = store::read(&args.dir, &selection)?;
     let chosen = store::select(&records, &tags, None, since, until);
     let dir_text = args.dir.display().to_string();
+    if let Some(Metric::Column(column, _) | Metric::Share(column, _)) = &metric {
+        no_such_column(
+            &chosen,
+            column,
+            &dir_text,
+            metric_text.as_deref().unwrap_or(""),
+        )?;
+    }
     let (Some(metric), Some(check)) = (metric, check) else {
         let runs: Vec<RunRow> = chosen
             .iter()
@@ -225,6 +233,44 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         emit(Some(path), |w| Ok(w.write_all(html.as_bytes())?))?;
     }
     Ok(ExitStatus::Success)
+}
+
+/// A `--metric` of a column that none of the chosen runs has is a typo more often than a
+/// column yet to come: an error naming the newest run's columns (and the closest one),
+/// not an empty series. No chosen run at all is an empty series, as asked.
+fn no_such_column(chosen: &[&store::Record], column: &str, dir: &str, metric: &str) -> Result<()> {
+    let Some(newest) = chosen.iter().max_by_key(|r| r.time_ms) else {
+        return Ok(());
+    };
+    if chosen.iter().any(|r| r.columns.iter().any(|c| c == column)) {
+        return Ok(());
+    }
+    let closest = (newest.columns.iter())
+        .map(|c| {
+            (
+                strsim::levenshtein(&c.to_lowercase(), &column.to_lowercase()),
+                c,
+            )
+        })
+        .filter(|(d, c)| *d <= 2.max(c.chars().count() / 4))
+        .min();
+    let shown: Vec<&str> = newest.columns.iter().take(20).map(String::as_str).collect();
+    let more = newest.columns.len().saturating_sub(shown.len());
+    bail!(
+        "--metric {metric}: no run of {dir}{} has a column `{column}`{}; the newest run's columns: {}{}",
+        if chosen.len() == 1 {
+            String::new()
+        } else {
+            format!(" ({} runs)", chosen.len())
+        },
+        closest.map_or(String::new(), |(_, c)| format!(" (did you mean `{c}`?)")),
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
 }
 
 fn describe(c: &preflight_schema::model::HistoryCheck, strategy: &str) -> String {
