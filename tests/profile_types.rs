@@ -235,3 +235,74 @@ fn all_arrow_types() {
     assert_eq!(tags["list"]["elements"]["numeric"]["max"], 9.0);
     assert_eq!(column(&p, "nested")["missing"], 0);
 }
+
+/// A duration column reads as durations in the table (`1h30m0s`), from its numbers in the
+/// JSON, which stay counts of the unit: the flights' `air_time` (minutes) as seconds.
+#[test]
+fn durations_read_as_durations_in_the_table() {
+    use arrow::array::{Array, AsArray, DurationSecondArray};
+    use arrow::datatypes::Int64Type as I64;
+    let file = std::fs::File::open(common::fixture("nycflights13_flights.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut secs: Vec<Option<i64>> = Vec::new();
+    for b in reader {
+        let b = b.unwrap();
+        let a = b.column_by_name("air_time").unwrap().as_primitive::<I64>();
+        secs.extend((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i) * 60)));
+    }
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "air_time",
+        DataType::Duration(arrow::datatypes::TimeUnit::Second),
+        true,
+    )]));
+    let col: ArrayRef = Arc::new(DurationSecondArray::from(secs.clone()));
+    let batch = RecordBatch::try_new(schema.clone(), vec![col]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("air_time.arrow");
+    let mut w =
+        arrow::ipc::writer::FileWriter::try_new(std::fs::File::create(&path).unwrap(), &schema)
+            .unwrap();
+    w.write(&batch).unwrap();
+    w.finish().unwrap();
+    let p = path.to_str().unwrap();
+
+    let v = profile_json(&[p]);
+    let c = column(&v, "air_time");
+    let present: Vec<i64> = secs.iter().flatten().copied().collect();
+    let (min, max) = (present.iter().min().unwrap(), present.iter().max().unwrap());
+    assert_eq!(c["numeric"]["min"].as_f64(), Some(*min as f64));
+    assert_eq!(c["numeric"]["max"].as_f64(), Some(*max as f64));
+    // Hours, minutes and seconds, written out here apart from the renderer.
+    let hms = |s: i64| match (s / 3600, s / 60 % 60, s % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m{s}s"),
+        (h, m, s) => format!("{h}h{m}m{s}s"),
+    };
+    assert_eq!((hms(*min), hms(*max)), ("20m0s".into(), "11h35m0s".into()));
+    let median = c["numeric"]["median"].as_f64().unwrap();
+    assert_eq!(median.fract(), 0.0, "{median}");
+    let top = c["top_values"][0]["value"].as_f64().unwrap() as i64;
+    let top_count = c["top_values"][0]["count"].as_u64().unwrap();
+
+    let r = common::run(&["profile", p]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let row = (r.stdout.lines()).find(|l| l.contains("air_time")).unwrap();
+    let cells: Vec<&str> = row.split('┆').map(|c| c.trim_matches(['│', ' '])).collect();
+    assert_eq!(
+        cells[3..6],
+        [hms(*min), hms(median as i64), hms(*max)],
+        "{row}"
+    );
+    assert_eq!(
+        cells[7],
+        format!(
+            "{} ({})",
+            hms(top),
+            preflight_stats::number::count(top_count)
+        ),
+        "{row}"
+    );
+}
