@@ -305,4 +305,13 @@ fn durations_read_as_durations_in_the_table() {
         ),
         "{row}"
     );
+    // The HTML report's feature card says the same.
+    let html = dir.path().join("r.html");
+    let r = common::run(&["report", p, "-o", html.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = std::fs::read_to_string(&html).unwrap();
+    for (name, v) in [("min", *min), ("median", median as i64), ("max", *max)] {
+        let cell = format!("{name}</th><td>{}</td>", hms(v));
+        assert!(html.contains(&cell), "no `{cell}` in the report");
+    }
 }

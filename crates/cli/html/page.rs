@@ -11,7 +11,7 @@ use preflight_stats::profile::{ColumnProfile, Kind, Profile};
 
 use super::charts::{self, BarRow, HistSide};
 use super::{Finding, Page, TOP_FINDINGS, clip, value_text};
-use crate::render::number::{count, percent, value as num};
+use crate::render::number::{count, duration_value, percent, temporal_cells, value as num};
 
 pub(crate) const CSS: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("script.js");
@@ -424,11 +424,10 @@ fn stats(c: &ColumnProfile) -> Vec<(&'static str, String)> {
         };
         s.push(("distinct", format!("{approx}{}", count(d))));
     }
-    if let Some(t) = &c.temporal {
-        let o = |x: &Option<String>| x.clone().unwrap_or_default();
-        s.push(("min", o(&t.min)));
-        s.push(("median", o(&t.median)));
-        s.push(("max", o(&t.max)));
+    if let Some([min, median, max]) = temporal_cells(c) {
+        s.push(("min", min));
+        s.push(("median", median));
+        s.push(("max", max));
     } else if let Some(n) = &c.numeric {
         let o = |x: Option<f64>| x.map(num).unwrap_or_default();
         s.push(("min", o(n.min)));
@@ -484,11 +483,8 @@ fn hist_side(c: &ColumnProfile) -> Option<HistSide<'_>> {
     if n.histogram.is_empty() {
         return None;
     }
-    let (min_text, max_text) = match &c.temporal {
-        Some(t) => (
-            t.min.clone().unwrap_or_default(),
-            t.max.clone().unwrap_or_default(),
-        ),
+    let (min_text, max_text) = match temporal_cells(c) {
+        Some([min, _, max]) => (min, max),
         None => (
             n.min.map(num).unwrap_or_default(),
             n.max.map(num).unwrap_or_default(),
@@ -508,7 +504,11 @@ fn bar_rows(cur: Option<&ColumnProfile>, base: Option<&ColumnProfile>) -> Vec<Ba
             .map(|c| {
                 c.top_values
                     .iter()
-                    .map(|t| (value_text(&t.value), t.count as f64 / c.present as f64))
+                    .map(|t| {
+                        let text =
+                            duration_value(c, &t.value).unwrap_or_else(|| value_text(&t.value));
+                        (text, t.count as f64 / c.present as f64)
+                    })
                     .collect()
             })
             .unwrap_or_default()

@@ -3,10 +3,10 @@
 use std::io::Write;
 
 use anyhow::Result;
-use preflight_stats::profile::{ColumnProfile, Kind, Profile, TemporalUnit};
+use preflight_stats::profile::{ColumnProfile, Profile};
 use serde_json::Value;
 
-use super::number::{count, counted, percent, value};
+use super::number::{count, counted, duration_value, percent, temporal_cells, value};
 
 /// One row per column with the numbers a person scans first. With a `width` (a terminal),
 /// the table is fitted to it: the top value, median, distinct count and min go first,
@@ -39,10 +39,7 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile, width: Option<usize>) -> Re
             .first()
             .filter(|t| t.count > c.top_values_max_error.unwrap_or(0))
             .map(|t| {
-                let text = match (duration_unit(c), t.value.as_f64()) {
-                    (Some(unit), Some(v)) => duration_text(v, unit),
-                    _ => value_text(&t.value),
-                };
+                let text = duration_value(c, &t.value).unwrap_or_else(|| value_text(&t.value));
                 format!("{text} ({})", count(t.count))
             })
             .unwrap_or_default();
@@ -92,14 +89,9 @@ pub fn profile_table(w: &mut dyn Write, p: &Profile, width: Option<usize>) -> Re
 }
 
 fn range_cells(c: &ColumnProfile) -> (String, String, String) {
-    if let (Some(unit), Some(n)) = (duration_unit(c), &c.numeric) {
-        let f = |x: Option<f64>| x.map(|v| duration_text(v, unit)).unwrap_or_default();
-        return (f(n.min), f(n.median), f(n.max));
-    }
-    if let Some(t) = &c.temporal {
-        let s =
-            |x: &Option<String>| crate::display::escape(x.as_deref().unwrap_or("")).into_owned();
-        return (s(&t.min), s(&t.median), s(&t.max));
+    if let Some([min, median, max]) = temporal_cells(c) {
+        let s = |x: String| crate::display::escape(&x).into_owned();
+        return (s(min), s(median), s(max));
     }
     if let Some(n) = &c.numeric {
         let f = |x: Option<f64>| x.map(value).unwrap_or_default();
@@ -110,61 +102,6 @@ fn range_cells(c: &ColumnProfile) -> (String, String, String) {
         return (f(s.min_length), String::new(), f(s.max_length));
     }
     Default::default()
-}
-
-/// The unit of a duration column, whose JSON holds its values as counts of the unit.
-fn duration_unit(c: &ColumnProfile) -> Option<TemporalUnit> {
-    (c.kind == Kind::Duration)
-        .then(|| c.temporal.as_ref().map(|t| t.unit))
-        .flatten()
-}
-
-/// A duration of `v` units as a person reads it, in Go's `time.Duration` form: `1h30m0s`,
-/// `1m30.5s`, `250ms`, `12µs`, `-2h0m0s`; whole days stay hours (`49h0m0s`), as a day
-/// is not always 24 hours of a calendar.
-fn duration_text(v: f64, unit: TemporalUnit) -> String {
-    let per = match unit {
-        TemporalUnit::Days => 86_400e9,
-        TemporalUnit::Seconds => 1e9,
-        TemporalUnit::Milliseconds => 1e6,
-        TemporalUnit::Microseconds => 1e3,
-        TemporalUnit::Nanoseconds => 1.0,
-    };
-    let ns = (v * per).round();
-    if !ns.is_finite() || ns.abs() >= 9.2e18 {
-        return value(v);
-    }
-    let sign = if ns < 0.0 { "-" } else { "" };
-    let ns = ns.abs() as u64;
-    // A fraction with its trailing zeros dropped: 1.500 -> 1.5, 2.000 -> 2.
-    let frac = |whole: u64, part: u64, digits: usize| {
-        let f = format!("{part:0digits$}");
-        let f = f.trim_end_matches('0');
-        if f.is_empty() {
-            whole.to_string()
-        } else {
-            format!("{whole}.{f}")
-        }
-    };
-    if ns < 1_000 {
-        return format!("{sign}{ns}ns");
-    }
-    if ns < 1_000_000 {
-        return format!("{sign}{}µs", frac(ns / 1_000, ns % 1_000, 3));
-    }
-    if ns < 1_000_000_000 {
-        return format!("{sign}{}ms", frac(ns / 1_000_000, ns % 1_000_000, 6));
-    }
-    let secs = ns / 1_000_000_000;
-    let s = frac(secs % 60, ns % 1_000_000_000, 9);
-    let (m, h) = ((secs / 60) % 60, secs / 3600);
-    if h > 0 {
-        format!("{sign}{h}h{m}m{s}s")
-    } else if m > 0 {
-        format!("{sign}{m}m{s}s")
-    } else {
-        format!("{sign}{s}s")
-    }
 }
 
 /// A value from the data: quoted when blanks at either end or control characters would
@@ -183,30 +120,5 @@ fn truncate(s: &str, max: usize) -> String {
     } else {
         let cut: String = s.chars().take(max - 1).collect();
         format!("{cut}…")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{TemporalUnit, duration_text};
-
-    #[test]
-    fn durations_read_as_go_writes_them() {
-        let us = TemporalUnit::Microseconds;
-        for (v, unit, want) in [
-            (5_400_000_000.0, us, "1h30m0s"),
-            (3_600_000_000.0, us, "1h0m0s"),
-            (90_500_000.0, us, "1m30.5s"),
-            (1_500_000.0, us, "1.5s"),
-            (250_000.0, us, "250ms"),
-            (12.0, us, "12µs"),
-            (0.0, us, "0ns"),
-            (-7_200.0, TemporalUnit::Seconds, "-2h0m0s"),
-            (176_400.0, TemporalUnit::Seconds, "49h0m0s"),
-            (1_234_567.0, TemporalUnit::Nanoseconds, "1.234567ms"),
-            (1.0, TemporalUnit::Days, "24h0m0s"),
-        ] {
-            assert_eq!(duration_text(v, unit), want, "{v} {unit:?}");
-        }
     }
 }
