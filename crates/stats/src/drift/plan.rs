@@ -92,12 +92,21 @@ pub struct DriftPlan {
 /// A column the plan cannot pair: the run stops.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    /// A named column (or, with named columns, the label) is missing on one side.
-    #[error("{side}: no column `{column}`")]
-    NoColumn { side: String, column: String },
+    /// A named column (or, with named columns, the label) is missing on one side, whose
+    /// columns are `columns` (the first 20, and how many more: see [`column_list`]).
+    #[error("{side}: no column `{column}` (columns: {columns})")]
+    NoColumn {
+        side: String,
+        column: String,
+        columns: String,
+    },
     /// The label column is missing on one side.
-    #[error("{side}: no label column `{column}`")]
-    NoLabel { side: String, column: String },
+    #[error("{side}: no label column `{column}` (columns: {columns})")]
+    NoLabel {
+        side: String,
+        column: String,
+        columns: String,
+    },
     /// [`DriftPlan::same_columns`] and the sides' columns differ.
     #[error(
         "{current}: columns differ from the reference {reference}: missing [{}], extra [{}] (compare the common ones with --columns)",
@@ -352,6 +361,17 @@ pub fn compare_profiles_with<R: Refine>(
 /// The columns to compare, label first; checks that named columns exist and, with
 /// `same_columns`, that both sides have the same columns. Columns of one side only go to
 /// `out`.
+/// A profile's column names for a message: the first 20, then how many more.
+fn column_list(p: &Profile) -> String {
+    let mut names: Vec<&str> = p.columns.iter().take(20).map(|c| c.name.as_str()).collect();
+    let more = p.columns.len().saturating_sub(names.len());
+    let tail = format!("and {more} more");
+    if more > 0 {
+        names.push(&tail);
+    }
+    names.join(", ")
+}
+
 fn select(
     reference: &Profile,
     current: &Profile,
@@ -369,23 +389,29 @@ fn select(
     {
         named.push(l.clone());
     }
+    let sides = [
+        (ref_name, &ref_set, reference),
+        (cur_name, &cur_cols, current),
+    ];
     for c in &named {
-        for (side, cols) in [(ref_name, &ref_set), (cur_name, &cur_cols)] {
+        for (side, cols, profile) in sides {
             if !cols.contains(c.as_str()) {
                 return Err(PlanError::NoColumn {
                     side: side.clone(),
                     column: c.clone(),
+                    columns: column_list(profile),
                 });
             }
         }
     }
     if named.is_empty() {
         if let Some(l) = &plan.label {
-            for (side, cols) in [(ref_name, &ref_set), (cur_name, &cur_cols)] {
+            for (side, cols, profile) in sides {
                 if !cols.contains(l.as_str()) {
                     return Err(PlanError::NoLabel {
                         side: side.clone(),
                         column: l.clone(),
+                        columns: column_list(profile),
                     });
                 }
             }
@@ -623,11 +649,14 @@ mod tests {
         let mut p = plan(vec![None]);
         p.columns = vec!["x".into(), "z".into()];
         let e = compare_profiles(&r, &other, &p).unwrap_err();
-        assert_eq!(e.to_string(), "ref.csv: no column `z`");
+        assert_eq!(e.to_string(), "ref.csv: no column `z` (columns: x, s, y)");
         p.columns = vec![];
         p.label = Some("s".into());
         let e = compare_profiles(&r, &other, &p).unwrap_err();
-        assert_eq!(e.to_string(), "cur.csv: no label column `s`");
+        assert_eq!(
+            e.to_string(),
+            "cur.csv: no label column `s` (columns: x, z)"
+        );
 
         // Named: only those, whatever else differs.
         p.label = None;
