@@ -534,16 +534,17 @@ fn freshness_is_relative_to_the_run_time() {
 fn history_filters_runs_by_time_and_tag() {
     let tmp = tempfile::tempdir().unwrap();
     let (_, hist) = small_history(tmp.path(), 5);
-    let runs = |extra: &[&str]| {
+    // `history --format json` with `extra`, which must succeed: each element of `list`.
+    let listed = |extra: &[&str], list: &str| -> Vec<Value> {
         let mut a = vec!["history", hist.as_str(), "--format", "json"];
         a.extend_from_slice(extra);
         let r = common::run(&a);
-        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(r.code, 0, "{a:?}: {}", r.stderr);
         let v: Value = serde_json::from_str(&r.stdout).unwrap();
-        v["runs"]
-            .as_array()
-            .unwrap()
-            .iter()
+        v[list].as_array().unwrap().clone()
+    };
+    let runs = |extra: &[&str]| {
+        (listed(extra, "runs").iter())
             .map(|r| r["time"].as_str().unwrap()[..10].to_string())
             .collect::<Vec<_>>()
     };
@@ -582,12 +583,7 @@ fn history_filters_runs_by_time_and_tag() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let points = |extra: &[&str]| {
-        let mut a = vec!["history", hist.as_str(), "--format", "json"];
-        a.extend_from_slice(extra);
-        let r = common::run(&a);
-        assert_eq!(r.code, 0, "{a:?}: {}", r.stderr);
-        let v: Value = serde_json::from_str(&r.stdout).unwrap();
-        (v["points"].as_array().unwrap().iter())
+        (listed(extra, "points").iter())
             .map(|p| p["value"].as_f64().unwrap())
             .collect::<Vec<_>>()
     };
