@@ -254,22 +254,15 @@ fn no_such_column(chosen: &[&store::Record], column: &str, dir: &str, metric: &s
         })
         .filter(|(d, c)| *d <= 2.max(c.chars().count() / 4))
         .min();
-    let shown: Vec<&str> = newest.columns.iter().take(20).map(String::as_str).collect();
-    let more = newest.columns.len().saturating_sub(shown.len());
     bail!(
-        "--metric {metric}: no run of {dir}{} has a column `{column}`{}; the newest run's columns: {}{}",
+        "--metric {metric}: no run of {dir}{} has a column `{column}`{}; the newest run's columns: {}",
         if chosen.len() == 1 {
             String::new()
         } else {
             format!(" ({} runs)", chosen.len())
         },
         closest.map_or(String::new(), |(_, c)| format!(" (did you mean `{c}`?)")),
-        shown.join(", "),
-        if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        }
+        preflight_stats::error::column_list(newest.columns.iter().map(String::as_str))
     )
 }
 

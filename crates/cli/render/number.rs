@@ -35,7 +35,7 @@ pub fn duration_value(c: &ColumnProfile, v: &serde_json::Value) -> Option<String
 }
 
 /// The unit of a duration column, whose JSON holds its values as counts of the unit.
-pub fn duration_unit(c: &ColumnProfile) -> Option<TemporalUnit> {
+fn duration_unit(c: &ColumnProfile) -> Option<TemporalUnit> {
     (c.kind == Kind::Duration)
         .then(|| c.temporal.as_ref().map(|t| t.unit))
         .flatten()

@@ -241,6 +241,19 @@ pub(crate) fn one_line(s: &str) -> String {
     }
 }
 
+/// Column names for a message (`(columns: a, b, c)`): the first 20, then how many more
+/// (`a, b, ..., t, and 5 more`), so that a wide table's error stays one readable line.
+pub fn column_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    const SHOWN: usize = 20;
+    let mut names = names.into_iter();
+    let mut shown: Vec<String> = names.by_ref().take(SHOWN).map(str::to_string).collect();
+    let more = names.count();
+    if more > 0 {
+        shown.push(format!("and {more} more"));
+    }
+    shown.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use std::error::Error as _;
@@ -355,5 +368,14 @@ mod tests {
             "a.csv: x",
             "errors without an engine cause read as they display"
         );
+    }
+
+    #[test]
+    fn column_lists_stop_at_twenty() {
+        assert_eq!(super::column_list(["a", "b"]), "a, b");
+        let names: Vec<String> = (0..23).map(|i| format!("c{i}")).collect();
+        let text = super::column_list(names.iter().map(String::as_str));
+        assert!(text.starts_with("c0, c1, "), "{text}");
+        assert!(text.ends_with("c18, c19, and 3 more"), "{text}");
     }
 }

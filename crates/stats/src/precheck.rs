@@ -443,7 +443,7 @@ const COMMON_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 /// The warning for a first line `line` of `width` fields under `delimiter`: when it is
 /// one field that another common delimiter splits into several, which one and how many.
 /// Only a guess, so a warning: a file of one column whose name holds a `;` is legitimate.
-pub fn delimiter_hint(line: &str, width: usize, delimiter: u8, quote: u8) -> Option<String> {
+fn delimiter_hint(line: &str, width: usize, delimiter: u8, quote: u8) -> Option<String> {
     if width != 1 {
         return None;
     }

@@ -550,13 +550,7 @@ pub async fn slice_builders(
             Err(_) => {
                 return Err(Error::Usage(format!(
                     "{sources}: --by: no column `{b}` in the data (columns: {})",
-                    schema
-                        .fields()
-                        .iter()
-                        .take(20)
-                        .map(|f| f.name().as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    crate::error::column_list(schema.fields().iter().map(|f| f.name().as_str()))
                 )));
             }
         }

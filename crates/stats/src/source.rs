@@ -1529,15 +1529,9 @@ impl Inputs {
         }
         for (name, dt) in &self.opts.types {
             let Some(f) = fields.iter_mut().find(|f| f.name() == name) else {
-                let names: Vec<&str> = schema
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().as_str())
-                    .take(20)
-                    .collect();
                 return Err(self.blame(&format!(
                     "--type names column `{name}`, which is not in the data (columns: {})",
-                    names.join(", ")
+                    crate::error::column_list(schema.fields().iter().map(|f| f.name().as_str()))
                 )));
             };
             *f = Field::new(f.name(), dt.clone(), true);

@@ -358,20 +358,14 @@ pub fn compare_profiles_with<R: Refine>(
     Ok(out)
 }
 
+/// A profile's column names for a message (see [`crate::error::column_list`]).
+fn column_list(p: &Profile) -> String {
+    crate::error::column_list(p.columns.iter().map(|c| c.name.as_str()))
+}
+
 /// The columns to compare, label first; checks that named columns exist and, with
 /// `same_columns`, that both sides have the same columns. Columns of one side only go to
 /// `out`.
-/// A profile's column names for a message: the first 20, then how many more.
-fn column_list(p: &Profile) -> String {
-    let mut names: Vec<&str> = p.columns.iter().take(20).map(|c| c.name.as_str()).collect();
-    let more = p.columns.len().saturating_sub(names.len());
-    let tail = format!("and {more} more");
-    if more > 0 {
-        names.push(&tail);
-    }
-    names.join(", ")
-}
-
 fn select(
     reference: &Profile,
     current: &Profile,
