@@ -15,6 +15,14 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema};
 use common::{column, profile_json};
 
+/// `batch` as an Arrow IPC file at `path`.
+fn write_arrow(path: &std::path::Path, batch: &RecordBatch) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = arrow::ipc::writer::FileWriter::try_new(file, &batch.schema()).unwrap();
+    w.write(batch).unwrap();
+    w.finish().unwrap();
+}
+
 #[test]
 fn all_arrow_types() {
     let n = 6;
@@ -156,11 +164,7 @@ fn all_arrow_types() {
     .unwrap();
     let dir = tempfile::TempDir::new().unwrap();
     let path = dir.path().join("types.arrow");
-    let mut w =
-        arrow::ipc::writer::FileWriter::try_new(std::fs::File::create(&path).unwrap(), &schema)
-            .unwrap();
-    w.write(&batch).unwrap();
-    w.finish().unwrap();
+    write_arrow(&path, &batch);
 
     let p = profile_json(&[path.to_str().unwrap()]);
     assert_eq!(p["row_count"], 6);
@@ -262,11 +266,7 @@ fn durations_read_as_durations_in_the_table() {
     let batch = RecordBatch::try_new(schema.clone(), vec![col]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("air_time.arrow");
-    let mut w =
-        arrow::ipc::writer::FileWriter::try_new(std::fs::File::create(&path).unwrap(), &schema)
-            .unwrap();
-    w.write(&batch).unwrap();
-    w.finish().unwrap();
+    write_arrow(&path, &batch);
     let p = path.to_str().unwrap();
 
     let v = profile_json(&[p]);
