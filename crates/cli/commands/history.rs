@@ -166,13 +166,9 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let records = store::read(&args.dir, &selection)?;
     let chosen = store::select(&records, &tags, None, since, until);
     let dir_text = args.dir.display().to_string();
-    if let Some(Metric::Column(column, _) | Metric::Share(column, _)) = &metric {
-        no_such_column(
-            &chosen,
-            column,
-            &dir_text,
-            metric_text.as_deref().unwrap_or(""),
-        )?;
+    if let (Some(m), Some(text)) = (&metric, &metric_text) {
+        store::check_metric_column(&chosen, m, &args.dir)
+            .map_err(|e| anyhow::anyhow!("--metric {text}: {e}"))?;
     }
     let (Some(metric), Some(check)) = (metric, check) else {
         let runs: Vec<RunRow> = chosen
@@ -233,37 +229,6 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         emit(Some(path), |w| Ok(w.write_all(html.as_bytes())?))?;
     }
     Ok(ExitStatus::Success)
-}
-
-/// A `--metric` of a column that none of the chosen runs has is a typo more often than a
-/// column yet to come: an error naming the newest run's columns (and the closest one),
-/// not an empty series. No chosen run at all is an empty series, as asked.
-fn no_such_column(chosen: &[&store::Record], column: &str, dir: &str, metric: &str) -> Result<()> {
-    let Some(newest) = chosen.iter().max_by_key(|r| r.time_ms) else {
-        return Ok(());
-    };
-    if chosen.iter().any(|r| r.columns.iter().any(|c| c == column)) {
-        return Ok(());
-    }
-    let closest = (newest.columns.iter())
-        .map(|c| {
-            (
-                strsim::levenshtein(&c.to_lowercase(), &column.to_lowercase()),
-                c,
-            )
-        })
-        .filter(|(d, c)| *d <= 2.max(c.chars().count() / 4))
-        .min();
-    bail!(
-        "--metric {metric}: no run of {dir}{} has a column `{column}`{}; the newest run's columns: {}",
-        if chosen.len() == 1 {
-            String::new()
-        } else {
-            format!(" ({} runs)", chosen.len())
-        },
-        closest.map_or(String::new(), |(_, c)| format!(" (did you mean `{c}`?)")),
-        preflight_stats::error::column_list(newest.columns.iter().map(String::as_str))
-    )
 }
 
 fn describe(c: &preflight_schema::model::HistoryCheck, strategy: &str) -> String {

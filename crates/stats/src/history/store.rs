@@ -619,6 +619,44 @@ pub fn select<'a>(
         .collect()
 }
 
+/// A `metric` of a column that none of the runs `chosen` (from `dir`) has is a typo more
+/// often than a column yet to come: the message names the newest run's columns and the
+/// closest one, for an error rather than an empty series. `rows`, a column that some
+/// chosen run has, and no chosen run at all (an empty series, as asked) are fine.
+pub fn check_metric_column(
+    chosen: &[&Record],
+    metric: &Metric,
+    dir: &Path,
+) -> std::result::Result<(), String> {
+    let (Metric::Column(column, _) | Metric::Share(column, _)) = metric else {
+        return Ok(());
+    };
+    let Some(newest) = chosen.iter().max_by_key(|r| r.time_ms) else {
+        return Ok(());
+    };
+    if chosen.iter().any(|r| r.columns.iter().any(|c| c == column)) {
+        return Ok(());
+    }
+    let closest = (newest.columns.iter())
+        .map(|c| {
+            let d = strsim::levenshtein(&c.to_lowercase(), &column.to_lowercase());
+            (d, c)
+        })
+        .filter(|(d, c)| *d <= 2.max(c.chars().count() / 4))
+        .min();
+    Err(format!(
+        "no run of {}{} has a column `{column}`{}; the newest run's columns: {}",
+        dir.display(),
+        if chosen.len() == 1 {
+            String::new()
+        } else {
+            format!(" ({} runs)", chosen.len())
+        },
+        closest.map_or(String::new(), |(_, c)| format!(" (did you mean `{c}`?)")),
+        crate::error::column_list(newest.columns.iter().map(String::as_str))
+    ))
+}
+
 /// One point of a metric's series: the run's time and the value.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SeriesPoint {
